@@ -1,0 +1,4 @@
+//! The scripting command line (stub).
+pub fn main() -> std::process::ExitCode {
+    std::process::ExitCode::SUCCESS
+}

@@ -1,0 +1,1 @@
+//! Level and picture analysis (stub).

@@ -1,0 +1,1 @@
+//! Pixel format conversion to I420 (stub).

@@ -1,0 +1,1 @@
+//! MJPEG decoding to I420 (stub).

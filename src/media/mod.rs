@@ -1,0 +1,15 @@
+//! The media pipeline as a library: sources (camera, microphone, synthetic, files), conversion
+//! to I420, H.264 and AAC encoding, crash-safe fragmented MP4 and its finalization, and the
+//! level / picture analysis the device-test screens use. Nothing in here knows about terminals.
+
+pub mod alsa;
+pub mod analyze;
+pub mod convert;
+pub mod encode;
+pub mod frame;
+pub mod mjpeg;
+pub mod source;
+pub mod synthetic;
+pub mod v4l2;
+pub mod wav;
+pub mod y4m;
