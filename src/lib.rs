@@ -8,4 +8,5 @@
 
 pub mod cli;
 pub mod fsutil;
+pub mod logging;
 pub mod media;

@@ -4,10 +4,14 @@
 
 pub mod alsa;
 pub mod analyze;
+pub mod capture;
 pub mod convert;
 pub mod encode;
 pub mod frame;
+pub mod holders;
 pub mod mjpeg;
+pub mod mux;
+pub mod recorder;
 pub mod source;
 pub mod synthetic;
 pub mod v4l2;

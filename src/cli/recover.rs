@@ -1,0 +1,96 @@
+//! `booth recover <FILE or DIR>`: finalizes interrupted recordings and says what it found.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Exit, report_error};
+use crate::media::mux::recover::{self, Outcome};
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// A recording (FILE.mp4 or FILE.mp4.part) or a directory searched for *.part files.
+    pub path: PathBuf,
+    /// Print one JSON object per file instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: RecoverArgs) -> Exit {
+    let reports = match recover::recover(&args.path) {
+        Ok(r) => r,
+        Err(e) => {
+            report_error(&e);
+            return Exit::BadInput;
+        }
+    };
+    if reports.is_empty() && !args.json {
+        println!("nothing to recover under {}", args.path.display());
+    }
+    let mut exit = Exit::Ok;
+    for r in &reports {
+        let (status, detail) = match &r.outcome {
+            Outcome::Recovered {
+                finished,
+                fragments,
+                torn_bytes,
+            } => (
+                "recovered",
+                serde_json::json!({
+                    "video_seconds": finished.video_seconds,
+                    "audio_seconds": finished.audio_seconds,
+                    "video_frames": finished.video_frames,
+                    "fragments": fragments,
+                    "bytes": finished.bytes,
+                    "discarded_tail_bytes": torn_bytes,
+                }),
+            ),
+            Outcome::AlreadyFinished => ("already-finished", serde_json::json!({})),
+            Outcome::NothingToDo => ("nothing-to-do", serde_json::json!({})),
+            Outcome::Failed(e) => {
+                exit = Exit::Failed;
+                if !args.json {
+                    report_error(e);
+                }
+                ("failed", serde_json::json!({ "error": e.to_string() }))
+            }
+        };
+        if args.json {
+            let mut v = serde_json::json!({
+                "source": r.source,
+                "output": r.output,
+                "status": status,
+            });
+            if let (Some(obj), Some(extra)) = (v.as_object_mut(), detail.as_object()) {
+                obj.extend(extra.clone());
+            }
+            println!("{v}");
+        } else {
+            match &r.outcome {
+                Outcome::Recovered {
+                    finished,
+                    fragments,
+                    torn_bytes,
+                } => println!(
+                    "recovered {} -> {}: {:.2} s of video, {:.2} s of sound, {} fragments ({} bytes of an unfinished fragment discarded)",
+                    r.source.display(),
+                    r.output.display(),
+                    finished.video_seconds,
+                    finished.audio_seconds,
+                    fragments,
+                    torn_bytes
+                ),
+                Outcome::AlreadyFinished => println!(
+                    "{} was already finished; removed the leftover {}",
+                    r.output.display(),
+                    r.source.display()
+                ),
+                Outcome::NothingToDo => {
+                    println!("{} is already a finished recording", r.source.display())
+                }
+                Outcome::Failed(_) => {}
+            }
+        }
+    }
+    exit
+}

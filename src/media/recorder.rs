@@ -1,0 +1,605 @@
+//! One answer being recorded, from an attached capture session to a finished MP4:
+//!
+//! ```text
+//!  capture ─frames (bounded)─► H.264 thread ─┐
+//!                                             ├─► mux thread ─► answer.mp4.part ─(stop)─► answer.mp4
+//!  capture ─chunks (bounded)─► AAC thread ───┘      (a fragment a second, fsynced)
+//! ```
+//!
+//! Time: every item carries its monotonic capture instant. Video sample times are those
+//! instants relative to the recording's origin (a late frame lengthens the one before it; the
+//! timeline never shifts). Audio time is the sample count, anchored at the origin and
+//! re-anchored when the device clock and the monotonic clock part by more than a threshold.
+//!
+//! Shutdown runs in pipeline order: the capture threads close the feeds at the end instant,
+//! the encoders drain and flush, the muxer writes the last fragment, and only then is the
+//! file finalized and the partial file removed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::capture::{CaptureSession, Feeds};
+use super::encode::{
+    AAC_FRAME, AacEncoder, EncodeError, EncodedPicture, H264Encoder, VideoEncoderConfig,
+};
+use super::frame::{AudioChunk, VideoFrame, duration_to_frames};
+use super::mux::fmp4::FragmentWriter;
+use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize};
+
+/// Encoder settings for a recording.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordSettings {
+    pub output: PathBuf,
+    /// Video bitrate in b/s; `None` scales 2.5 Mb/s at 720p30 to the picture size.
+    pub video_bitrate: Option<u32>,
+    pub audio_bitrate: u32,
+    pub idr_interval: Duration,
+}
+
+impl RecordSettings {
+    pub fn new(output: impl Into<PathBuf>) -> Self {
+        RecordSettings {
+            output: output.into(),
+            video_bitrate: None,
+            audio_bitrate: 128_000,
+            idr_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Encode(#[from] EncodeError),
+    #[error(transparent)]
+    Mux(#[from] MuxError),
+    #[error("the camera delivered no picture, so nothing was recorded")]
+    NoPicture,
+    /// The recording ended early; what was captured up to then is kept where it says.
+    #[error("recording stopped early: {cause}{}", kept_text(.kept))]
+    Stopped {
+        cause: Box<RecordError>,
+        kept: Option<PathBuf>,
+    },
+}
+
+fn kept_text(kept: &Option<PathBuf>) -> String {
+    match kept {
+        Some(p) => format!(" (what was recorded is kept in {})", p.display()),
+        None => String::new(),
+    }
+}
+
+/// What a finished recording holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Summary {
+    pub output: PathBuf,
+    pub video_frames: u64,
+    pub video_seconds: f64,
+    pub audio_seconds: f64,
+    pub bytes: u64,
+    pub fragments: u32,
+    /// Pictures the capture thread dropped because the encoder was behind.
+    pub dropped_frames: u64,
+}
+
+enum MuxItem {
+    Video(EncodedPicture, Option<(Vec<u8>, Vec<u8>)>),
+    Audio(Vec<Vec<u8>>),
+    AudioDone { frames: u64 },
+    Failed(RecordError),
+}
+
+/// A recording in progress.
+pub struct Recording {
+    output: PathBuf,
+    partial: PathBuf,
+    end: Option<Instant>,
+    dropped_at_start: u64,
+    encoders: Vec<JoinHandle<()>>,
+    mux: JoinHandle<Result<Summary, RecordError>>,
+    recorded: Arc<AtomicU64>,
+}
+
+/// 90 kHz ticks from `origin` to `t` (0 before it), rounded to the nearest tick.
+fn ticks(origin: Instant, t: Instant) -> u64 {
+    let ns = t.saturating_duration_since(origin).as_nanos();
+    ((ns * VIDEO_TIMESCALE as u128 + 500_000_000) / 1_000_000_000) as u64
+}
+
+impl Recording {
+    /// Attaches to `session` and starts encoding. `origin` is time zero of the answer; with
+    /// `end` the recording stops by itself there.
+    pub fn start(
+        session: &CaptureSession,
+        origin: Instant,
+        end: Option<Instant>,
+        settings: &RecordSettings,
+    ) -> Result<Recording, RecordError> {
+        let format = session.video_format();
+        let video_bitrate = settings.video_bitrate.unwrap_or_else(|| {
+            VideoEncoderConfig::default_bitrate(format.width, format.height, format.fps)
+        });
+        let video = H264Encoder::new(VideoEncoderConfig {
+            width: format.width,
+            height: format.height,
+            fps: format.fps,
+            bitrate: video_bitrate,
+            idr_interval: settings.idr_interval,
+        })?;
+        let audio = AacEncoder::new(session.audio_channels(), settings.audio_bitrate)?;
+        let setup = TrackSetup {
+            width: format.width,
+            height: format.height,
+            sps: Vec::new(),
+            pps: Vec::new(),
+            audio_channels: audio.channels(),
+            audio_config: audio.audio_specific_config().to_vec(),
+            audio_priming: audio.delay(),
+            audio_bitrate: settings.audio_bitrate,
+        };
+        let partial = mux::partial_path(&settings.output);
+        crate::fsutil::create_parent_dir(&settings.output).map_err(MuxError::from)?;
+
+        let Feeds {
+            video: frames,
+            audio: chunks,
+            origin,
+        } = session.attach(origin, end);
+        let (tx, rx) = crossbeam_channel::bounded::<MuxItem>(256);
+        let recorded = Arc::new(AtomicU64::new(0));
+        let encoders = vec![
+            spawn("booth-h264", {
+                let tx = tx.clone();
+                move || video_encoder(video, frames, tx)
+            }),
+            spawn("booth-aac", move || {
+                audio_encoder(audio, chunks, origin, tx)
+            }),
+        ];
+        let nominal = ticks(origin, origin + format.frame_duration()).max(1);
+        let mux = {
+            let (partial, output, recorded) =
+                (partial.clone(), settings.output.clone(), recorded.clone());
+            std::thread::Builder::new()
+                .name("booth-mux".into())
+                .spawn(move || mux_loop(rx, setup, origin, nominal, &partial, &output, &recorded))
+                .map_err(|e| MuxError::write(&settings.output, e))?
+        };
+        Ok(Recording {
+            output: settings.output.clone(),
+            partial,
+            end,
+            dropped_at_start: session.counters().frames_dropped.load(Ordering::Relaxed),
+            encoders,
+            mux,
+            recorded,
+        })
+    }
+
+    pub fn output(&self) -> &Path {
+        &self.output
+    }
+
+    /// The crash-safe file being written.
+    pub fn partial(&self) -> &Path {
+        &self.partial
+    }
+
+    /// Seconds of video safely written so far.
+    pub fn recorded_seconds(&self) -> f64 {
+        self.recorded.load(Ordering::Relaxed) as f64 / VIDEO_TIMESCALE as f64
+    }
+
+    /// Whether the pipeline has finished by itself (end reached, source ended or failed).
+    pub fn is_finished(&self) -> bool {
+        self.mux.is_finished()
+    }
+
+    /// Stops now: keeps everything captured before this instant, then finalizes.
+    pub fn stop(self, session: &CaptureSession) -> Result<Summary, RecordError> {
+        session.end_at(Instant::now());
+        // A camera that stopped delivering would never carry a frame past the end instant.
+        self.finish(session, Instant::now() + Duration::from_secs(1))
+    }
+
+    /// Waits for the end instant given at start (or for the sources to end), then finalizes.
+    pub fn wait(self, session: &CaptureSession) -> Result<Summary, RecordError> {
+        let deadline = self.end.map(|e| e + Duration::from_secs(2));
+        self.finish(
+            session,
+            deadline.unwrap_or(Instant::now() + Duration::MAX / 4),
+        )
+    }
+
+    fn finish(self, session: &CaptureSession, deadline: Instant) -> Result<Summary, RecordError> {
+        while session.attached() && !self.mux.is_finished() {
+            if Instant::now() >= deadline {
+                tracing::warn!("sources did not reach the end instant in time; closing feeds");
+                session.detach();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // The feeds are closed or the pipeline stopped itself; either way nothing more comes.
+        session.detach();
+        for t in self.encoders {
+            if t.join().is_err() {
+                tracing::error!("an encoder thread panicked");
+            }
+        }
+        let dropped =
+            session.counters().frames_dropped.load(Ordering::Relaxed) - self.dropped_at_start;
+        match self.mux.join() {
+            Ok(result) => result.map(|s| Summary {
+                dropped_frames: dropped,
+                ..s
+            }),
+            Err(_) => Err(RecordError::Stopped {
+                cause: Box::new(RecordError::Mux(MuxError::Encode("muxer panicked".into()))),
+                kept: Some(self.partial),
+            }),
+        }
+    }
+}
+
+fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
+    match std::thread::Builder::new().name(name.into()).spawn(f) {
+        Ok(h) => h,
+        // Only fails when the process is out of threads; a recording cannot run without it.
+        Err(e) => panic!("cannot start {name}: {e}"),
+    }
+}
+
+fn video_encoder(mut encoder: H264Encoder, frames: Receiver<Arc<VideoFrame>>, tx: Sender<MuxItem>) {
+    let mut sent_params = false;
+    for frame in frames {
+        match encoder.encode(&frame) {
+            Ok(Some(pic)) => {
+                let params = if sent_params {
+                    None
+                } else {
+                    encoder
+                        .parameter_sets()
+                        .map(|(s, p)| (s.to_vec(), p.to_vec()))
+                };
+                sent_params |= params.is_some();
+                if tx.send(MuxItem::Video(pic, params)).is_err() {
+                    return;
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let _ = tx.send(MuxItem::Failed(e.into()));
+                return;
+            }
+        }
+    }
+}
+
+/// Places audio on the sample-count timeline, correcting when the source's capture times and
+/// the count disagree by more than the threshold (lost samples after an overrun, or a device
+/// clock running fast or slow against the monotonic clock).
+#[derive(Debug)]
+pub struct AudioClock {
+    origin: Instant,
+    frames: u64,
+    drift: f64,
+}
+
+/// What to do with an incoming chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Placement {
+    /// Silent frames to write before the chunk.
+    pub silence: u64,
+    /// Frames to drop from the start of the chunk.
+    pub drop: u64,
+}
+
+/// Beyond this a gap or overlap is corrected at once (OBS uses 70 ms; jitter stays below).
+const JUMP: Duration = Duration::from_millis(70);
+/// A steady disagreement this large (after smoothing) is corrected: ~a lip-sync threshold.
+const DRIFT: f64 = 0.020;
+
+impl AudioClock {
+    pub fn new(origin: Instant) -> Self {
+        AudioClock {
+            origin,
+            frames: 0,
+            drift: 0.0,
+        }
+    }
+
+    /// Frames placed on the timeline so far.
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    pub fn place(&mut self, captured: Instant, frames: u64) -> Placement {
+        let expected = self.origin + super::frame::frames_to_duration(self.frames);
+        let err = if captured >= expected {
+            (captured - expected).as_secs_f64()
+        } else {
+            -(expected - captured).as_secs_f64()
+        };
+        let mut p = Placement::default();
+        if self.frames == 0 {
+            // The first chunk: everything before it is silence, exactly.
+            p.silence = duration_to_frames(captured.saturating_duration_since(self.origin));
+        } else {
+            self.drift = self.drift * 0.95 + err * 0.05;
+            if err.abs() > JUMP.as_secs_f64() || self.drift.abs() > DRIFT {
+                let correction = if err.abs() > JUMP.as_secs_f64() {
+                    err
+                } else {
+                    self.drift
+                };
+                let n = duration_to_frames(Duration::from_secs_f64(correction.abs()));
+                if correction > 0.0 {
+                    p.silence = n;
+                } else {
+                    p.drop = n.min(frames);
+                }
+                self.drift = 0.0;
+            }
+        }
+        self.frames += p.silence + (frames - p.drop);
+        p
+    }
+}
+
+fn audio_encoder(
+    mut encoder: AacEncoder,
+    chunks: Receiver<AudioChunk>,
+    origin: Instant,
+    tx: Sender<MuxItem>,
+) {
+    let mut clock = AudioClock::new(origin);
+    let ch = encoder.channels() as usize;
+    let send = |units: Result<Vec<Vec<u8>>, EncodeError>| match units {
+        Ok(u) if u.is_empty() => true,
+        Ok(u) => tx.send(MuxItem::Audio(u)).is_ok(),
+        Err(e) => {
+            let _ = tx.send(MuxItem::Failed(e.into()));
+            false
+        }
+    };
+    for mut chunk in chunks {
+        if chunk.channels as usize != ch {
+            continue;
+        }
+        let placement = clock.place(chunk.captured, chunk.frames() as u64);
+        if placement.silence > 0 {
+            tracing::debug!(frames = placement.silence, "audio: inserting silence");
+            let zeros = vec![0i16; placement.silence as usize * ch];
+            if !send(encoder.encode(&zeros)) {
+                return;
+            }
+        }
+        if placement.drop > 0 {
+            tracing::debug!(frames = placement.drop, "audio: dropping samples");
+            chunk.samples.drain(..placement.drop as usize * ch);
+        }
+        if !send(encoder.encode(&chunk.samples)) {
+            return;
+        }
+    }
+    if send(encoder.flush()) {
+        let _ = tx.send(MuxItem::AudioDone {
+            frames: clock.frames(),
+        });
+    }
+}
+
+fn mux_loop(
+    rx: Receiver<MuxItem>,
+    mut setup: TrackSetup,
+    origin: Instant,
+    nominal: u64,
+    partial: &Path,
+    output: &Path,
+    recorded: &AtomicU64,
+) -> Result<Summary, RecordError> {
+    let mut writer: Option<FragmentWriter> = None;
+    let mut held_audio: Vec<Vec<u8>> = Vec::new();
+    let mut prev: Option<EncodedPicture> = None;
+    let mut position = 0u64;
+    let mut audio_frames = None;
+    let mut failure: Option<RecordError> = None;
+
+    let push_video = |w: &mut FragmentWriter, pic: EncodedPicture, duration: u64| {
+        w.push_video(Sample {
+            data: pic.data,
+            duration: duration.clamp(1, u32::MAX as u64) as u32,
+            sync: pic.keyframe,
+        })
+    };
+
+    for item in &rx {
+        let step: Result<(), RecordError> = (|| {
+            match item {
+                MuxItem::Video(pic, params) => {
+                    if writer.is_none() {
+                        let Some((sps, pps)) = params else {
+                            return Err(RecordError::Encode(EncodeError::Video {
+                                width: setup.width,
+                                height: setup.height,
+                                detail: "first picture came without parameter sets".into(),
+                            }));
+                        };
+                        setup.sps = sps;
+                        setup.pps = pps;
+                        let mut w = FragmentWriter::create(partial, &setup)?;
+                        for unit in held_audio.drain(..) {
+                            w.push_audio(audio_sample(unit))?;
+                        }
+                        writer = Some(w);
+                    }
+                    let Some(w) = writer.as_mut() else {
+                        return Ok(());
+                    };
+                    let pts = ticks(origin, pic.captured);
+                    if let Some(p) = prev.take() {
+                        // The first picture is shown from time zero; each later one from its
+                        // own capture time, so gaps lengthen the picture before them.
+                        let duration = pts.saturating_sub(position).max(1);
+                        push_video(w, p, duration)?;
+                        position += duration;
+                        recorded.store(position, Ordering::Relaxed);
+                    }
+                    prev = Some(pic);
+                }
+                MuxItem::Audio(units) => match writer.as_mut() {
+                    Some(w) => {
+                        for unit in units {
+                            w.push_audio(audio_sample(unit))?;
+                        }
+                    }
+                    None => held_audio.extend(units),
+                },
+                MuxItem::AudioDone { frames } => audio_frames = Some(frames),
+                MuxItem::Failed(e) => return Err(e),
+            }
+            Ok(())
+        })();
+        if let Err(e) = step {
+            tracing::error!(error = %e, "recording pipeline failed");
+            failure = Some(e);
+            break;
+        }
+    }
+    drop(rx);
+
+    let Some(mut w) = writer else {
+        return Err(failure.unwrap_or(RecordError::NoPicture));
+    };
+    if failure.is_none() {
+        if let Some(p) = prev.take() {
+            let r = push_video(&mut w, p, nominal);
+            if let Err(e) = r {
+                failure = Some(e.into());
+            }
+        }
+        for unit in held_audio.drain(..) {
+            if let Err(e) = w.push_audio(audio_sample(unit)) {
+                failure = Some(e.into());
+                break;
+            }
+        }
+    }
+    let stats = match w.finish() {
+        Ok(s) => s,
+        Err(e) => {
+            return Err(RecordError::Stopped {
+                cause: Box::new(failure.unwrap_or(e.into())),
+                kept: Some(partial.to_path_buf()),
+            });
+        }
+    };
+    recorded.store(stats.video_time, Ordering::Relaxed);
+
+    let finished = finalize::scan(partial)
+        .and_then(|scan| finalize::write_progressive(&scan, partial, output, audio_frames));
+    let finished = match finished {
+        Ok(f) => f,
+        Err(e) => {
+            return Err(RecordError::Stopped {
+                cause: Box::new(failure.unwrap_or(e.into())),
+                kept: Some(partial.to_path_buf()),
+            });
+        }
+    };
+    if let Err(e) = std::fs::remove_file(partial) {
+        tracing::warn!(path = %partial.display(), error = %e, "cannot remove the partial file");
+    }
+    if let Some(cause) = failure {
+        return Err(RecordError::Stopped {
+            cause: Box::new(cause),
+            kept: Some(output.to_path_buf()),
+        });
+    }
+    Ok(Summary {
+        output: output.to_path_buf(),
+        video_frames: finished.video_frames,
+        video_seconds: finished.video_seconds,
+        audio_seconds: finished.audio_seconds,
+        bytes: finished.bytes,
+        fragments: stats.fragments,
+        dropped_frames: 0,
+    })
+}
+
+fn audio_sample(data: Vec<u8>) -> Sample {
+    Sample {
+        data,
+        duration: AAC_FRAME,
+        sync: true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_round_to_nearest() {
+        let t = Instant::now();
+        assert_eq!(ticks(t, t), 0);
+        assert_eq!(ticks(t, t + Duration::from_secs(1)), 90_000);
+        assert_eq!(ticks(t, t + Duration::from_nanos(33_333_333)), 3000);
+        assert_eq!(ticks(t + Duration::from_secs(1), t), 0);
+    }
+
+    #[test]
+    fn audio_clock_pads_the_start_and_follows_a_steady_source() {
+        let t = Instant::now();
+        let mut c = AudioClock::new(t);
+        let p = c.place(t + Duration::from_millis(5), 480);
+        assert_eq!(
+            p,
+            Placement {
+                silence: 240,
+                drop: 0
+            }
+        );
+        for k in 1..500u64 {
+            let at = t + Duration::from_millis(5) + Duration::from_millis(10 * k);
+            assert_eq!(c.place(at, 480), Placement::default(), "chunk {k}");
+        }
+        assert_eq!(c.frames(), 240 + 500 * 480);
+    }
+
+    #[test]
+    fn audio_clock_fills_a_gap_after_lost_samples() {
+        let t = Instant::now();
+        let mut c = AudioClock::new(t);
+        c.place(t, 480);
+        // 100 ms of samples never arrived (an overrun): the next chunk is late by 100 ms.
+        let p = c.place(t + Duration::from_millis(110), 480);
+        assert_eq!(p.silence, 4800);
+        assert_eq!(c.frames(), 480 + 4800 + 480);
+        // And the timeline is right again afterwards.
+        assert_eq!(
+            c.place(t + Duration::from_millis(120), 480),
+            Placement::default()
+        );
+    }
+
+    #[test]
+    fn audio_clock_corrects_slow_drift() {
+        // A device running 1% fast: 490 frames per real 10 ms.
+        let t = Instant::now();
+        let mut c = AudioClock::new(t);
+        let mut dropped = 0;
+        for k in 0..3000u64 {
+            dropped += c.place(t + Duration::from_millis(10 * k), 490).drop;
+        }
+        // 30 s at 1% fast is 14400 surplus frames; nearly all of them must be dropped.
+        assert!(dropped > 12_000 && dropped <= 14_400, "dropped {dropped}");
+    }
+}
