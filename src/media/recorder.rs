@@ -104,6 +104,9 @@ pub struct Recording {
     encoders: Vec<JoinHandle<()>>,
     mux: JoinHandle<Result<Summary, RecordError>>,
     recorded: Arc<AtomicU64>,
+    /// Where the answer ends on the 90 kHz timeline, once known (`u64::MAX` until then).
+    end_ticks: Arc<AtomicU64>,
+    origin: Instant,
 }
 
 /// 90 kHz ticks from `origin` to `t` (0 before it), rounded to the nearest tick.
@@ -153,6 +156,7 @@ impl Recording {
         } = session.attach(origin, end);
         let (tx, rx) = crossbeam_channel::bounded::<MuxItem>(256);
         let recorded = Arc::new(AtomicU64::new(0));
+        let end_ticks = Arc::new(AtomicU64::new(end.map_or(u64::MAX, |e| ticks(origin, e))));
         let encoders = vec![
             spawn("booth-h264", {
                 let tx = tx.clone();
@@ -164,11 +168,22 @@ impl Recording {
         ];
         let nominal = ticks(origin, origin + format.frame_duration()).max(1);
         let mux = {
-            let (partial, output, recorded) =
-                (partial.clone(), settings.output.clone(), recorded.clone());
+            let (partial, output, recorded, end_ticks) = (
+                partial.clone(),
+                settings.output.clone(),
+                recorded.clone(),
+                end_ticks.clone(),
+            );
             std::thread::Builder::new()
                 .name("booth-mux".into())
-                .spawn(move || mux_loop(rx, setup, origin, nominal, &partial, &output, &recorded))
+                .spawn(move || {
+                    let timing = Timing {
+                        origin,
+                        nominal,
+                        end: &end_ticks,
+                    };
+                    mux_loop(rx, setup, timing, &partial, &output, &recorded)
+                })
                 .map_err(|e| MuxError::write(&settings.output, e))?
         };
         Ok(Recording {
@@ -179,6 +194,8 @@ impl Recording {
             encoders,
             mux,
             recorded,
+            end_ticks,
+            origin,
         })
     }
 
@@ -203,7 +220,10 @@ impl Recording {
 
     /// Stops now: keeps everything captured before this instant, then finalizes.
     pub fn stop(self, session: &CaptureSession) -> Result<Summary, RecordError> {
-        session.end_at(Instant::now());
+        let now = Instant::now();
+        session.end_at(now);
+        self.end_ticks
+            .fetch_min(ticks(self.origin, now), Ordering::Relaxed);
         // A camera that stopped delivering would never carry a frame past the end instant.
         self.finish(session, Instant::now() + Duration::from_secs(1))
     }
@@ -396,11 +416,18 @@ fn audio_encoder(
     }
 }
 
+/// The video timeline's fixed points, as the muxer sees them.
+struct Timing<'a> {
+    origin: Instant,
+    /// One frame at the nominal rate, in 90 kHz ticks.
+    nominal: u64,
+    end: &'a AtomicU64,
+}
+
 fn mux_loop(
     rx: Receiver<MuxItem>,
     mut setup: TrackSetup,
-    origin: Instant,
-    nominal: u64,
+    timing: Timing<'_>,
     partial: &Path,
     output: &Path,
     recorded: &AtomicU64,
@@ -443,7 +470,7 @@ fn mux_loop(
                     let Some(w) = writer.as_mut() else {
                         return Ok(());
                     };
-                    let pts = ticks(origin, pic.captured);
+                    let pts = ticks(timing.origin, pic.captured);
                     if let Some(p) = prev.take() {
                         // The first picture is shown from time zero; each later one from its
                         // own capture time, so gaps lengthen the picture before them.
@@ -480,7 +507,14 @@ fn mux_loop(
     };
     if failure.is_none() {
         if let Some(p) = prev.take() {
-            let r = push_video(&mut w, p, nominal);
+            // The last picture lasts until the end of the answer, when that is near; a source
+            // that ended long before the end does not freeze its last picture for ages.
+            let end = timing.end.load(Ordering::Relaxed);
+            let last = match end.checked_sub(position) {
+                Some(d) if end != u64::MAX && d > 0 && d <= 2 * timing.nominal => d,
+                _ => timing.nominal,
+            };
+            let r = push_video(&mut w, p, last);
             if let Err(e) = r {
                 failure = Some(e.into());
             }
