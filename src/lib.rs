@@ -10,3 +10,4 @@ pub mod cli;
 pub mod fsutil;
 pub mod logging;
 pub mod media;
+pub mod procinfo;

@@ -8,6 +8,7 @@
 //! | 2 | bad command line or bad input file |
 //! | 3 | a device is missing, busy or not permitted |
 
+mod bench;
 mod devices;
 mod record;
 mod recover;
@@ -44,6 +45,8 @@ pub enum Command {
     Recover(recover::RecoverArgs),
     /// List cameras with their formats, and microphones.
     Devices(devices::DevicesArgs),
+    /// Measure encoding cost against ffmpeg/x264 on this machine, and live recording load.
+    Bench(bench::BenchArgs),
 }
 
 /// Exit codes, see the module table.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Record(args) => record::run(args),
         Command::Recover(args) => recover::run(args),
         Command::Devices(args) => devices::run(args),
+        Command::Bench(args) => bench::run_bench(args),
     };
     exit.into()
 }

@@ -188,6 +188,8 @@ fn finish(result: Result<Summary, RecordError>, events: &[CaptureEvent], json: b
                     "bytes": s.bytes,
                     "fragments": s.fragments,
                     "complete": source_failure.is_none(),
+                    "cpu_seconds": crate::procinfo::cpu_seconds(),
+                    "peak_rss_kib": crate::procinfo::peak_rss_kib(),
                 });
                 println!("{v}");
             } else {

@@ -1,0 +1,426 @@
+//! `booth bench [--json]`: how booth's encoding compares with ffmpeg on the same machine, in
+//! the same run, on the same input — as ratios, never as absolute thresholds in tests.
+//!
+//! 1. Offline: a 60 s 1280×720×30 Y4M (ffmpeg's `testsrc2` with temporal noise, a stand-in for
+//!    camera sensor noise) plus a 48 kHz WAV, encoded by `booth record --pace none` and by
+//!    ffmpeg/libx264 `ultrafast` and `veryfast` with AAC at the same bitrates: CPU seconds per
+//!    recorded second, the ratios, the achieved video bitrate and the PSNR against the source.
+//! 2. Live: `booth record` from the synthetic camera and microphone in real time, at 720p30,
+//!    for a short and a long run: CPU share of one core, dropped frames, and peak memory
+//!    (which must not grow with the length of the recording).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use clap::Args;
+use serde::Serialize;
+
+use super::Exit;
+use crate::logging::console;
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Print one JSON object instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds of input for the offline comparison.
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u32,
+    /// Seconds of the short and long live recordings.
+    #[arg(long, num_args = 2, default_values_t = [10, 40])]
+    pub live: Vec<u32>,
+    /// Where to put the (large) input files; default: /dev/shm when present.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+struct EncodeRun {
+    name: String,
+    cpu_seconds: f64,
+    wall_seconds: f64,
+    cpu_per_recorded_second: f64,
+    video_kbps: f64,
+    psnr_db: Option<f64>,
+    peak_rss_mib: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+struct LiveRun {
+    seconds: u32,
+    cpu_share_of_one_core: f64,
+    dropped_frames: u64,
+    peak_rss_mib: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    input: String,
+    target_video_kbps: u32,
+    encoders: Vec<EncodeRun>,
+    booth_cpu_vs_x264_ultrafast: f64,
+    booth_cpu_vs_x264_veryfast: f64,
+    live: Vec<LiveRun>,
+    live_memory_growth_ratio: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum BenchError {
+    #[error("cannot run {program}: {source} (run `make test` or scripts/setup.sh to install it)")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("{program} failed: {detail}")]
+    Failed { program: String, detail: String },
+    #[error("{0}")]
+    Parse(String),
+}
+
+const VIDEO_KBPS: u32 = 2500;
+const AUDIO_KBPS: u32 = 128;
+
+fn run(program: &str, args: &[&str]) -> Result<Output, BenchError> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|source| BenchError::Spawn {
+            program: program.into(),
+            source,
+        })?;
+    if !out.status.success() {
+        let tail: String = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .rev()
+            .take(5)
+            .collect::<Vec<_>>()
+            .join(" | ");
+        return Err(BenchError::Failed {
+            program: program.into(),
+            detail: tail,
+        });
+    }
+    Ok(out)
+}
+
+fn path_str(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// `bench: utime=…s stime=…s rtime=…s` and `bench: maxrss=…KiB` from `ffmpeg -benchmark`.
+fn ffmpeg_bench(stderr: &str) -> Result<(f64, f64, f64), BenchError> {
+    let field = |key: &str| -> Option<f64> {
+        let line = stderr.lines().rev().find(|l| l.contains(key))?;
+        let v = line.split(key).nth(1)?;
+        let end = v.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        v[..end].parse().ok()
+    };
+    let cpu = field("utime=").zip(field("stime=")).map(|(u, s)| u + s);
+    let wall = field("rtime=");
+    let rss = field("maxrss=").unwrap_or(0.0) / 1024.0;
+    match (cpu, wall) {
+        (Some(c), Some(w)) => Ok((c, w, rss)),
+        _ => Err(BenchError::Parse(
+            "ffmpeg -benchmark printed no utime/rtime".into(),
+        )),
+    }
+}
+
+fn psnr(encoded: &Path, source: &Path) -> Option<f64> {
+    let out = run(
+        "ffmpeg",
+        &[
+            "-v",
+            "info",
+            "-nostats",
+            "-i",
+            &path_str(encoded),
+            "-i",
+            &path_str(source),
+            "-lavfi",
+            "[0:v][1:v]psnr",
+            "-f",
+            "null",
+            "-",
+        ],
+    )
+    .ok()?;
+    let text = String::from_utf8_lossy(&out.stderr);
+    let line = text.lines().rev().find(|l| l.contains("PSNR"))?;
+    let avg = line.split("average:").nth(1)?;
+    avg.split_whitespace().next()?.parse().ok()
+}
+
+fn video_kbps(path: &Path) -> Option<f64> {
+    let out = run(
+        "ffprobe",
+        &[
+            "-v",
+            "error",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=bit_rate",
+            "-of",
+            "csv=p=0",
+            &path_str(path),
+        ],
+    )
+    .ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|b| b / 1000.0)
+}
+
+fn booth_record(args: &[String]) -> Result<serde_json::Value, BenchError> {
+    let exe = std::env::current_exe().map_err(|source| BenchError::Spawn {
+        program: "booth".into(),
+        source,
+    })?;
+    let exe = path_str(&exe);
+    let mut all = vec!["record".to_string(), "--json".into()];
+    all.extend_from_slice(args);
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let out = run(&exe, &refs)?;
+    serde_json::from_slice(&out.stdout)
+        .map_err(|e| BenchError::Parse(format!("booth record --json: {e}")))
+}
+
+fn num(v: &serde_json::Value, key: &str) -> f64 {
+    v.get(key)
+        .and_then(serde_json::Value::as_f64)
+        .unwrap_or(0.0)
+}
+
+fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
+    let base = args.work_dir.clone().unwrap_or_else(|| {
+        if Path::new("/dev/shm").is_dir() {
+            PathBuf::from("/dev/shm")
+        } else {
+            std::env::temp_dir()
+        }
+    });
+    let dir = tempfile::Builder::new()
+        .prefix("booth-bench-")
+        .tempdir_in(&base)
+        .map_err(|source| BenchError::Spawn {
+            program: format!("a work directory in {}", base.display()),
+            source,
+        })?;
+    let secs = args.seconds.to_string();
+    let y4m = dir.path().join("input.y4m");
+    let wav = dir.path().join("input.wav");
+    console(&format!(
+        "bench: making {secs} s of 1280x720x30 input in {}",
+        dir.path().display()
+    ));
+    run(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("testsrc2=size=1280x720:rate=30:duration={secs},noise=alls=8:allf=t"),
+            "-pix_fmt",
+            "yuv420p",
+            "-y",
+            &path_str(&y4m),
+        ],
+    )?;
+    run(
+        "ffmpeg",
+        &[
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            &format!("sine=frequency=440:sample_rate=48000:duration={secs}"),
+            "-ac",
+            "1",
+            "-c:a",
+            "pcm_s16le",
+            "-y",
+            &path_str(&wav),
+        ],
+    )?;
+    let recorded = args.seconds as f64;
+    let mut encoders = Vec::new();
+
+    console("bench: booth (openh264 + fdk-aac)");
+    let out = dir.path().join("booth.mp4");
+    let wall = Instant::now();
+    let v = booth_record(&[
+        "--video".into(),
+        format!("file:{}", y4m.display()),
+        "--audio".into(),
+        format!("file:{}", wav.display()),
+        "--pace".into(),
+        "none".into(),
+        "--video-kbps".into(),
+        VIDEO_KBPS.to_string(),
+        "--audio-kbps".into(),
+        AUDIO_KBPS.to_string(),
+        "--output".into(),
+        path_str(&out),
+    ])?;
+    let cpu = num(&v, "cpu_seconds");
+    encoders.push(EncodeRun {
+        name: "booth".into(),
+        cpu_seconds: cpu,
+        wall_seconds: wall.elapsed().as_secs_f64(),
+        cpu_per_recorded_second: cpu / recorded,
+        video_kbps: video_kbps(&out).unwrap_or(0.0),
+        psnr_db: psnr(&out, &y4m),
+        peak_rss_mib: Some(num(&v, "peak_rss_kib") / 1024.0),
+    });
+
+    for preset in ["ultrafast", "veryfast"] {
+        console(&format!("bench: ffmpeg libx264 {preset} + aac"));
+        let out = dir.path().join(format!("x264-{preset}.mp4"));
+        let o = run(
+            "ffmpeg",
+            &[
+                "-benchmark",
+                "-nostats",
+                "-v",
+                "info",
+                "-i",
+                &path_str(&y4m),
+                "-i",
+                &path_str(&wav),
+                "-c:v",
+                "libx264",
+                "-preset",
+                preset,
+                "-b:v",
+                &format!("{VIDEO_KBPS}k"),
+                "-c:a",
+                "aac",
+                "-b:a",
+                &format!("{AUDIO_KBPS}k"),
+                "-y",
+                &path_str(&out),
+            ],
+        )?;
+        let (cpu, wall, rss) = ffmpeg_bench(&String::from_utf8_lossy(&o.stdout))
+            .or_else(|_| ffmpeg_bench(&String::from_utf8_lossy(&o.stderr)))?;
+        encoders.push(EncodeRun {
+            name: format!("ffmpeg libx264 {preset}"),
+            cpu_seconds: cpu,
+            wall_seconds: wall,
+            cpu_per_recorded_second: cpu / recorded,
+            video_kbps: video_kbps(&out).unwrap_or(0.0),
+            psnr_db: psnr(&out, &y4m),
+            peak_rss_mib: Some(rss),
+        });
+    }
+    drop(dir);
+
+    let mut live = Vec::new();
+    for &seconds in &args.live {
+        console(&format!(
+            "bench: live 720p30 from the synthetic sources, {seconds} s"
+        ));
+        let ldir = tempfile::tempdir().map_err(|source| BenchError::Spawn {
+            program: "a temporary directory".into(),
+            source,
+        })?;
+        let out = ldir.path().join("live.mp4");
+        let v = booth_record(&[
+            "--video".into(),
+            "test".into(),
+            "--audio".into(),
+            "tone".into(),
+            "--duration".into(),
+            seconds.to_string(),
+            "--output".into(),
+            path_str(&out),
+        ])?;
+        live.push(LiveRun {
+            seconds,
+            cpu_share_of_one_core: num(&v, "cpu_seconds") / seconds as f64,
+            dropped_frames: num(&v, "dropped_frames") as u64,
+            peak_rss_mib: num(&v, "peak_rss_kib") / 1024.0,
+        });
+    }
+
+    let ratio = |i: usize| encoders[0].cpu_seconds / encoders[i].cpu_seconds.max(1e-9);
+    let growth = match (live.first(), live.last()) {
+        (Some(a), Some(b)) => b.peak_rss_mib / a.peak_rss_mib.max(1e-9),
+        _ => 1.0,
+    };
+    Ok(Report {
+        input: format!("{secs} s 1280x720x30 testsrc2 + temporal noise, 48 kHz mono sine"),
+        target_video_kbps: VIDEO_KBPS,
+        booth_cpu_vs_x264_ultrafast: ratio(1),
+        booth_cpu_vs_x264_veryfast: ratio(2),
+        encoders,
+        live,
+        live_memory_growth_ratio: growth,
+    })
+}
+
+pub fn run_bench(args: BenchArgs) -> Exit {
+    let report = match bench(&args) {
+        Ok(r) => r,
+        Err(e) => {
+            super::report_error(&e);
+            return Exit::Failed;
+        }
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                super::report_error(&e);
+                return Exit::Failed;
+            }
+        }
+        return Exit::Ok;
+    }
+    println!("Input: {}", report.input);
+    println!(
+        "{:<26} {:>9} {:>9} {:>12} {:>9} {:>8} {:>9}",
+        "encoder", "CPU s", "wall s", "CPU s / s", "kb/s", "PSNR dB", "peak MiB"
+    );
+    for e in &report.encoders {
+        println!(
+            "{:<26} {:>9.2} {:>9.2} {:>12.3} {:>9.0} {:>8} {:>9.1}",
+            e.name,
+            e.cpu_seconds,
+            e.wall_seconds,
+            e.cpu_per_recorded_second,
+            e.video_kbps,
+            e.psnr_db.map_or("-".into(), |p| format!("{p:.2}")),
+            e.peak_rss_mib.unwrap_or(0.0)
+        );
+    }
+    println!(
+        "booth CPU / x264 ultrafast: {:.2}   booth CPU / x264 veryfast: {:.2}   (target {} kb/s)",
+        report.booth_cpu_vs_x264_ultrafast,
+        report.booth_cpu_vs_x264_veryfast,
+        report.target_video_kbps
+    );
+    println!("Live 720p30 from the synthetic sources:");
+    for l in &report.live {
+        println!(
+            "  {:>3} s: {:>5.1}% of one core, {} dropped frames, peak {:.1} MiB",
+            l.seconds,
+            l.cpu_share_of_one_core * 100.0,
+            l.dropped_frames,
+            l.peak_rss_mib
+        );
+    }
+    println!(
+        "  peak memory, long run / short run: {:.2}",
+        report.live_memory_growth_ratio
+    );
+    Exit::Ok
+}

@@ -1,0 +1,48 @@
+//! What this process has cost so far, read from `/proc/self` (no libc calls): CPU time of all
+//! threads and the peak resident memory. Used by `booth record --json` and `booth bench`.
+
+use std::fs;
+
+/// Linux reports utime/stime in USER_HZ ticks, which is 100 on every architecture booth runs on.
+const USER_HZ: f64 = 100.0;
+
+/// User + system CPU seconds of the whole process (all threads), 10 ms resolution.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may contain spaces; fields are counted after its closing parenthesis.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // Fields 14 and 15 of stat(5) are utime and stime; `rest` starts at field 3.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / USER_HZ)
+}
+
+/// Peak resident set size in KiB (`VmHWM`).
+pub fn peak_rss_kib() -> Option<u64> {
+    let status = fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cpu_and_memory() {
+        let before = cpu_seconds().unwrap();
+        // Burn a little CPU so the counter must move.
+        let mut x = 0u64;
+        let start = std::time::Instant::now();
+        while start.elapsed().as_millis() < 120 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        }
+        std::hint::black_box(x);
+        let after = cpu_seconds().unwrap();
+        assert!(after - before >= 0.05, "{before} -> {after}");
+        assert!(peak_rss_kib().unwrap() > 1000);
+    }
+}
