@@ -1,9 +1,620 @@
-//! MJPEG decoding to I420 (stub until the conversion branch lands).
+//! MJPEG camera frames to packed limited-range I420: marker checks, the standard Huffman tables
+//! that UVC cameras leave out, and the hand-off to zune-jpeg.
+//!
+//! UVC cameras commonly send baseline JPEGs without a DHT segment, relying on the "typical"
+//! tables of ISO/IEC 10918-1 Annex K.3.3 as the AVI1 MJPEG convention allows. zune-jpeg only
+//! supplies those when the frame carries an AVI1 APP0 marker (zune-image#136), so we splice a DHT
+//! with the Annex K tables in front of the first SOS ourselves when a frame has none.
+//!
+//! JPEG YCbCr is full range; the encoder signals limited range, so samples are rescaled while
+//! the decoder's 4:4:4 output is reduced to 4:2:0.
 
-#[derive(Debug, thiserror::Error)]
-#[error("mjpeg: {0}")]
-pub struct MjpegError(pub String);
+use std::borrow::Cow;
 
-pub fn decode_mjpeg(_jpeg: &[u8], _dst: &mut Vec<u8>) -> Result<(u32, u32), MjpegError> {
-    Err(MjpegError("not implemented".into()))
+use zune_jpeg::JpegDecoder;
+use zune_jpeg::errors::DecodeErrors;
+use zune_jpeg::zune_core::bytestream::ZCursor;
+use zune_jpeg::zune_core::colorspace::ColorSpace;
+use zune_jpeg::zune_core::options::DecoderOptions;
+
+use super::convert::{self, LUMA_FULL_TO_LIMITED};
+use super::frame::i420_len;
+
+/// Why a frame could not be turned into a picture.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MjpegError {
+    #[error("not a JPEG picture: it starts with {found:02x?} instead of the SOI marker ff d8")]
+    NotJpeg { found: Vec<u8> },
+    #[error("JPEG picture is truncated: {0}")]
+    Truncated(String),
+    #[error("JPEG picture is corrupt: {0}")]
+    Corrupt(String),
+    #[error("unsupported JPEG: {0}")]
+    Unsupported(String),
+    #[error("JPEG picture of {width}x{height} is too small (at least 2x2 is needed)")]
+    TooSmall { width: usize, height: usize },
+    #[error("JPEG decoder: {0}")]
+    Decoder(String),
+}
+
+/// A DHT table class/id byte and the table's symbols grouped by code length 1..=16, exactly as
+/// Annex K lists them. The segment's BITS counts are the group sizes, so they cannot disagree.
+struct StdTable {
+    class_id: u8,
+    by_length: [&'static [u8]; 16],
+}
+
+/// Annex K.3.3: Tables K.3 (luminance DC), K.5 (luminance AC), K.4 (chrominance DC) and K.6
+/// (chrominance AC). Cameras address them as table 0 for Y and 1 for Cb/Cr.
+const STD_TABLES: [StdTable; 4] = [
+    StdTable {
+        class_id: 0x00,
+        by_length: [
+            &[],
+            &[0],
+            &[1, 2, 3, 4, 5],
+            &[6],
+            &[7],
+            &[8],
+            &[9],
+            &[10],
+            &[11], //
+            &[],
+            &[],
+            &[],
+            &[],
+            &[],
+            &[],
+            &[],
+        ],
+    },
+    StdTable {
+        class_id: 0x10,
+        by_length: [
+            &[],
+            &[0x01, 0x02],
+            &[0x03],
+            &[0x00, 0x04, 0x11],
+            &[0x05, 0x12, 0x21],
+            &[0x31, 0x41],
+            &[0x06, 0x13, 0x51, 0x61],
+            &[0x07, 0x22, 0x71],
+            &[0x14, 0x32, 0x81, 0x91, 0xa1],
+            &[0x08, 0x23, 0x42, 0xb1, 0xc1],
+            &[0x15, 0x52, 0xd1, 0xf0],
+            &[0x24, 0x33, 0x62, 0x72],
+            &[],
+            &[],
+            &[0x82],
+            &[
+                0x09, 0x0a, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x34,
+                0x35, 0x36, 0x37, 0x38, 0x39, 0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a,
+                0x53, 0x54, 0x55, 0x56, 0x57, 0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68,
+                0x69, 0x6a, 0x73, 0x74, 0x75, 0x76, 0x77, 0x78, 0x79, 0x7a, 0x83, 0x84, 0x85, 0x86,
+                0x87, 0x88, 0x89, 0x8a, 0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2,
+                0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7,
+                0xb8, 0xb9, 0xba, 0xc2, 0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3,
+                0xd4, 0xd5, 0xd6, 0xd7, 0xd8, 0xd9, 0xda, 0xe1, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7,
+                0xe8, 0xe9, 0xea, 0xf1, 0xf2, 0xf3, 0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
+            ],
+        ],
+    },
+    StdTable {
+        class_id: 0x01,
+        by_length: [
+            &[],
+            &[0, 1, 2],
+            &[3],
+            &[4],
+            &[5],
+            &[6],
+            &[7],
+            &[8],
+            &[9],
+            &[10],
+            &[11], //
+            &[],
+            &[],
+            &[],
+            &[],
+            &[],
+        ],
+    },
+    StdTable {
+        class_id: 0x11,
+        by_length: [
+            &[],
+            &[0x00, 0x01],
+            &[0x02],
+            &[0x03, 0x11],
+            &[0x04, 0x05, 0x21, 0x31],
+            &[0x06, 0x12, 0x41, 0x51],
+            &[0x07, 0x61, 0x71],
+            &[0x13, 0x22, 0x32, 0x81],
+            &[0x08, 0x14, 0x42, 0x91, 0xa1, 0xb1, 0xc1],
+            &[0x09, 0x23, 0x33, 0x52, 0xf0],
+            &[0x15, 0x62, 0x72, 0xd1],
+            &[0x0a, 0x16, 0x24, 0x34],
+            &[],
+            &[0xe1],
+            &[0x25, 0xf1],
+            &[
+                0x17, 0x18, 0x19, 0x1a, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x35, 0x36, 0x37, 0x38, 0x39,
+                0x3a, 0x43, 0x44, 0x45, 0x46, 0x47, 0x48, 0x49, 0x4a, 0x53, 0x54, 0x55, 0x56, 0x57,
+                0x58, 0x59, 0x5a, 0x63, 0x64, 0x65, 0x66, 0x67, 0x68, 0x69, 0x6a, 0x73, 0x74, 0x75,
+                0x76, 0x77, 0x78, 0x79, 0x7a, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8a,
+                0x92, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9a, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6,
+                0xa7, 0xa8, 0xa9, 0xaa, 0xb2, 0xb3, 0xb4, 0xb5, 0xb6, 0xb7, 0xb8, 0xb9, 0xba, 0xc2,
+                0xc3, 0xc4, 0xc5, 0xc6, 0xc7, 0xc8, 0xc9, 0xca, 0xd2, 0xd3, 0xd4, 0xd5, 0xd6, 0xd7,
+                0xd8, 0xd9, 0xda, 0xe2, 0xe3, 0xe4, 0xe5, 0xe6, 0xe7, 0xe8, 0xe9, 0xea, 0xf2, 0xf3,
+                0xf4, 0xf5, 0xf6, 0xf7, 0xf8, 0xf9, 0xfa,
+            ],
+        ],
+    },
+];
+
+/// Marker, length, then per table: class/id, 16 counts and the symbols (12 + 162 + 12 + 162).
+const STD_DHT_LEN: usize = 4 + 4 * 17 + 2 * (12 + 162);
+
+/// The whole DHT segment, built at compile time; a miscounted table fails the build.
+static STD_DHT: [u8; STD_DHT_LEN] = build_std_dht();
+
+const fn build_std_dht() -> [u8; STD_DHT_LEN] {
+    let mut out = [0u8; STD_DHT_LEN];
+    let body = STD_DHT_LEN - 2;
+    out[0] = 0xFF;
+    out[1] = 0xC4;
+    out[2] = (body >> 8) as u8;
+    out[3] = (body & 0xFF) as u8;
+    let mut pos = 4;
+    let mut t = 0;
+    while t < STD_TABLES.len() {
+        let table = &STD_TABLES[t];
+        out[pos] = table.class_id;
+        let mut len = 0;
+        while len < 16 {
+            out[pos + 1 + len] = table.by_length[len].len() as u8;
+            len += 1;
+        }
+        pos += 17;
+        len = 0;
+        while len < 16 {
+            let group = table.by_length[len];
+            let mut i = 0;
+            while i < group.len() {
+                out[pos] = group[i];
+                pos += 1;
+                i += 1;
+            }
+            len += 1;
+        }
+        t += 1;
+    }
+    assert!(
+        pos == STD_DHT_LEN,
+        "standard Huffman tables have the wrong symbol count"
+    );
+    out
+}
+
+const SOI: u8 = 0xD8;
+const EOI: u8 = 0xD9;
+const SOS: u8 = 0xDA;
+const DHT: u8 = 0xC4;
+
+/// What the header walk found: where the first SOS marker starts, and whether a DHT came first.
+struct Headers {
+    sos: usize,
+    has_dht: bool,
+}
+
+/// Walks the segments from SOI to the first SOS, skipping each by its length field, so that
+/// bytes inside APPn/COM payloads are never mistaken for markers.
+fn walk_headers(jpeg: &[u8]) -> Result<Headers, MjpegError> {
+    if jpeg.len() < 2 || jpeg[0] != 0xFF || jpeg[1] != SOI {
+        return Err(MjpegError::NotJpeg {
+            found: jpeg[..jpeg.len().min(4)].to_vec(),
+        });
+    }
+    let mut pos = 2;
+    let mut has_dht = false;
+    loop {
+        if jpeg.get(pos) != Some(&0xFF) {
+            return match jpeg.get(pos) {
+                None => Err(MjpegError::Truncated(format!(
+                    "headers end at byte {pos} before any image data"
+                ))),
+                Some(b) => Err(MjpegError::Corrupt(format!(
+                    "expected a marker at byte {pos}, found {b:#04x}"
+                ))),
+            };
+        }
+        // Any number of 0xFF fill bytes may precede a marker code.
+        let mut code_at = pos + 1;
+        while jpeg.get(code_at) == Some(&0xFF) {
+            code_at += 1;
+        }
+        let Some(&code) = jpeg.get(code_at) else {
+            return Err(MjpegError::Truncated(format!(
+                "cut off inside the marker at byte {pos}"
+            )));
+        };
+        match code {
+            SOS => return Ok(Headers { sos: pos, has_dht }),
+            EOI => {
+                return Err(MjpegError::Corrupt(format!(
+                    "end of image at byte {pos} before any scan"
+                )));
+            }
+            // TEM and RSTn stand alone; they carry no length.
+            0x01 | 0xD0..=0xD7 => {
+                pos = code_at + 1;
+                continue;
+            }
+            0x00 | SOI => {
+                return Err(MjpegError::Corrupt(format!(
+                    "invalid marker ff {code:02x} at byte {pos}"
+                )));
+            }
+            DHT => has_dht = true,
+            _ => {}
+        }
+        let len = match jpeg.get(code_at + 1..code_at + 3) {
+            Some(&[hi, lo]) => usize::from(u16::from_be_bytes([hi, lo])),
+            _ => {
+                return Err(MjpegError::Truncated(format!(
+                    "cut off in the segment at byte {pos}"
+                )));
+            }
+        };
+        if len < 2 {
+            return Err(MjpegError::Corrupt(format!(
+                "segment ff {code:02x} at byte {pos} has impossible length {len}"
+            )));
+        }
+        pos = code_at + 1 + len;
+        if pos > jpeg.len() {
+            return Err(MjpegError::Truncated(format!(
+                "segment ff {code:02x} at byte {code_at} needs {len} bytes, {} are left",
+                jpeg.len() - code_at - 1
+            )));
+        }
+    }
+}
+
+/// Whether a DHT segment appears before the first SOS. Baseline frames need every table there;
+/// malformed input reports `false`.
+pub fn has_huffman_tables(jpeg: &[u8]) -> bool {
+    walk_headers(jpeg).is_ok_and(|h| h.has_dht)
+}
+
+/// The frame with the Annex K.3.3 tables spliced in before the first SOS when it has no DHT of
+/// its own; otherwise (including input too malformed to walk) the frame unchanged.
+pub fn with_standard_huffman_tables(jpeg: &[u8]) -> Cow<'_, [u8]> {
+    match walk_headers(jpeg) {
+        Ok(Headers {
+            sos,
+            has_dht: false,
+        }) => {
+            let mut out = Vec::with_capacity(jpeg.len() + STD_DHT.len());
+            out.extend_from_slice(&jpeg[..sos]);
+            out.extend_from_slice(&STD_DHT);
+            out.extend_from_slice(&jpeg[sos..]);
+            Cow::Owned(out)
+        }
+        _ => Cow::Borrowed(jpeg),
+    }
+}
+
+/// Decodes one MJPEG frame into `dst` as packed limited-range I420, resizing it to fit, and
+/// returns the picture size. Odd sizes lose their last column and/or row, since I420 (and the
+/// encoder) needs even ones.
+///
+/// A frame cut short is refused as truncated: zune-jpeg would pad the missing blocks with grey
+/// and call it a success, and a half-grey picture in a recording is worse than a dropped frame.
+/// Some cameras omit EOI on whole frames, so a missing EOI alone is not an error: such frames are
+/// decoded in zune-jpeg's strict mode, which fails when the data runs out before the last block.
+/// Other damage inside the entropy data is concealed, not refused, as ffmpeg does.
+pub fn decode_mjpeg(jpeg: &[u8], dst: &mut Vec<u8>) -> Result<(u32, u32), MjpegError> {
+    let headers = walk_headers(jpeg)?;
+    // In entropy-coded data 0xFF is always followed by 0x00 or RSTn, so ff d9 after SOS can
+    // only be EOI. Searching from the end finds it at once, even with trailing padding.
+    let has_eoi = jpeg[headers.sos..]
+        .windows(2)
+        .rev()
+        .any(|w| w == [0xFF, EOI]);
+    let bytes = if headers.has_dht {
+        Cow::Borrowed(jpeg)
+    } else {
+        with_standard_huffman_tables(jpeg)
+    };
+
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::YCbCr)
+        .set_strict_mode(!has_eoi);
+    let decoder_error = |e| decoder_error(e, has_eoi);
+    let mut decoder = JpegDecoder::new_with_options(ZCursor::new(&bytes[..]), options);
+    decoder.decode_headers().map_err(decoder_error)?;
+    let input = decoder.input_colorspace();
+    let gray = match input {
+        Some(ColorSpace::YCbCr) => false,
+        Some(ColorSpace::Luma) => {
+            decoder.set_options(options.jpeg_set_out_colorspace(ColorSpace::Luma));
+            true
+        }
+        other => return Err(MjpegError::Unsupported(format!("colour space {other:?}"))),
+    };
+    let Some((width, height)) = decoder.dimensions() else {
+        return Err(MjpegError::Decoder(
+            "no picture size after reading the headers".into(),
+        ));
+    };
+    let (even_w, even_h) = (width & !1, height & !1);
+    if even_w == 0 || even_h == 0 {
+        return Err(MjpegError::TooSmall { width, height });
+    }
+    let pixels = decoder.decode().map_err(decoder_error)?;
+
+    // Both fit in u32: JPEG sizes are 16-bit.
+    let (out_w, out_h) = (even_w as u32, even_h as u32);
+    dst.resize(i420_len(out_w, out_h), 0);
+    if gray {
+        let (luma, chroma) = dst.split_at_mut(even_w * even_h);
+        for (out, row) in luma.chunks_exact_mut(even_w).zip(pixels.chunks(width)) {
+            for (o, p) in out.iter_mut().zip(row) {
+                *o = LUMA_FULL_TO_LIMITED[usize::from(*p)];
+            }
+        }
+        chroma.fill(128);
+    } else {
+        convert::ycbcr444_full_to_i420(&pixels, out_w, out_h, 3 * width, dst)
+            .map_err(|e| MjpegError::Decoder(format!("decoder output does not fit: {e}")))?;
+    }
+    Ok((out_w, out_h))
+}
+
+fn decoder_error(e: DecodeErrors, has_eoi: bool) -> MjpegError {
+    match e {
+        // Without EOI, strict mode's complaint is almost always the data running out.
+        e if !has_eoi => MjpegError::Truncated(format!("no end-of-image marker, and {e}")),
+        DecodeErrors::ExhaustedData | DecodeErrors::IoErrors(_) => {
+            MjpegError::Truncated(format!("{e}"))
+        }
+        other => MjpegError::Decoder(format!("{other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::convert::tests::{ffmpeg, psnr, time};
+
+    /// One 4:2:2 JPEG of ffmpeg's test pattern, as a UVC camera would send it.
+    fn test_jpeg(source: &str, extra: &str) -> Vec<u8> {
+        let args = format!("-f lavfi -i {source} -frames:v 1 {extra} -pix_fmt yuvj422p -f mjpeg -");
+        ffmpeg(&args, &[])
+    }
+
+    /// ffmpeg's own decode to limited-range yuv420p (it rescales yuvj input by itself).
+    fn ffmpeg_decode(jpeg: &[u8], filter: &str) -> Vec<u8> {
+        ffmpeg(
+            &format!("-f mjpeg -i - -vf {filter} -pix_fmt yuv420p -f rawvideo -"),
+            jpeg,
+        )
+    }
+
+    /// Header segments before the first SOS as (code, payload), parsed independently of the
+    /// code under test. ffmpeg writes no fill bytes.
+    fn segments(jpeg: &[u8]) -> Vec<(u8, &[u8])> {
+        let (mut out, mut pos) = (vec![], 2);
+        while jpeg[pos + 1] != SOS {
+            let len = usize::from(u16::from_be_bytes([jpeg[pos + 2], jpeg[pos + 3]]));
+            out.push((jpeg[pos + 1], &jpeg[pos + 4..pos + 2 + len]));
+            pos += 2 + len;
+        }
+        out
+    }
+
+    fn strip_dht(jpeg: &[u8]) -> Vec<u8> {
+        let mut out = jpeg[..2].to_vec();
+        for (code, payload) in segments(jpeg).into_iter().filter(|s| s.0 != DHT) {
+            out.extend_from_slice(&[0xFF, code]);
+            out.extend_from_slice(&u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+            out.extend_from_slice(payload);
+        }
+        out.extend_from_slice(&jpeg[walk_headers(jpeg).unwrap().sos..]);
+        out
+    }
+
+    /// The tables of DHT payloads, keyed by class/id: (BITS, HUFFVAL).
+    fn tables(payloads: &[&[u8]]) -> Vec<(u8, Vec<u8>, Vec<u8>)> {
+        let mut out = vec![];
+        for payload in payloads {
+            let mut p = *payload;
+            while !p.is_empty() {
+                let bits = p[1..17].to_vec();
+                let n: usize = bits.iter().map(|&b| usize::from(b)).sum();
+                out.push((p[0], bits, p[17..17 + n].to_vec()));
+                p = &p[17 + n..];
+            }
+        }
+        out.sort();
+        out
+    }
+
+    const PATTERN: &str = "testsrc2=size=64x48";
+
+    #[test]
+    fn standard_tables_equal_ffmpeg_default_tables() {
+        let jpeg = test_jpeg(PATTERN, "-huffman default");
+        let theirs: Vec<&[u8]> = segments(&jpeg)
+            .into_iter()
+            .filter(|s| s.0 == DHT)
+            .map(|s| s.1)
+            .collect();
+        assert!(!theirs.is_empty());
+        let ours = tables(&[&STD_DHT[4..]]);
+        assert_eq!(ours, tables(&theirs));
+        assert_eq!(u16::from_be_bytes([STD_DHT[2], STD_DHT[3]]), 418);
+        // Each AC table codes EOB, ZRL and every (run, size) pair with size 1..=10 once.
+        for (class_id, _, values) in ours.iter().filter(|t| t.0 >> 4 == 1) {
+            let mut expected: Vec<u8> = (0..16u8)
+                .flat_map(|run| (1..=10u8).map(move |size| run << 4 | size))
+                .chain([0x00, 0xF0])
+                .collect();
+            let mut values = values.clone();
+            expected.sort();
+            values.sort();
+            assert_eq!(values, expected, "AC table {class_id:#04x}");
+        }
+    }
+
+    #[test]
+    fn decodes_like_ffmpeg() {
+        for extra in ["", "-huffman default"] {
+            let jpeg = test_jpeg(PATTERN, extra);
+            assert!(has_huffman_tables(&jpeg));
+            let mut ours = vec![];
+            assert_eq!(decode_mjpeg(&jpeg, &mut ours).unwrap(), (64, 48));
+            let theirs = ffmpeg_decode(&jpeg, "null");
+            assert_eq!(ours.len(), theirs.len());
+            let luma = 64 * 48;
+            // Make sure the reference really is limited range, or the comparison proves little.
+            assert!(theirs[..luma].iter().all(|p| (16..=235).contains(p)));
+            assert!(ours[..luma].iter().all(|p| (16..=235).contains(p)));
+            assert!(ours[luma..].iter().all(|p| (16..=240).contains(p)));
+            let (y, c) = (
+                psnr(&ours[..luma], &theirs[..luma]),
+                psnr(&ours[luma..], &theirs[luma..]),
+            );
+            eprintln!("{extra:?}: luma PSNR {y:.1} dB, chroma PSNR {c:.1} dB");
+            assert!(y >= 35.0, "luma PSNR {y:.1} dB");
+            assert!(c >= 30.0, "chroma PSNR {c:.1} dB");
+        }
+    }
+
+    #[test]
+    fn decodes_frames_without_dht_with_standard_tables() {
+        let jpeg = test_jpeg(PATTERN, "-huffman default");
+        let stripped = strip_dht(&jpeg);
+        assert_eq!(stripped.len(), jpeg.len() - STD_DHT.len());
+        assert!(!has_huffman_tables(&stripped));
+        assert!(matches!(
+            with_standard_huffman_tables(&jpeg),
+            Cow::Borrowed(_)
+        ));
+        let fixed = with_standard_huffman_tables(&stripped);
+        assert!(matches!(fixed, Cow::Owned(_)) && has_huffman_tables(&fixed));
+
+        // The fallback is what makes this work: zune-jpeg alone refuses the frame.
+        let plain = JpegDecoder::new(ZCursor::new(&stripped[..])).decode();
+        assert!(
+            plain.is_err(),
+            "zune-jpeg decoded a frame without Huffman tables"
+        );
+
+        let (mut with, mut without) = (vec![], vec![]);
+        assert_eq!(decode_mjpeg(&jpeg, &mut with).unwrap(), (64, 48));
+        assert_eq!(decode_mjpeg(&stripped, &mut without).unwrap(), (64, 48));
+        assert!(with == without, "DHT-less frame decodes differently");
+    }
+
+    #[test]
+    fn odd_sizes_lose_last_column_and_row() {
+        let jpeg = test_jpeg("testsrc2=size=63x47", "");
+        let mut ours = vec![1; 7];
+        assert_eq!(decode_mjpeg(&jpeg, &mut ours).unwrap(), (62, 46));
+        assert_eq!(ours.len(), i420_len(62, 46));
+        let theirs = ffmpeg_decode(&jpeg, "crop=62:46:0:0");
+        let y = psnr(&ours[..62 * 46], &theirs[..62 * 46]);
+        assert!(y >= 35.0, "luma PSNR {y:.1} dB");
+    }
+
+    /// A hand-built 15x15 greyscale baseline JPEG with no DHT: four blocks whose DC difference
+    /// and AC are all zero, i.e. a flat full-range 128. With the standard luminance tables each
+    /// block is the DC code `00` plus EOB `1010`, four blocks making 0x28 0xa2 0x8a.
+    fn flat_gray_jpeg() -> Vec<u8> {
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00];
+        j.extend_from_slice(&[1; 64]);
+        j.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x0B, 8, 0, 15, 0, 15, 1, 1, 0x11, 0]);
+        j.extend_from_slice(&[0xFF, 0xDA, 0x00, 0x08, 1, 1, 0x00, 0, 63, 0]);
+        j.extend_from_slice(&[0x28, 0xA2, 0x8A, 0xFF, 0xD9]);
+        j
+    }
+
+    #[test]
+    fn greyscale_frames_get_neutral_chroma() {
+        let mut ours = vec![];
+        assert_eq!(
+            decode_mjpeg(&flat_gray_jpeg(), &mut ours).unwrap(),
+            (14, 14)
+        );
+        let (luma, chroma) = ours.split_at(14 * 14);
+        assert!(
+            luma.iter()
+                .all(|&p| p == convert::full_to_limited_luma(128)),
+            "{luma:?}"
+        );
+        assert!(chroma.len() == 2 * 7 * 7 && chroma.iter().all(|&p| p == 128));
+    }
+
+    #[test]
+    fn broken_frames_get_clear_errors() {
+        let jpeg = test_jpeg(PATTERN, "");
+        let mut dst = vec![];
+        let e = decode_mjpeg(b"hello", &mut dst).unwrap_err();
+        assert!(matches!(e, MjpegError::NotJpeg { .. }), "{e}");
+        assert!(e.to_string().starts_with("not a JPEG picture"), "{e}");
+        assert!(matches!(
+            decode_mjpeg(&[], &mut dst),
+            Err(MjpegError::NotJpeg { .. })
+        ));
+
+        // Cut inside the headers, and cut inside the entropy-coded data.
+        let e = decode_mjpeg(&jpeg[..100], &mut dst).unwrap_err();
+        assert!(matches!(e, MjpegError::Truncated(_)), "{e}");
+        let sos = walk_headers(&jpeg).unwrap().sos;
+        for cut in [(sos + jpeg.len()) / 2, jpeg.len() - 10] {
+            let e = decode_mjpeg(&jpeg[..cut], &mut dst).unwrap_err();
+            assert!(matches!(e, MjpegError::Truncated(_)), "{e}");
+            assert!(e.to_string().contains("end-of-image"), "{e}");
+        }
+        // Complete scan data whose EOI is missing still decodes, to the same picture.
+        let mut whole = vec![];
+        decode_mjpeg(&jpeg, &mut whole).unwrap();
+        assert_eq!(
+            decode_mjpeg(&jpeg[..jpeg.len() - 2], &mut dst).unwrap(),
+            (64, 48)
+        );
+        assert!(dst == whole);
+
+        // A header byte that should start a marker.
+        let mut bad = jpeg.clone();
+        let second = 2 + 2 + usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+        bad[second] = 0x42;
+        let e = decode_mjpeg(&bad, &mut dst).unwrap_err();
+        assert_eq!(
+            e,
+            MjpegError::Corrupt(format!("expected a marker at byte {second}, found 0x42"))
+        );
+        assert!(!has_huffman_tables(&bad));
+
+        // Padding after EOI, as some cameras send, is fine.
+        let mut padded = jpeg.clone();
+        padded.extend_from_slice(&[0; 64]);
+        assert_eq!(decode_mjpeg(&padded, &mut dst).unwrap(), (64, 48));
+    }
+
+    #[test]
+    fn time_720p_decode() {
+        // Sensor-like noise keeps the frame as busy as a real webcam's, not a cartoon's.
+        let jpeg = test_jpeg("testsrc2=size=1280x720", "-vf noise=alls=8:allf=t -q:v 4");
+        let mut dst = vec![];
+        assert_eq!(decode_mjpeg(&jpeg, &mut dst).unwrap(), (1280, 720));
+        let (best, mean) = time(20, || {
+            decode_mjpeg(&jpeg, &mut dst).unwrap();
+        });
+        let kb = jpeg.len() / 1024;
+        eprintln!("decode_mjpeg 1280x720 ({kb} KB): best {best:?}, mean {mean:?} per frame");
+    }
 }
