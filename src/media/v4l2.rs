@@ -142,6 +142,10 @@ pub fn choose_format(offered: &[CameraFormat], want: VideoRequest) -> Option<Cam
         let dh = f.height() as i64 - want.height as i64;
         dw * dw + dh * dh
     };
+    // Below 20 fps speech looks out of step with the picture: a smaller picture at a fluid
+    // rate beats a large one at a crawl (USB 2 webcams give YUYV 720p at only 5-10 fps).
+    let fluid = want.fps.min(20);
+    let slow = |f: &CameraFormat| f.frame_rate() < fluid;
     let rate_cost = |f: &CameraFormat| {
         let d = f.frame_rate() as i64 - want.fps as i64;
         // Slower than asked costs more than faster: a slow camera looks worse.
@@ -149,7 +153,7 @@ pub fn choose_format(offered: &[CameraFormat], want: VideoRequest) -> Option<Cam
     };
     let pref = |f: &CameraFormat| PREFERRED.iter().position(|p| *p == f.format());
     usable
-        .min_by_key(|f| (size_cost(f), rate_cost(f), pref(f)))
+        .min_by_key(|f| (slow(f), size_cost(f), rate_cost(f), pref(f)))
         .copied()
 }
 
@@ -510,8 +514,19 @@ mod tests {
             height: 720,
             fps: 30,
         };
-        // RGB is not convertible; 1920x1080 is nearer in size than 640x480.
-        assert_eq!(choose_format(&offered, want), Some(offered[2]));
+        // RGB is not convertible and 1920x1080 at 5 fps is too slow: the nearest fluid size.
+        assert_eq!(choose_format(&offered, want), Some(offered[1]));
+        let slow_hd = [
+            fmt(1280, 720, FrameFormat::YUYV, 10),
+            fmt(640, 480, FrameFormat::YUYV, 30),
+        ];
+        assert_eq!(choose_format(&slow_hd, want), Some(slow_hd[1]));
+        // With nothing fluid on offer, the nearest size still wins.
+        let all_slow = [
+            fmt(1280, 720, FrameFormat::YUYV, 10),
+            fmt(640, 480, FrameFormat::YUYV, 10),
+        ];
+        assert_eq!(choose_format(&all_slow, want), Some(all_slow[0]));
         let want = VideoRequest {
             width: 640,
             height: 480,
