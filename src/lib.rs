@@ -2,12 +2,16 @@
 //!
 //! Layout (dependencies point one way, top to bottom):
 //! - `cli`: the scripting front end (`booth record`, `recover`, `devices`, `bench`).
+//! - `config`: the station config file (`config.toml`); `interview`: the interview file.
 //! - `media`: capture, conversion, encoding, muxing and analysis; no terminal code.
 //! - `fsutil`: private files and directories, atomic writes.
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod config;
 pub mod fsutil;
+pub mod interview;
 pub mod logging;
 pub mod media;
 pub mod procinfo;
+mod tomlfile;

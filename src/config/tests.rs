@@ -1,0 +1,367 @@
+//! Station config tests: the built-in file is the documented default, partial files fall back
+//! to it, every kind of bad value is reported exactly, paths resolve, and the token stays
+//! secret.
+
+use super::*;
+
+fn documented_defaults() -> Config {
+    Config {
+        station: Station {
+            id: "booth-01".into(),
+            data_dir: "/var/lib/booth".into(),
+        },
+        devices: Devices {
+            video: VideoSpec::Default,
+            audio: AudioSpec::Default,
+            width: 1280,
+            height: 720,
+            fps: 30,
+        },
+        recording: Recording {
+            video_kbps: 2500,
+            audio_kbps: 128,
+            noise_gate_dbfs: -45.0,
+            silence_warning: Duration::from_secs(3),
+            test_clip: Duration::from_secs(8),
+        },
+        upload: Upload {
+            endpoint: Endpoint::Dir("/var/lib/booth/delivered".into()),
+            token_file: "/etc/booth/upload-token".into(),
+            chunk_bytes: 8 * 1024 * 1024,
+            concurrency: 1,
+            retention: Retention::Delete,
+            allow_plain_http: false,
+        },
+        interview: InterviewRef {
+            file: "/etc/booth/interview.toml".into(),
+        },
+    }
+}
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse(text, Path::new("/etc/booth/config.toml"))
+}
+
+fn err(text: &str) -> String {
+    match Config::parse(text, Path::new("c.toml")) {
+        Ok(c) => panic!("accepted: {c:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn the_built_in_file_parses_and_is_the_documented_default() {
+    assert_eq!(Config::load(None).unwrap(), documented_defaults());
+}
+
+#[test]
+fn the_built_in_file_comments_every_field() {
+    for line in DEFAULT_CONFIG.lines() {
+        if line.contains('=') && !line.starts_with('#') {
+            assert!(line.contains(" # "), "no comment on: {line}");
+        }
+    }
+}
+
+#[test]
+fn left_out_fields_take_the_built_in_values() {
+    assert_eq!(parse("").unwrap(), documented_defaults());
+    assert_eq!(parse("[devices]\n").unwrap(), documented_defaults());
+    let c =
+        parse("[devices]\nvideo = \"test\"\nfps = 25\n[upload]\nretention = \"keep\"\n").unwrap();
+    let mut want = documented_defaults();
+    want.devices.video = VideoSpec::Test;
+    want.devices.fps = 25;
+    want.upload.retention = Retention::Keep;
+    assert_eq!(c, want);
+}
+
+#[test]
+fn good_values_are_read() {
+    let c = parse(
+        "[station]\nid = \"hall-b.3\"\n\
+         [devices]\nvideo = \"v4l2:/dev/video2\"\naudio = \"alsa:hw:1,0\"\nsize = \"640x480\"\n\
+         [recording]\nnoise_gate_dbfs = -60\nvideo_kbps = 1200\n\
+         [upload]\nendpoint = \"https://uploads.example.com/files/\"\nchunk_mib = 16\n\
+         concurrency = 2\n",
+    )
+    .unwrap();
+    assert_eq!(c.station.id, "hall-b.3");
+    assert_eq!(c.devices.video, VideoSpec::V4l2("/dev/video2".into()));
+    assert_eq!(c.devices.audio, AudioSpec::Alsa("hw:1,0".into()));
+    assert_eq!((c.devices.width, c.devices.height), (640, 480));
+    assert_eq!(c.recording.noise_gate_dbfs, -60.0);
+    assert_eq!(c.recording.video_bitrate(), 1_200_000);
+    assert_eq!(
+        c.upload.endpoint,
+        Endpoint::Tus("https://uploads.example.com/files/".into())
+    );
+    assert_eq!(c.upload.chunk_bytes, 16 << 20);
+    assert_eq!(c.upload.concurrency, 2);
+}
+
+#[test]
+fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[stations]\nid = \"x\"\n",
+            "c.toml:1:2: unknown field 'stations' (expected one of: station, devices, \
+             recording, upload, interview)",
+        ),
+        (
+            "[devices]\nfsp = 30\n",
+            "c.toml:2:1: [devices]: unknown field 'fsp' (expected one of: video, audio, size, \
+             fps)",
+        ),
+        (
+            "[devices]\nfps = \"30\"\n",
+            "c.toml:2:1: [devices]: field 'fps' must be a whole number between 1 and 60, found \
+             \"30\"",
+        ),
+        (
+            "\n[devices]\nfps = 0\n",
+            "c.toml:3:1: [devices]: field 'fps' must be between 1 and 60, found 0",
+        ),
+        (
+            "[devices]\nvideo = \"webcam\"\n",
+            "c.toml:2:1: [devices]: field 'video' must be 'default', 'v4l2:<path or index>', \
+             'test' or 'file:<path.y4m>', found \"webcam\"",
+        ),
+        (
+            "[devices]\naudio = \"mic\"\n",
+            "c.toml:2:1: [devices]: field 'audio' must be 'default', 'alsa:<device>', 'tone' or \
+             'file:<path.wav>', found \"mic\"",
+        ),
+        (
+            "[devices]\nsize = \"1281x720\"\n",
+            "c.toml:2:1: [devices]: field 'size' must be WIDTHxHEIGHT with even numbers, width \
+             16-3840 and height 16-2160 (like \"1280x720\"), found \"1281x720\"",
+        ),
+        (
+            "[recording]\nnoise_gate_dbfs = 5.0\n",
+            "c.toml:2:1: [recording]: field 'noise_gate_dbfs' must be between -90 and 0, found 5",
+        ),
+        (
+            "[recording]\nnoise_gate_dbfs = \"loud\"\n",
+            "c.toml:2:1: [recording]: field 'noise_gate_dbfs' must be a number between -90 and \
+             0, found \"loud\"",
+        ),
+        (
+            "[recording]\nvideo_kbps = 10\n",
+            "c.toml:2:1: [recording]: field 'video_kbps' must be between 250 and 20000, found 10",
+        ),
+        (
+            "[recording]\ntest_clip_seconds = 20\n",
+            "c.toml:2:1: [recording]: field 'test_clip_seconds' must be between 5 and 15, found \
+             20",
+        ),
+        (
+            "[upload]\nchunk_mib = 0\n",
+            "c.toml:2:1: [upload]: field 'chunk_mib' must be between 1 and 1024, found 0",
+        ),
+        (
+            "[upload]\nconcurrency = 9\n",
+            "c.toml:2:1: [upload]: field 'concurrency' must be between 1 and 8, found 9",
+        ),
+        (
+            "[upload]\nretention = \"archive\"\n",
+            "c.toml:2:1: [upload]: field 'retention' must be \"delete\" or \"keep\", found \
+             \"archive\"",
+        ),
+        (
+            "[upload]\nallow_plain_http = \"yes\"\n",
+            "c.toml:2:1: [upload]: field 'allow_plain_http' must be true or false, found \"yes\"",
+        ),
+        (
+            "[upload]\nendpoint = \"uploads.example.com\"\n",
+            "c.toml:2:1: [upload]: field 'endpoint' must be \"dir:<path>\" or an http(s) tus \
+             creation URL like \"https://uploads.example.com/files/\", found \
+             \"uploads.example.com\"",
+        ),
+        (
+            "[upload]\nendpoint = \"ftp://example.com/files/\"\n",
+            "c.toml:2:1: [upload]: field 'endpoint' must be \"dir:<path>\" or an http(s) tus \
+             creation URL like \"https://uploads.example.com/files/\", found \
+             \"ftp://example.com/files/\" (the scheme 'ftp' is not http or https)",
+        ),
+        (
+            "[upload]\nendpoint = \"https:///files/\"\n",
+            "c.toml:2:1: [upload]: field 'endpoint' must be \"dir:<path>\" or an http(s) tus \
+             creation URL like \"https://uploads.example.com/files/\", found \
+             \"https:///files/\" (the URL has no host)",
+        ),
+        (
+            "[upload]\nendpoint = \"dir:\"\n",
+            "c.toml:2:1: [upload]: field 'endpoint' must be \"dir:<path>\" or an http(s) tus \
+             creation URL like \"https://uploads.example.com/files/\", found \"dir:\" (the \
+             directory is missing)",
+        ),
+        (
+            "[upload]\nendpoint = \"http://uploads.example.com/files/\"\n",
+            "c.toml:2:1: [upload]: field 'endpoint' must use https:// for uploads.example.com \
+             (plain http:// is allowed only to 127.0.0.1, ::1 and localhost, unless [upload] \
+             allow_plain_http = true)",
+        ),
+        (
+            "[station]\nid = \"booth 1\"\n",
+            "c.toml:2:1: [station]: field 'id' must be 1-64 letters, digits, '.', '_' and '-' \
+             (like \"booth-01\"), found \"booth 1\"",
+        ),
+        (
+            "[station]\ndata_dir = \"\"\n",
+            "c.toml:2:1: [station]: field 'data_dir' must be a path, found \"\"",
+        ),
+        (
+            "station = 5\n",
+            "c.toml:1:1: field 'station' must be a [station] table, found 5",
+        ),
+        (
+            "[devices]\nfps = 30\nfps = 25\n",
+            "c.toml:3:1: 'fps' is set more than once",
+        ),
+        (
+            "[devices\n",
+            "c.toml:1:9: not valid TOML: unclosed table, expected `]`",
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(text, expected)| err(text) != *expected)
+        .map(|(text, expected)| format!("{text}\n  got: {}\n want: {expected}\n", err(text)))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn errors_expose_path_line_and_field() {
+    let e = Config::parse("[devices]\nfps = 0\n", Path::new("c.toml")).unwrap_err();
+    assert_eq!(e.path(), Path::new("c.toml"));
+    assert_eq!((e.line(), e.column()), (Some(2), Some(1)));
+    assert_eq!(e.field(), Some("fps"));
+
+    let e = Config::load(Some(Path::new("/nonexistent/config.toml"))).unwrap_err();
+    assert_eq!(e.line(), None);
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/config.toml: cannot read the config file: "),
+        "{e}"
+    );
+}
+
+#[test]
+fn plain_http_is_allowed_to_loopback_or_when_asked() {
+    for url in [
+        "http://127.0.0.1:1080/files/",
+        "http://[::1]:8080/files/",
+        "http://localhost/files/",
+        "HTTP://LOCALHOST/files/",
+        "https://uploads.example.com:8443/files/",
+    ] {
+        let c = parse(&format!("[upload]\nendpoint = \"{url}\"\n")).unwrap();
+        assert_eq!(c.upload.endpoint, Endpoint::Tus(url.into()));
+    }
+    let c = parse("[upload]\nendpoint = \"http://10.0.0.5/files/\"\nallow_plain_http = true\n");
+    assert!(c.is_ok());
+    for bad in [
+        "http://127.0.0.1.example.com/files/",
+        "http://localhost:0/",
+        "https://user:pw@example.com/files/",
+        "https://[::1/files/",
+        "https://exa mple.com/",
+    ] {
+        assert!(
+            parse(&format!("[upload]\nendpoint = \"{bad}\"\n")).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn relative_paths_resolve_against_the_config_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("config.toml");
+    std::fs::write(
+        &file,
+        "[station]\ndata_dir = \"data\"\n\
+         [devices]\nvideo = \"file:clips/clip.y4m\"\naudio = \"file:/abs/voice.wav\"\n\
+         [upload]\nendpoint = \"dir:out\"\ntoken_file = \"secrets/token\"\n\
+         [interview]\nfile = \"../shared/interview.toml\"\n",
+    )
+    .unwrap();
+    let c = Config::load(Some(&file)).unwrap();
+    let d = dir.path();
+    assert_eq!(c.station.data_dir, d.join("data"));
+    assert_eq!(c.devices.video, VideoSpec::File(d.join("clips/clip.y4m")));
+    assert_eq!(c.devices.audio, AudioSpec::File("/abs/voice.wav".into()));
+    assert_eq!(c.upload.endpoint, Endpoint::Dir(d.join("out")));
+    assert_eq!(c.upload.token_file, d.join("secrets/token"));
+    assert_eq!(c.interview.file, d.join("../shared/interview.toml"));
+}
+
+#[test]
+fn a_new_data_dir_takes_the_default_delivery_dir_along() {
+    let c = Config::load(None).unwrap().with_data_dir("/tmp/scratch");
+    assert_eq!(c.station.data_dir, Path::new("/tmp/scratch"));
+    assert_eq!(
+        c.upload.endpoint,
+        Endpoint::Dir("/tmp/scratch/delivered".into())
+    );
+
+    let c = parse("[upload]\nendpoint = \"dir:/srv/out\"\n")
+        .unwrap()
+        .with_data_dir("/tmp/scratch");
+    assert_eq!(c.upload.endpoint, Endpoint::Dir("/srv/out".into()));
+}
+
+#[test]
+fn the_token_comes_from_the_environment_or_the_file_and_stays_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    let mut upload = documented_defaults().upload;
+    upload.token_file = token_file.clone();
+
+    std::fs::write(&token_file, "s3cret-from-file\n").unwrap();
+    let t = upload.token_from(None).unwrap();
+    assert_eq!(t.expose(), "s3cret-from-file");
+    assert_eq!(format!("{t:?}"), "<redacted>");
+    let t = upload.token_from(Some(" s3cret-env \n".into())).unwrap();
+    assert_eq!(t.expose(), "s3cret-env");
+    let t = upload.token_from(Some("  ".into())).unwrap();
+    assert_eq!(
+        t.expose(),
+        "s3cret-from-file",
+        "an empty variable counts as unset"
+    );
+
+    std::fs::write(&token_file, "two\nlines\n").unwrap();
+    let e = upload.token_from(None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "the upload token from {} contains characters that cannot be sent over HTTP",
+            token_file.display()
+        )
+    );
+    assert!(!format!("{e:?}").contains("lines"));
+
+    std::fs::write(&token_file, " \n").unwrap();
+    let e = upload.token_from(None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "the upload token file {} is empty (or set BOOTH_UPLOAD_TOKEN)",
+            token_file.display()
+        )
+    );
+
+    upload.token_file = dir.path().join("missing");
+    let e = upload.token_from(None).unwrap_err().to_string();
+    assert!(
+        e.starts_with(&format!(
+            "cannot read the upload token file {}/missing: ",
+            dir.path().display()
+        )),
+        "{e}"
+    );
+    assert!(e.ends_with("(or set BOOTH_UPLOAD_TOKEN)"), "{e}");
+}
