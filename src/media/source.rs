@@ -238,8 +238,8 @@ pub trait AudioSource: Send {
 
 /// Validates a requested or delivered picture size against what the encoder accepts.
 pub fn check_size(width: u32, height: u32) -> Result<(), CaptureError> {
-    let ok = width % 2 == 0
-        && height % 2 == 0
+    let ok = width.is_multiple_of(2)
+        && height.is_multiple_of(2)
         && (16..=3840).contains(&width)
         && (16..=2160).contains(&height);
     if ok {
