@@ -126,6 +126,59 @@ fn dropping_pulse_stops_the_daemon() {
     assert!(!Path::new(&socket).exists(), "{socket} left behind");
 }
 
+const ORPHAN_CHILD: &str = "BOOTH_HARNESS_ORPHAN_CHILD";
+
+/// A test process that is killed outright (no destructors) must not leave its daemon behind.
+#[test]
+fn killed_test_process_leaves_no_daemon() {
+    use std::io::{BufRead, BufReader};
+    if std::env::var_os(ORPHAN_CHILD).is_some() {
+        let pulse = Pulse::start_sine(1000);
+        println!("PULSE_PID {}", pulse.pid());
+        std::thread::sleep(Duration::from_secs(60));
+        panic!("the parent test should have killed this process");
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "killed_test_process_leaves_no_daemon",
+            "--nocapture",
+        ])
+        .env(ORPHAN_CHILD, "1")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let pid: u32 = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split_once("PULSE_PID ")
+                .map(|(_, pid)| pid.trim().parse().unwrap())
+        })
+        .expect("the child test printed no PULSE_PID");
+    let stat = format!("/proc/{pid}/stat");
+    assert!(Path::new(&stat).exists(), "daemon {pid} not running");
+    child.kill().unwrap(); // SIGKILL: no Drop runs in the child
+    child.wait().unwrap();
+    // Gone, or a zombie waiting for a reaper: either way no longer running.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let state = std::fs::read_to_string(&stat).unwrap_or_default();
+        let running = state
+            .rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'));
+        if !running {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "pulseaudio {pid} outlived its test process: {state}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// One second of ffmpeg's test picture (320x240, 25 fps) and a 1000 Hz tone, H.264 + AAC.
 fn reference_mp4(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("reference.mp4");

@@ -537,10 +537,14 @@ pub const SINE_AMPLITUDE: f64 = 0.5;
 /// (module-sine-source is not used: it delivers its tone in 2-second bursts, nothing like a
 /// microphone). While nothing records, the signal runs on and is dropped, as a live microphone's
 /// would; the FIFO is shrunk to one page, so a new recording starts with at most ~40 ms of
-/// older audio. Dropping the `Pulse` kills the daemon and waits for it.
+/// older audio. Dropping the `Pulse` kills the daemon and waits for it; if the test process
+/// dies without dropping it (SIGKILL, abort), a watchdog process kills the daemon.
 pub struct Pulse {
     dir: tempfile::TempDir,
     daemon: Child,
+    /// Kills the daemon if this process dies without dropping the `Pulse` (SIGKILL, abort,
+    /// `process::exit`): it waits for EOF on its stdin, which only this process holds.
+    watchdog: Option<Child>,
     socket: PathBuf,
     stop: Arc<AtomicBool>,
     feeder: Option<JoinHandle<()>>,
@@ -667,13 +671,23 @@ impl Pulse {
             .spawn()
             .unwrap_or_else(|e| panic!("{}", spawn_error(&cmd, "pulseaudio", &e)));
 
+        let watchdog = Command::new("sh")
+            .arg("-c")
+            .arg(r#"cat >/dev/null; kill -KILL "$0" 2>/dev/null"#)
+            .arg(daemon.id().to_string())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
         let mut pulse = Pulse {
             dir,
             daemon,
+            watchdog: None,
             socket,
             stop: Arc::new(AtomicBool::new(false)),
             feeder: None,
         };
+        pulse.watchdog = Some(watchdog.expect("starting the watchdog shell for pulseaudio"));
         pulse.wait_until_ready();
         let default_source = pulse.pactl(&["get-default-source"]);
         assert_eq!(default_source.trim(), "mic", "{}", pulse.log());
@@ -770,6 +784,11 @@ impl Pulse {
 
 impl Drop for Pulse {
     fn drop(&mut self) {
+        // The watchdog goes first (without running its kill), so it cannot signal a reused pid.
+        if let Some(mut watchdog) = self.watchdog.take() {
+            let _ = watchdog.kill();
+            let _ = watchdog.wait();
+        }
         self.stop.store(true, Ordering::Relaxed);
         if let Some(feeder) = self.feeder.take() {
             let _ = feeder.join();
