@@ -134,7 +134,11 @@ fn killed_test_process_leaves_no_daemon() {
     use std::io::{BufRead, BufReader};
     if std::env::var_os(ORPHAN_CHILD).is_some() {
         let pulse = Pulse::start_sine(1000);
-        println!("PULSE_PID {}", pulse.pid());
+        println!(
+            "PULSE_PID {} PULSE_DIR {}",
+            pulse.pid(),
+            pulse.dir().display()
+        );
         std::thread::sleep(Duration::from_secs(60));
         panic!("the parent test should have killed this process");
     }
@@ -149,14 +153,17 @@ fn killed_test_process_leaves_no_daemon() {
         .spawn()
         .unwrap();
     let stdout = BufReader::new(child.stdout.take().unwrap());
-    let pid: u32 = stdout
+    let line = stdout
         .lines()
         .map_while(Result::ok)
-        .find_map(|l| {
-            l.split_once("PULSE_PID ")
-                .map(|(_, pid)| pid.trim().parse().unwrap())
-        })
+        .find_map(|l| l.split_once("PULSE_PID ").map(|(_, rest)| rest.to_owned()))
         .expect("the child test printed no PULSE_PID");
+    let (pid, dir) = line
+        .split_once(" PULSE_DIR ")
+        .expect("PULSE_PID <pid> PULSE_DIR <dir>");
+    let pid: u32 = pid.parse().unwrap();
+    let dir = std::path::PathBuf::from(dir.trim());
+    assert!(dir.is_dir());
     let stat = format!("/proc/{pid}/stat");
     assert!(Path::new(&stat).exists(), "daemon {pid} not running");
     child.kill().unwrap(); // SIGKILL: no Drop runs in the child
@@ -175,6 +182,11 @@ fn killed_test_process_leaves_no_daemon() {
             Instant::now() < deadline,
             "pulseaudio {pid} outlived its test process: {state}"
         );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // ... and its temporary directory is removed too.
+    while dir.exists() {
+        assert!(Instant::now() < deadline, "{} left behind", dir.display());
         std::thread::sleep(Duration::from_millis(20));
     }
 }

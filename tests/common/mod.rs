@@ -542,8 +542,9 @@ pub const SINE_AMPLITUDE: f64 = 0.5;
 pub struct Pulse {
     dir: tempfile::TempDir,
     daemon: Child,
-    /// Kills the daemon if this process dies without dropping the `Pulse` (SIGKILL, abort,
-    /// `process::exit`): it waits for EOF on its stdin, which only this process holds.
+    /// Kills the daemon and removes `dir` if this process dies without dropping the `Pulse`
+    /// (SIGKILL, abort, `process::exit`): it waits for EOF on its stdin, which only this
+    /// process holds.
     watchdog: Option<Child>,
     socket: PathBuf,
     stop: Arc<AtomicBool>,
@@ -673,8 +674,9 @@ impl Pulse {
 
         let watchdog = Command::new("sh")
             .arg("-c")
-            .arg(r#"cat >/dev/null; kill -KILL "$0" 2>/dev/null"#)
+            .arg(r#"cat >/dev/null; kill -KILL "$0" 2>/dev/null; rm -rf -- "$1""#)
             .arg(daemon.id().to_string())
+            .arg(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -769,6 +771,11 @@ impl Pulse {
             "pulseaudio-utils",
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The temporary directory holding the daemon's HOME, socket, FIFO and log.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// The daemon's process id.
