@@ -1,0 +1,57 @@
+# booth: every target installs the Debian packages it needs first (scripts/setup.sh, a no-op
+# when they are there). One cargo profile (dev, with optimised dependencies) serves the demo,
+# the tests and clippy, so nothing is compiled twice. CARGO_TARGET_DIR is honoured as usual.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+CARGO ?= cargo
+LINT = $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
+
+.DEFAULT_GOAL := help
+.PHONY: help setup build demo test lint fmt bench
+
+help:
+	@echo 'booth make targets:'
+	@echo '  make demo    install what is missing, build, record 5 s of test pattern + tone, show it'
+	@echo '  make test    install what is missing, build, check OpenH264 uses NASM, run every test'
+	@echo '               (unit, integration with real PulseAudio/ffmpeg, doc), then lint'
+	@echo '  make build   install build packages, cargo build, check OpenH264 uses NASM'
+	@echo '  make lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings'
+	@echo '  make fmt     cargo fmt'
+	@echo '  make bench   release build, then booth bench'
+	@echo '  make setup   only install the Debian packages (scripts/setup.sh test)'
+
+setup:
+	@scripts/setup.sh test
+
+build:
+	@scripts/setup.sh build
+	@scripts/cargo-build.sh
+
+demo:
+	@scripts/setup.sh demo
+	@scripts/cargo-build.sh
+	@out="$$(mktemp -d "$${TMPDIR:-/tmp}/booth-demo.XXXXXX")/demo.mp4"; \
+	echo "demo: recording 5 s of test pattern and tone to $$out"; \
+	$(CARGO) run --quiet -- record --video test --audio tone --duration 5 --output "$$out"; \
+	if [[ ! -s "$$out" ]]; then \
+		rm -rf "$$(dirname "$$out")"; echo "demo: error: 'booth record' wrote no $$out" >&2; exit 1; \
+	fi; \
+	ffprobe -hide_banner "$$out"
+
+test:
+	@scripts/setup.sh test
+	@scripts/cargo-build.sh --all-targets
+	@scripts/run-tests.sh
+
+lint:
+	@scripts/setup.sh build
+	$(LINT)
+
+fmt:
+	$(CARGO) fmt
+
+bench:
+	@scripts/setup.sh build
+	@scripts/cargo-build.sh --release
+	$(CARGO) run --release -- bench
