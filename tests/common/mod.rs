@@ -9,7 +9,6 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Arc;
@@ -839,18 +838,14 @@ fn start_feeder(fifo: &Path, signal: Signal, stop: Arc<AtomicBool>) -> JoinHandl
     // neither blocks nor fails with ENXIO.
     let mut pipe = OpenOptions::new()
         .write(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
         .open(fifo)
         .unwrap_or_else(|e| panic!("opening {}: {e}", fifo.display()));
     // A pipe holds 64 KiB (0.68 s here) by default, which a new recording would get at once as
     // stale audio; one page (4 KiB, 42 ms) is closer to a sound card's buffer.
-    // SAFETY: fcntl on a file descriptor we own, with an integer argument; no memory is shared.
-    let size = unsafe { libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, 4096) };
-    assert!(
-        size > 0,
-        "fcntl(F_SETPIPE_SZ): {}",
-        std::io::Error::last_os_error()
-    );
+    let size = rustix::pipe::fcntl_setpipe_size(&pipe, 4096)
+        .unwrap_or_else(|e| panic!("fcntl(F_SETPIPE_SZ) on {}: {e}", fifo.display()));
+    assert!(size >= 4096, "pipe size {size}");
     std::thread::Builder::new()
         .name("pulse-mic-feeder".into())
         .spawn(move || {
