@@ -7,6 +7,7 @@
 //! - `fsutil`: private files and directories, atomic writes.
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod fsutil;
@@ -14,4 +15,5 @@ pub mod interview;
 pub mod logging;
 pub mod media;
 pub mod procinfo;
+pub mod session;
 mod tomlfile;

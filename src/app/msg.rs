@@ -1,0 +1,125 @@
+//! Everything that can happen to the flow (`Msg`: keys, ticks, worker reports) and everything
+//! the flow can ask for (`Effect`). Typed both ways, so no rule depends on parsing a string.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
+use crate::media::frame::VideoFrame;
+use crate::session::Delivery;
+
+/// The keys the flow understands, already translated from the terminal's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    Enter,
+    Esc,
+    Up,
+    Down,
+    Left,
+    Right,
+    Tab,
+    Space,
+    /// F1, or `?`.
+    Help,
+    Char(char),
+}
+
+/// What a recording is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// The device-test clip: never leaves the machine.
+    TestClip,
+    Answer {
+        question: usize,
+        take: usize,
+    },
+}
+
+/// What the automatic checks found in the device-test clip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClipChecks {
+    pub picture: PictureVerdict,
+    pub sound: AudioVerdict,
+}
+
+impl ClipChecks {
+    pub fn all_good(&self) -> bool {
+        self.picture == PictureVerdict::Ok && self.sound == AudioVerdict::Ok
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(Key),
+    /// Time moves only through ticks, so `update` never reads a clock.
+    Tick(Instant),
+    Resize {
+        width: u16,
+        height: u16,
+    },
+    /// The newest camera picture (at most ~15 a second).
+    Preview(Arc<VideoFrame>),
+    /// The newest 50 ms microphone level.
+    Level(Level),
+    DevicesReady {
+        camera: String,
+        microphone: String,
+    },
+    /// Camera or microphone could not be opened or stopped working; `message` is for the
+    /// candidate (plain words), the details are in the log.
+    DevicesFailed {
+        message: String,
+    },
+    RecordingStarted {
+        purpose: Purpose,
+        at: Instant,
+    },
+    RecordingSaved {
+        purpose: Purpose,
+        seconds: f64,
+        checks: Option<ClipChecks>,
+    },
+    /// The recording stopped early; `kept_seconds` is what was saved of it (if anything).
+    RecordingFailed {
+        purpose: Purpose,
+        message: String,
+        kept_seconds: Option<f64>,
+    },
+    /// A picture of the take or question video being played.
+    PlaybackFrame(Arc<VideoFrame>),
+    PlaybackPosition {
+        position: Duration,
+        length: Duration,
+    },
+    PlaybackEnded,
+    Delivery {
+        question: usize,
+        delivery: Delivery,
+    },
+    /// SIGTERM / SIGHUP: finish any recording cleanly, then leave.
+    Terminate,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    OpenDevices,
+    StartRecording {
+        purpose: Purpose,
+        file: PathBuf,
+        limit: Duration,
+    },
+    StopRecording,
+    Play {
+        file: PathBuf,
+    },
+    StopPlayback,
+    DeleteFile(PathBuf),
+    SaveProgress,
+    Submit {
+        question: usize,
+        take: usize,
+        file: PathBuf,
+    },
+    Quit,
+}

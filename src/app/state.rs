@@ -1,0 +1,237 @@
+//! The whole state of the candidate's screen: where they are in the interview (an explicit
+//! `Phase`, each variant carrying only what that step needs), their persisted progress, and
+//! what the devices last reported. Read by `view`, changed only by `update`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::msg::ClipChecks;
+use crate::interview::{Interview, Question};
+use crate::media::analyze::Level;
+use crate::media::frame::VideoFrame;
+use crate::session::{Progress, TakeState};
+
+/// Station settings the flow's rules depend on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    /// Sound above this (peak dBFS) opens the "make some noise" gate.
+    pub noise_gate_dbfs: f32,
+    /// Silence this long while recording shows "we can't hear you".
+    pub silence_warning: Duration,
+    pub test_clip: Duration,
+    /// The shortest test clip the candidate may stop early.
+    pub test_clip_minimum: Duration,
+    /// Where this candidate's recordings and progress live.
+    pub session_dir: PathBuf,
+    /// How long a heard sound keeps the gate open.
+    pub gate_memory: Duration,
+}
+
+impl Settings {
+    pub fn new(session_dir: PathBuf) -> Self {
+        Settings {
+            noise_gate_dbfs: -45.0,
+            silence_warning: Duration::from_secs(3),
+            test_clip: Duration::from_secs(8),
+            test_clip_minimum: Duration::from_secs(5),
+            session_dir,
+            gate_memory: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The steps of the device test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStep {
+    /// Live preview and meter; the candidate may record a clip.
+    Ready,
+    Recording {
+        started: Instant,
+    },
+    Saving,
+    Review {
+        checks: ClipChecks,
+        playing: bool,
+    },
+}
+
+/// Where the candidate is with the question on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prep {
+    /// The question video is playing; preparation starts when it ends.
+    Watching,
+    /// Preparation time running out at `ends`.
+    Counting { ends: Instant },
+    /// No preparation time (or it was skipped): recording starts on the candidate's key.
+    Ready,
+    /// Time is up or the candidate asked to start, but the microphone has not heard them yet.
+    WaitingForSound,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Attract screen between candidates.
+    Welcome,
+    Overview,
+    DeviceTest(TestStep),
+    Questions {
+        selected: usize,
+    },
+    Question {
+        q: usize,
+        prep: Prep,
+    },
+    Recording {
+        q: usize,
+        take: usize,
+        /// Set when the pipeline reports it is recording; the clock starts then.
+        started: Option<Instant>,
+        stopping: bool,
+    },
+    Review {
+        q: usize,
+        take: usize,
+        playing: bool,
+    },
+    Done,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DeviceStatus {
+    Closed,
+    Opening,
+    Ready { camera: String, microphone: String },
+    Failed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Devices {
+    pub status: DeviceStatus,
+    pub level: Option<Level>,
+    /// When the microphone last heard sound above the gate.
+    pub last_sound: Option<Instant>,
+    pub preview: Option<Arc<VideoFrame>>,
+    /// The candidate may hide their own picture while answering.
+    pub preview_hidden: bool,
+}
+
+/// A take or question video being shown.
+#[derive(Debug, Clone, Default)]
+pub struct Playback {
+    pub frame: Option<Arc<VideoFrame>>,
+    pub position: Duration,
+    pub length: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct State {
+    pub interview: Arc<Interview>,
+    pub settings: Settings,
+    pub progress: Progress,
+    pub phase: Phase,
+    pub now: Instant,
+    pub devices: Devices,
+    pub playback: Playback,
+    pub help: bool,
+    /// Terminal size in cells.
+    pub size: (u16, u16),
+    /// A short plain message about the last thing that went wrong, shown until the next step.
+    pub notice: Option<String>,
+    /// Leaving once the current recording is safely saved.
+    pub quitting: bool,
+}
+
+impl State {
+    pub fn new(
+        interview: Arc<Interview>,
+        settings: Settings,
+        progress: Progress,
+        now: Instant,
+    ) -> Self {
+        State {
+            interview,
+            settings,
+            progress,
+            phase: Phase::Welcome,
+            now,
+            devices: Devices {
+                status: DeviceStatus::Closed,
+                level: None,
+                last_sound: None,
+                preview: None,
+                preview_hidden: false,
+            },
+            playback: Playback::default(),
+            help: false,
+            size: (80, 24),
+            notice: None,
+            quitting: false,
+        }
+    }
+
+    pub fn question(&self, q: usize) -> &Question {
+        &self.interview.questions[q]
+    }
+
+    /// Attempts the candidate may still start for question `q`.
+    pub fn attempts_left(&self, q: usize) -> u32 {
+        let p = &self.progress.questions[q];
+        (self.question(q).attempts + p.extra_attempts).saturating_sub(p.attempts_used)
+    }
+
+    /// Whether the microphone has recently heard the candidate (the "make some noise" rule).
+    pub fn heard_sound(&self) -> bool {
+        self.devices
+            .last_sound
+            .is_some_and(|t| self.now.saturating_duration_since(t) <= self.settings.gate_memory)
+    }
+
+    /// Seconds of silence while recording, once past the warning threshold.
+    pub fn silent_for(&self) -> Option<Duration> {
+        let since = match (&self.phase, self.devices.last_sound) {
+            (
+                Phase::Recording {
+                    started: Some(s), ..
+                },
+                Some(t),
+            ) => t.max(*s),
+            (
+                Phase::Recording {
+                    started: Some(s), ..
+                },
+                None,
+            ) => *s,
+            _ => return None,
+        };
+        let silent = self.now.saturating_duration_since(since);
+        (silent >= self.settings.silence_warning).then_some(silent)
+    }
+
+    /// The file of a take, inside the session directory.
+    pub fn take_path(&self, q: usize, take: usize) -> PathBuf {
+        self.settings
+            .session_dir
+            .join(&self.progress.questions[q].takes[take].file)
+    }
+
+    pub fn test_clip_path(&self) -> PathBuf {
+        self.settings.session_dir.join("device-test.mp4")
+    }
+
+    /// The next question without a submitted answer, starting from `from`.
+    pub fn next_open_question(&self, from: usize) -> Option<usize> {
+        let n = self.progress.questions.len();
+        (0..n)
+            .map(|i| (from + i) % n)
+            .find(|&i| self.progress.questions[i].submitted_take().is_none())
+    }
+
+    /// Whether a take of question `q` is recorded and waiting for the candidate's decision.
+    pub fn pending_take(&self, q: usize) -> Option<usize> {
+        self.progress.questions[q]
+            .current_take()
+            .filter(|(_, t)| matches!(t.state, TakeState::Saved | TakeState::Interrupted))
+            .map(|(i, _)| i)
+    }
+}

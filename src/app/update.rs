@@ -1,0 +1,604 @@
+//! Every rule of the candidate's flow, as one pure function: `update(&mut State, Msg)` changes
+//! the state and returns the effects to carry out. No I/O, no clocks (time arrives in
+//! `Msg::Tick`), no threads — so each rule is tested by feeding messages and reading the state.
+
+use std::time::Duration;
+
+use super::msg::{Effect, Key, Msg, Purpose};
+use super::state::{DeviceStatus, Phase, Prep, State, TestStep};
+use crate::session::{Delivery, Take, TakeState};
+
+pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::Tick(now) => {
+            state.now = now;
+            tick(state)
+        }
+        Msg::Resize { width, height } => {
+            state.size = (width, height);
+            Vec::new()
+        }
+        Msg::Level(level) => {
+            if level.peak_dbfs >= state.settings.noise_gate_dbfs {
+                state.devices.last_sound = Some(state.now);
+            }
+            state.devices.level = Some(level);
+            gate_opened(state)
+        }
+        Msg::Preview(frame) => {
+            state.devices.preview = Some(frame);
+            Vec::new()
+        }
+        Msg::DevicesReady { camera, microphone } => {
+            state.devices.status = DeviceStatus::Ready { camera, microphone };
+            Vec::new()
+        }
+        Msg::DevicesFailed { message } => {
+            state.devices.status = DeviceStatus::Failed(message);
+            state.devices.preview = None;
+            Vec::new()
+        }
+        Msg::Key(key) => on_key(state, key),
+        Msg::RecordingStarted { purpose, at } => {
+            match (&mut state.phase, purpose) {
+                (Phase::Recording { started, .. }, Purpose::Answer { .. }) => *started = Some(at),
+                (Phase::DeviceTest(TestStep::Recording { started }), Purpose::TestClip) => {
+                    *started = at
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+        Msg::RecordingSaved {
+            purpose,
+            seconds,
+            checks,
+        } => recording_saved(state, purpose, seconds, checks),
+        Msg::RecordingFailed {
+            purpose,
+            message,
+            kept_seconds,
+        } => recording_failed(state, purpose, message, kept_seconds),
+        Msg::PlaybackFrame(frame) => {
+            state.playback.frame = Some(frame);
+            Vec::new()
+        }
+        Msg::PlaybackPosition { position, length } => {
+            state.playback.position = position;
+            state.playback.length = length;
+            Vec::new()
+        }
+        Msg::PlaybackEnded => playback_ended(state),
+        Msg::Delivery { question, delivery } => {
+            if let Some(q) = state.progress.questions.get_mut(question)
+                && q.delivery != delivery
+            {
+                q.delivery = delivery;
+                return vec![Effect::SaveProgress];
+            }
+            Vec::new()
+        }
+        Msg::Terminate => terminate(state),
+    }
+}
+
+fn tick(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
+    match state.phase.clone() {
+        Phase::Question {
+            q,
+            prep: Prep::Counting { ends },
+        } if now >= ends => try_start(state, q),
+        Phase::Recording {
+            q,
+            started: Some(started),
+            stopping: false,
+            ..
+        } if now >= started + state.question(q).answer_limit => stop_answer(state),
+        Phase::DeviceTest(TestStep::Recording { started })
+            if now >= started + state.settings.test_clip =>
+        {
+            state.phase = Phase::DeviceTest(TestStep::Saving);
+            vec![Effect::StopRecording]
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// A sound was heard: a candidate waiting on the gate starts recording at once.
+fn gate_opened(state: &mut State) -> Vec<Effect> {
+    match state.phase {
+        Phase::Question {
+            q,
+            prep: Prep::WaitingForSound,
+        } if state.heard_sound() => start_answer(state, q),
+        _ => Vec::new(),
+    }
+}
+
+fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
+    let key = if key == Key::Char('?') {
+        Key::Help
+    } else {
+        key
+    };
+    if state.help {
+        if matches!(key, Key::Esc | Key::Help | Key::Enter) {
+            state.help = false;
+        }
+        return Vec::new();
+    }
+    if key == Key::Help {
+        state.help = true;
+        return Vec::new();
+    }
+    let key = match key {
+        Key::Char(c) => Key::Char(c.to_ascii_lowercase()),
+        k => k,
+    };
+    match state.phase.clone() {
+        Phase::Welcome => {
+            state.phase = Phase::Overview;
+            Vec::new()
+        }
+        Phase::Overview => match key {
+            Key::Enter => start_interview(state),
+            _ => Vec::new(),
+        },
+        Phase::DeviceTest(step) => device_test_key(state, step, key),
+        Phase::Questions { selected } => questions_key(state, selected, key),
+        Phase::Question { q, prep } => match key {
+            Key::Enter | Key::Char('s') if prep != Prep::Watching => try_start(state, q),
+            Key::Enter | Key::Char('s') => {
+                // Skipping the rest of the question video starts the preparation time.
+                let mut fx = vec![Effect::StopPlayback];
+                fx.extend(playback_ended(state));
+                fx
+            }
+            _ => Vec::new(),
+        },
+        Phase::Recording {
+            q,
+            started: Some(started),
+            stopping: false,
+            ..
+        } => match key {
+            Key::Enter | Key::Char('s') => {
+                let minimum = state.question(q).minimum_answer.unwrap_or_default();
+                if state.now.saturating_duration_since(started) >= minimum {
+                    stop_answer(state)
+                } else {
+                    Vec::new()
+                }
+            }
+            Key::Char('h') => {
+                state.devices.preview_hidden = !state.devices.preview_hidden;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
+        Phase::Recording { .. } => Vec::new(),
+        Phase::Review { q, take, playing } => review_key(state, q, take, playing, key),
+        Phase::Done => Vec::new(),
+    }
+}
+
+fn start_interview(state: &mut State) -> Vec<Effect> {
+    state.notice = None;
+    let mut fx = Vec::new();
+    if matches!(
+        state.devices.status,
+        DeviceStatus::Closed | DeviceStatus::Failed(_)
+    ) {
+        state.devices.status = DeviceStatus::Opening;
+        fx.push(Effect::OpenDevices);
+    }
+    if state.progress.device_test_passed {
+        state.phase = Phase::Questions {
+            selected: state.next_open_question(0).unwrap_or(0),
+        };
+    } else {
+        state.phase = Phase::DeviceTest(TestStep::Ready);
+    }
+    fx
+}
+
+fn device_test_key(state: &mut State, step: TestStep, key: Key) -> Vec<Effect> {
+    match step {
+        TestStep::Ready => match key {
+            Key::Enter | Key::Char('r') => match state.devices.status {
+                DeviceStatus::Ready { .. } => start_test_clip(state),
+                DeviceStatus::Failed(_) | DeviceStatus::Closed => {
+                    state.devices.status = DeviceStatus::Opening;
+                    vec![Effect::OpenDevices]
+                }
+                DeviceStatus::Opening => Vec::new(),
+            },
+            _ => Vec::new(),
+        },
+        TestStep::Recording { started } => match key {
+            Key::Enter | Key::Char('s')
+                if state.now.saturating_duration_since(started)
+                    >= state.settings.test_clip_minimum =>
+            {
+                state.phase = Phase::DeviceTest(TestStep::Saving);
+                vec![Effect::StopRecording]
+            }
+            _ => Vec::new(),
+        },
+        TestStep::Saving => Vec::new(),
+        TestStep::Review { checks, playing } => {
+            let clip = state.test_clip_path();
+            match key {
+                Key::Enter if checks.all_good() => test_passed(state),
+                Key::Char('l') | Key::Char('c') => test_passed(state),
+                Key::Enter | Key::Char('r') => {
+                    let mut fx = vec![Effect::StopPlayback, Effect::DeleteFile(clip)];
+                    fx.extend(start_test_clip(state));
+                    fx
+                }
+                Key::Char('p') | Key::Space => {
+                    state.phase = Phase::DeviceTest(TestStep::Review {
+                        checks,
+                        playing: !playing,
+                    });
+                    vec![if playing {
+                        Effect::StopPlayback
+                    } else {
+                        Effect::Play { file: clip }
+                    }]
+                }
+                _ => Vec::new(),
+            }
+        }
+    }
+}
+
+fn start_test_clip(state: &mut State) -> Vec<Effect> {
+    state.notice = None;
+    state.playback = Default::default();
+    state.phase = Phase::DeviceTest(TestStep::Recording { started: state.now });
+    vec![Effect::StartRecording {
+        purpose: Purpose::TestClip,
+        file: state.test_clip_path(),
+        limit: state.settings.test_clip,
+    }]
+}
+
+fn test_passed(state: &mut State) -> Vec<Effect> {
+    state.progress.device_test_passed = true;
+    state.playback = Default::default();
+    state.phase = Phase::Questions {
+        selected: state.next_open_question(0).unwrap_or(0),
+    };
+    vec![
+        Effect::StopPlayback,
+        Effect::DeleteFile(state.test_clip_path()),
+        Effect::SaveProgress,
+    ]
+}
+
+fn questions_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
+    let n = state.interview.questions.len();
+    match key {
+        Key::Up | Key::Left => {
+            state.phase = Phase::Questions {
+                selected: selected.saturating_sub(1),
+            };
+            Vec::new()
+        }
+        Key::Down | Key::Right | Key::Tab => {
+            state.phase = Phase::Questions {
+                selected: (selected + 1).min(n.saturating_sub(1)),
+            };
+            Vec::new()
+        }
+        Key::Enter => open_question(state, selected),
+        _ => Vec::new(),
+    }
+}
+
+fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
+    if state.progress.questions[q].submitted_take().is_some() {
+        return Vec::new();
+    }
+    state.notice = None;
+    state.progress.current = Some(q);
+    if let Some(take) = state.pending_take(q) {
+        state.phase = Phase::Review {
+            q,
+            take,
+            playing: false,
+        };
+        return vec![Effect::SaveProgress];
+    }
+    if state.attempts_left(q) == 0 {
+        return Vec::new();
+    }
+    let mut fx = vec![Effect::SaveProgress];
+    match state.question(q).video.clone() {
+        Some(video) => {
+            state.playback = Default::default();
+            state.phase = Phase::Question {
+                q,
+                prep: Prep::Watching,
+            };
+            fx.push(Effect::Play { file: video });
+        }
+        None => {
+            state.phase = Phase::Question {
+                q,
+                prep: preparation(state, q),
+            };
+        }
+    }
+    fx
+}
+
+fn preparation(state: &State, q: usize) -> Prep {
+    let prep = state.question(q).preparation;
+    if prep.is_zero() {
+        Prep::Ready
+    } else {
+        Prep::Counting {
+            ends: state.now + prep,
+        }
+    }
+}
+
+fn playback_ended(state: &mut State) -> Vec<Effect> {
+    match state.phase.clone() {
+        Phase::Question {
+            q,
+            prep: Prep::Watching,
+        } => {
+            state.phase = Phase::Question {
+                q,
+                prep: preparation(state, q),
+            };
+        }
+        Phase::Review { q, take, .. } => {
+            state.phase = Phase::Review {
+                q,
+                take,
+                playing: false,
+            };
+        }
+        Phase::DeviceTest(TestStep::Review { checks, .. }) => {
+            state.phase = Phase::DeviceTest(TestStep::Review {
+                checks,
+                playing: false,
+            });
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Starts recording question `q` if the microphone has heard the candidate; otherwise waits
+/// for them to make a sound (and says so on screen).
+fn try_start(state: &mut State, q: usize) -> Vec<Effect> {
+    if state.heard_sound() {
+        start_answer(state, q)
+    } else {
+        state.phase = Phase::Question {
+            q,
+            prep: Prep::WaitingForSound,
+        };
+        Vec::new()
+    }
+}
+
+fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
+    if state.attempts_left(q) == 0 {
+        return Vec::new();
+    }
+    let question = state.question(q).id.clone();
+    let limit = state.question(q).answer_limit;
+    let progress = &mut state.progress.questions[q];
+    let take = progress.takes.len();
+    progress.takes.push(Take {
+        file: format!("{question}-take{}.mp4", take + 1),
+        state: TakeState::Recording,
+        seconds: None,
+        note: None,
+    });
+    state.progress.current = Some(q);
+    state.notice = None;
+    state.phase = Phase::Recording {
+        q,
+        take,
+        started: None,
+        stopping: false,
+    };
+    // Progress first: if the station dies mid-answer, the restart knows which file to recover.
+    vec![
+        Effect::SaveProgress,
+        Effect::StartRecording {
+            purpose: Purpose::Answer { question: q, take },
+            file: state.take_path(q, take),
+            limit,
+        },
+    ]
+}
+
+fn stop_answer(state: &mut State) -> Vec<Effect> {
+    if let Phase::Recording { stopping, .. } = &mut state.phase {
+        *stopping = true;
+    }
+    vec![Effect::StopRecording]
+}
+
+fn review_key(state: &mut State, q: usize, take: usize, playing: bool, key: Key) -> Vec<Effect> {
+    let file = state.take_path(q, take);
+    match key {
+        Key::Enter | Key::Char('s') => submit(state, q, take),
+        Key::Char('r') if state.attempts_left(q) > 0 => {
+            state.progress.questions[q].takes[take].state = TakeState::Discarded;
+            state.playback = Default::default();
+            state.phase = Phase::Question {
+                q,
+                prep: preparation(state, q),
+            };
+            vec![
+                Effect::StopPlayback,
+                Effect::DeleteFile(file),
+                Effect::SaveProgress,
+            ]
+        }
+        Key::Char('p') | Key::Space => {
+            state.phase = Phase::Review {
+                q,
+                take,
+                playing: !playing,
+            };
+            vec![if playing {
+                Effect::StopPlayback
+            } else {
+                Effect::Play { file }
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn submit(state: &mut State, q: usize, take: usize) -> Vec<Effect> {
+    let file = state.take_path(q, take);
+    let progress = &mut state.progress.questions[q];
+    progress.takes[take].state = TakeState::Submitted;
+    progress.delivery = Delivery::Queued;
+    state.progress.current = None;
+    state.playback = Default::default();
+    state.phase = match state.next_open_question(q + 1) {
+        Some(next) => Phase::Questions { selected: next },
+        None => Phase::Done,
+    };
+    vec![
+        Effect::StopPlayback,
+        Effect::Submit {
+            question: q,
+            take,
+            file,
+        },
+        Effect::SaveProgress,
+    ]
+}
+
+fn recording_saved(
+    state: &mut State,
+    purpose: Purpose,
+    seconds: f64,
+    checks: Option<super::msg::ClipChecks>,
+) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match purpose {
+        Purpose::TestClip => {
+            if let (Phase::DeviceTest(_), Some(checks)) = (&state.phase, checks) {
+                state.phase = Phase::DeviceTest(TestStep::Review {
+                    checks,
+                    playing: false,
+                });
+            }
+        }
+        Purpose::Answer { question, take } => {
+            let progress = &mut state.progress.questions[question];
+            if let Some(t) = progress.takes.get_mut(take) {
+                t.state = TakeState::Saved;
+                t.seconds = Some(seconds);
+                progress.attempts_used += 1;
+            }
+            state.phase = Phase::Review {
+                q: question,
+                take,
+                playing: false,
+            };
+            fx.push(Effect::SaveProgress);
+        }
+    }
+    if state.quitting {
+        fx.push(Effect::Quit);
+    }
+    fx
+}
+
+fn recording_failed(
+    state: &mut State,
+    purpose: Purpose,
+    message: String,
+    kept_seconds: Option<f64>,
+) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match purpose {
+        Purpose::TestClip => {
+            state.notice = Some(format!("The test recording did not work: {message}"));
+            state.phase = Phase::DeviceTest(TestStep::Ready);
+        }
+        Purpose::Answer { question, take } => {
+            let Some(t) = state.progress.questions[question].takes.get_mut(take) else {
+                return fx;
+            };
+            match kept_seconds {
+                Some(seconds) if seconds > 0.0 => {
+                    // A station fault never costs an attempt: the take is kept and shown, but
+                    // not counted.
+                    t.state = TakeState::Interrupted;
+                    t.seconds = Some(seconds);
+                    t.note = Some(message.clone());
+                    state.notice = Some(format!(
+                        "Your recording stopped early because of a technical problem ({message}). \
+                         What was recorded is saved: you can send it or record again. This did not \
+                         use up an attempt."
+                    ));
+                    state.phase = Phase::Review {
+                        q: question,
+                        take,
+                        playing: false,
+                    };
+                }
+                _ => {
+                    t.state = TakeState::Discarded;
+                    t.note = Some(message.clone());
+                    state.notice = Some(format!(
+                        "The recording could not start ({message}). This did not use up an \
+                         attempt. Press Enter to try again, or ? for help."
+                    ));
+                    state.phase = Phase::Question {
+                        q: question,
+                        prep: Prep::Ready,
+                    };
+                }
+            }
+            fx.push(Effect::SaveProgress);
+        }
+    }
+    if state.quitting {
+        fx.push(Effect::Quit);
+    }
+    fx
+}
+
+fn terminate(state: &mut State) -> Vec<Effect> {
+    state.quitting = true;
+    match &mut state.phase {
+        Phase::Recording { stopping, .. } => {
+            *stopping = true;
+            vec![Effect::StopRecording]
+        }
+        Phase::DeviceTest(TestStep::Recording { .. }) => {
+            state.phase = Phase::DeviceTest(TestStep::Saving);
+            vec![Effect::StopRecording]
+        }
+        Phase::DeviceTest(TestStep::Saving) => Vec::new(),
+        _ => vec![Effect::StopPlayback, Effect::SaveProgress, Effect::Quit],
+    }
+}
+
+/// Time left of a countdown, rounded up to whole seconds for display.
+pub fn remaining(now: std::time::Instant, ends: std::time::Instant) -> Duration {
+    let left = ends.saturating_duration_since(now);
+    Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0))
+}
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

@@ -1,0 +1,556 @@
+//! Rules of the flow, one message at a time: attempts, limits, the noise gate, minimum
+//! length, automatic start, submission and the station-fault rules.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::app::msg::ClipChecks;
+use crate::app::state::Settings;
+use crate::interview::Interview;
+use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
+use crate::session::Progress;
+
+const INTERVIEW: &str = r#"
+id = "test-interview"
+title = "Test"
+intro = "Hello."
+language = "en"
+[support]
+contact = "Ask the desk."
+[[question]]
+id = "q1"
+text = "First?"
+preparation_seconds = 30
+answer_seconds = 60
+minimum_answer_seconds = 10
+attempts = 2
+[[question]]
+id = "q2"
+text = "Second?"
+preparation_seconds = 0
+answer_seconds = 30
+attempts = 1
+"#;
+
+fn state() -> State {
+    let interview = Interview::parse(INTERVIEW, std::path::Path::new("t.toml")).unwrap();
+    let progress = Progress::new("s1", &interview.id, interview.questions.len(), 0);
+    State::new(
+        Arc::new(interview),
+        Settings::new(PathBuf::from("/data/s1")),
+        progress,
+        Instant::now(),
+    )
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn tick(st: &mut State, after: Duration) -> Vec<Effect> {
+    let now = st.now + after;
+    update(st, Msg::Tick(now))
+}
+
+fn key(st: &mut State, k: Key) -> Vec<Effect> {
+    update(st, Msg::Key(k))
+}
+
+fn loud() -> Msg {
+    Msg::Level(Level {
+        rms_dbfs: -20.0,
+        peak_dbfs: -10.0,
+        clipped: false,
+    })
+}
+
+fn quiet() -> Msg {
+    Msg::Level(Level {
+        rms_dbfs: -70.0,
+        peak_dbfs: -60.0,
+        clipped: false,
+    })
+}
+
+fn ready_devices(st: &mut State) {
+    update(
+        st,
+        Msg::DevicesReady {
+            camera: "cam".into(),
+            microphone: "mic".into(),
+        },
+    );
+}
+
+/// A state on the question list, device test done.
+fn at_questions() -> State {
+    let mut st = state();
+    st.progress.device_test_passed = true;
+    key(&mut st, Key::Char('x'));
+    let fx = key(&mut st, Key::Enter);
+    assert_eq!(fx, vec![Effect::OpenDevices]);
+    ready_devices(&mut st);
+    assert_eq!(st.phase, Phase::Questions { selected: 0 });
+    st
+}
+
+fn good_checks() -> ClipChecks {
+    ClipChecks {
+        picture: PictureVerdict::Ok,
+        sound: AudioVerdict::Ok,
+    }
+}
+
+#[test]
+fn welcome_overview_then_device_test_opens_the_devices() {
+    let mut st = state();
+    assert_eq!(st.phase, Phase::Welcome);
+    assert!(key(&mut st, Key::Char('a')).is_empty());
+    assert_eq!(st.phase, Phase::Overview);
+    assert_eq!(key(&mut st, Key::Enter), vec![Effect::OpenDevices]);
+    assert_eq!(st.phase, Phase::DeviceTest(TestStep::Ready));
+    assert_eq!(st.devices.status, DeviceStatus::Opening);
+}
+
+#[test]
+fn device_test_records_checks_and_deletes_the_clip() {
+    let mut st = state();
+    key(&mut st, Key::Enter);
+    key(&mut st, Key::Enter);
+    // No recording until the devices are open.
+    assert!(key(&mut st, Key::Char('r')).is_empty());
+    ready_devices(&mut st);
+    let fx = key(&mut st, Key::Char('r'));
+    let clip = PathBuf::from("/data/s1/device-test.mp4");
+    assert_eq!(
+        fx,
+        vec![Effect::StartRecording {
+            purpose: Purpose::TestClip,
+            file: clip.clone(),
+            limit: secs(8),
+        }]
+    );
+    // Too early to stop by key; the clip stops by itself at its length.
+    assert!(key(&mut st, Key::Enter).is_empty());
+    assert_eq!(tick(&mut st, secs(8)), vec![Effect::StopRecording]);
+    update(
+        &mut st,
+        Msg::RecordingSaved {
+            purpose: Purpose::TestClip,
+            seconds: 8.0,
+            checks: Some(good_checks()),
+        },
+    );
+    assert!(matches!(
+        st.phase,
+        Phase::DeviceTest(TestStep::Review { .. })
+    ));
+    assert_eq!(
+        key(&mut st, Key::Char('p')),
+        vec![Effect::Play { file: clip.clone() }]
+    );
+    let fx = key(&mut st, Key::Enter);
+    assert_eq!(
+        fx,
+        vec![
+            Effect::StopPlayback,
+            Effect::DeleteFile(clip),
+            Effect::SaveProgress
+        ]
+    );
+    assert!(st.progress.device_test_passed);
+    assert_eq!(st.phase, Phase::Questions { selected: 0 });
+    // The test clip never becomes an upload.
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Submit { .. })));
+}
+
+#[test]
+fn failed_checks_offer_record_again_first() {
+    let mut st = state();
+    key(&mut st, Key::Enter);
+    key(&mut st, Key::Enter);
+    ready_devices(&mut st);
+    key(&mut st, Key::Char('r'));
+    tick(&mut st, secs(8));
+    let checks = ClipChecks {
+        picture: PictureVerdict::Ok,
+        sound: AudioVerdict::NoSound,
+    };
+    update(
+        &mut st,
+        Msg::RecordingSaved {
+            purpose: Purpose::TestClip,
+            seconds: 8.0,
+            checks: Some(checks),
+        },
+    );
+    let fx = key(&mut st, Key::Enter);
+    assert!(
+        fx.iter()
+            .any(|e| matches!(e, Effect::StartRecording { .. })),
+        "{fx:?}"
+    );
+    assert!(!st.progress.device_test_passed);
+    tick(&mut st, secs(8));
+    update(
+        &mut st,
+        Msg::RecordingSaved {
+            purpose: Purpose::TestClip,
+            seconds: 8.0,
+            checks: Some(checks),
+        },
+    );
+    // "Continue anyway" stays possible: a station fault must not lock the candidate out.
+    key(&mut st, Key::Char('c'));
+    assert!(st.progress.device_test_passed);
+}
+
+#[test]
+fn preparation_counts_down_then_waits_for_sound_then_starts() {
+    let mut st = at_questions();
+    let fx = key(&mut st, Key::Enter);
+    assert_eq!(fx, vec![Effect::SaveProgress]);
+    let ends = st.now + secs(30);
+    assert_eq!(
+        st.phase,
+        Phase::Question {
+            q: 0,
+            prep: Prep::Counting { ends }
+        }
+    );
+    assert!(tick(&mut st, secs(29)).is_empty());
+    // Time is up but nobody has been heard: wait, and say so.
+    assert!(tick(&mut st, secs(1)).is_empty());
+    assert_eq!(
+        st.phase,
+        Phase::Question {
+            q: 0,
+            prep: Prep::WaitingForSound
+        }
+    );
+    assert!(update(&mut st, quiet()).is_empty());
+    let fx = update(&mut st, loud());
+    assert_eq!(fx.len(), 2, "{fx:?}");
+    assert_eq!(fx[0], Effect::SaveProgress);
+    assert_eq!(
+        fx[1],
+        Effect::StartRecording {
+            purpose: Purpose::Answer {
+                question: 0,
+                take: 0
+            },
+            file: PathBuf::from("/data/s1/q1-take1.mp4"),
+            limit: secs(60),
+        }
+    );
+    assert_eq!(
+        st.progress.questions[0].takes[0].state,
+        TakeState::Recording
+    );
+}
+
+#[test]
+fn candidate_may_start_early_once_heard() {
+    let mut st = at_questions();
+    update(&mut st, loud());
+    key(&mut st, Key::Enter);
+    tick(&mut st, secs(5));
+    let fx = key(&mut st, Key::Enter);
+    assert!(
+        matches!(fx.last(), Some(Effect::StartRecording { .. })),
+        "{fx:?}"
+    );
+    assert!(matches!(st.phase, Phase::Recording { q: 0, take: 0, .. }));
+}
+
+/// Starts recording question 0 and reports it started.
+fn recording_q1(st: &mut State) {
+    update(st, loud());
+    key(st, Key::Enter);
+    key(st, Key::Enter);
+    let at = st.now;
+    update(
+        st,
+        Msg::RecordingStarted {
+            purpose: Purpose::Answer {
+                question: 0,
+                take: 0,
+            },
+            at,
+        },
+    );
+}
+
+#[test]
+fn minimum_length_blocks_an_early_stop_and_the_limit_stops_by_itself() {
+    let mut st = at_questions();
+    recording_q1(&mut st);
+    tick(&mut st, secs(5));
+    assert!(
+        key(&mut st, Key::Char('s')).is_empty(),
+        "stopped before the minimum"
+    );
+    tick(&mut st, secs(5));
+    assert_eq!(key(&mut st, Key::Char('s')), vec![Effect::StopRecording]);
+
+    let mut st = at_questions();
+    recording_q1(&mut st);
+    assert!(tick(&mut st, secs(59)).is_empty());
+    assert_eq!(tick(&mut st, secs(1)), vec![Effect::StopRecording]);
+    // Stopping is asked once.
+    assert!(tick(&mut st, secs(1)).is_empty());
+}
+
+#[test]
+fn silence_warning_after_three_seconds_while_recording() {
+    let mut st = at_questions();
+    recording_q1(&mut st);
+    tick(&mut st, secs(2));
+    assert_eq!(st.silent_for(), None);
+    tick(&mut st, secs(1));
+    assert_eq!(st.silent_for(), Some(secs(3)));
+    update(&mut st, loud());
+    assert_eq!(st.silent_for(), None);
+}
+
+fn saved(st: &mut State, q: usize, take: usize) {
+    update(
+        st,
+        Msg::RecordingSaved {
+            purpose: Purpose::Answer { question: q, take },
+            seconds: 12.0,
+            checks: None,
+        },
+    );
+}
+
+#[test]
+fn attempts_are_counted_and_rerecording_stops_when_they_run_out() {
+    let mut st = at_questions();
+    recording_q1(&mut st);
+    tick(&mut st, secs(20));
+    key(&mut st, Key::Enter);
+    saved(&mut st, 0, 0);
+    assert_eq!(st.progress.questions[0].attempts_used, 1);
+    assert_eq!(st.attempts_left(0), 1);
+    assert_eq!(
+        st.phase,
+        Phase::Review {
+            q: 0,
+            take: 0,
+            playing: false
+        }
+    );
+    // Re-record: the old take is deleted, preparation starts again.
+    let fx = key(&mut st, Key::Char('r'));
+    assert!(fx.contains(&Effect::DeleteFile(PathBuf::from("/data/s1/q1-take1.mp4"))));
+    assert_eq!(
+        st.progress.questions[0].takes[0].state,
+        TakeState::Discarded
+    );
+    assert!(matches!(st.phase, Phase::Question { q: 0, .. }));
+    key(&mut st, Key::Enter);
+    assert!(matches!(st.phase, Phase::Recording { take: 1, .. }));
+    saved(&mut st, 0, 1);
+    assert_eq!(st.attempts_left(0), 0);
+    // No attempts left: 'r' does nothing, only submitting remains.
+    assert!(key(&mut st, Key::Char('r')).is_empty());
+    let fx = key(&mut st, Key::Enter);
+    assert!(fx.contains(&Effect::Submit {
+        question: 0,
+        take: 1,
+        file: PathBuf::from("/data/s1/q1-take2.mp4")
+    }));
+    assert_eq!(st.progress.questions[0].delivery, Delivery::Queued);
+    assert_eq!(st.phase, Phase::Questions { selected: 1 });
+}
+
+#[test]
+fn no_preparation_means_the_candidate_starts_it() {
+    let mut st = at_questions();
+    key(&mut st, Key::Down);
+    key(&mut st, Key::Enter);
+    assert_eq!(
+        st.phase,
+        Phase::Question {
+            q: 1,
+            prep: Prep::Ready
+        }
+    );
+    // Nothing starts by itself.
+    assert!(tick(&mut st, secs(600)).is_empty());
+}
+
+#[test]
+fn submitting_the_last_answer_finishes() {
+    let mut st = at_questions();
+    for q in 0..2 {
+        update(&mut st, loud());
+        st.phase = Phase::Questions { selected: q };
+        key(&mut st, Key::Enter);
+        key(&mut st, Key::Enter);
+        saved(&mut st, q, 0);
+        key(&mut st, Key::Enter);
+    }
+    assert_eq!(st.phase, Phase::Done);
+    assert!(st.progress.all_submitted());
+    // A submitted question cannot be opened again.
+    st.phase = Phase::Questions { selected: 0 };
+    assert!(key(&mut st, Key::Enter).is_empty());
+}
+
+#[test]
+fn a_station_fault_keeps_the_take_and_costs_no_attempt() {
+    let mut st = at_questions();
+    recording_q1(&mut st);
+    update(
+        &mut st,
+        Msg::RecordingFailed {
+            purpose: Purpose::Answer {
+                question: 0,
+                take: 0,
+            },
+            message: "camera /dev/video0 stopped delivering pictures".into(),
+            kept_seconds: Some(14.0),
+        },
+    );
+    assert_eq!(
+        st.progress.questions[0].takes[0].state,
+        TakeState::Interrupted
+    );
+    assert_eq!(st.progress.questions[0].attempts_used, 0);
+    assert_eq!(st.attempts_left(0), 2);
+    assert!(matches!(st.phase, Phase::Review { q: 0, take: 0, .. }));
+    assert!(
+        st.notice
+            .as_deref()
+            .unwrap()
+            .contains("did not use up an attempt")
+    );
+    // Submitting the interrupted take is allowed.
+    let fx = key(&mut st, Key::Enter);
+    assert!(fx.iter().any(|e| matches!(e, Effect::Submit { .. })));
+}
+
+#[test]
+fn a_recording_that_never_started_returns_to_the_question() {
+    let mut st = at_questions();
+    recording_q1(&mut st);
+    update(
+        &mut st,
+        Msg::RecordingFailed {
+            purpose: Purpose::Answer {
+                question: 0,
+                take: 0,
+            },
+            message: "camera not found".into(),
+            kept_seconds: None,
+        },
+    );
+    assert_eq!(
+        st.progress.questions[0].takes[0].state,
+        TakeState::Discarded
+    );
+    assert_eq!(
+        st.phase,
+        Phase::Question {
+            q: 0,
+            prep: Prep::Ready
+        }
+    );
+    assert_eq!(st.attempts_left(0), 2);
+}
+
+#[test]
+fn terminate_while_recording_saves_first_then_quits() {
+    let mut st = at_questions();
+    recording_q1(&mut st);
+    assert_eq!(update(&mut st, Msg::Terminate), vec![Effect::StopRecording]);
+    let fx = update(
+        &mut st,
+        Msg::RecordingSaved {
+            purpose: Purpose::Answer {
+                question: 0,
+                take: 0,
+            },
+            seconds: 3.0,
+            checks: None,
+        },
+    );
+    assert_eq!(fx, vec![Effect::SaveProgress, Effect::Quit]);
+    let mut idle = at_questions();
+    assert_eq!(
+        update(&mut idle, Msg::Terminate),
+        vec![Effect::StopPlayback, Effect::SaveProgress, Effect::Quit]
+    );
+}
+
+#[test]
+fn help_opens_anywhere_and_swallows_keys_until_closed() {
+    let mut st = at_questions();
+    key(&mut st, Key::Help);
+    assert!(st.help);
+    assert!(key(&mut st, Key::Enter).is_empty());
+    assert!(!st.help);
+    assert_eq!(st.phase, Phase::Questions { selected: 0 });
+    key(&mut st, Key::Char('?'));
+    key(&mut st, Key::Help);
+    assert!(!st.help);
+}
+
+#[test]
+fn a_video_question_prepares_after_the_video() {
+    let mut st = at_questions();
+    let video = PathBuf::from("/assets/q.mp4");
+    Arc::make_mut(&mut st.interview).questions[0].video = Some(video.clone());
+    let fx = key(&mut st, Key::Enter);
+    assert!(fx.contains(&Effect::Play { file: video }));
+    assert_eq!(
+        st.phase,
+        Phase::Question {
+            q: 0,
+            prep: Prep::Watching
+        }
+    );
+    // The preparation clock does not run while the video plays.
+    assert!(tick(&mut st, secs(120)).is_empty());
+    update(&mut st, Msg::PlaybackEnded);
+    let ends = st.now + secs(30);
+    assert_eq!(
+        st.phase,
+        Phase::Question {
+            q: 0,
+            prep: Prep::Counting { ends }
+        }
+    );
+}
+
+#[test]
+fn resuming_with_a_pending_take_opens_its_review() {
+    let mut st = at_questions();
+    st.progress.questions[0].takes.push(Take {
+        file: "q1-take1.mp4".into(),
+        state: TakeState::Interrupted,
+        seconds: Some(9.0),
+        note: None,
+    });
+    key(&mut st, Key::Enter);
+    assert_eq!(
+        st.phase,
+        Phase::Review {
+            q: 0,
+            take: 0,
+            playing: false
+        }
+    );
+}
+
+#[test]
+fn countdown_display_rounds_up() {
+    let t = Instant::now();
+    assert_eq!(remaining(t, t + Duration::from_millis(29_100)), secs(30));
+    assert_eq!(remaining(t, t + secs(30)), secs(30));
+    assert_eq!(remaining(t + secs(31), t + secs(30)), secs(0));
+}

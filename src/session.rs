@@ -1,0 +1,231 @@
+//! The candidate's persisted progress: which question they are on, the attempts they have
+//! used, every take with its file and state. Saved atomically after every step (a JSON file in
+//! the session directory), so a crash or a power cut resumes on the same question with the
+//! same attempts — and a take cut short by the station is never counted against them.
+//!
+//! Plain data: the rules about what may happen next live in `app::update`.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fsutil::{self, FsError};
+
+/// File name of the progress record inside a session directory.
+pub const PROGRESS_FILE: &str = "progress.json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TakeState {
+    /// Being recorded (seen on disk only after a crash).
+    Recording,
+    /// Recorded completely; counts as an attempt.
+    Saved,
+    /// Cut short by the station (a crash, a lost camera); kept, shown, never counted.
+    Interrupted,
+    /// Sent on its way to the hiring team.
+    Submitted,
+    /// Replaced by a newer take; its file is deleted.
+    Discarded,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Take {
+    /// File name inside the session directory.
+    pub file: String,
+    pub state: TakeState,
+    /// Recorded length in seconds, once known.
+    pub seconds: Option<f64>,
+    /// Why it was interrupted, for the screen and the log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Where a submitted answer stands on its way to the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    #[default]
+    NotSubmitted,
+    /// Saved on this station, waiting for (or in) upload.
+    Queued,
+    Uploaded,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct QuestionProgress {
+    /// Completed takes that counted as attempts.
+    pub attempts_used: u32,
+    pub takes: Vec<Take>,
+    /// Extra attempts granted by staff.
+    #[serde(default)]
+    pub extra_attempts: u32,
+    pub delivery: Delivery,
+    /// Answer id given at submission (the upload's identity).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_id: Option<String>,
+}
+
+impl QuestionProgress {
+    pub fn submitted_take(&self) -> Option<&Take> {
+        self.takes.iter().find(|t| t.state == TakeState::Submitted)
+    }
+
+    /// The newest take that is not discarded.
+    pub fn current_take(&self) -> Option<(usize, &Take)> {
+        self.takes
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, t)| t.state != TakeState::Discarded)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    pub session_id: String,
+    pub interview_id: String,
+    pub started_unix: u64,
+    pub device_test_passed: bool,
+    /// The question being answered, if any.
+    pub current: Option<usize>,
+    pub questions: Vec<QuestionProgress>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_unix: Option<u64>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Fs(#[from] FsError),
+    #[error("{}: damaged progress file: {detail}", path.display())]
+    Damaged { path: PathBuf, detail: String },
+    #[error("{}: belongs to interview '{found}', not '{expected}'", path.display())]
+    OtherInterview {
+        path: PathBuf,
+        found: String,
+        expected: String,
+    },
+}
+
+impl Progress {
+    pub fn new(session_id: &str, interview_id: &str, questions: usize, now_unix: u64) -> Self {
+        Progress {
+            session_id: session_id.to_string(),
+            interview_id: interview_id.to_string(),
+            started_unix: now_unix,
+            device_test_passed: false,
+            current: None,
+            questions: vec![QuestionProgress::default(); questions],
+            finished_unix: None,
+        }
+    }
+
+    /// Every question's answer has been submitted.
+    pub fn all_submitted(&self) -> bool {
+        self.questions
+            .iter()
+            .all(|q| q.delivery != Delivery::NotSubmitted)
+    }
+
+    /// A short code the candidate can write down, derived from the session id:
+    /// `BTH-XXXX-XXXX` in an alphabet without look-alike characters.
+    pub fn receipt_code(&self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+        // FNV-1a: stable across builds and platforms, unlike std's hasher.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in self.session_id.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        let mut code = String::from("BTH-");
+        for i in 0..8 {
+            if i == 4 {
+                code.push('-');
+            }
+            code.push(ALPHABET[(h >> (i * 5) & 31) as usize] as char);
+        }
+        code
+    }
+
+    /// Writes the progress atomically into `dir`.
+    pub fn save(&self, dir: &Path) -> Result<(), SessionError> {
+        let path = dir.join(PROGRESS_FILE);
+        let json = serde_json::to_vec_pretty(self).map_err(|e| SessionError::Damaged {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        fsutil::create_private_dir(dir)?;
+        fsutil::write_atomic(&path, &json)?;
+        Ok(())
+    }
+
+    /// Reads the progress in `dir`, if there is one.
+    pub fn load(dir: &Path, interview_id: &str) -> Result<Option<Progress>, SessionError> {
+        let path = dir.join(PROGRESS_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(FsError::new("cannot read", &path, e).into()),
+        };
+        let p: Progress = serde_json::from_slice(&bytes).map_err(|e| SessionError::Damaged {
+            path: path.clone(),
+            detail: e.to_string(),
+        })?;
+        if p.interview_id != interview_id {
+            return Err(SessionError::OtherInterview {
+                path,
+                found: p.interview_id,
+                expected: interview_id.to_string(),
+            });
+        }
+        Ok(Some(p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut p = Progress::new("s-1", "iv", 2, 1_700_000_000);
+        p.questions[1].takes.push(Take {
+            file: "q2-take1.mp4".into(),
+            state: TakeState::Interrupted,
+            seconds: Some(12.5),
+            note: Some("the station restarted".into()),
+        });
+        p.current = Some(1);
+        p.save(dir.path()).unwrap();
+        assert_eq!(Progress::load(dir.path(), "iv").unwrap(), Some(p));
+        assert!(Progress::load(dir.path(), "other").is_err());
+        assert_eq!(
+            Progress::load(&dir.path().join("none"), "iv").unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn damaged_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(PROGRESS_FILE), b"{ not json").unwrap();
+        let err = Progress::load(dir.path(), "iv").unwrap_err().to_string();
+        assert!(
+            err.contains("progress.json") && err.contains("damaged"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn receipt_codes_are_stable_and_readable() {
+        let p = Progress::new("session-42", "iv", 1, 0);
+        let code = p.receipt_code();
+        assert_eq!(code, p.receipt_code());
+        assert_eq!(code.len(), 13);
+        assert!(code.starts_with("BTH-"));
+        assert!(!code.contains(['0', 'O', '1', 'I']), "{code}");
+        assert_ne!(code, Progress::new("session-43", "iv", 1, 0).receipt_code());
+    }
+}
