@@ -17,3 +17,4 @@ pub mod media;
 pub mod procinfo;
 pub mod session;
 mod tomlfile;
+pub mod ui;

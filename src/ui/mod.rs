@@ -1,0 +1,106 @@
+//! Drawing the candidate's screen from the state, and nothing else: `view` reads the state and
+//! fills a frame; it starts no work and changes nothing. One file per screen; shared pieces in
+//! `widgets`, colours in `theme`, the camera picture in `preview`.
+
+mod done;
+mod help;
+mod overview;
+pub mod preview;
+mod questions;
+mod record;
+mod setup;
+pub mod theme;
+pub mod widgets;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use crate::app::state::{Phase, State};
+use theme::Theme;
+
+/// The smallest terminal the screens are laid out for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Draws the whole screen.
+pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "Please make this window larger: at least {MIN_WIDTH} × {MIN_HEIGHT} (now {} × {}).",
+            area.width, area.height
+        );
+        let y = area.y + area.height / 2;
+        frame.render_widget(
+            Paragraph::new(msg)
+                .alignment(Alignment::Center)
+                .wrap(Wrap { trim: true }),
+            Rect::new(area.x, y.saturating_sub(1), area.width, 3.min(area.height)),
+        );
+        return;
+    }
+    let [header, body, notice, footer] = Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Min(10),
+        Constraint::Length(if state.notice.is_some() { 3 } else { 0 }),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(state, theme, frame, header);
+    let hints = match &state.phase {
+        Phase::Welcome => overview::welcome(state, theme, frame, body),
+        Phase::Overview => overview::overview(state, theme, frame, body),
+        Phase::DeviceTest(step) => setup::device_test(state, step, theme, frame, body),
+        Phase::Questions { selected } => questions::list(state, *selected, theme, frame, body),
+        Phase::Question { q, prep } => record::question(state, *q, *prep, theme, frame, body),
+        Phase::Recording {
+            q, take, started, ..
+        } => record::recording(state, *q, *take, *started, theme, frame, body),
+        Phase::Review { q, take, playing } => {
+            record::review(state, *q, *take, *playing, theme, frame, body)
+        }
+        Phase::Done => done::done(state, theme, frame, body),
+    };
+    if let Some(n) = &state.notice {
+        frame.render_widget(
+            Paragraph::new(Line::styled(n.as_str(), theme.warn)).wrap(Wrap { trim: true }),
+            notice,
+        );
+    }
+    let mut all = hints;
+    all.push(("?", "Help"));
+    frame.render_widget(widgets::key_hints(theme, &all), footer);
+    if state.help {
+        help::help(state, theme, frame, area);
+    }
+}
+
+fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let step = match &state.phase {
+        Phase::Welcome | Phase::Overview => String::new(),
+        Phase::DeviceTest(_) => "Camera and microphone check".into(),
+        Phase::Questions { .. } => "Questions".into(),
+        Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => {
+            format!("Question {} of {}", q + 1, state.interview.questions.len())
+        }
+        Phase::Done => "Finished".into(),
+    };
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(20), Constraint::Length(32)]).areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![Span::styled(
+            state.interview.title.as_str(),
+            theme.title,
+        )])),
+        left,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::styled(step, theme.accent)).alignment(Alignment::Right),
+        right,
+    );
+}
+
+#[cfg(test)]
+mod snapshots;

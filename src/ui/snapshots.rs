@@ -1,0 +1,218 @@
+//! Every screen drawn into a `TestBackend` at 80×24 and 160×48, compared with its reviewed
+//! snapshot (`cargo insta review` after an intended change).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::theme::{ColorDepth, Theme};
+use crate::app::msg::ClipChecks;
+use crate::app::state::{DeviceStatus, Phase, Prep, Settings, State, TestStep};
+use crate::interview::Interview;
+use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
+use crate::media::frame::VideoFrame;
+use crate::session::{Delivery, Progress, Take, TakeState};
+
+const INTERVIEW: &str = r#"
+id = "snap"
+title = "Customer Support Specialist – first interview"
+language = "en"
+intro = """
+Thank you for applying! You will answer three short questions on camera.
+
+Speak as you would to a colleague – there are no trick questions."""
+[support]
+contact = "Ask the staff at the front desk – they are happy to help."
+phone = "+44 20 7946 0000"
+[[question]]
+id = "q-intro"
+text = "To start, tell us a little about yourself and what draws you to customer support."
+preparation_seconds = 0
+answer_seconds = 90
+attempts = 2
+[[question]]
+id = "q-team"
+text = "Tell us about a time you worked with someone else to solve a problem. What was the situation, what did you do, and how did it turn out?"
+preparation_seconds = 30
+answer_seconds = 120
+minimum_answer_seconds = 30
+attempts = 3
+[[question]]
+id = "q-priorities"
+text = "It is Monday morning: forty unread emails, the phone ringing and a customer waiting in the chat. What do you do first?"
+preparation_seconds = 20
+answer_seconds = 60
+attempts = 1
+"#;
+
+fn base() -> State {
+    let iv = Interview::parse(INTERVIEW, std::path::Path::new("snap.toml")).unwrap();
+    let mut progress = Progress::new("snapshot-session", &iv.id, iv.questions.len(), 0);
+    progress.device_test_passed = true;
+    let mut st = State::new(
+        Arc::new(iv),
+        Settings::new(PathBuf::from("/data/session")),
+        progress,
+        Instant::now(),
+    );
+    st.devices.status = DeviceStatus::Ready {
+        camera: "test".into(),
+        microphone: "tone".into(),
+    };
+    st.devices.level = Some(Level {
+        rms_dbfs: -24.0,
+        peak_dbfs: -18.0,
+        clipped: false,
+    });
+    st.devices.last_sound = Some(st.now);
+    // A picture with a bright left half, so the preview is visible in the text snapshot.
+    let mut frame = VideoFrame::filled(64, 36, 60, 128, 128, st.now);
+    for row in 0..36 {
+        for col in 0..32 {
+            frame.data[row * 64 + col] = 200;
+        }
+    }
+    st.devices.preview = Some(Arc::new(frame));
+    st
+}
+
+fn draw(st: &State, w: u16, h: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = Theme::standard(ColorDepth::Ansi16);
+    terminal.draw(|f| super::view(st, &theme, f)).unwrap();
+    format!("{}", terminal.backend())
+}
+
+fn snap(name: &str, st: &State) {
+    insta::assert_snapshot!(format!("{name}_80x24"), draw(st, 80, 24));
+    insta::assert_snapshot!(format!("{name}_160x48"), draw(st, 160, 48));
+}
+
+fn take(st: &mut State, q: usize, state: TakeState) {
+    st.progress.questions[q].takes.push(Take {
+        file: format!("q{}-take1.mp4", q + 1),
+        state,
+        seconds: Some(47.0),
+        note: None,
+    });
+}
+
+#[test]
+fn welcome_and_overview() {
+    let mut st = base();
+    snap("welcome", &st);
+    st.phase = Phase::Overview;
+    snap("overview", &st);
+}
+
+#[test]
+fn device_test_screens() {
+    let mut st = base();
+    st.progress.device_test_passed = false;
+    st.phase = Phase::DeviceTest(TestStep::Ready);
+    snap("device_test_ready", &st);
+    st.phase = Phase::DeviceTest(TestStep::Recording {
+        started: st.now - Duration::from_secs(3),
+    });
+    snap("device_test_recording", &st);
+    st.phase = Phase::DeviceTest(TestStep::Review {
+        checks: ClipChecks {
+            picture: PictureVerdict::Ok,
+            sound: AudioVerdict::Ok,
+        },
+        playing: false,
+    });
+    snap("device_test_review_good", &st);
+    st.phase = Phase::DeviceTest(TestStep::Review {
+        checks: ClipChecks {
+            picture: PictureVerdict::Black,
+            sound: AudioVerdict::NoSound,
+        },
+        playing: false,
+    });
+    snap("device_test_review_problems", &st);
+    st.phase = Phase::DeviceTest(TestStep::Ready);
+    st.devices.status =
+        DeviceStatus::Failed("We can't find the camera. Please ask the staff for help.".into());
+    st.devices.preview = None;
+    snap("device_test_no_camera", &st);
+}
+
+#[test]
+fn question_list() {
+    let mut st = base();
+    take(&mut st, 0, TakeState::Submitted);
+    st.progress.questions[0].delivery = Delivery::Queued;
+    st.progress.questions[0].attempts_used = 1;
+    st.phase = Phase::Questions { selected: 1 };
+    snap("questions", &st);
+}
+
+#[test]
+fn answering() {
+    let mut st = base();
+    st.phase = Phase::Question {
+        q: 1,
+        prep: Prep::Counting {
+            ends: st.now + Duration::from_secs(21),
+        },
+    };
+    snap("question_preparation", &st);
+    st.phase = Phase::Question {
+        q: 1,
+        prep: Prep::WaitingForSound,
+    };
+    st.devices.level = Some(Level {
+        rms_dbfs: -70.0,
+        peak_dbfs: -62.0,
+        clipped: false,
+    });
+    st.devices.last_sound = None;
+    snap("question_waiting_for_sound", &st);
+    take(&mut st, 1, TakeState::Recording);
+    st.devices.last_sound = Some(st.now - Duration::from_secs(4));
+    st.phase = Phase::Recording {
+        q: 1,
+        take: 0,
+        started: Some(st.now - Duration::from_secs(42)),
+        stopping: false,
+    };
+    snap("recording_silent", &st);
+    st.progress.questions[1].takes[0].state = TakeState::Saved;
+    st.progress.questions[1].attempts_used = 1;
+    st.phase = Phase::Review {
+        q: 1,
+        take: 0,
+        playing: false,
+    };
+    snap("review", &st);
+}
+
+#[test]
+fn done_and_help() {
+    let mut st = base();
+    for q in 0..3 {
+        take(&mut st, q, TakeState::Submitted);
+        st.progress.questions[q].delivery = if q == 0 {
+            Delivery::Uploaded
+        } else {
+            Delivery::Queued
+        };
+    }
+    st.phase = Phase::Done;
+    snap("done", &st);
+    st.phase = Phase::Questions { selected: 0 };
+    st.help = true;
+    snap("help", &st);
+}
+
+#[test]
+fn too_small_asks_for_a_larger_window() {
+    let st = base();
+    let out = draw(&st, 60, 20);
+    assert!(out.contains("Please make this window larger"), "{out}");
+    insta::assert_snapshot!("too_small_60x20", out);
+}

@@ -1,0 +1,185 @@
+//! Small pieces the screens share: the key-hint bar, times as m:ss, the microphone meter and
+//! the large recording timer.
+
+use std::time::Duration;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::theme::Theme;
+use crate::media::analyze::Level;
+
+/// `m:ss` (or `h:mm:ss` past an hour).
+pub fn clock(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+/// "90 seconds", "2 minutes", "1 minute 30 seconds".
+pub fn spoken(d: Duration) -> String {
+    let s = d.as_secs();
+    let plural = |n: u64, w: &str| {
+        if n == 1 {
+            format!("1 {w}")
+        } else {
+            format!("{n} {w}s")
+        }
+    };
+    match (s / 60, s % 60) {
+        (0, sec) => plural(sec, "second"),
+        (m, 0) => plural(m, "minute"),
+        (m, sec) if m < 2 => format!("{} {}", plural(m, "minute"), plural(sec, "second")),
+        (m, sec) => format!("{} {}", plural(m, "minute"), plural(sec, "second")),
+    }
+}
+
+/// The bottom line: each action as a highlighted key and a word.
+pub fn key_hints<'a>(theme: &Theme, hints: &[(&'a str, &'a str)]) -> Line<'a> {
+    let mut spans = Vec::new();
+    for (i, (key, what)) in hints.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("   "));
+        }
+        spans.push(Span::styled(format!(" {key} "), theme.key));
+        spans.push(Span::styled(format!(" {what}"), theme.text));
+    }
+    Line::from(spans)
+}
+
+/// A horizontal sound-level meter, -60 dBFS to 0, with the noise gate marked.
+pub struct Meter<'a> {
+    pub level: Option<Level>,
+    pub gate_dbfs: f32,
+    pub theme: &'a Theme,
+}
+
+/// Position of `dbfs` on a bar `width` cells wide.
+fn bar_pos(dbfs: f32, width: u16) -> u16 {
+    let frac = ((dbfs + 60.0) / 60.0).clamp(0.0, 1.0);
+    (frac * width as f32).round() as u16
+}
+
+impl Widget for Meter<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width < 4 || area.height == 0 {
+            return;
+        }
+        let width = area.width;
+        let (fill, style) = match self.level {
+            Some(l) => {
+                let style = if l.clipped {
+                    self.theme.bad
+                } else if l.peak_dbfs >= self.gate_dbfs {
+                    self.theme.good
+                } else {
+                    self.theme.dim
+                };
+                (bar_pos(l.peak_dbfs, width), style)
+            }
+            None => (0, self.theme.dim),
+        };
+        let gate = bar_pos(self.gate_dbfs, width).min(width - 1);
+        for x in 0..width {
+            let (symbol, st) = if x < fill {
+                ("█", style)
+            } else if x == gate {
+                ("│", self.theme.warn)
+            } else {
+                ("·", self.theme.dim)
+            };
+            if let Some(cell) = buf.cell_mut((area.x + x, area.y)) {
+                cell.set_symbol(symbol).set_style(st);
+            }
+        }
+    }
+}
+
+/// Digits five rows tall, three cells wide, for the recording timer.
+const BIG: [[&str; 5]; 11] = [
+    ["███", "█ █", "█ █", "█ █", "███"],
+    ["  █", "  █", "  █", "  █", "  █"],
+    ["███", "  █", "███", "█  ", "███"],
+    ["███", "  █", "███", "  █", "███"],
+    ["█ █", "█ █", "███", "  █", "  █"],
+    ["███", "█  ", "███", "  █", "███"],
+    ["███", "█  ", "███", "█ █", "███"],
+    ["███", "  █", "  █", "  █", "  █"],
+    ["███", "█ █", "███", "█ █", "███"],
+    ["███", "█ █", "███", "  █", "███"],
+    ["   ", " █ ", "   ", " █ ", "   "],
+];
+
+/// A time drawn large, centred in its area (falls back to plain text when too small).
+pub struct BigClock {
+    pub text: String,
+    pub style: Style,
+}
+
+impl BigClock {
+    pub fn width(text: &str) -> u16 {
+        (text.chars().count() as u16) * 4
+    }
+}
+
+impl Widget for BigClock {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let w = Self::width(&self.text);
+        if area.height < 5 || area.width < w {
+            let x = area.x + area.width.saturating_sub(self.text.len() as u16) / 2;
+            buf.set_string(x, area.y, &self.text, self.style);
+            return;
+        }
+        let x0 = area.x + (area.width - w) / 2;
+        let y0 = area.y + (area.height - 5) / 2;
+        for (i, ch) in self.text.chars().enumerate() {
+            let glyph = match ch {
+                '0'..='9' => &BIG[(ch as u8 - b'0') as usize],
+                ':' => &BIG[10],
+                _ => continue,
+            };
+            for (row, line) in glyph.iter().enumerate() {
+                buf.set_string(x0 + i as u16 * 4, y0 + row as u16, line, self.style);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_naturally() {
+        assert_eq!(clock(Duration::from_secs(75)), "1:15");
+        assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
+        assert_eq!(spoken(Duration::from_secs(90)), "1 minute 30 seconds");
+        assert_eq!(spoken(Duration::from_secs(120)), "2 minutes");
+        assert_eq!(spoken(Duration::from_secs(1)), "1 second");
+    }
+
+    #[test]
+    fn meter_marks_the_gate_and_fills_to_the_peak() {
+        let theme = Theme::standard(super::super::theme::ColorDepth::TrueColor);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 60, 1));
+        Meter {
+            level: Some(Level {
+                rms_dbfs: -40.0,
+                peak_dbfs: -30.0,
+                clipped: false,
+            }),
+            gate_dbfs: -45.0,
+            theme: &theme,
+        }
+        .render(Rect::new(0, 0, 60, 1), &mut buf);
+        let line: String = (0..60).map(|x| buf[(x, 0)].symbol().to_string()).collect();
+        assert_eq!(line.chars().filter(|&c| c == '█').count(), 30);
+        assert!(line.starts_with("██████"));
+    }
+}
