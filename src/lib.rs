@@ -17,4 +17,5 @@ pub mod media;
 pub mod procinfo;
 pub mod session;
 mod tomlfile;
+pub mod tui;
 pub mod ui;

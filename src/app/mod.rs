@@ -3,6 +3,9 @@
 //! `ui::view` only draws the [`state::State`]. The run loop (`run`) and the effect executor
 //! (`effects`) are the only parts that touch the terminal, the devices or the disk.
 
+pub mod effects;
 pub mod msg;
+pub mod resume;
+pub mod run;
 pub mod state;
 pub mod update;

@@ -367,8 +367,8 @@ fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
     })
 }
 
-pub fn run_bench(args: BenchArgs) -> Exit {
-    let report = match bench(&args) {
+pub fn run_bench(args: &BenchArgs) -> Exit {
+    let report = match bench(args) {
         Ok(r) => r,
         Err(e) => {
             super::report_error(&e);

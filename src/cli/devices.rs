@@ -13,7 +13,7 @@ pub struct DevicesArgs {
     pub json: bool,
 }
 
-pub fn run(args: DevicesArgs) -> Exit {
+pub fn run(args: &DevicesArgs) -> Exit {
     let cameras = v4l2::list_cameras();
     let microphones = alsa::list_microphones();
     if args.json {

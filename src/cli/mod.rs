@@ -12,6 +12,7 @@ mod bench;
 mod devices;
 mod record;
 mod recover;
+mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,11 +35,13 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub log_json: bool,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The candidate's kiosk (the default): the interview on this terminal.
+    Run(run::RunArgs),
     /// Record camera and microphone to an MP4 (crash-safe while recording).
     Record(record::RecordArgs),
     /// Turn interrupted recordings (*.part) into playable MP4s.
@@ -66,25 +69,40 @@ impl From<Exit> for ExitCode {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _guard = match logging::init_cli(cli.log_file.as_deref(), cli.log_json) {
+    let (log_file, json) = (cli.log_file, cli.log_json);
+    let scripted = |f: &dyn Fn() -> Exit| with_console_logging(log_file.as_deref(), json, f);
+    let exit = match cli
+        .command
+        .unwrap_or_else(|| Command::Run(run::RunArgs::default()))
+    {
+        // The kiosk logs to its own data directory and owns the terminal.
+        Command::Run(args) => run::run(args),
+        Command::Record(args) => scripted(&|| record::run(&args)),
+        Command::Recover(args) => scripted(&|| recover::run(&args)),
+        Command::Devices(args) => scripted(&|| devices::run(&args)),
+        Command::Bench(args) => scripted(&|| bench::run_bench(&args)),
+    };
+    exit.into()
+}
+
+/// Logging for the scripting commands: to the console (or `--log-file`), with the C
+/// libraries' own stderr chatter routed into the log so scripts see only booth's messages.
+fn with_console_logging(
+    log_file: Option<&std::path::Path>,
+    json: bool,
+    f: &dyn Fn() -> Exit,
+) -> Exit {
+    let _guard = match logging::init_cli(log_file, json) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("booth: cannot open the log file: {e}");
-            return Exit::BadInput.into();
+            return Exit::BadInput;
         }
     };
-    // OpenH264 and ALSA print to fd 2 on their own; route that into the log so scripts see
-    // only booth's messages.
     if let Err(e) = logging::capture_native_stderr() {
         tracing::warn!(error = %e, "cannot capture native stderr");
     }
-    let exit = match cli.command {
-        Command::Record(args) => record::run(args),
-        Command::Recover(args) => recover::run(args),
-        Command::Devices(args) => devices::run(args),
-        Command::Bench(args) => bench::run_bench(args),
-    };
-    exit.into()
+    f()
 }
 
 /// Prints an error and its causes on the console, one line, and logs the whole chain.

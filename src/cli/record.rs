@@ -68,7 +68,7 @@ fn capture_exit(e: &CaptureError) -> Exit {
     }
 }
 
-pub fn run(args: RecordArgs) -> Exit {
+pub fn run(args: &RecordArgs) -> Exit {
     if let Some(d) = args.duration
         && !(d > 0.0 && d.is_finite())
     {

@@ -16,7 +16,7 @@ pub struct RecoverArgs {
     pub json: bool,
 }
 
-pub fn run(args: RecoverArgs) -> Exit {
+pub fn run(args: &RecoverArgs) -> Exit {
     let reports = match recover::recover(&args.path) {
         Ok(r) => r,
         Err(e) => {

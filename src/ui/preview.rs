@@ -93,15 +93,36 @@ impl Widget for Preview<'_> {
         let (y_plane, u_plane, v_plane) = f.planes();
         let (fw, fh) = (f.width as usize, f.height as usize);
         let px_h = target.height as usize * 2;
+        // Each output pixel averages the luma of the source block it covers (sampled on a
+        // grid of at most 4×4), so text and edges stay legible when shrunk; chroma is taken
+        // from the block's centre, which is fine at these sizes.
+        let tw = target.width as usize;
         let sample = |px: usize, py: usize| -> (u8, u8, u8) {
-            let mut sx = px * fw / target.width as usize;
-            if self.mirror {
-                sx = fw - 1 - sx.min(fw - 1);
+            let (x0, x1) = (px * fw / tw, ((px + 1) * fw / tw).max(px * fw / tw + 1));
+            let (y0, y1) = (
+                py * fh / px_h,
+                ((py + 1) * fh / px_h).max(py * fh / px_h + 1),
+            );
+            let (x1, y1) = (x1.min(fw), y1.min(fh));
+            let sx_step = ((x1 - x0) / 4).max(1);
+            let sy_step = ((y1 - y0) / 4).max(1);
+            let (mut sum, mut n) = (0u32, 0u32);
+            for sy in (y0..y1).step_by(sy_step) {
+                for sx in (x0..x1).step_by(sx_step) {
+                    let sx = if self.mirror { fw - 1 - sx } else { sx };
+                    sum += y_plane[sy * fw + sx] as u32;
+                    n += 1;
+                }
             }
-            let sy = (py * fh / px_h).min(fh - 1);
-            let y = y_plane[sy * fw + sx];
-            let ci = (sy / 2) * (fw / 2) + (sx / 2).min(fw / 2 - 1);
-            yuv_to_rgb(y, u_plane[ci], v_plane[ci])
+            let cx = (x0 + x1) / 2;
+            let cx = if self.mirror {
+                fw - 1 - cx.min(fw - 1)
+            } else {
+                cx
+            };
+            let cy = ((y0 + y1) / 2).min(fh - 1);
+            let ci = (cy / 2) * (fw / 2) + (cx / 2).min(fw / 2 - 1);
+            yuv_to_rgb((sum / n.max(1)) as u8, u_plane[ci], v_plane[ci])
         };
         for row in 0..target.height as usize {
             for col in 0..target.width as usize {

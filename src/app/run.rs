@@ -1,0 +1,102 @@
+//! The loop: messages in (terminal input, worker reports, ticks), `update`, effects out (to the
+//! executor task, in order), and a redraw at most ~15 times a second. Generic over the
+//! terminal backend and the input stream, so whole flows run headless in tests.
+
+use std::io;
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use tokio::sync::mpsc;
+
+use super::effects::Executor;
+use super::msg::{Effect, Msg};
+use super::state::State;
+use super::update::update;
+use crate::ui::theme::Theme;
+
+/// Time between ticks: fine enough for countdowns and the silence warning.
+const TICK: Duration = Duration::from_millis(50);
+/// At most this often a frame is drawn (the preview runs at up to 15 pictures a second).
+const FRAME: Duration = Duration::from_millis(66);
+
+/// Runs the flow until it asks to quit or the input ends. Returns the final state.
+pub async fn run<B, S>(
+    terminal: &mut Terminal<B>,
+    mut state: State,
+    theme: Theme,
+    mut input: S,
+    mut executor: Executor,
+    mut reports: mpsc::UnboundedReceiver<Msg>,
+    first: Vec<Effect>,
+) -> io::Result<State>
+where
+    B: Backend,
+    B::Error: Into<io::Error>,
+    S: Stream<Item = Msg> + Unpin,
+{
+    let (effects_tx, mut effects_rx) = mpsc::unbounded_channel::<Effect>();
+    // The executor takes effects one at a time, in order, off the UI task.
+    let worker = tokio::spawn(async move {
+        while let Some(effect) = effects_rx.recv().await {
+            executor.execute(effect).await;
+        }
+        tokio::task::spawn_blocking(move || executor.shutdown()).await
+    });
+
+    let mut quit = false;
+    let mut pending = first;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_draw = Instant::now() - FRAME;
+    let mut dirty = true;
+    let mut input_open = true;
+    loop {
+        for effect in pending.drain(..) {
+            match effect {
+                Effect::SaveProgress => {
+                    if let Err(e) = state.progress.save(&state.settings.session_dir) {
+                        tracing::error!(error = %e, "cannot save progress");
+                    }
+                }
+                Effect::Quit => quit = true,
+                other => {
+                    tracing::debug!(effect = ?other, "effect");
+                    let _ = effects_tx.send(other);
+                }
+            }
+        }
+        if quit {
+            break;
+        }
+        if dirty && last_draw.elapsed() >= FRAME {
+            terminal
+                .draw(|f| crate::ui::view(&state, &theme, f))
+                .map_err(Into::into)?;
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        let msg = tokio::select! {
+            m = input.next(), if input_open => match m {
+                Some(m) => m,
+                None => { input_open = false; continue; }
+            },
+            Some(m) = reports.recv() => m,
+            _ = tick.tick() => Msg::Tick(Instant::now()),
+        };
+        if !matches!(
+            msg,
+            Msg::Tick(_) | Msg::Preview(_) | Msg::Level(_) | Msg::PlaybackFrame(_)
+        ) {
+            tracing::debug!(?msg, "message");
+        }
+        pending = update(&mut state, msg);
+        dirty = true;
+    }
+    drop(effects_tx);
+    if let Err(e) = worker.await {
+        tracing::error!(error = %e, "executor task failed");
+    }
+    Ok(state)
+}

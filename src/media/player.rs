@@ -1,0 +1,291 @@
+//! Playing a take or a question video: pictures decoded with OpenH264 and handed out at their
+//! presentation time, sound decoded with FDK AAC and played through the default output device
+//! when the station has one. Runs on its own thread; stops when asked or at the end.
+
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use openh264::decoder::Decoder;
+use openh264::formats::YUVSource;
+
+use super::frame::{AUDIO_RATE, VideoFrame, i420_len};
+use super::mp4read::{self, SampleInfo, Track, TrackKind};
+
+#[derive(Debug, Clone)]
+pub enum PlayerEvent {
+    Frame(Arc<VideoFrame>),
+    Position {
+        position: Duration,
+        length: Duration,
+    },
+    Ended,
+    Failed(String),
+}
+
+/// A playback in progress; stops (and joins its thread) when dropped.
+pub struct Player {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Player {
+    /// Starts playing `path`; `sound` asks for the default output device (skipped silently
+    /// when there is none: the picture still plays).
+    pub fn start(
+        path: PathBuf,
+        sound: bool,
+        mut events: impl FnMut(PlayerEvent) + Send + 'static,
+    ) -> Player {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("booth-player".into())
+            .spawn(move || match play(&path, sound, &flag, &mut events) {
+                Ok(()) => {
+                    if !flag.load(Ordering::Relaxed) {
+                        events(PlayerEvent::Ended)
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "playback failed");
+                    events(PlayerEvent::Failed(e));
+                }
+            })
+            .ok();
+        Player { stop, thread }
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// AVCC sample → Annex B, for the decoder.
+fn annexb(sample: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut i = 0;
+    while i + 4 <= sample.len() {
+        let len =
+            u32::from_be_bytes([sample[i], sample[i + 1], sample[i + 2], sample[i + 3]]) as usize;
+        let end = (i + 4 + len).min(sample.len());
+        out.extend_from_slice(&[0, 0, 0, 1]);
+        out.extend_from_slice(&sample[i + 4..end]);
+        i = end;
+    }
+}
+
+fn packed_frame(yuv: &impl YUVSource, captured: Instant) -> VideoFrame {
+    let (w, h) = yuv.dimensions();
+    let (sy, su, sv) = yuv.strides();
+    let mut data = Vec::with_capacity(i420_len(w as u32, h as u32));
+    for row in 0..h {
+        data.extend_from_slice(&yuv.y()[row * sy..row * sy + w]);
+    }
+    for row in 0..h / 2 {
+        data.extend_from_slice(&yuv.u()[row * su..row * su + w / 2]);
+    }
+    for row in 0..h / 2 {
+        data.extend_from_slice(&yuv.v()[row * sv..row * sv + w / 2]);
+    }
+    VideoFrame {
+        width: w as u32 & !1,
+        height: h as u32 & !1,
+        data,
+        captured,
+    }
+}
+
+/// Sound output: a ring the device callback drains, and the stream keeping it alive.
+struct Output {
+    _stream: cpal::Stream,
+    ring: rtrb::Producer<i16>,
+    channels: u16,
+}
+
+fn open_output(channels: u16) -> Option<Output> {
+    let device = cpal::default_host().default_output_device()?;
+    let (ring, mut consumer) =
+        rtrb::RingBuffer::<i16>::new(AUDIO_RATE as usize * channels as usize);
+    let config = cpal::StreamConfig {
+        channels,
+        sample_rate: AUDIO_RATE,
+        buffer_size: cpal::BufferSize::Default,
+    };
+    let stream = device
+        .build_output_stream::<i16, _, _>(
+            config,
+            move |out: &mut [i16], _| {
+                for s in out.iter_mut() {
+                    *s = consumer.pop().unwrap_or(0);
+                }
+            },
+            |e| tracing::warn!(error = %e, "sound output error"),
+            None,
+        )
+        .ok()?;
+    stream.play().ok()?;
+    Some(Output {
+        _stream: stream,
+        ring,
+        channels,
+    })
+}
+
+struct AudioFeed {
+    track: Track,
+    decoder: fdk_aac::dec::Decoder,
+    next: usize,
+    pcm: Vec<i16>,
+    /// Decoded samples (per channel) to skip: the encoder's priming.
+    skip: u64,
+    output: Option<Output>,
+}
+
+impl AudioFeed {
+    /// Decodes and queues sound up to `until` seconds into the recording.
+    fn fill(&mut self, file: &mut File, buf: &mut Vec<u8>, until: f64) -> Result<(), String> {
+        let Some(out) = self.output.as_mut() else {
+            return Ok(());
+        };
+        while self.next < self.track.samples.len() {
+            let s: SampleInfo = self.track.samples[self.next];
+            if self.track.seconds(s.time) > until {
+                break;
+            }
+            mp4read::read_sample(file, &s, buf).map_err(|e| e.to_string())?;
+            self.decoder.fill(buf).map_err(|e| e.to_string())?;
+            if self.decoder.decode_frame(&mut self.pcm).is_ok() {
+                let n = self.decoder.decoded_frame_size();
+                let ch = self.decoder.stream_info().numChannels.max(1) as usize;
+                let frames = n / ch;
+                let skip = self.skip.min(frames as u64) as usize;
+                self.skip -= skip as u64;
+                for f in skip..frames {
+                    for c in 0..out.channels as usize {
+                        let _ = out.ring.push(self.pcm[f * ch + c.min(ch - 1)]);
+                    }
+                }
+            }
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+fn play(
+    path: &std::path::Path,
+    sound: bool,
+    stop: &AtomicBool,
+    events: &mut impl FnMut(PlayerEvent),
+) -> Result<(), String> {
+    let tracks = mp4read::read_tracks(path).map_err(|e| e.to_string())?;
+    let video = tracks
+        .iter()
+        .find(|t| matches!(t.kind, TrackKind::Video { .. }))
+        .cloned()
+        .ok_or("the file has no picture")?;
+    let audio = tracks
+        .iter()
+        .find(|t| matches!(t.kind, TrackKind::Audio { .. }))
+        .cloned();
+    let mut file = File::open(path).map_err(|e| e.to_string())?;
+    let mut decoder = Decoder::new().map_err(|e| e.to_string())?;
+    let TrackKind::Video { sps, pps, .. } = &video.kind else {
+        return Err("not a video track".into());
+    };
+    let mut params = Vec::new();
+    for ps in [sps, pps] {
+        params.extend_from_slice(&[0, 0, 0, 1]);
+        params.extend_from_slice(ps);
+    }
+    let _ = decoder.decode(&params);
+
+    let mut feed = match (&audio, sound) {
+        (Some(track), true) => {
+            let TrackKind::Audio { channels, config } = &track.kind else {
+                return Err("not an audio track".into());
+            };
+            let mut dec = fdk_aac::dec::Decoder::new(fdk_aac::dec::Transport::Raw);
+            dec.config_raw(config).map_err(|e| e.to_string())?;
+            Some(AudioFeed {
+                skip: track.start,
+                track: track.clone(),
+                decoder: dec,
+                next: 0,
+                pcm: vec![0; 4096 * 2],
+                output: open_output((*channels).clamp(1, 2)),
+            })
+        }
+        _ => None,
+    };
+    let length = Duration::from_secs_f64(
+        video
+            .length_seconds()
+            .max(audio.as_ref().map_or(0.0, Track::length_seconds)),
+    );
+    let started = Instant::now();
+    let mut buf = Vec::new();
+    let mut nal = Vec::new();
+    let mut last_position = Instant::now() - Duration::from_secs(1);
+    for s in &video.samples {
+        if stop.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        let at = video.seconds(s.time);
+        if let Some(f) = feed.as_mut() {
+            f.fill(&mut file, &mut buf, at + 0.3)?;
+        }
+        let due = started + Duration::from_secs_f64(at);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        mp4read::read_sample(&mut file, s, &mut buf).map_err(|e| e.to_string())?;
+        annexb(&buf, &mut nal);
+        match decoder.decode(&nal) {
+            Ok(Some(yuv)) => events(PlayerEvent::Frame(Arc::new(packed_frame(&yuv, due)))),
+            Ok(None) => {}
+            Err(e) => tracing::debug!(error = %e, "a picture did not decode"),
+        }
+        if last_position.elapsed() >= Duration::from_millis(250) {
+            last_position = Instant::now();
+            events(PlayerEvent::Position {
+                position: Duration::from_secs_f64(at),
+                length,
+            });
+        }
+    }
+    // Let the sound run out before saying it ended.
+    while started.elapsed() < length && !stop.load(Ordering::Relaxed) {
+        if let Some(f) = feed.as_mut() {
+            f.fill(&mut file, &mut buf, started.elapsed().as_secs_f64() + 0.3)?;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    events(PlayerEvent::Position {
+        position: length,
+        length,
+    });
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn avcc_becomes_annexb() {
+        let mut out = Vec::new();
+        annexb(&[0, 0, 0, 2, 0x65, 1, 0, 0, 0, 1, 0x41], &mut out);
+        assert_eq!(out, vec![0, 0, 0, 1, 0x65, 1, 0, 0, 0, 1, 0x41]);
+    }
+}
