@@ -12,7 +12,8 @@ LINT = $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
 
 help:
 	@echo 'booth make targets:'
-	@echo '  make demo    install what is missing, build, record 5 s of test pattern + tone, show it'
+	@echo '  make demo    install what is missing, build, start the kiosk on the sample interview'
+	@echo '               with a synthetic camera and microphone (data under a temporary directory)'
 	@echo '  make test    install what is missing, build, check OpenH264 uses NASM, run every test'
 	@echo '               (unit, integration with real PulseAudio/ffmpeg, doc), then lint'
 	@echo '  make build   install build packages, cargo build, check OpenH264 uses NASM'
@@ -31,13 +32,7 @@ build:
 demo:
 	@scripts/setup.sh demo
 	@scripts/cargo-build.sh
-	@out="$$(mktemp -d "$${TMPDIR:-/tmp}/booth-demo.XXXXXX")/demo.mp4"; \
-	echo "demo: recording 5 s of test pattern and tone to $$out"; \
-	$(CARGO) run --quiet -- record --video test --audio tone --duration 5 --output "$$out"; \
-	if [[ ! -s "$$out" ]]; then \
-		rm -rf "$$(dirname "$$out")"; echo "demo: error: 'booth record' wrote no $$out" >&2; exit 1; \
-	fi; \
-	ffprobe -hide_banner "$$out"
+	$(CARGO) run --quiet -- run --demo
 
 test:
 	@scripts/setup.sh test

@@ -309,6 +309,8 @@ impl Executor {
                 PlayerEvent::Position { position, length } => {
                     Msg::PlaybackPosition { position, length }
                 }
+                PlayerEvent::Level(l) => Msg::PlaybackLevel(l),
+                PlayerEvent::NoSpeaker => Msg::PlaybackSilent,
                 PlayerEvent::Ended | PlayerEvent::Failed(_) => Msg::PlaybackEnded,
             };
             let _ = tx.send(msg);

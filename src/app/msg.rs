@@ -92,6 +92,10 @@ pub enum Msg {
         position: Duration,
         length: Duration,
     },
+    /// The sound of what is playing, as it plays.
+    PlaybackLevel(Level),
+    /// What is playing has sound, but the station has no speaker.
+    PlaybackSilent,
     PlaybackEnded,
     Delivery {
         question: usize,

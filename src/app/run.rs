@@ -87,7 +87,11 @@ where
         };
         if !matches!(
             msg,
-            Msg::Tick(_) | Msg::Preview(_) | Msg::Level(_) | Msg::PlaybackFrame(_)
+            Msg::Tick(_)
+                | Msg::Preview(_)
+                | Msg::Level(_)
+                | Msg::PlaybackFrame(_)
+                | Msg::PlaybackLevel(_)
         ) {
             tracing::debug!(?msg, "message");
         }

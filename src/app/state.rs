@@ -122,6 +122,9 @@ pub struct Playback {
     pub frame: Option<Arc<VideoFrame>>,
     pub position: Duration,
     pub length: Duration,
+    pub level: Option<Level>,
+    /// No speaker: the screen says so and shows the sound as a meter instead.
+    pub silent: bool,
 }
 
 #[derive(Debug, Clone)]

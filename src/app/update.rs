@@ -68,6 +68,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.playback.length = length;
             Vec::new()
         }
+        Msg::PlaybackLevel(level) => {
+            state.playback.level = Some(level);
+            Vec::new()
+        }
+        Msg::PlaybackSilent => {
+            state.playback.silent = true;
+            Vec::new()
+        }
         Msg::PlaybackEnded => playback_ended(state),
         Msg::Delivery { question, delivery } => {
             if let Some(q) = state.progress.questions.get_mut(question)

@@ -13,12 +13,17 @@ use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 
+use super::analyze::{Level, LevelMeter};
 use super::frame::{AUDIO_RATE, VideoFrame, i420_len};
 use super::mp4read::{self, SampleInfo, Track, TrackKind};
 
 #[derive(Debug, Clone)]
 pub enum PlayerEvent {
     Frame(Arc<VideoFrame>),
+    /// The sound's level as it plays (also when there is no speaker to hear it on).
+    Level(Level),
+    /// The file has sound but this station has no output device to play it on.
+    NoSpeaker,
     Position {
         position: Duration,
         length: Duration,
@@ -148,15 +153,18 @@ struct AudioFeed {
     pcm: Vec<i16>,
     /// Decoded samples (per channel) to skip: the encoder's priming.
     skip: u64,
+    /// Sample frames decoded and kept so far (after the priming).
+    decoded: u64,
     output: Option<Output>,
+    meter: LevelMeter,
+    /// Levels waiting for their moment, with the second they belong to.
+    levels: std::collections::VecDeque<(f64, Level)>,
 }
 
 impl AudioFeed {
-    /// Decodes and queues sound up to `until` seconds into the recording.
+    /// Decodes sound up to `until` seconds into the recording, queueing it for the speaker
+    /// and measuring its level.
     fn fill(&mut self, file: &mut File, buf: &mut Vec<u8>, until: f64) -> Result<(), String> {
-        let Some(out) = self.output.as_mut() else {
-            return Ok(());
-        };
         while self.next < self.track.samples.len() {
             let s: SampleInfo = self.track.samples[self.next];
             if self.track.seconds(s.time) > until {
@@ -170,15 +178,32 @@ impl AudioFeed {
                 let frames = n / ch;
                 let skip = self.skip.min(frames as u64) as usize;
                 self.skip -= skip as u64;
-                for f in skip..frames {
-                    for c in 0..out.channels as usize {
-                        let _ = out.ring.push(self.pcm[f * ch + c.min(ch - 1)]);
+                let kept = &self.pcm[skip * ch..frames * ch];
+                for level in self.meter.push(kept) {
+                    let at = self.decoded as f64 / AUDIO_RATE as f64;
+                    self.levels.push_back((at, level));
+                }
+                self.decoded += (frames - skip) as u64;
+                if let Some(out) = self.output.as_mut() {
+                    for f in skip..frames {
+                        for c in 0..out.channels as usize {
+                            let _ = out.ring.push(self.pcm[f * ch + c.min(ch - 1)]);
+                        }
                     }
                 }
             }
             self.next += 1;
         }
         Ok(())
+    }
+
+    /// Hands out the levels whose moment has come.
+    fn due_levels(&mut self, elapsed: f64, events: &mut impl FnMut(PlayerEvent)) {
+        while self.levels.front().is_some_and(|(at, _)| *at <= elapsed) {
+            if let Some((_, l)) = self.levels.pop_front() {
+                events(PlayerEvent::Level(l));
+            }
+        }
     }
 }
 
@@ -210,23 +235,34 @@ fn play(
     }
     let _ = decoder.decode(&params);
 
-    let mut feed = match (&audio, sound) {
-        (Some(track), true) => {
+    let mut feed = match &audio {
+        Some(track) => {
             let TrackKind::Audio { channels, config } = &track.kind else {
                 return Err("not an audio track".into());
             };
             let mut dec = fdk_aac::dec::Decoder::new(fdk_aac::dec::Transport::Raw);
             dec.config_raw(config).map_err(|e| e.to_string())?;
+            let output = if sound {
+                open_output((*channels).clamp(1, 2))
+            } else {
+                None
+            };
+            if output.is_none() {
+                events(PlayerEvent::NoSpeaker);
+            }
             Some(AudioFeed {
                 skip: track.start,
                 track: track.clone(),
                 decoder: dec,
                 next: 0,
                 pcm: vec![0; 4096 * 2],
-                output: open_output((*channels).clamp(1, 2)),
+                decoded: 0,
+                output,
+                meter: LevelMeter::new((*channels).max(1)),
+                levels: Default::default(),
             })
         }
-        _ => None,
+        None => None,
     };
     let length = Duration::from_secs_f64(
         video
@@ -249,6 +285,9 @@ fn play(
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
+        if let Some(f) = feed.as_mut() {
+            f.due_levels(started.elapsed().as_secs_f64(), events);
+        }
         mp4read::read_sample(&mut file, s, &mut buf).map_err(|e| e.to_string())?;
         annexb(&buf, &mut nal);
         match decoder.decode(&nal) {
@@ -268,6 +307,7 @@ fn play(
     while started.elapsed() < length && !stop.load(Ordering::Relaxed) {
         if let Some(f) = feed.as_mut() {
             f.fill(&mut file, &mut buf, started.elapsed().as_secs_f64() + 0.3)?;
+            f.due_levels(started.elapsed().as_secs_f64(), events);
         }
         std::thread::sleep(Duration::from_millis(20));
     }

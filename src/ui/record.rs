@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
 use super::overview::Hints;
-use super::setup::{PaneSource, mic_panel, picture_pane, two_columns};
+use super::setup::{PaneSource, mic_panel, picture_pane, playback_panel, two_columns};
 use super::theme::Theme;
 use super::widgets::{BigClock, clock, spoken};
 use crate::app::state::{Prep, State};
@@ -135,7 +135,11 @@ pub fn question(
             gauge_area,
         );
     }
-    mic_panel(state, theme, frame, mic);
+    if watching {
+        playback_panel(state, theme, frame, mic);
+    } else {
+        mic_panel(state, theme, frame, mic);
+    }
     hints
 }
 
@@ -303,9 +307,13 @@ pub fn review(
     } else {
         ("P", "Watch")
     });
+    let [info, sound] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(side);
     frame.render_widget(
         Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),
-        side,
+        info,
     );
+    if playing {
+        playback_panel(state, theme, frame, sound);
+    }
     hints
 }

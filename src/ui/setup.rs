@@ -108,6 +108,37 @@ pub fn mic_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(verdict), words);
 }
 
+/// While something plays: its sound as a meter, and a plain note when there is no speaker.
+pub fn playback_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let [caption, bar, words] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::styled("Sound in the recording", theme.title)),
+        caption,
+    );
+    frame.render_widget(
+        Meter {
+            level: state.playback.level,
+            gate_dbfs: state.settings.noise_gate_dbfs,
+            theme,
+        },
+        bar,
+    );
+    if state.playback.silent {
+        frame.render_widget(
+            Paragraph::new(Line::styled(
+                "No speaker here: the bar shows the sound instead",
+                theme.dim,
+            )),
+            words,
+        );
+    }
+}
+
 /// Splits the body into a picture pane on the left and a column on the right.
 pub fn two_columns(area: Rect) -> (Rect, Rect) {
     let right = (area.width / 3).clamp(30, 60);
@@ -259,6 +290,10 @@ pub fn device_test(
         Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),
         info,
     );
-    mic_panel(state, theme, frame, mic);
+    if playing {
+        playback_panel(state, theme, frame, mic);
+    } else {
+        mic_panel(state, theme, frame, mic);
+    }
     hints
 }

@@ -134,6 +134,24 @@ fn device_test_screens() {
         playing: false,
     });
     snap("device_test_review_problems", &st);
+    st.phase = Phase::DeviceTest(TestStep::Review {
+        checks: ClipChecks {
+            picture: PictureVerdict::Ok,
+            sound: AudioVerdict::Ok,
+        },
+        playing: true,
+    });
+    st.playback.frame = st.devices.preview.clone();
+    st.playback.position = Duration::from_secs(3);
+    st.playback.length = Duration::from_secs(8);
+    st.playback.level = Some(Level {
+        rms_dbfs: -30.0,
+        peak_dbfs: -24.0,
+        clipped: false,
+    });
+    st.playback.silent = true;
+    snap("device_test_review_playing", &st);
+    st.playback = Default::default();
     st.phase = Phase::DeviceTest(TestStep::Ready);
     st.devices.status =
         DeviceStatus::Failed("We can't find the camera. Please ask the staff for help.".into());
@@ -161,6 +179,17 @@ fn answering() {
         },
     };
     snap("question_preparation", &st);
+    Arc::make_mut(&mut st.interview).questions[1].video = Some(PathBuf::from("/q.mp4"));
+    st.phase = Phase::Question {
+        q: 1,
+        prep: Prep::Watching,
+    };
+    st.playback.frame = st.devices.preview.clone();
+    st.playback.position = Duration::from_secs(4);
+    st.playback.length = Duration::from_secs(11);
+    st.playback.silent = true;
+    snap("question_watching", &st);
+    st.playback = Default::default();
     st.phase = Phase::Question {
         q: 1,
         prep: Prep::WaitingForSound,
