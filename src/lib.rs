@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod fsutil;
+pub mod i18n;
 pub mod interview;
 pub mod logging;
 pub mod media;

@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::msg::{ClipChecks, Effect, Msg, Purpose};
+use super::state::DeviceProblem;
 use crate::media::analyze::{AudioCheck, PictureCheck};
 use crate::media::capture::{CaptureEvent, CaptureSession};
 use crate::media::player::{Player, PlayerEvent};
@@ -62,20 +63,6 @@ pub struct Executor {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A short sentence for the candidate about a device problem; the details go to the log.
-fn plain_device_message(detail: &str) -> String {
-    let lower = detail.to_lowercase();
-    if lower.contains("camera") && (lower.contains("busy") || lower.contains("held by")) {
-        "The camera is being used by another program. Please ask the staff for help.".into()
-    } else if lower.contains("camera") {
-        "We can't use the camera right now. Please ask the staff for help.".into()
-    } else if lower.contains("microphone") {
-        "We can't use the microphone right now. Please ask the staff for help.".into()
-    } else {
-        "The camera or microphone is not working. Please ask the staff for help.".into()
-    }
 }
 
 impl Executor {
@@ -158,7 +145,7 @@ impl Executor {
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "cannot open devices");
                 self.send(Msg::DevicesFailed {
-                    message: plain_device_message(&e.to_string()),
+                    problem: DeviceProblem::from_detail(&e.to_string()),
                 });
             }
             Err(e) => tracing::error!(error = %e, "device thread failed"),
@@ -209,7 +196,7 @@ impl Executor {
                             if let CaptureEvent::VideoFailed(err) | CaptureEvent::AudioFailed(err) = e {
                                 tracing::error!(error = %err, "device stopped");
                                 let _ = tx.send(Msg::DevicesFailed {
-                                    message: plain_device_message(&err.to_string()),
+                                    problem: DeviceProblem::from_detail(&err.to_string()),
                                 });
                             }
                         }
@@ -251,7 +238,7 @@ impl Executor {
             Ok(r) => r,
             Err(e) => {
                 tracing::error!(error = %e, path = %file.display(), "cannot start recording");
-                self.send(fail(&plain_device_message(&e.to_string())));
+                self.send(fail(&e.to_string()));
                 return;
             }
         };
@@ -349,7 +336,7 @@ fn outcome(
             tracing::error!(%detail, "recording cut short by a device");
             Msg::RecordingFailed {
                 purpose,
-                message: plain_device_message(&detail),
+                message: detail,
                 kept_seconds: Some(summary.video_seconds),
             }
         }
@@ -361,7 +348,7 @@ fn outcome(
             };
             Msg::RecordingFailed {
                 purpose,
-                message: plain_device_message(&detail.unwrap_or_else(|| e.to_string())),
+                message: detail.unwrap_or_else(|| e.to_string()),
                 kept_seconds,
             }
         }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::app::state::DeviceProblem;
 use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
 use crate::media::frame::VideoFrame;
 use crate::session::Delivery;
@@ -66,10 +67,9 @@ pub enum Msg {
         camera: String,
         microphone: String,
     },
-    /// Camera or microphone could not be opened or stopped working; `message` is for the
-    /// candidate (plain words), the details are in the log.
+    /// Camera or microphone could not be opened or stopped working (details in the log).
     DevicesFailed {
-        message: String,
+        problem: DeviceProblem,
     },
     RecordingStarted {
         purpose: Purpose,

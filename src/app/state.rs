@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::msg::ClipChecks;
+use crate::i18n::Text;
 use crate::interview::{Interview, Question};
 use crate::media::analyze::Level;
 use crate::media::frame::VideoFrame;
@@ -97,12 +98,67 @@ pub enum Phase {
     Done,
 }
 
+/// What went wrong with the devices, in terms the candidate's screen can say plainly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceProblem {
+    CameraBusy,
+    Camera,
+    Microphone,
+    Devices,
+}
+
+impl DeviceProblem {
+    /// Text key of the sentence shown to the candidate.
+    pub fn key(self) -> &'static str {
+        match self {
+            DeviceProblem::CameraBusy => "devices.problem_camera_busy",
+            DeviceProblem::Camera => "devices.problem_camera",
+            DeviceProblem::Microphone => "devices.problem_microphone",
+            DeviceProblem::Devices => "devices.problem_devices",
+        }
+    }
+
+    /// Reads a device error's text (which names the device) for the kind of problem.
+    pub fn from_detail(detail: &str) -> Self {
+        let lower = detail.to_lowercase();
+        if lower.contains("camera") && (lower.contains("busy") || lower.contains("held by")) {
+            DeviceProblem::CameraBusy
+        } else if lower.contains("camera") {
+            DeviceProblem::Camera
+        } else if lower.contains("microphone") {
+            DeviceProblem::Microphone
+        } else {
+            DeviceProblem::Devices
+        }
+    }
+}
+
+/// A short message shown above the keys until the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    TestClipFailed,
+    AnswerInterrupted,
+    AnswerDidNotStart,
+    StaffCalled,
+}
+
+impl Notice {
+    pub fn key(self) -> &'static str {
+        match self {
+            Notice::TestClipFailed => "test.failed",
+            Notice::AnswerInterrupted => "review.interrupted_notice",
+            Notice::AnswerDidNotStart => "question.did_not_start",
+            Notice::StaffCalled => "common.staff_called",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceStatus {
     Closed,
     Opening,
     Ready { camera: String, microphone: String },
-    Failed(String),
+    Failed(DeviceProblem),
 }
 
 #[derive(Debug, Clone)]
@@ -140,7 +196,9 @@ pub struct State {
     /// Terminal size in cells.
     pub size: (u16, u16),
     /// A short plain message about the last thing that went wrong, shown until the next step.
-    pub notice: Option<String>,
+    pub notice: Option<Notice>,
+    /// The words on screen, in the candidate's language.
+    pub text: Arc<Text>,
     /// Leaving once the current recording is safely saved.
     pub quitting: bool,
 }
@@ -152,7 +210,9 @@ impl State {
         progress: Progress,
         now: Instant,
     ) -> Self {
+        let text = crate::i18n::for_language(&interview.language);
         State {
+            text,
             interview,
             settings,
             progress,

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::msg::{Effect, Key, Msg, Purpose};
-use super::state::{DeviceStatus, Phase, Prep, State, TestStep};
+use super::state::{DeviceStatus, Notice, Phase, Prep, State, TestStep};
 use crate::session::{Delivery, Take, TakeState};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -33,8 +33,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.devices.status = DeviceStatus::Ready { camera, microphone };
             Vec::new()
         }
-        Msg::DevicesFailed { message } => {
-            state.devices.status = DeviceStatus::Failed(message);
+        Msg::DevicesFailed { problem } => {
+            state.devices.status = DeviceStatus::Failed(problem);
             state.devices.preview = None;
             Vec::new()
         }
@@ -146,7 +146,10 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
     };
     match state.phase.clone() {
         Phase::Welcome => {
-            state.phase = Phase::Overview;
+            match key {
+                Key::Left | Key::Right => switch_language(state, key == Key::Right),
+                _ => state.phase = Phase::Overview,
+            }
             Vec::new()
         }
         Phase::Overview => match key {
@@ -189,6 +192,24 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         Phase::Review { q, take, playing } => review_key(state, q, take, playing, key),
         Phase::Done => Vec::new(),
     }
+}
+
+/// The candidate picks the language on the welcome screen (the interview's is the default).
+fn switch_language(state: &mut State, forward: bool) {
+    let all = crate::i18n::languages();
+    if all.is_empty() {
+        return;
+    }
+    let at = all
+        .iter()
+        .position(|t| t.code == state.text.code)
+        .unwrap_or(0);
+    let next = if forward {
+        (at + 1) % all.len()
+    } else {
+        (at + all.len() - 1) % all.len()
+    };
+    state.text = all[next].clone();
 }
 
 fn start_interview(state: &mut State) -> Vec<Effect> {
@@ -538,7 +559,8 @@ fn recording_failed(
     let mut fx = Vec::new();
     match purpose {
         Purpose::TestClip => {
-            state.notice = Some(format!("The test recording did not work: {message}"));
+            tracing::warn!(%message, "test clip failed");
+            state.notice = Some(Notice::TestClipFailed);
             state.phase = Phase::DeviceTest(TestStep::Ready);
         }
         Purpose::Answer { question, take } => {
@@ -552,11 +574,7 @@ fn recording_failed(
                     t.state = TakeState::Interrupted;
                     t.seconds = Some(seconds);
                     t.note = Some(message.clone());
-                    state.notice = Some(format!(
-                        "Your recording stopped early because of a technical problem ({message}). \
-                         What was recorded is saved: you can send it or record again. This did not \
-                         use up an attempt."
-                    ));
+                    state.notice = Some(Notice::AnswerInterrupted);
                     state.phase = Phase::Review {
                         q: question,
                         take,
@@ -566,10 +584,7 @@ fn recording_failed(
                 _ => {
                     t.state = TakeState::Discarded;
                     t.note = Some(message.clone());
-                    state.notice = Some(format!(
-                        "The recording could not start ({message}). This did not use up an \
-                         attempt. Press Enter to try again, or ? for help."
-                    ));
+                    state.notice = Some(Notice::AnswerDidNotStart);
                     state.phase = Phase::Question {
                         q: question,
                         prep: Prep::Ready,

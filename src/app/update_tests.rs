@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::app::msg::ClipChecks;
+use crate::app::state::Notice;
 use crate::app::state::Settings;
 use crate::interview::Interview;
 use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
@@ -423,12 +424,7 @@ fn a_station_fault_keeps_the_take_and_costs_no_attempt() {
     assert_eq!(st.progress.questions[0].attempts_used, 0);
     assert_eq!(st.attempts_left(0), 2);
     assert!(matches!(st.phase, Phase::Review { q: 0, take: 0, .. }));
-    assert!(
-        st.notice
-            .as_deref()
-            .unwrap()
-            .contains("did not use up an attempt")
-    );
+    assert_eq!(st.notice, Some(Notice::AnswerInterrupted));
     // Submitting the interrupted take is allowed.
     let fx = key(&mut st, Key::Enter);
     assert!(fx.iter().any(|e| matches!(e, Effect::Submit { .. })));
@@ -553,4 +549,17 @@ fn countdown_display_rounds_up() {
     assert_eq!(remaining(t, t + Duration::from_millis(29_100)), secs(30));
     assert_eq!(remaining(t, t + secs(30)), secs(30));
     assert_eq!(remaining(t + secs(31), t + secs(30)), secs(0));
+}
+
+#[test]
+fn the_welcome_screen_switches_language_with_the_arrows() {
+    let mut st = state();
+    assert_eq!(st.text.code, "en");
+    key(&mut st, Key::Right);
+    assert_eq!(st.text.code, "de");
+    assert_eq!(st.phase, Phase::Welcome);
+    key(&mut st, Key::Left);
+    assert_eq!(st.text.code, "en");
+    key(&mut st, Key::Enter);
+    assert_eq!(st.phase, Phase::Overview);
 }

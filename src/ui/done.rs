@@ -12,6 +12,7 @@ use crate::app::state::State;
 use crate::session::Delivery;
 
 pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
+    let t = &state.text;
     let n = state.interview.questions.len() as u16;
     let [top, answers, receipt, after] = Layout::vertical([
         Constraint::Length(3),
@@ -23,7 +24,7 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
     frame.render_widget(
         Paragraph::new(Text::from(vec![
             Line::raw(""),
-            Line::styled("Thank you – you have finished the interview!", theme.title),
+            Line::styled(t.get("done.thanks"), theme.title),
         ]))
         .alignment(Alignment::Center),
         top,
@@ -35,11 +36,14 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
         .enumerate()
         .map(|(i, _)| {
             let status = match state.progress.questions[i].delivery {
-                Delivery::Uploaded => Span::styled("✓ received by the hiring team", theme.good),
-                Delivery::Queued => Span::styled("✓ saved – sending…", theme.good),
-                Delivery::NotSubmitted => Span::styled("not answered", theme.dim),
+                Delivery::Uploaded => Span::styled(t.get("done.received"), theme.good),
+                Delivery::Queued => Span::styled(t.get("done.sending"), theme.good),
+                Delivery::NotSubmitted => Span::styled(t.get("done.not_answered"), theme.dim),
             };
-            Line::from(vec![Span::raw(format!("Answer {}:  ", i + 1)), status])
+            Line::from(vec![
+                Span::raw(format!("{}  ", t.fmt("done.answer", &[("n", &(i + 1))]))),
+                status,
+            ])
         })
         .collect();
     // A narrow left-aligned column, centred, so the statuses line up.
@@ -53,7 +57,7 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
     frame.render_widget(Paragraph::new(lines), column);
     frame.render_widget(
         Paragraph::new(Text::from(vec![
-            Line::styled("Your receipt code", theme.dim),
+            Line::styled(t.get("done.receipt"), theme.dim),
             Line::styled(state.progress.receipt_code(), theme.accent),
         ]))
         .alignment(Alignment::Center),
@@ -64,18 +68,16 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
         .questions
         .iter()
         .all(|q| q.delivery == Delivery::Uploaded);
-    let status = if all_sent {
-        "The hiring team has all your answers, and the copies on this station have been deleted."
+    let status = t.get(if all_sent {
+        "done.all_sent"
     } else {
-        "Your answers are saved on this station and are being sent to the hiring team. \
-         If the network is slow this can take a while – you do not need to wait. \
-         The copies on this station are deleted once the hiring team has them."
-    };
+        "done.sending_note"
+    });
     frame.render_widget(
         Paragraph::new(Text::from(vec![
             Line::raw(status),
             Line::raw(""),
-            Line::raw("Please let the staff know you have finished. Good luck!"),
+            Line::raw(t.get("done.tell_staff")),
         ]))
         .alignment(Alignment::Center)
         .wrap(Wrap { trim: true }),

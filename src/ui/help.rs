@@ -18,49 +18,33 @@ pub fn help(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         w,
         h,
     );
+    let t = &state.text;
     let support = &state.interview.support;
     let mut lines = vec![
-        Line::styled("Need a hand?", theme.title),
+        Line::styled(t.get("help.need_hand"), theme.title),
         Line::raw(support.contact.clone()),
     ];
-    if let Some(phone) = &support.phone {
-        lines.push(Line::from(vec![
-            Span::styled("Phone: ", theme.dim),
-            Span::raw(phone.clone()),
-        ]));
+    for (label, value) in [
+        ("help.phone", &support.phone),
+        ("help.email", &support.email),
+    ] {
+        if let Some(v) = value {
+            lines.push(Line::from(vec![
+                Span::styled(format!("{} ", t.get(label)), theme.dim),
+                Span::raw(v.clone()),
+            ]));
+        }
     }
-    if let Some(email) = &support.email {
-        lines.push(Line::from(vec![
-            Span::styled("Email: ", theme.dim),
-            Span::raw(email.clone()),
-        ]));
+    for (title, text) in [
+        ("help.no_start_title", "help.no_start"),
+        ("help.dark_title", "help.dark"),
+        ("help.other_title", "help.other"),
+        ("help.keys_title", "help.keys"),
+    ] {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(t.get(title), theme.accent));
+        lines.push(Line::raw(t.get(text)));
     }
-    let tip = |title: &'static str, text: &'static str| {
-        [
-            Line::raw(""),
-            Line::styled(title, theme.accent),
-            Line::raw(text),
-        ]
-    };
-    lines.extend(tip(
-        "It won't let me start recording",
-        "The microphone needs to hear you first. Say something: the bar under \
-         \"Microphone\" should move past the line, then recording can start.",
-    ));
-    lines.extend(tip(
-        "I can't see myself, or the picture is dark",
-        "Check that nothing covers the camera and that the room light is on. If it stays \
-         dark, ask the staff.",
-    ));
-    lines.extend(tip(
-        "Something else went wrong",
-        "Ask the staff. Nothing you have recorded is lost, and a technical problem never \
-         uses up one of your attempts.",
-    ));
-    lines.extend(tip(
-        "Keys",
-        "The keys you can use are always shown at the bottom of the screen.",
-    ));
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(Text::from(lines))
@@ -70,7 +54,10 @@ pub fn help(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                     .borders(Borders::ALL)
                     .border_type(BorderType::Double)
                     .border_style(theme.accent)
-                    .title(Span::styled(" Help – press Esc to close ", theme.title))
+                    .title(Span::styled(
+                        format!(" {} ", t.get("help.title")),
+                        theme.title,
+                    ))
                     .padding(Padding::horizontal(1)),
             ),
         popup,

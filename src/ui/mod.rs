@@ -11,6 +11,7 @@ mod record;
 mod setup;
 pub mod theme;
 pub mod widgets;
+mod words;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -27,10 +28,16 @@ pub const MIN_HEIGHT: u16 = 24;
 /// Draws the whole screen.
 pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
     let area = frame.area();
+    let t = &state.text;
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = format!(
-            "Please make this window larger: at least {MIN_WIDTH} × {MIN_HEIGHT} (now {} × {}).",
-            area.width, area.height
+        let msg = t.fmt(
+            "common.too_small",
+            &[
+                ("min_w", &MIN_WIDTH),
+                ("min_h", &MIN_HEIGHT),
+                ("w", &area.width),
+                ("h", &area.height),
+            ],
         );
         let y = area.y + area.height / 2;
         frame.render_widget(
@@ -55,22 +62,22 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
         Phase::DeviceTest(step) => setup::device_test(state, step, theme, frame, body),
         Phase::Questions { selected } => questions::list(state, *selected, theme, frame, body),
         Phase::Question { q, prep } => record::question(state, *q, *prep, theme, frame, body),
-        Phase::Recording {
-            q, take, started, ..
-        } => record::recording(state, *q, *take, *started, theme, frame, body),
+        Phase::Recording { q, started, .. } => {
+            record::recording(state, *q, *started, theme, frame, body)
+        }
         Phase::Review { q, take, playing } => {
             record::review(state, *q, *take, *playing, theme, frame, body)
         }
         Phase::Done => done::done(state, theme, frame, body),
     };
-    if let Some(n) = &state.notice {
+    if let Some(n) = state.notice {
         frame.render_widget(
-            Paragraph::new(Line::styled(n.as_str(), theme.warn)).wrap(Wrap { trim: true }),
+            Paragraph::new(Line::styled(t.get(n.key()), theme.warn)).wrap(Wrap { trim: true }),
             notice,
         );
     }
     let mut all = hints;
-    all.push(("?", "Help"));
+    all.push(("?", t.get("common.help").to_string()));
     frame.render_widget(widgets::key_hints(theme, &all), footer);
     if state.help {
         help::help(state, theme, frame, area);
@@ -78,14 +85,16 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
 }
 
 fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let t = &state.text;
     let step = match &state.phase {
         Phase::Welcome | Phase::Overview => String::new(),
-        Phase::DeviceTest(_) => "Camera and microphone check".into(),
-        Phase::Questions { .. } => "Questions".into(),
-        Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => {
-            format!("Question {} of {}", q + 1, state.interview.questions.len())
-        }
-        Phase::Done => "Finished".into(),
+        Phase::DeviceTest(_) => t.get("header.device_test").to_string(),
+        Phase::Questions { .. } => t.get("header.questions").to_string(),
+        Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => t.fmt(
+            "header.question_of",
+            &[("n", &(q + 1)), ("total", &state.interview.questions.len())],
+        ),
+        Phase::Done => t.get("header.finished").to_string(),
     };
     let [left, right] =
         Layout::horizontal([Constraint::Min(20), Constraint::Length(32)]).areas(area);

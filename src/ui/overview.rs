@@ -1,5 +1,5 @@
-//! The welcome (attract) screen and the interview overview: what will happen, how many
-//! questions, attempts, answer length and preparation time.
+//! The welcome (attract) screen, where the candidate may pick a language, and the interview
+//! overview: what will happen, how many questions, attempts, answer length and preparation.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -7,30 +7,43 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Wrap};
 
 use super::theme::Theme;
+use super::words::overview_facts;
 use crate::app::state::State;
 
-pub type Hints = Vec<(&'static str, &'static str)>;
+/// The key hints of a screen: a key and what it does, in the candidate's language.
+pub type Hints = Vec<(&'static str, String)>;
 
 pub fn welcome(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
+    let t = &state.text;
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
-        Constraint::Length(7),
+        Constraint::Length(8),
         Constraint::Fill(1),
     ])
     .areas(area);
     let text = Text::from(vec![
-        Line::styled("Welcome", theme.title),
+        Line::styled(t.get("welcome.title"), theme.title),
         Line::raw(""),
         Line::styled(state.interview.title.as_str(), theme.accent),
         Line::raw(""),
         Line::raw(""),
-        Line::styled("Press any key to begin.", theme.text),
+        Line::styled(t.get("welcome.press_any_key"), theme.text),
+        Line::raw(""),
+        Line::styled(
+            t.fmt("welcome.language_note", &[("name", &t.name())]),
+            theme.dim,
+        ),
     ]);
     frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), middle);
-    vec![("any key", "Begin")]
+    vec![
+        ("← →", t.get("common.language").to_string()),
+        // Any key begins; Enter is the one people look for.
+        ("Enter", t.get("common.begin").to_string()),
+    ]
 }
 
 pub fn overview(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
+    let t = &state.text;
     let iv = &state.interview;
     let [intro, facts] = Layout::vertical([Constraint::Min(4), Constraint::Length(9)]).areas(area);
     let mut lines = vec![Line::raw("")];
@@ -42,27 +55,25 @@ pub fn overview(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> 
         Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),
         intro,
     );
-    let bullet = |s: String| Line::from(vec![Span::styled("  • ", theme.accent), Span::raw(s)]);
-    let facts_text = Text::from(vec![
-        bullet(iv.questions_summary()),
-        bullet(iv.attempts_summary()),
-        bullet(iv.answer_limit_summary()),
-        bullet(iv.preparation_summary()),
-        Line::raw(""),
-        Line::styled(
-            "First we check your camera and microphone with a short test recording. \
-             Only you will see it.",
-            theme.dim,
-        ),
-    ]);
+    let mut facts_text: Vec<Line> = overview_facts(t, iv)
+        .into_iter()
+        .map(|f| Line::from(vec![Span::styled("  • ", theme.accent), Span::raw(f)]))
+        .collect();
+    facts_text.push(Line::raw(""));
+    facts_text.push(Line::styled(t.get("overview.device_check_note"), theme.dim));
     frame.render_widget(
-        Paragraph::new(facts_text).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::TOP)
-                .title(Span::styled(" What to expect ", theme.title))
-                .padding(Padding::horizontal(1)),
-        ),
+        Paragraph::new(Text::from(facts_text))
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::TOP)
+                    .title(Span::styled(
+                        format!(" {} ", t.get("overview.what_to_expect")),
+                        theme.title,
+                    ))
+                    .padding(Padding::horizontal(1)),
+            ),
         facts,
     );
-    vec![("Enter", "Start interview")]
+    vec![("Enter", t.get("overview.start").to_string())]
 }

@@ -8,26 +8,28 @@ use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Padding, Parag
 
 use super::overview::Hints;
 use super::theme::Theme;
-use super::widgets::spoken;
+use super::words::duration;
 use crate::app::state::State;
 use crate::session::{Delivery, TakeState};
 
 /// A question's state in words, with its style.
 fn status(state: &State, q: usize, theme: &Theme) -> Span<'static> {
+    let t = &state.text;
     let p = &state.progress.questions[q];
     match p.delivery {
-        Delivery::Uploaded => Span::styled("sent ✓", theme.good),
-        Delivery::Queued => Span::styled("saved ✓", theme.good),
+        Delivery::Uploaded => Span::styled(t.get("list.sent").to_string(), theme.good),
+        Delivery::Queued => Span::styled(t.get("list.saved").to_string(), theme.good),
         Delivery::NotSubmitted => match p.current_take().map(|(_, t)| t.state) {
             Some(TakeState::Saved) | Some(TakeState::Interrupted) => {
-                Span::styled("recorded", theme.accent)
+                Span::styled(t.get("list.recorded").to_string(), theme.accent)
             }
-            _ => Span::styled("not started", theme.dim),
+            _ => Span::styled(t.get("list.not_started").to_string(), theme.dim),
         },
     }
 }
 
 pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
+    let t = &state.text;
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     // Room for the text: less the marker, the number, the status word and the border.
@@ -61,7 +63,7 @@ pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, ar
             .block(
                 Block::default()
                     .borders(Borders::RIGHT)
-                    .title(Span::styled("Questions", theme.title)),
+                    .title(Span::styled(t.get("list.title"), theme.title)),
             ),
         left,
         &mut list_state,
@@ -71,7 +73,10 @@ pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, ar
     let p = &state.progress.questions[selected];
     let left_n = state.attempts_left(selected);
     let mut lines = vec![
-        Line::styled(format!("Question {}", selected + 1), theme.title),
+        Line::styled(
+            t.fmt("list.question", &[("n", &(selected + 1))]),
+            theme.title,
+        ),
         Line::raw(""),
     ];
     if q.video.is_some() {
@@ -88,39 +93,38 @@ pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, ar
         ])
     };
     lines.push(detail(
-        "Attempts",
-        format!("{} used, {} left", p.attempts_used, left_n),
+        t.get("list.attempts"),
+        t.fmt(
+            "list.attempts_value",
+            &[("used", &p.attempts_used), ("left", &left_n)],
+        ),
     ));
-    lines.push(detail("Time limit", spoken(q.answer_limit)));
+    lines.push(detail(
+        t.get("list.time_limit"),
+        duration(t, q.answer_limit),
+    ));
     if let Some(min) = q.minimum_answer {
-        lines.push(detail("Shortest", spoken(min)));
+        lines.push(detail(t.get("list.shortest"), duration(t, min)));
     }
     lines.push(detail(
-        "Preparation",
+        t.get("list.preparation"),
         if q.preparation.is_zero() {
-            "none – you start when ready".into()
+            t.get("list.prep_none").to_string()
         } else {
-            spoken(q.preparation)
+            duration(t, q.preparation)
         },
     ));
     lines.push(Line::raw(""));
-    let submitted = p.submitted_take().is_some();
-    let hints: Hints = if submitted {
-        lines.push(Line::styled(
-            "Your answer is saved. Choose another question.",
-            theme.good,
-        ));
-        vec![("↑ ↓", "Choose")]
+    let choose = ("↑ ↓", t.get("list.choose").to_string());
+    let hints: Hints = if p.submitted_take().is_some() {
+        lines.push(Line::styled(t.get("list.answer_saved"), theme.good));
+        vec![choose]
     } else if state.pending_take(selected).is_some() {
-        lines.push(Line::raw(
-            "You have recorded an answer. Open it to send it or record again.",
-        ));
-        vec![("↑ ↓", "Choose"), ("Enter", "Open answer")]
+        lines.push(Line::raw(t.get("list.answer_waiting")));
+        vec![choose, ("Enter", t.get("list.open_answer").to_string())]
     } else {
-        lines.push(Line::raw(
-            "When you open the question, the preparation time starts.",
-        ));
-        vec![("↑ ↓", "Choose"), ("Enter", "View question")]
+        lines.push(Line::raw(t.get("list.prep_starts")));
+        vec![choose, ("Enter", t.get("list.view_question").to_string())]
     };
     frame.render_widget(
         Paragraph::new(Text::from(lines))

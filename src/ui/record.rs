@@ -4,14 +4,15 @@
 use std::time::{Duration, Instant};
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
 use super::overview::Hints;
 use super::setup::{PaneSource, mic_panel, picture_pane, playback_panel, two_columns};
 use super::theme::Theme;
-use super::widgets::{BigClock, clock, spoken};
+use super::widgets::{BigClock, clock};
+use super::words::duration;
 use crate::app::state::{Prep, State};
 use crate::app::update::remaining;
 use crate::session::TakeState;
@@ -27,6 +28,16 @@ fn question_text<'a>(state: &'a State, q: usize, theme: &Theme) -> Paragraph<'a>
         )
 }
 
+fn playing_line(state: &State, key: &str) -> Line<'static> {
+    Line::raw(state.text.fmt(
+        key,
+        &[
+            ("position", &clock(state.playback.position)),
+            ("length", &clock(state.playback.length)),
+        ],
+    ))
+}
+
 pub fn question(
     state: &State,
     q: usize,
@@ -35,6 +46,7 @@ pub fn question(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
+    let t = &state.text;
     let question = state.question(q);
     let watching = prep == Prep::Watching;
     let (main, side) = two_columns(area);
@@ -47,67 +59,60 @@ pub fn question(
         frame.render_widget(question_text(state, q, theme).block(Block::default()), main);
     }
     let [info, mic] = Layout::vertical([Constraint::Min(8), Constraint::Length(4)]).areas(side);
-    let left = state.attempts_left(q);
     let attempts = Line::styled(
-        format!(
-            "Answer: up to {} · {} attempt{} left",
-            spoken(question.answer_limit),
-            left,
-            if left == 1 { "" } else { "s" }
+        t.plural(
+            "question.answer_info",
+            state.attempts_left(q) as u64,
+            &[("limit", &duration(t, question.answer_limit))],
         ),
         theme.dim,
     );
     let (lines, hints): (Vec<Line>, Hints) = match prep {
         Prep::Watching => (
             vec![
-                Line::styled("Watch the question", theme.title),
+                Line::styled(t.get("question.watch"), theme.title),
                 Line::raw(""),
-                Line::raw(format!(
-                    "Playing {} / {}",
-                    clock(state.playback.position),
-                    clock(state.playback.length)
-                )),
+                playing_line(state, "question.playing"),
                 Line::raw(""),
-                Line::raw("Your preparation time starts when the video ends."),
+                Line::raw(t.get("question.prep_after_video")),
                 Line::raw(""),
                 attempts,
             ],
-            vec![("Enter", "Skip to preparation")],
+            vec![("Enter", t.get("question.skip").to_string())],
         ),
-        Prep::Counting { ends } => {
-            let left = remaining(state.now, ends);
-            let lines = vec![
-                Line::styled("Preparation time", theme.title),
+        Prep::Counting { ends } => (
+            vec![
+                Line::styled(t.get("question.prep_title"), theme.title),
                 Line::raw(""),
-                Line::from(vec![
-                    Span::raw("Recording starts in "),
-                    Span::styled(clock(left), theme.warn),
-                ]),
+                Line::styled(
+                    t.fmt(
+                        "question.starts_in",
+                        &[("time", &clock(remaining(state.now, ends)))],
+                    ),
+                    theme.warn,
+                ),
                 Line::raw(""),
-                Line::raw("Take a moment to think. Press Enter if you are ready sooner."),
+                Line::raw(t.get("question.think")),
                 Line::raw(""),
                 attempts,
-            ];
-            (lines, vec![("Enter", "Start recording now")])
-        }
+            ],
+            vec![("Enter", t.get("question.start_now").to_string())],
+        ),
         Prep::Ready => (
             vec![
-                Line::styled("Ready when you are", theme.title),
+                Line::styled(t.get("question.ready_title"), theme.title),
                 Line::raw(""),
-                Line::raw("Press Enter to start recording your answer."),
+                Line::raw(t.get("question.ready")),
                 Line::raw(""),
                 attempts,
             ],
-            vec![("Enter", "Start recording")],
+            vec![("Enter", t.get("question.start").to_string())],
         ),
         Prep::WaitingForSound => (
             vec![
-                Line::styled("We need to hear you first", theme.warn),
+                Line::styled(t.get("question.need_sound_title"), theme.warn),
                 Line::raw(""),
-                Line::raw(
-                    "Say something, like \"hello\". Recording starts as soon as the \
-                     microphone bar below moves past the line.",
-                ),
+                Line::raw(t.get("question.need_sound")),
                 Line::raw(""),
                 attempts,
             ],
@@ -146,27 +151,25 @@ pub fn question(
 pub fn recording(
     state: &State,
     q: usize,
-    _take: usize,
     started: Option<Instant>,
     theme: &Theme,
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
+    let t = &state.text;
     let question = state.question(q);
     let (main, side) = two_columns(area);
     let [text, picture] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
     frame.render_widget(question_text(state, q, theme), text);
     if state.devices.preview_hidden {
         frame.render_widget(
-            Paragraph::new(
-                "Your picture is hidden. You are still being recorded. Press H to show it.",
-            )
-            .wrap(Wrap { trim: true })
-            .block(
-                Block::default()
-                    .borders(Borders::ALL)
-                    .border_style(theme.dim),
-            ),
+            Paragraph::new(t.get("recording.hidden"))
+                .wrap(Wrap { trim: true })
+                .block(
+                    Block::default()
+                        .borders(Borders::ALL)
+                        .border_style(theme.dim),
+                ),
             picture,
         );
     } else {
@@ -183,9 +186,12 @@ pub fn recording(
     ])
     .areas(side);
     let rec = if started.is_some() {
-        Line::from(vec![Span::styled(" ● RECORDING ", theme.recording)])
+        Line::from(vec![Span::styled(
+            format!(" {} ", t.get("recording.label")),
+            theme.recording,
+        )])
     } else {
-        Line::styled("Starting…", theme.dim)
+        Line::styled(t.get("recording.starting"), theme.dim)
     };
     frame.render_widget(Paragraph::new(rec), label);
     frame.render_widget(
@@ -196,26 +202,28 @@ pub fn recording(
         big,
     );
     frame.render_widget(
-        Paragraph::new(Line::styled(format!("{} left", clock(left)), theme.warn))
-            .alignment(ratatui::layout::Alignment::Center),
+        Paragraph::new(Line::styled(
+            t.fmt("recording.left", &[("time", &clock(left))]),
+            theme.warn,
+        ))
+        .alignment(Alignment::Center),
         under,
     );
     let minimum = question.minimum_answer.unwrap_or_default();
     let mut lines = Vec::new();
     let mut hints: Hints = Vec::new();
     if elapsed < minimum {
-        lines.push(Line::raw(format!("You can stop after {}.", clock(minimum))));
+        lines.push(Line::raw(
+            t.fmt("recording.stop_after", &[("time", &clock(minimum))]),
+        ));
     } else {
-        lines.push(Line::raw("Press S when you have finished."));
-        hints.push(("S", "Stop recording"));
+        lines.push(Line::raw(t.get("recording.press_stop")));
+        hints.push(("S", t.get("recording.stop").to_string()));
     }
     if let Some(silent) = state.silent_for() {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            format!(
-                "We can't hear you ({} s of silence). Please speak towards the microphone.",
-                silent.as_secs()
-            ),
+            t.fmt("recording.cant_hear", &[("seconds", &silent.as_secs())]),
             theme.bad,
         ));
     }
@@ -226,11 +234,12 @@ pub fn recording(
     mic_panel(state, theme, frame, mic);
     hints.push((
         "H",
-        if state.devices.preview_hidden {
-            "Show my picture"
+        t.get(if state.devices.preview_hidden {
+            "recording.show"
         } else {
-            "Hide my picture"
-        },
+            "recording.hide"
+        })
+        .to_string(),
     ));
     hints
 }
@@ -244,6 +253,7 @@ pub fn review(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
+    let t = &state.text;
     let (main, side) = two_columns(area);
     if playing {
         picture_pane(state, theme, frame, main, PaneSource::Playback);
@@ -251,11 +261,12 @@ pub fn review(
         frame.render_widget(
             Paragraph::new(Text::from(vec![
                 Line::raw(""),
-                Line::styled("Your answer is recorded.", theme.good),
+                Line::styled(t.get("review.recorded"), theme.good),
                 Line::raw(""),
-                Line::raw("Press P to watch it before you decide."),
+                Line::raw(t.get("review.press_watch")),
             ]))
-            .alignment(ratatui::layout::Alignment::Center)
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true })
             .block(
                 Block::default()
                     .borders(Borders::ALL)
@@ -264,49 +275,37 @@ pub fn review(
             main,
         );
     }
-    let t = &state.progress.questions[q].takes[take];
+    let take = &state.progress.questions[q].takes[take];
     let left = state.attempts_left(q);
+    let length = clock(Duration::from_secs_f64(take.seconds.unwrap_or(0.0)));
     let mut lines = vec![
-        Line::styled("Your answer", theme.title),
+        Line::styled(t.get("review.title"), theme.title),
         Line::raw(""),
-        Line::raw(format!(
-            "Length: {}",
-            clock(Duration::from_secs_f64(t.seconds.unwrap_or(0.0)))
-        )),
+        Line::raw(t.fmt("review.length", &[("time", &length)])),
     ];
-    if t.state == TakeState::Interrupted {
-        lines.push(Line::styled(
-            "This recording was cut short by a technical problem. It did not use up an attempt.",
-            theme.warn,
-        ));
+    if take.state == TakeState::Interrupted {
+        lines.push(Line::styled(t.get("review.interrupted"), theme.warn));
     }
     if playing {
-        lines.push(Line::raw(format!(
-            "Playing {} / {}",
-            clock(state.playback.position),
-            clock(state.playback.length)
-        )));
+        lines.push(playing_line(state, "review.playing"));
     }
     lines.push(Line::raw(""));
-    let mut hints: Hints = vec![("Enter", "Send this answer")];
+    let mut hints: Hints = vec![("Enter", t.get("review.send").to_string())];
     if left > 0 {
-        lines.push(Line::raw(format!(
-            "Not happy with it? You can record again ({} attempt{} left).",
-            left,
-            if left == 1 { "" } else { "s" }
-        )));
-        hints.push(("R", "Record again"));
+        lines.push(Line::raw(t.plural("review.again", left as u64, &[])));
+        hints.push(("R", t.get("review.record_again").to_string()));
     } else {
-        lines.push(Line::styled(
-            "This was your last attempt for this question.",
-            theme.dim,
-        ));
+        lines.push(Line::styled(t.get("review.last_attempt"), theme.dim));
     }
-    hints.push(if playing {
-        ("P", "Stop")
-    } else {
-        ("P", "Watch")
-    });
+    hints.push((
+        "P",
+        t.get(if playing {
+            "review.stop"
+        } else {
+            "review.watch"
+        })
+        .to_string(),
+    ));
     let [info, sound] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(side);
     frame.render_widget(
         Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),

@@ -33,6 +33,7 @@ pub fn picture_pane(
     area: Rect,
     source: PaneSource,
 ) {
+    let t = &state.text;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
@@ -45,10 +46,10 @@ pub fn picture_pane(
     };
     let message = match (&state.devices.status, picture, &source) {
         (_, Some(_), _) => None,
-        (DeviceStatus::Failed(msg), None, PaneSource::Live) => Some(msg.clone()),
-        (DeviceStatus::Opening, None, PaneSource::Live) => Some("Starting the camera…".into()),
-        (_, None, PaneSource::Live) => Some("Waiting for the camera…".into()),
-        (_, None, PaneSource::Playback) => Some("Loading…".into()),
+        (DeviceStatus::Failed(problem), None, PaneSource::Live) => Some(t.get(problem.key())),
+        (DeviceStatus::Opening, None, PaneSource::Live) => Some(t.get("devices.starting_camera")),
+        (_, None, PaneSource::Live) => Some(t.get("devices.waiting_camera")),
+        (_, None, PaneSource::Playback) => Some(t.get("devices.loading")),
     };
     match (picture, message) {
         (Some(f), _) => frame.render_widget(
@@ -79,6 +80,7 @@ pub fn picture_pane(
 
 /// The microphone meter with its caption and a verdict in words.
 pub fn mic_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let t = &state.text;
     let [caption, bar, words] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -86,7 +88,7 @@ pub fn mic_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     ])
     .areas(area);
     frame.render_widget(
-        Paragraph::new(Line::styled("Microphone", theme.title)),
+        Paragraph::new(Line::styled(t.get("devices.microphone"), theme.title)),
         caption,
     );
     frame.render_widget(
@@ -98,18 +100,19 @@ pub fn mic_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         bar,
     );
     let verdict = match state.devices.level {
-        None => Line::styled("No sound yet", theme.dim),
-        Some(l) if l.clipped => Line::styled("Too loud – move back a little", theme.warn),
+        None => Line::styled(t.get("devices.no_sound_yet"), theme.dim),
+        Some(l) if l.clipped => Line::styled(t.get("devices.too_loud"), theme.warn),
         Some(l) if l.peak_dbfs >= state.settings.noise_gate_dbfs => {
-            Line::styled("✓ We can hear you", theme.good)
+            Line::styled(t.get("devices.hear_you"), theme.good)
         }
-        Some(_) => Line::styled("Say something – the bar should move", theme.dim),
+        Some(_) => Line::styled(t.get("devices.say_something"), theme.dim),
     };
     frame.render_widget(Paragraph::new(verdict), words);
 }
 
 /// While something plays: its sound as a meter, and a plain note when there is no speaker.
 pub fn playback_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
+    let t = &state.text;
     let [caption, bar, words] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -117,7 +120,7 @@ pub fn playback_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rec
     ])
     .areas(area);
     frame.render_widget(
-        Paragraph::new(Line::styled("Sound in the recording", theme.title)),
+        Paragraph::new(Line::styled(t.get("devices.playback_sound"), theme.title)),
         caption,
     );
     frame.render_widget(
@@ -130,10 +133,7 @@ pub fn playback_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rec
     );
     if state.playback.silent {
         frame.render_widget(
-            Paragraph::new(Line::styled(
-                "No speaker here: the bar shows the sound instead",
-                theme.dim,
-            )),
+            Paragraph::new(Line::styled(t.get("devices.no_speaker"), theme.dim)),
             words,
         );
     }
@@ -151,34 +151,19 @@ pub fn two_columns(area: Rect) -> (Rect, Rect) {
     (left, right)
 }
 
-fn check_lines<'a>(checks: &ClipChecks, theme: &Theme) -> Vec<Line<'a>> {
+fn check_lines<'a>(state: &'a State, checks: &ClipChecks, theme: &Theme) -> Vec<Line<'a>> {
+    let t = &state.text;
     let picture = match checks.picture {
-        PictureVerdict::Ok => Line::styled("✓ Picture: looks fine", theme.good),
-        PictureVerdict::NoPicture => {
-            Line::styled("✗ Picture: the camera sent no picture", theme.bad)
-        }
-        PictureVerdict::Black => Line::styled(
-            "✗ Picture: it is dark – is something covering the camera?",
-            theme.bad,
-        ),
-        PictureVerdict::Frozen => Line::styled(
-            "✗ Picture: it does not move – the camera may have stopped",
-            theme.bad,
-        ),
+        PictureVerdict::Ok => Line::styled(t.get("test.picture_ok"), theme.good),
+        PictureVerdict::NoPicture => Line::styled(t.get("test.picture_none"), theme.bad),
+        PictureVerdict::Black => Line::styled(t.get("test.picture_black"), theme.bad),
+        PictureVerdict::Frozen => Line::styled(t.get("test.picture_frozen"), theme.bad),
     };
     let sound = match checks.sound {
-        AudioVerdict::Ok => Line::styled("✓ Sound: we can hear you clearly", theme.good),
-        AudioVerdict::NoSound => Line::styled(
-            "✗ Sound: we heard nothing – is the microphone switched on?",
-            theme.bad,
-        ),
-        AudioVerdict::TooQuiet => {
-            Line::styled("✗ Sound: very quiet – speak up or move closer", theme.warn)
-        }
-        AudioVerdict::Clipping => Line::styled(
-            "✗ Sound: too loud and distorted – move back a little",
-            theme.warn,
-        ),
+        AudioVerdict::Ok => Line::styled(t.get("test.sound_ok"), theme.good),
+        AudioVerdict::NoSound => Line::styled(t.get("test.sound_none"), theme.bad),
+        AudioVerdict::TooQuiet => Line::styled(t.get("test.sound_quiet"), theme.warn),
+        AudioVerdict::Clipping => Line::styled(t.get("test.sound_clipping"), theme.warn),
     };
     vec![picture, sound]
 }
@@ -190,6 +175,7 @@ pub fn device_test(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
+    let t = &state.text;
     let (left, right) = two_columns(area);
     let playing = matches!(step, TestStep::Review { playing: true, .. });
     picture_pane(
@@ -208,24 +194,17 @@ pub fn device_test(
     let (mut lines, hints): (Vec<Line>, Hints) = match step {
         TestStep::Ready => {
             let lines = vec![
-                Line::styled("Let's check your camera and microphone", theme.title),
+                Line::styled(t.get("test.title"), theme.title),
                 Line::raw(""),
-                Line::raw("Look at the camera and check you can see yourself on the left."),
+                Line::raw(t.get("test.look")),
                 Line::raw(""),
-                Line::raw(format!(
-                    "Then record a short test clip ({} seconds) and say a few words, \
-                     for example your name.",
-                    clip.as_secs()
-                )),
+                Line::raw(t.fmt("test.record_clip", &[("seconds", &clip.as_secs())])),
                 Line::raw(""),
-                Line::styled(
-                    "Only you will see this clip. It is deleted when you move on.",
-                    theme.dim,
-                ),
+                Line::styled(t.get("test.private"), theme.dim),
             ];
             let hints = match state.devices.status {
-                DeviceStatus::Ready { .. } => vec![("R", "Record a test clip")],
-                DeviceStatus::Failed(_) => vec![("R", "Try again")],
+                DeviceStatus::Ready { .. } => vec![("R", t.get("test.record_key").to_string())],
+                DeviceStatus::Failed(_) => vec![("R", t.get("test.try_again").to_string())],
                 _ => vec![],
             };
             (lines, hints)
@@ -234,57 +213,68 @@ pub fn device_test(
             let elapsed = state.now.saturating_duration_since(*started).min(clip);
             let mut hints: Hints = Vec::new();
             if elapsed >= state.settings.test_clip_minimum {
-                hints.push(("S", "Stop"));
+                hints.push(("S", t.get("test.stop").to_string()));
             }
             (
                 vec![
                     Line::from(vec![
-                        Span::styled(" ● REC ", theme.recording),
+                        Span::styled(format!(" ● {} ", t.get("test.recording")), theme.recording),
                         Span::raw(format!("  {} / {}", clock(elapsed), clock(clip))),
                     ]),
                     Line::raw(""),
-                    Line::raw("Keep talking – say your name, or count to ten."),
+                    Line::raw(t.get("test.keep_talking")),
                 ],
                 hints,
             )
         }
-        TestStep::Saving => (vec![Line::raw("Saving the test clip…")], vec![]),
+        TestStep::Saving => (vec![Line::raw(t.get("test.saving"))], vec![]),
         TestStep::Review { checks, playing } => {
-            let mut lines = vec![Line::styled("Your test clip", theme.title), Line::raw("")];
-            lines.extend(check_lines(checks, theme));
+            let mut lines = vec![
+                Line::styled(t.get("test.your_clip"), theme.title),
+                Line::raw(""),
+            ];
+            lines.extend(check_lines(state, checks, theme));
             lines.push(Line::raw(""));
             if *playing {
-                lines.push(Line::raw(format!(
-                    "Playing: {} / {}",
-                    clock(state.playback.position),
-                    clock(state.playback.length.max(Duration::from_secs(1)))
+                lines.push(Line::raw(t.fmt(
+                    "test.playing",
+                    &[
+                        ("position", &clock(state.playback.position)),
+                        (
+                            "length",
+                            &clock(state.playback.length.max(Duration::from_secs(1))),
+                        ),
+                    ],
                 )));
             } else {
-                lines.push(Line::styled(
-                    "Press P to watch and hear your clip.",
-                    theme.dim,
-                ));
+                lines.push(Line::styled(t.get("test.press_play"), theme.dim));
             }
             let play = if *playing {
-                ("P", "Stop")
+                ("P", t.get("test.stop").to_string())
             } else {
-                ("P", "Play")
+                ("P", t.get("test.play").to_string())
             };
             let hints = if checks.all_good() {
-                vec![("Enter", "Looks good!"), ("R", "Record again"), play]
+                vec![
+                    ("Enter", t.get("test.looks_good").to_string()),
+                    ("R", t.get("test.record_again").to_string()),
+                    play,
+                ]
             } else {
                 lines.push(Line::raw(""));
-                lines.push(Line::raw(
-                    "Please fix this and record again, or ask the staff for help.",
-                ));
-                vec![("Enter", "Record again"), play, ("C", "Continue anyway")]
+                lines.push(Line::raw(t.get("test.fix_it")));
+                vec![
+                    ("Enter", t.get("test.record_again").to_string()),
+                    play,
+                    ("C", t.get("test.continue_anyway").to_string()),
+                ]
             };
             (lines, hints)
         }
     };
-    if let DeviceStatus::Failed(msg) = &state.devices.status {
+    if let DeviceStatus::Failed(problem) = &state.devices.status {
         lines.push(Line::raw(""));
-        lines.push(Line::styled(msg.clone(), theme.bad));
+        lines.push(Line::styled(t.get(problem.key()), theme.bad));
     }
     frame.render_widget(
         Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),

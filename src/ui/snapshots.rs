@@ -106,6 +106,11 @@ fn welcome_and_overview() {
     snap("welcome", &st);
     st.phase = Phase::Overview;
     snap("overview", &st);
+    // The same screens in German, as a candidate who picked it on the welcome screen sees them.
+    st.text = crate::i18n::for_language("de");
+    snap("overview_de", &st);
+    st.phase = Phase::Questions { selected: 1 };
+    snap("questions_de", &st);
 }
 
 #[test]
@@ -153,8 +158,7 @@ fn device_test_screens() {
     snap("device_test_review_playing", &st);
     st.playback = Default::default();
     st.phase = Phase::DeviceTest(TestStep::Ready);
-    st.devices.status =
-        DeviceStatus::Failed("We can't find the camera. Please ask the staff for help.".into());
+    st.devices.status = DeviceStatus::Failed(crate::app::state::DeviceProblem::Camera);
     st.devices.preview = None;
     snap("device_test_no_camera", &st);
 }

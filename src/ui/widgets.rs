@@ -22,26 +22,8 @@ pub fn clock(d: Duration) -> String {
     }
 }
 
-/// "90 seconds", "2 minutes", "1 minute 30 seconds".
-pub fn spoken(d: Duration) -> String {
-    let s = d.as_secs();
-    let plural = |n: u64, w: &str| {
-        if n == 1 {
-            format!("1 {w}")
-        } else {
-            format!("{n} {w}s")
-        }
-    };
-    match (s / 60, s % 60) {
-        (0, sec) => plural(sec, "second"),
-        (m, 0) => plural(m, "minute"),
-        (m, sec) if m < 2 => format!("{} {}", plural(m, "minute"), plural(sec, "second")),
-        (m, sec) => format!("{} {}", plural(m, "minute"), plural(sec, "second")),
-    }
-}
-
 /// The bottom line: each action as a highlighted key and a word.
-pub fn key_hints<'a>(theme: &Theme, hints: &[(&'a str, &'a str)]) -> Line<'a> {
+pub fn key_hints(theme: &Theme, hints: &[(&str, String)]) -> Line<'static> {
     let mut spans = Vec::new();
     for (i, (key, what)) in hints.iter().enumerate() {
         if i > 0 {
@@ -159,9 +141,6 @@ mod tests {
     fn times_read_naturally() {
         assert_eq!(clock(Duration::from_secs(75)), "1:15");
         assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
-        assert_eq!(spoken(Duration::from_secs(90)), "1 minute 30 seconds");
-        assert_eq!(spoken(Duration::from_secs(120)), "2 minutes");
-        assert_eq!(spoken(Duration::from_secs(1)), "1 second");
     }
 
     #[test]
