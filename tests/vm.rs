@@ -181,13 +181,15 @@ fn camera_stamps(s: &Scenario) -> (u64, u64, u64) {
 }
 
 /// Checks a recording that should have run its full `seconds` at `width`x`height`, `fps`,
-/// with `tone` on the microphone: H.264 + AAC, the size, the frame cadence, A/V alignment,
-/// the tone's frequency and level.
+/// with `tone` on the microphone: H.264 + AAC, the size and rate (as booth and the driver
+/// report them), A/V alignment, the tone's frequency and level, and with
+/// `cadence_from_driver` that pictures keep the camera's rhythm (see [`Cadence`]).
 fn check_recording(
     s: &Scenario,
     (width, height, fps): (u32, u32, f64),
     seconds: f64,
     (freq, amplitude): (f64, f64),
+    cadence_from_driver: bool,
 ) {
     let ctx = s.context();
     assert_eq!(s.exit(), 0, "{ctx}");
@@ -217,14 +219,27 @@ fn check_recording(
         "audio lasts {audio_seconds:.3} s, asked for {seconds} s\n{ctx}"
     );
 
-    // Pictures: from the start to the end, at the camera's cadence, taken from a real test
-    // pattern (not black, not blank).
+    // The driver's own account, read while booth recorded: the size, YUYV, the rate.
+    let driver = s.file("driver.txt");
+    for expected in [
+        format!("Width/Height      : {width}/{height}"),
+        "Pixel Format      : 'YUYV'".to_string(),
+        format!("Frames per second: {fps:.3}"),
+    ] {
+        assert!(
+            driver.contains(&expected),
+            "the driver does not say {expected:?}:\n{driver}\n{ctx}"
+        );
+    }
+
+    // Pictures: from the start to the end, taken from a real test pattern (not black, not
+    // blank). Emulation drops frames, so the count only has to be plausible.
     let frames = decode_luma_means(&mp4);
     let period = 1.0 / fps;
     let times: Vec<f64> = frames.iter().map(|f| f.0).collect();
     let nominal = seconds * fps;
     assert!(
-        frames.len() as f64 >= 0.4 * nominal,
+        frames.len() as f64 >= 0.25 * nominal,
         "{} frames kept of {nominal:.0} (summary {summary})\n{ctx}",
         frames.len()
     );
@@ -245,18 +260,19 @@ fn check_recording(
     );
     let longest = steps.iter().copied().fold(0.0, f64::max);
     assert!(
-        longest < 1.0,
+        longest < 1.5,
         "a {longest:.3} s hole in the pictures: {times:?}"
     );
-    let mut sorted = steps.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
-    assert!(
-        (median - period).abs() < 0.2 * period,
-        "median time between pictures {:.1} ms, the camera's period is {:.1} ms: {steps:?}",
-        median * 1000.0,
-        period * 1000.0
-    );
+    let cadence = Cadence::of(&steps, period);
+    if cadence_from_driver {
+        // Placed by the driver's timestamps, the pictures keep the camera's rhythm: steps of
+        // whole frame periods (dropped frames make longer ones), none much shorter than one.
+        assert!(
+            cadence.on_grid >= 0.6 && cadence.short <= 0.05,
+            "pictures off the camera's {:.1} ms rhythm: {cadence:?}, steps {steps:?}\n{ctx}",
+            period * 1000.0
+        );
+    }
     for (t, luma) in &frames {
         assert!(
             (40.0..=220.0).contains(luma),
@@ -297,13 +313,39 @@ fn check_recording(
         "the {freq} Hz tone has amplitude {level:.3}, played at {amplitude}\n{ctx}"
     );
     eprintln!(
-        "{}: {} frames ({:.0}% of nominal), median step {:.1} ms, {:.1}% sound missing, tone {level:.3}",
+        "{}: {} frames ({:.0}% of nominal), {cadence:?}, {:.1}% sound missing, tone {level:.3}",
         s.name,
         frames.len(),
         100.0 * frames.len() as f64 / nominal,
-        median * 1000.0,
         silent * 100.0
     );
+}
+
+/// How picture times relate to the camera's frame period.
+#[derive(Debug)]
+struct Cadence {
+    /// Share of steps within 35% of a whole number of periods (vivid's own jitter under
+    /// emulation is up to about a third of a period).
+    on_grid: f64,
+    /// Share of steps shorter than 40% of a period: pictures bunched together, as stamping
+    /// a backlog by its arrival would make them.
+    short: f64,
+}
+
+impl Cadence {
+    fn of(steps: &[f64], period: f64) -> Cadence {
+        let n = steps.len().max(1) as f64;
+        let on_grid = steps
+            .iter()
+            .filter(|&&d| {
+                let k = (d / period).round().max(1.0);
+                (d - k * period).abs() < 0.35 * period
+            })
+            .count() as f64
+            / n;
+        let short = steps.iter().filter(|&&d| d < 0.4 * period).count() as f64 / n;
+        Cadence { on_grid, short }
+    }
 }
 
 /// Like `common::assert_decodes_cleanly`, for variable frame rate: a camera's pictures come
@@ -421,7 +463,7 @@ fn vm_lists_the_vivid_camera_with_its_real_formats() {
 #[test]
 fn vm_records_yuyv_640x360_at_30_with_vivid_default_timestamps() {
     let s = Scenario::get("yuyv360");
-    check_recording(&s, (640, 360, 30.0), 4.0, TONE_A);
+    check_recording(&s, (640, 360, 30.0), 4.0, TONE_A, true);
     // vivid's default stamps (end of frame) are on the monotonic clock and believable: every
     // picture is placed by when the driver took it.
     let (driver, arrival, _) = camera_stamps(&s);
@@ -434,7 +476,7 @@ fn vm_records_yuyv_640x360_at_30_with_vivid_default_timestamps() {
 #[test]
 fn vm_records_yuyv_640x480_at_25_with_start_of_exposure_timestamps() {
     let s = Scenario::get("yuyv480");
-    check_recording(&s, (640, 480, 25.0), 4.0, TONE_B);
+    check_recording(&s, (640, 480, 25.0), 4.0, TONE_B, true);
     let (driver, arrival, _) = camera_stamps(&s);
     assert!(
         driver > 0 && arrival == 0,
@@ -445,7 +487,9 @@ fn vm_records_yuyv_640x480_at_25_with_start_of_exposure_timestamps() {
 #[test]
 fn vm_unusable_timestamps_fall_back_to_the_arrival_time_in_sync() {
     let s = Scenario::get("badstamps");
-    check_recording(&s, (640, 360, 30.0), 4.0, TONE_A);
+    // Stamped by arrival, pictures that waited in the driver come out bunched together: in
+    // step with the sound overall, but not in the camera's rhythm.
+    check_recording(&s, (640, 360, 30.0), 4.0, TONE_A, false);
     let (driver, arrival, _) = camera_stamps(&s);
     assert!(
         driver == 0 && arrival > 0,
@@ -466,7 +510,7 @@ fn vm_takes_the_nearest_format_and_says_so() {
     // vivid gives 1280x720 at 12.5 fps at most; booth prefers a fluid 640x480 at 25.
     let said = "booth: v4l2:/dev/video0 gives 640x480@25, not the 1280x720@30 asked for";
     assert!(s.stderr().contains(said), "{}", s.context());
-    check_recording(&s, (640, 480, 25.0), 3.0, TONE_A);
+    check_recording(&s, (640, 480, 25.0), 3.0, TONE_A, true);
 }
 
 #[test]
@@ -478,7 +522,7 @@ fn vm_opens_a_camera_left_at_a_fractional_frame_rate() {
         before.contains("12.500"),
         "vivid was not at 12.5 fps:\n{before}"
     );
-    check_recording(&s, (640, 360, 30.0), 3.0, TONE_A);
+    check_recording(&s, (640, 360, 30.0), 3.0, TONE_A, true);
 }
 
 #[test]

@@ -65,13 +65,16 @@ reset_camera() {
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
 # record NAME [booth record args...]: one recording with the camera and the loopback mic.
+# The driver's own account of the format booth negotiated is read 1.5 s in (driver.txt).
 record() {
     name=$1
     shift
+    (sleep 1.5 && v4l2-ctl -d /dev/video0 --get-fmt-video --get-parm >"$dir/driver.txt" 2>&1) &
     timeout 60 booth --log-file "$dir/booth.log" record \
         --video v4l2:/dev/video0 --audio alsa:hw:Loopback,1,0 \
         --output "$dir/$name.mp4" --json "$@" >"$dir/stdout" 2>"$dir/stderr"
     echo $? >"$dir/exit"
+    wait $!
 }
 
 begin() {
