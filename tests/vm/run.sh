@@ -51,6 +51,7 @@ need modprobe kmod
 need dpkg-deb dpkg
 need apt-get apt
 need strip binutils
+need ldd libc-bin
 need gzip gzip
 need tar tar
 [[ -x /bin/busybox ]] || die "/bin/busybox is missing (Debian package 'busybox-static'): run scripts/setup.sh test."
@@ -58,6 +59,12 @@ need v4l2-ctl v4l-utils
 need aplay alsa-utils
 
 mkdir -p "$cache" "$out"
+# Two test runs at once (two checkouts sharing a cache or a target folder) would build the
+# same cache entries and write the same results: the second waits for the first.
+need flock util-linux
+exec 8>"$cache/.lock" 9>"$out/.lock"
+flock 9
+flock 8
 scratch="$(mktemp -d "${TMPDIR:-/tmp}/booth-vm.XXXXXX")"
 trap 'rm -rf "$scratch"' EXIT
 
