@@ -403,6 +403,8 @@ fn vm_lists_the_vivid_camera_with_its_real_formats() {
     assert_eq!(s.exit(), 0, "{ctx}");
     let json = s.json();
     let cameras = json["cameras"].as_array().expect("cameras");
+    // vivid also made /dev/video1 (video output) and /dev/video2 (metadata capture), which
+    // are not cameras.
     assert_eq!(cameras.len(), 1, "one capture node expected: {json}");
     let camera = &cameras[0];
     assert_eq!(camera["device"], "/dev/video0", "{camera}");

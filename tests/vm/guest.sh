@@ -23,17 +23,18 @@ setup_failed() {
     echo "booth VM: setup failed: $*" >/dev/console
 }
 
-# Modules in dependency order; vivid as one capture-only node (no output, radio, SDR, metadata
-# nodes), whose first input is the webcam.
+# Modules in dependency order. vivid as a video capture node (/dev/video0, whose first input
+# is the webcam), beside a video output node and a metadata capture node (/dev/video1 and 2),
+# as a USB camera has a metadata node beside its picture node: booth must pass over those.
 while read -r ko; do
     case "$ko" in
-    vivid.ko) args="n_devs=1 node_types=0x1" ;;
+    vivid.ko) args="n_devs=1 node_types=0x20101" ;;
     *) args="" ;;
     esac
     # shellcheck disable=SC2086
     insmod "/modules/$ko" $args || setup_failed "insmod $ko $args"
 done </modules/order
-for dev in /dev/video0 /dev/snd/pcmC0D0p /dev/snd/pcmC0D1c /dev/vda; do
+for dev in /dev/video0 /dev/video1 /dev/video2 /dev/snd/pcmC0D0p /dev/snd/pcmC0D1c /dev/vda; do
     [ -e "$dev" ] || setup_failed "$dev did not appear"
 done
 
@@ -71,7 +72,7 @@ record() {
     shift
     (sleep 1.5 && v4l2-ctl -d /dev/video0 --get-fmt-video --get-parm >"$dir/driver.txt" 2>&1) &
     timeout 60 booth --log-file "$dir/booth.log" record \
-        --video v4l2:/dev/video0 --audio alsa:hw:Loopback,1,0 \
+        --video "${video:-v4l2:/dev/video0}" --audio alsa:hw:Loopback,1,0 \
         --output "$dir/$name.mp4" --json "$@" >"$dir/stdout" 2>"$dir/stderr"
     echo $? >"$dir/exit"
     wait $!
@@ -120,12 +121,15 @@ record nearest --size 1280x720 --fps 30 --duration 3
 stop_tone
 
 # 6. The camera left at a frame rate that is not a whole number (12.5 fps, by an earlier
-#    program): booth opens it all the same and records what was asked.
+#    program): booth opens it all the same and records what was asked. Asked for as the
+#    default camera: the first node that captures pictures.
 begin fractional
 v4l2-ctl -d /dev/video0 --set-fmt-video=width=1280,height=720,pixelformat=YUYV --set-parm=12.5
 v4l2-ctl -d /dev/video0 --get-fmt-video --get-parm >"$dir/info.txt" 2>&1
 play_tone tone-a.wav
+video=default
 record fractional --size 640x360 --fps 30 --duration 3
+video=
 stop_tone
 
 # 7. The camera busy: another program is streaming from it. booth names it and exits 3.
