@@ -9,7 +9,10 @@
 #   demo   build + ffmpeg (ffprobe prints what the demo recorded)
 #   test   demo + what the tests drive: pulseaudio, pulseaudio-utils (pactl), libasound2-plugins
 #          (ALSA's pulse plugin, so ALSA's "default" device reaches a test PulseAudio daemon),
-#          alsa-utils (arecord), tmux (terminal UI tests)
+#          alsa-utils (arecord, and aplay in the test VM), tmux (terminal UI tests), and for the
+#          VM that tests the camera and microphone code against the kernel's own virtual devices
+#          (tests/vm.rs): qemu-system-x86, busybox-static, cpio, kmod (depmod, modprobe),
+#          v4l-utils (v4l2-ctl), binutils (strip)
 #
 # It runs apt-get (with sudo when not root) only when a package is missing; when everything is
 # there it only asks dpkg, which takes well under a second. Rust itself (cargo, rustc, rustfmt,
@@ -27,7 +30,8 @@ die() {
 mode="${1:-test}"
 build_pkgs=(make gcc pkg-config libclang-dev libasound2-dev nasm)
 demo_pkgs=(ffmpeg)
-test_pkgs=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux)
+test_pkgs=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux
+    qemu-system-x86 busybox-static cpio kmod v4l-utils binutils)
 case "$mode" in
 build) wanted=("${build_pkgs[@]}") ;;
 demo) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;

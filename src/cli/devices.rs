@@ -31,7 +31,7 @@ pub fn run(args: &DevicesArgs) -> Exit {
             None => {
                 println!("  {}  {}  (--video v4l2:{})", c.device, c.name, c.device);
                 for f in &c.formats {
-                    let rates: Vec<String> = f.fps.iter().map(u32::to_string).collect();
+                    let rates: Vec<String> = f.fps.iter().map(f64::to_string).collect();
                     println!(
                         "      {:<6} {}x{} @ {} fps",
                         f.pixel_format,

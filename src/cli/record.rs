@@ -146,16 +146,32 @@ pub fn run(args: &RecordArgs) -> Exit {
         args.output.display()
     ));
 
-    while !recording.is_finished() && !stop.load(Ordering::Relaxed) && session.attached() {
+    // A source that fails (a camera unplugged) ends the recording there: recording on with
+    // one source would make an answer the operator cannot use, and hide the failure until the
+    // full duration had passed.
+    let mut events: Vec<CaptureEvent> = Vec::new();
+    let failed = |events: &[CaptureEvent]| {
+        events.iter().any(|e| {
+            matches!(
+                e,
+                CaptureEvent::VideoFailed(_) | CaptureEvent::AudioFailed(_)
+            )
+        })
+    };
+    while !recording.is_finished()
+        && !stop.load(Ordering::Relaxed)
+        && session.attached()
+        && !failed(&events)
+    {
         std::thread::sleep(Duration::from_millis(20));
+        events.extend(session.events().try_iter());
     }
-    let interrupted = stop.load(Ordering::Relaxed);
-    let result = if interrupted {
+    let result = if stop.load(Ordering::Relaxed) || failed(&events) {
         recording.stop(&session)
     } else {
         recording.wait(&session)
     };
-    let events: Vec<CaptureEvent> = session.events().try_iter().collect();
+    events.extend(session.events().try_iter());
     session.stop();
     finish(result, &events, args.json)
 }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
 use cpal::{
     BufferSize, Device, ErrorKind, SampleFormat, Stream, StreamConfig, StreamInstant,
-    SupportedStreamConfigRange,
+    SupportedBufferSize, SupportedStreamConfigRange,
 };
 use rtrb::RingBuffer;
 
@@ -20,6 +20,8 @@ use super::source::{AudioSource, CaptureError};
 
 /// Frames per chunk handed to the pipeline: 10 ms.
 const CHUNK: usize = 480;
+/// Frames per device period asked of ALSA (50 ms); see `choose_config`.
+const PERIOD: u32 = 2400;
 /// Without data for this long the microphone is considered gone.
 const SILENT_DEVICE: Duration = Duration::from_secs(2);
 
@@ -44,6 +46,7 @@ pub struct AlsaMic {
     xruns: Arc<AtomicU64>,
     lost: Arc<AtomicBool>,
     buf: Vec<i16>,
+    period_logged: bool,
 }
 
 /// cpal's ALSA stream is not `Send` on every version; it is only ever touched from the thread
@@ -65,22 +68,38 @@ impl Drop for StreamHolder {
 fn find_device(name: Option<&str>) -> Result<(Device, String), CaptureError> {
     let host = cpal::default_host();
     let label = name.unwrap_or("default").to_string();
-    let found = match name {
-        None => host.default_input_device(),
-        Some(n) => {
-            let by_id = format!("alsa:{n}")
-                .parse()
-                .ok()
-                .and_then(|id| host.device_by_id(&id));
-            by_id.or_else(|| {
-                host.input_devices().ok().and_then(|mut devs| {
-                    devs.find(|d| {
-                        d.id().is_ok_and(|id| id.to_string() == format!("alsa:{n}"))
-                            || d.to_string() == n
-                    })
+    let lookup = |n: &str| {
+        let by_id = format!("alsa:{n}")
+            .parse()
+            .ok()
+            .and_then(|id| host.device_by_id(&id));
+        by_id.or_else(|| {
+            host.input_devices().ok().and_then(|mut devs| {
+                devs.find(|d| {
+                    d.id().is_ok_and(|id| id.to_string() == format!("alsa:{n}"))
+                        || d.to_string() == n
                 })
             })
-        }
+        })
+    };
+    let found = match name {
+        None => host.default_input_device(),
+        Some(n) => match lookup(n) {
+            Some(d) => Some(d),
+            None => match without_subdevice(n) {
+                Ok(Some(device)) => {
+                    tracing::debug!(asked = n, opening = %device, "ALSA subdevice 0: opening its device");
+                    lookup(&device)
+                }
+                Ok(None) => None,
+                Err(detail) => {
+                    return Err(CaptureError::Microphone {
+                        device: label,
+                        detail,
+                    });
+                }
+            },
+        },
     };
     match found {
         Some(d) => Ok((d, label)),
@@ -88,6 +107,32 @@ fn find_device(name: Option<&str>) -> Result<(Device, String), CaptureError> {
             device: label,
             hint: microphone_hint(),
         }),
+    }
+}
+
+/// ALSA names a PCM down to its subdevice, `hw:Loopback,1,0` (or `hw:CARD=Loopback,DEV=1,
+/// SUBDEV=0`), but cpal lists and opens devices only (`hw:CARD=Loopback,DEV=1`), and ALSA then
+/// takes the device's first free subdevice. Subdevice 0 is that one unless another program holds
+/// it, so it maps to its device; another subdevice cannot be chosen through cpal, and is refused
+/// rather than silently recording a different one. `Ok(None)`: not a name with a subdevice.
+fn without_subdevice(name: &str) -> Result<Option<String>, String> {
+    let Some((prefix, rest)) = name.split_once(':') else {
+        return Ok(None);
+    };
+    let parts: Vec<&str> = rest.split(',').map(str::trim).collect();
+    let [card, device, subdevice] = parts.as_slice() else {
+        return Ok(None);
+    };
+    let card = card.strip_prefix("CARD=").unwrap_or(card);
+    let device = device.strip_prefix("DEV=").unwrap_or(device);
+    let subdevice = subdevice.strip_prefix("SUBDEV=").unwrap_or(subdevice);
+    match (device.parse::<u32>(), subdevice.parse::<u32>()) {
+        (Ok(device), Ok(0)) => Ok(Some(format!("{prefix}:CARD={card},DEV={device}"))),
+        (Ok(device), Ok(sub)) => Err(format!(
+            "subdevice {sub} cannot be chosen (ALSA opens the first free subdevice of \
+             {prefix}:CARD={card},DEV={device}): use subdevice 0 or the device without one"
+        )),
+        _ => Ok(None),
     }
 }
 
@@ -134,11 +179,21 @@ fn choose_config(ranges: &[SupportedStreamConfigRange]) -> Option<(StreamConfig,
         };
         (ch, (r.sample_format() != SampleFormat::I16) as u32)
     })?;
+    // cpal keeps two periods of buffer, and by default lets the device pick the period: 1024
+    // frames (21 ms) on snd-aloop, so a capture thread held up for 43 ms (by the encoder, or
+    // by a busy machine) loses samples. 50 ms periods give 100 ms of slack where the device
+    // allows; meters still update 20 times a second.
+    let buffer_size = match best.buffer_size() {
+        SupportedBufferSize::Range { min, max } if (*min..=*max).contains(&PERIOD) => {
+            BufferSize::Fixed(PERIOD)
+        }
+        _ => BufferSize::Default,
+    };
     Some((
         StreamConfig {
             channels: best.channels(),
             sample_rate: AUDIO_RATE,
-            buffer_size: BufferSize::Default,
+            buffer_size,
         },
         best.sample_format(),
     ))
@@ -274,6 +329,7 @@ impl AlsaMic {
             xruns,
             lost,
             buf: Vec::new(),
+            period_logged: false,
         })
     }
 
@@ -292,6 +348,12 @@ impl AlsaMic {
         while frames > 0 {
             if self.current.is_none_or(|(_, left)| left == 0) {
                 let s = self.stamps.pop().ok()?;
+                if !self.period_logged {
+                    // The device's period: how often the callback runs, and half of the
+                    // ALSA buffer (cpal keeps two), which bounds how long a stall it survives.
+                    tracing::info!(device = %self.device, frames = s.frames, "microphone period");
+                    self.period_logged = true;
+                }
                 self.current = Some((self.to_instant(s.capture), s.frames));
             }
             let (at, left) = self.current?;
@@ -416,6 +478,22 @@ pub fn list_microphones() -> Vec<MicListing> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subdevice_names_map_to_their_device() {
+        assert_eq!(
+            without_subdevice("hw:Loopback,1,0"),
+            Ok(Some("hw:CARD=Loopback,DEV=1".into()))
+        );
+        assert_eq!(
+            without_subdevice("plughw:CARD=1,DEV=0,SUBDEV=0"),
+            Ok(Some("plughw:CARD=1,DEV=0".into()))
+        );
+        assert_eq!(without_subdevice("hw:Loopback,1"), Ok(None));
+        assert_eq!(without_subdevice("default"), Ok(None));
+        let err = without_subdevice("hw:Loopback,1,3").unwrap_err();
+        assert!(err.contains("subdevice 3"), "{err}");
+    }
 
     #[test]
     fn missing_microphone_names_the_device() {

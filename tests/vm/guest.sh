@@ -1,0 +1,172 @@
+#!/bin/sh
+# /init of the test VM (see tests/vm/run.sh): loads the kernel's virtual devices, runs booth in
+# each scenario, and writes what happened under /out/<scenario>/ for tests/vm.rs to judge on the
+# host. It judges nothing itself, except that the setup worked (setup.err names what did not).
+#
+# Per scenario:  stdout, stderr, exit (booth's exit code), booth.log (its full log), the MP4,
+# and whatever else the scenario notes (info.txt). /out/done marks a complete run.
+#
+# Inputs in /in (from tests/vm.rs): tone-a.wav and tone-b.wav, 48 kHz mono 16-bit.
+
+export PATH=/bin:/usr/bin:/sbin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+mount -t tmpfs tmp /tmp
+mkdir -p /out
+exec >/out/init.log 2>&1
+echo "booth VM: $(uname -r), $(nproc) CPUs"
+set -x
+
+setup_failed() {
+    echo "$*" >>/out/setup.err
+    echo "booth VM: setup failed: $*" >/dev/console
+}
+
+# Modules in dependency order. vivid as a video capture node (/dev/video0, whose first input
+# is the webcam), beside a video output node and a metadata capture node (/dev/video1 and 2),
+# as a USB camera has a metadata node beside its picture node: booth must pass over those.
+while read -r ko; do
+    case "$ko" in
+    vivid.ko) args="n_devs=1 node_types=0x20101" ;;
+    *) args="" ;;
+    esac
+    # shellcheck disable=SC2086
+    insmod "/modules/$ko" $args || setup_failed "insmod $ko $args"
+done </modules/order
+for dev in /dev/video0 /dev/video1 /dev/video2 /dev/snd/pcmC0D0p /dev/snd/pcmC0D1c /dev/vda; do
+    [ -e "$dev" ] || setup_failed "$dev did not appear"
+done
+
+# Writes nothing but the device listing tools' view, for the host to compare booth against.
+v4l2-ctl -d /dev/video0 --list-formats-ext >/out/v4l2-formats.txt 2>&1
+v4l2-ctl -d /dev/video0 --list-ctrls-menus >/out/v4l2-ctrls.txt 2>&1
+aplay -l >/out/aplay-l.txt 2>&1
+
+# The playback side of the loopback: what is played into hw:Loopback,0,0 comes out of
+# hw:Loopback,1,0. Started before booth, so the capture side takes the playback's format.
+play_tone() {
+    aplay -q -D hw:Loopback,0,0 "/in/$1" >"$dir/aplay.log" 2>&1 &
+    player=$!
+    sleep 0.5
+}
+stop_tone() {
+    kill "$player" 2>/dev/null
+    wait "$player" 2>/dev/null
+}
+
+# vivid's format state outlives the process that set it, as on a real camera: every scenario
+# starts from the same one. This is the driver's power-on default (640x360 YUYV at 30 fps).
+reset_camera() {
+    v4l2-ctl -d /dev/video0 --set-fmt-video=width=640,height=360,pixelformat=YUYV --set-parm=30 \
+        --set-ctrl=timestamp_source=0,wrap_timestamp=0 >/dev/null
+}
+
+# Seconds since boot, for timing what booth did (busybox date has no sub-second format).
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+
+# record NAME [booth record args...]: one recording with the camera and the loopback mic.
+# The driver's own account of the format booth negotiated is read 1.5 s in (driver.txt).
+record() {
+    name=$1
+    shift
+    (sleep 1.5 && v4l2-ctl -d /dev/video0 --get-fmt-video --get-parm >"$dir/driver.txt" 2>&1) &
+    timeout 60 booth --log-file "$dir/booth.log" record \
+        --video "${video:-v4l2:/dev/video0}" --audio alsa:hw:Loopback,1,0 \
+        --output "$dir/$name.mp4" --json "$@" >"$dir/stdout" 2>"$dir/stderr"
+    echo $? >"$dir/exit"
+    wait $!
+}
+
+begin() {
+    dir=/out/$1
+    mkdir -p "$dir"
+    echo "booth VM: scenario $1" >/dev/console
+    reset_camera
+}
+
+# 1. booth devices --json lists vivid with its real formats.
+begin devices
+timeout 60 booth devices --json >"$dir/stdout" 2>"$dir/stderr"
+echo $? >"$dir/exit"
+
+# 2. YUYV 640x360 at 30 fps, with vivid's default timestamps ("End of Frame": stamped when the
+#    frame is complete, slightly after the dequeue clock nokhwa compares them with).
+begin yuyv360
+play_tone tone-a.wav
+record yuyv360 --size 640x360 --fps 30 --duration 4
+stop_tone
+
+# 3. YUYV 640x480 at 25 fps, with start-of-exposure timestamps.
+begin yuyv480
+v4l2-ctl -d /dev/video0 --set-ctrl=timestamp_source=1
+play_tone tone-b.wav
+record yuyv480 --size 640x480 --fps 25 --duration 4
+stop_tone
+
+# 4. Timestamps booth cannot use: vivid offsets them to just before the 64-bit nanosecond
+#    wrap (hundreds of years ahead of the clock). booth says so once, stamps frames by arrival,
+#    and stays in step with the sound.
+begin badstamps
+v4l2-ctl -d /dev/video0 --set-ctrl=wrap_timestamp=1
+play_tone tone-a.wav
+record badstamps --size 640x360 --fps 30 --duration 4
+stop_tone
+
+# 5. A format vivid cannot give: 1280x720 runs at 12.5 fps at most, so booth takes the nearest
+#    fluid one and says so on stderr.
+begin nearest
+play_tone tone-a.wav
+record nearest --size 1280x720 --fps 30 --duration 3
+stop_tone
+
+# 6. The camera left at a frame rate that is not a whole number (12.5 fps, by an earlier
+#    program): booth opens it all the same and records what was asked. Asked for as the
+#    default camera: the first node that captures pictures.
+begin fractional
+v4l2-ctl -d /dev/video0 --set-fmt-video=width=1280,height=720,pixelformat=YUYV --set-parm=12.5
+v4l2-ctl -d /dev/video0 --get-fmt-video --get-parm >"$dir/info.txt" 2>&1
+play_tone tone-a.wav
+video=default
+record fractional --size 640x360 --fps 30 --duration 3
+video=
+stop_tone
+
+# 7. The camera busy: another program is streaming from it. booth names it and exits 3.
+begin busy
+v4l2-ctl -d /dev/video0 --stream-mmap --stream-count=100000 >/dev/null 2>"$dir/holder.err" &
+holder=$!
+sleep 2
+echo "$holder" >"$dir/holder.pid"
+play_tone tone-a.wav
+record busy --size 640x360 --fps 30 --duration 3
+stop_tone
+kill "$holder"
+wait "$holder"
+
+# 8. The camera unplugged while recording (vivid unbound from its driver, as a USB camera
+#    vanishes): booth stops, keeps what it recorded, names the device, and exits 1.
+begin lost
+play_tone tone-a.wav
+record lost --size 640x360 --fps 30 --duration 30 &
+booth_pid=$!
+# Unplug once the recording has really begun (its .part file has data), plus 2 s.
+i=0
+while [ ! -s "$dir/lost.mp4.part" ] && [ $i -lt 200 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+sleep 2
+uptime_s >"$dir/unplugged-at"
+echo vivid.0 >/sys/bus/platform/drivers/vivid/unbind
+wait "$booth_pid"
+uptime_s >"$dir/booth-ended-at"
+stop_tone
+
+dmesg >/out/dmesg.txt
+touch /out/done
+set +x
+echo "booth VM: writing results" >/dev/console
+tar -cf /dev/vda -C /out . || echo "booth VM: cannot write the results disk" >/dev/console
+sync
+poweroff -f
