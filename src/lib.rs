@@ -15,6 +15,7 @@ pub mod i18n;
 pub mod interview;
 pub mod logging;
 pub mod media;
+pub mod pin;
 pub mod procinfo;
 pub mod session;
 mod tomlfile;

@@ -60,6 +60,12 @@ pub struct QuestionProgress {
     /// Extra attempts granted by staff.
     #[serde(default)]
     pub extra_attempts: u32,
+    /// Extra preparation time granted by staff, in seconds.
+    #[serde(default)]
+    pub extra_preparation_seconds: u64,
+    /// Extra answer time granted by staff, in seconds.
+    #[serde(default)]
+    pub extra_answer_seconds: u64,
     pub delivery: Delivery,
     /// Answer id given at submission (the upload's identity).
     #[serde(default, skip_serializing_if = "Option::is_none")]

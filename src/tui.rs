@@ -39,12 +39,13 @@ pub fn translate(event: Event) -> Option<Msg> {
     }
 }
 
-/// Ctrl+C and friends are handled as signals by the run loop, not as keys.
+/// Ctrl+C, Ctrl+Z and Ctrl+\ (raw mode delivers them as keys, not signals): the run loop
+/// turns them into `Msg::Interrupt`, which a locked kiosk ignores.
 pub fn is_interrupt(event: &Event) -> bool {
     matches!(
         event,
         Event::Key(KeyEvent {
-            code: KeyCode::Char('c') | KeyCode::Char('\\'),
+            code: KeyCode::Char('c') | KeyCode::Char('z') | KeyCode::Char('\\') | KeyCode::Char('4'),
             modifiers,
             kind: KeyEventKind::Press,
             ..
@@ -65,6 +66,8 @@ fn translate_key(key: KeyEvent) -> Option<Key> {
         KeyCode::Right => Key::Right,
         KeyCode::Tab => Key::Tab,
         KeyCode::F(1) => Key::Help,
+        KeyCode::F(12) => Key::Operator,
+        KeyCode::Backspace => Key::Backspace,
         KeyCode::Char(' ') => Key::Space,
         KeyCode::Char('?') => Key::Help,
         KeyCode::Char(c) => Key::Char(c),

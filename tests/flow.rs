@@ -151,6 +151,9 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
             video_kbps: 400,
             audio_kbps: 64,
             sound_output: false,
+            pin_hash: None,
+            staff_bell: false,
+            outbox: outbox.clone(),
         },
         tx,
         Box::new(DirectoryDelivery {

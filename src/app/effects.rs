@@ -37,6 +37,12 @@ pub struct DeviceSettings {
     pub audio_kbps: u32,
     /// Play sound through the default output device during playback.
     pub sound_output: bool,
+    /// The operator PIN's argon2id hash, when one is set.
+    pub pin_hash: Option<String>,
+    /// Ring the terminal bell when the candidate calls staff.
+    pub staff_bell: bool,
+    /// Where submitted answers wait (for the operator's queue page).
+    pub outbox: PathBuf,
 }
 
 /// Preview pictures sent to the screen at most this often.
@@ -118,8 +124,35 @@ impl Executor {
                     tracing::error!(path = %file.display(), error = %e, "cannot queue answer")
                 }
             },
-            // Handled by the run loop, which owns the state.
-            Effect::SaveProgress | Effect::Quit => {}
+            Effect::CheckPin { pin } => {
+                let hash = self.settings.pin_hash.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let ok = hash.is_some_and(|h| crate::pin::verify_pin(&pin, &h));
+                    let _ = tx.send(Msg::PinChecked { ok });
+                });
+            }
+            Effect::ShowUploadQueue => self.send(Msg::OperatorPage {
+                title: "operator.upload_queue",
+                lines: queue_lines(&self.settings.outbox),
+            }),
+            Effect::RunDiagnostics => {
+                let lines = self.diagnostics();
+                self.send(Msg::OperatorPage {
+                    title: "operator.diagnostics",
+                    lines,
+                });
+            }
+            Effect::CallStaff => {
+                if self.settings.staff_bell {
+                    use std::io::Write;
+                    // BEL moves nothing on screen, so it is safe while the TUI draws.
+                    let mut out = std::io::stdout();
+                    let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+                }
+            }
+            // Handled by the run loop, which owns the state and the session.
+            Effect::SaveProgress | Effect::Quit | Effect::EndSession { .. } => {}
         }
     }
 
@@ -304,6 +337,27 @@ impl Executor {
         }));
     }
 
+    /// Plain lines about the station for the operator: devices, disk, outbox.
+    fn diagnostics(&self) -> Vec<String> {
+        let mut lines = vec![format!("booth {}", env!("CARGO_PKG_VERSION"))];
+        match &self.session {
+            Some(s) => {
+                let (camera, mic) = s.describe();
+                let c = s.counters();
+                lines.push(format!("camera: {camera}"));
+                lines.push(format!("microphone: {mic}"));
+                lines.push(format!(
+                    "frames captured {}, dropped {}",
+                    c.frames_captured.load(Ordering::Relaxed),
+                    c.frames_dropped.load(Ordering::Relaxed)
+                ));
+            }
+            None => lines.push("camera and microphone: not open".into()),
+        }
+        lines.extend(queue_lines(&self.settings.outbox));
+        lines
+    }
+
     /// Stops everything in order: playback, the recording (finalized), the devices.
     pub fn shutdown(&mut self) {
         self.player = None;
@@ -397,4 +451,30 @@ impl Delivery for DirectoryDelivery {
         crate::fsutil::sync_dir(&self.dir).map_err(|e| e.to_string())?;
         Ok(())
     }
+}
+
+/// The outbox as the operator sees it: one line per waiting file.
+fn queue_lines(outbox: &Path) -> Vec<String> {
+    let mut files: Vec<(String, u64)> = std::fs::read_dir(outbox)
+        .map(|d| {
+            d.flatten()
+                .filter_map(|e| {
+                    let size = e.metadata().ok()?.len();
+                    Some((e.file_name().to_string_lossy().into_owned(), size))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    let mut lines = vec![format!(
+        "outbox {}: {} file(s)",
+        outbox.display(),
+        files.len()
+    )];
+    lines.extend(
+        files
+            .into_iter()
+            .map(|(name, size)| format!("  {name}  {:.1} MB", size as f64 / 1e6)),
+    );
+    lines
 }

@@ -8,4 +8,5 @@ pub mod msg;
 pub mod resume;
 pub mod run;
 pub mod state;
+pub mod station;
 pub mod update;

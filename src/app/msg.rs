@@ -23,6 +23,9 @@ pub enum Key {
     Space,
     /// F1, or `?`.
     Help,
+    /// F12: the operator menu (behind its PIN).
+    Operator,
+    Backspace,
     Char(char),
 }
 
@@ -103,6 +106,21 @@ pub enum Msg {
     },
     /// SIGTERM / SIGHUP: finish any recording cleanly, then leave.
     Terminate,
+    /// Ctrl+C, Ctrl+Z, Ctrl+\ or SIGINT: leave like `Terminate` unless the kiosk is locked.
+    Interrupt,
+    PinChecked {
+        ok: bool,
+    },
+    /// A page the operator asked for (the upload queue, diagnostics) is ready.
+    OperatorPage {
+        title: &'static str,
+        lines: Vec<String>,
+    },
+    /// A new candidate's session replaced the old one after a reset.
+    SessionStarted {
+        progress: crate::session::Progress,
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -124,6 +142,18 @@ pub enum Effect {
         question: usize,
         take: usize,
         file: PathBuf,
+    },
+    /// Checks the operator PIN against the configured hash (slow on purpose).
+    CheckPin {
+        pin: String,
+    },
+    ShowUploadQueue,
+    RunDiagnostics,
+    /// The terminal bell and/or the staff webhook.
+    CallStaff,
+    /// Privacy wipe of the session in `dir` (what was not sent), then a new session.
+    EndSession {
+        dir: PathBuf,
     },
     Quit,
 }

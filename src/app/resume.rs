@@ -54,6 +54,25 @@ pub fn open_session(
     Ok((progress, dir))
 }
 
+/// The privacy wipe at the end of a candidate's session: the session directory goes (its
+/// unsent takes, the test clip, the progress record); sent answers already live in the outbox
+/// and are untouched. Then a fresh session for the next candidate.
+pub fn end_session(
+    data_dir: &Path,
+    dir: &Path,
+    interview: &Interview,
+) -> Result<(Progress, PathBuf), SessionError> {
+    match std::fs::remove_dir_all(dir) {
+        Ok(()) => tracing::info!(dir = %dir.display(), "session wiped"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fsutil::FsError::new("cannot wipe", dir, e).into()),
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    open_session(data_dir, interview, now)
+}
+
 /// Takes left "recording" by a crash: recovered and shown (never counted as an attempt), or
 /// dropped when nothing playable was written.
 pub fn recover_takes(progress: &mut Progress, dir: &Path) {

@@ -24,6 +24,7 @@ const FRAME: Duration = Duration::from_millis(66);
 /// Runs the flow until it asks to quit or the input ends. Returns the final state.
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
+    data_dir: &std::path::Path,
     mut state: State,
     theme: Theme,
     mut input: S,
@@ -52,7 +53,9 @@ where
     let mut last_draw = Instant::now() - FRAME;
     let mut dirty = true;
     let mut input_open = true;
+    let mut pending_after = Vec::new();
     loop {
+        pending.append(&mut pending_after);
         for effect in pending.drain(..) {
             match effect {
                 Effect::SaveProgress => {
@@ -61,6 +64,16 @@ where
                     }
                 }
                 Effect::Quit => quit = true,
+                Effect::EndSession { dir } => {
+                    let next = super::resume::end_session(data_dir, &dir, &state.interview);
+                    match next {
+                        Ok((progress, dir)) => {
+                            let more = update(&mut state, Msg::SessionStarted { progress, dir });
+                            pending_after.extend(more);
+                        }
+                        Err(e) => tracing::error!(error = %e, "cannot start a new session"),
+                    }
+                }
                 other => {
                     tracing::debug!(effect = ?other, "effect");
                     let _ = effects_tx.send(other);

@@ -13,6 +13,62 @@ use crate::media::analyze::Level;
 use crate::media::frame::VideoFrame;
 use crate::session::{Progress, TakeState};
 
+/// What the operator menu offers, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorAction {
+    ExtraAttempt,
+    ExtraAnswerTime,
+    ExtraPreparation,
+    UploadQueue,
+    Diagnostics,
+    EndSession,
+    Quit,
+    Close,
+}
+
+impl OperatorAction {
+    pub const ALL: [OperatorAction; 8] = [
+        OperatorAction::ExtraAttempt,
+        OperatorAction::ExtraAnswerTime,
+        OperatorAction::ExtraPreparation,
+        OperatorAction::UploadQueue,
+        OperatorAction::Diagnostics,
+        OperatorAction::EndSession,
+        OperatorAction::Quit,
+        OperatorAction::Close,
+    ];
+}
+
+/// The operator menu behind its PIN.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OperatorStep {
+    Closed,
+    /// Typing the PIN (shown as dots); `checking` while the hash is verified.
+    Pin {
+        digits: String,
+        checking: bool,
+    },
+    Menu {
+        selected: usize,
+    },
+    /// A page of plain lines (the upload queue, diagnostics) until any key; `title` is a
+    /// text key.
+    Page {
+        title: &'static str,
+        lines: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operator {
+    pub step: OperatorStep,
+    /// Wrong PINs in a row; five lock the menu for a growing time.
+    pub failures: u32,
+    pub locked_until: Option<Instant>,
+    /// What staff did in this session, for the log and the manifest.
+    pub granted: Vec<String>,
+}
+
 /// Station settings the flow's rules depend on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
@@ -27,6 +83,16 @@ pub struct Settings {
     pub session_dir: PathBuf,
     /// How long a heard sound keeps the gate open.
     pub gate_memory: Duration,
+    /// Ctrl+C and the like cannot end booth; only the operator menu quits.
+    pub lockdown: bool,
+    /// Whether an operator PIN is set (the menu stays shut without one).
+    pub operator_pin: bool,
+    /// No key for this long (outside a recording) starts the reset countdown.
+    pub idle_reset: Option<Duration>,
+    /// How long the "are you still there?" countdown runs before the privacy wipe.
+    pub idle_countdown: Duration,
+    /// Staff granted this much at a time.
+    pub grant_step: Duration,
 }
 
 impl Settings {
@@ -38,6 +104,11 @@ impl Settings {
             test_clip_minimum: Duration::from_secs(5),
             session_dir,
             gate_memory: Duration::from_secs(120),
+            lockdown: false,
+            operator_pin: false,
+            idle_reset: None,
+            idle_countdown: Duration::from_secs(30),
+            grant_step: Duration::from_secs(60),
         }
     }
 }
@@ -201,6 +272,11 @@ pub struct State {
     pub text: Arc<Text>,
     /// Leaving once the current recording is safely saved.
     pub quitting: bool,
+    pub operator: Operator,
+    /// The last key the candidate pressed (idle detection).
+    pub last_input: Instant,
+    /// The reset countdown on screen, ending at this instant.
+    pub idle_ends: Option<Instant>,
 }
 
 impl State {
@@ -230,11 +306,31 @@ impl State {
             size: (80, 24),
             notice: None,
             quitting: false,
+            operator: Operator {
+                step: OperatorStep::Closed,
+                failures: 0,
+                locked_until: None,
+                granted: Vec::new(),
+            },
+            last_input: now,
+            idle_ends: None,
         }
     }
 
     pub fn question(&self, q: usize) -> &Question {
         &self.interview.questions[q]
+    }
+
+    /// The answer limit of question `q`, with any extra time staff granted.
+    pub fn answer_limit(&self, q: usize) -> Duration {
+        self.question(q).answer_limit
+            + Duration::from_secs(self.progress.questions[q].extra_answer_seconds)
+    }
+
+    /// The preparation time of question `q`, with any extra time staff granted.
+    pub fn preparation(&self, q: usize) -> Duration {
+        self.question(q).preparation
+            + Duration::from_secs(self.progress.questions[q].extra_preparation_seconds)
     }
 
     /// Attempts the candidate may still start for question `q`.

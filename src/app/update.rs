@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use super::msg::{Effect, Key, Msg, Purpose};
-use super::state::{DeviceStatus, Notice, Phase, Prep, State, TestStep};
+use super::state::{DeviceStatus, Notice, OperatorStep, Phase, Prep, State, TestStep};
+use super::station;
 use crate::session::{Delivery, Take, TakeState};
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
@@ -87,11 +88,28 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Terminate => terminate(state),
+        Msg::Interrupt if state.settings.lockdown => {
+            tracing::info!("interrupt ignored: the kiosk is locked");
+            Vec::new()
+        }
+        Msg::Interrupt => terminate(state),
+        Msg::PinChecked { ok } => station::pin_checked(state, ok),
+        Msg::OperatorPage { title, lines } => {
+            if state.operator.step != OperatorStep::Closed {
+                state.operator.step = OperatorStep::Page { title, lines };
+            }
+            Vec::new()
+        }
+        Msg::SessionStarted { progress, dir } => station::session_started(state, progress, dir),
     }
 }
 
 fn tick(state: &mut State) -> Vec<Effect> {
     let now = state.now;
+    let idle = station::idle_tick(state);
+    if !idle.is_empty() {
+        return idle;
+    }
     match state.phase.clone() {
         Phase::Question {
             q,
@@ -102,7 +120,7 @@ fn tick(state: &mut State) -> Vec<Effect> {
             started: Some(started),
             stopping: false,
             ..
-        } if now >= started + state.question(q).answer_limit => stop_answer(state),
+        } if now >= started + state.answer_limit(q) => stop_answer(state),
         Phase::DeviceTest(TestStep::Recording { started })
             if now >= started + state.settings.test_clip =>
         {
@@ -125,14 +143,30 @@ fn gate_opened(state: &mut State) -> Vec<Effect> {
 }
 
 fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
+    state.last_input = state.now;
+    // A key during the reset countdown only says "still here".
+    if state.idle_ends.take().is_some() {
+        return Vec::new();
+    }
+    if state.operator.step != OperatorStep::Closed {
+        return station::operator_key(state, key);
+    }
+    if key == Key::Operator {
+        return station::open_operator(state);
+    }
     let key = if key == Key::Char('?') {
         Key::Help
     } else {
         key
     };
     if state.help {
-        if matches!(key, Key::Esc | Key::Help | Key::Enter) {
-            state.help = false;
+        match key {
+            Key::Esc | Key::Help | Key::Enter => state.help = false,
+            Key::Char('c') | Key::Char('C') => {
+                state.help = false;
+                return station::call_staff(state);
+            }
+            _ => {}
         }
         return Vec::new();
     }
@@ -365,7 +399,7 @@ fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
 }
 
 fn preparation(state: &State, q: usize) -> Prep {
-    let prep = state.question(q).preparation;
+    let prep = state.preparation(q);
     if prep.is_zero() {
         Prep::Ready
     } else {
@@ -423,7 +457,7 @@ fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
         return Vec::new();
     }
     let question = state.question(q).id.clone();
-    let limit = state.question(q).answer_limit;
+    let limit = state.answer_limit(q);
     let progress = &mut state.progress.questions[q];
     let take = progress.takes.len();
     progress.takes.push(Take {
@@ -600,7 +634,7 @@ fn recording_failed(
     fx
 }
 
-fn terminate(state: &mut State) -> Vec<Effect> {
+pub(super) fn terminate(state: &mut State) -> Vec<Effect> {
     state.quitting = true;
     match &mut state.phase {
         Phase::Recording { stopping, .. } => {

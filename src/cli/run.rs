@@ -152,6 +152,9 @@ pub fn run(args: RunArgs) -> Exit {
         video_kbps: config.recording.video_kbps,
         audio_kbps: config.recording.audio_kbps,
         sound_output: true,
+        pin_hash: None,
+        staff_bell: true,
+        outbox: data_dir.join("outbox"),
     };
     let delivery = DirectoryDelivery {
         dir: data_dir.join("outbox"),
@@ -172,6 +175,7 @@ pub fn run(args: RunArgs) -> Exit {
             return Exit::Failed;
         }
     };
+    let loop_data_dir = data_dir.clone();
     let result = runtime.block_on(async move {
         let (tx, reports) = mpsc::unbounded_channel();
         let executor = Executor::new(devices, tx, Box::new(delivery));
@@ -182,6 +186,7 @@ pub fn run(args: RunArgs) -> Exit {
         }
         crate::app::run::run(
             &mut guard.terminal,
+            &loop_data_dir,
             state,
             theme,
             input,
@@ -214,7 +219,7 @@ pub fn run(args: RunArgs) -> Exit {
 fn terminal_input() -> impl futures::Stream<Item = Msg> + Unpin {
     let keys = crossterm::event::EventStream::new().filter_map(|e| async move {
         match e {
-            Ok(ev) if crate::tui::is_interrupt(&ev) => Some(Msg::Terminate),
+            Ok(ev) if crate::tui::is_interrupt(&ev) => Some(Msg::Interrupt),
             Ok(ev) => crate::tui::translate(ev),
             Err(e) => {
                 tracing::error!(error = %e, "terminal input failed");
@@ -222,20 +227,34 @@ fn terminal_input() -> impl futures::Stream<Item = Msg> + Unpin {
             }
         }
     });
-    let signals = futures::stream::unfold((), |()| async {
-        use tokio::signal::unix::{SignalKind, signal};
-        let (mut term, mut hup, mut int) = (
-            signal(SignalKind::terminate()).ok()?,
-            signal(SignalKind::hangup()).ok()?,
-            signal(SignalKind::interrupt()).ok()?,
-        );
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = hup.recv() => {}
-            _ = int.recv() => {}
-        }
-        tracing::info!("signal received: finishing");
-        Some((Msg::Terminate, ()))
+    // SIGTERM and SIGHUP (systemd stopping the station, the terminal going away) finish the
+    // recording and leave; SIGINT is an interrupt a locked kiosk ignores; SIGTSTP is caught so
+    // that nobody can suspend the kiosk from the keyboard.
+    use tokio::signal::unix::{SignalKind, signal};
+    let listeners = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::interrupt()),
+        // SIGTSTP is 20 on Linux.
+        signal(SignalKind::from_raw(20)),
+    );
+    let signals = futures::stream::unfold(listeners, |mut l| async move {
+        let (Ok(term), Ok(hup), Ok(int), Ok(tstp)) = (&mut l.0, &mut l.1, &mut l.2, &mut l.3)
+        else {
+            tracing::error!("cannot watch signals");
+            return None;
+        };
+        let msg = tokio::select! {
+            _ = term.recv() => Msg::Terminate,
+            _ = hup.recv() => Msg::Terminate,
+            _ = int.recv() => Msg::Interrupt,
+            _ = tstp.recv() => {
+                tracing::info!("SIGTSTP ignored");
+                Msg::Interrupt
+            }
+        };
+        tracing::info!(?msg, "signal received");
+        Some((msg, l))
     });
     Box::pin(futures::stream::select(keys, signals))
 }

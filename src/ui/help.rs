@@ -23,6 +23,7 @@ pub fn help(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let mut lines = vec![
         Line::styled(t.get("help.need_hand"), theme.title),
         Line::raw(support.contact.clone()),
+        Line::styled(t.get("help.call_staff_hint"), theme.accent),
     ];
     for (label, value) in [
         ("help.phone", &support.phone),

@@ -4,6 +4,7 @@
 
 mod done;
 mod help;
+mod operator;
 mod overview;
 pub mod preview;
 mod questions;
@@ -82,6 +83,8 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
     if state.help {
         help::help(state, theme, frame, area);
     }
+    operator::idle(state, theme, frame, area);
+    operator::operator(state, theme, frame, area);
 }
 
 fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {

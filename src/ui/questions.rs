@@ -101,17 +101,17 @@ pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, ar
     ));
     lines.push(detail(
         t.get("list.time_limit"),
-        duration(t, q.answer_limit),
+        duration(t, state.answer_limit(selected)),
     ));
     if let Some(min) = q.minimum_answer {
         lines.push(detail(t.get("list.shortest"), duration(t, min)));
     }
     lines.push(detail(
         t.get("list.preparation"),
-        if q.preparation.is_zero() {
+        if state.preparation(selected).is_zero() {
             t.get("list.prep_none").to_string()
         } else {
-            duration(t, q.preparation)
+            duration(t, state.preparation(selected))
         },
     ));
     lines.push(Line::raw(""));

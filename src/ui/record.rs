@@ -63,7 +63,7 @@ pub fn question(
         t.plural(
             "question.answer_info",
             state.attempts_left(q) as u64,
-            &[("limit", &duration(t, question.answer_limit))],
+            &[("limit", &duration(t, state.answer_limit(q)))],
         ),
         theme.dim,
     );
@@ -124,7 +124,7 @@ pub fn question(
         info,
     );
     if let Prep::Counting { ends } = prep {
-        let total = question.preparation.as_secs_f64().max(1.0);
+        let total = state.preparation(q).as_secs_f64().max(1.0);
         let left = ends.saturating_duration_since(state.now).as_secs_f64();
         let gauge_area = Rect::new(
             info.x,
@@ -176,7 +176,7 @@ pub fn recording(
         picture_pane(state, theme, frame, picture, PaneSource::Live);
     }
     let elapsed = started.map_or(Duration::ZERO, |s| state.now.saturating_duration_since(s));
-    let left = question.answer_limit.saturating_sub(elapsed);
+    let left = state.answer_limit(q).saturating_sub(elapsed);
     let [label, big, under, rest, mic] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(6),

@@ -243,6 +243,25 @@ fn done_and_help() {
 }
 
 #[test]
+fn operator_and_idle_overlays() {
+    use crate::app::state::OperatorStep;
+    let mut st = base();
+    st.phase = Phase::Questions { selected: 1 };
+    st.operator.step = OperatorStep::Pin {
+        digits: "24".into(),
+        checking: false,
+    };
+    st.operator.failures = 2;
+    snap("operator_pin", &st);
+    st.operator.step = OperatorStep::Menu { selected: 1 };
+    st.operator.granted = vec!["question 1: one more attempt".into()];
+    snap("operator_menu", &st);
+    st.operator.step = OperatorStep::Closed;
+    st.idle_ends = Some(st.now + Duration::from_secs(27));
+    snap("idle_countdown", &st);
+}
+
+#[test]
 fn too_small_asks_for_a_larger_window() {
     let st = base();
     let out = draw(&st, 60, 20);

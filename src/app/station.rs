@@ -1,0 +1,280 @@
+//! The station's own rules, beside the candidate's flow: the operator menu behind its PIN
+//! (with a growing lockout after wrong tries), what staff may grant, calling staff, and the
+//! idle reset that wipes a walked-away candidate's screen before the next one sits down.
+//! Pure, like `update`, which hands these messages over.
+
+use std::time::Duration;
+
+use super::msg::{Effect, Key};
+use super::state::{Notice, Operator, OperatorAction, OperatorStep, Phase, Prep, State, TestStep};
+
+/// Wrong PINs in a row before the menu locks.
+const TRIES: u32 = 5;
+/// First lockout; each further wrong PIN after that doubles it.
+const LOCKOUT: Duration = Duration::from_secs(30);
+const MAX_PIN: usize = 12;
+
+pub fn open_operator(state: &mut State) -> Vec<Effect> {
+    if !state.settings.operator_pin {
+        return Vec::new();
+    }
+    if let Some(until) = state.operator.locked_until.filter(|u| state.now < *u) {
+        let seconds = until.saturating_duration_since(state.now).as_secs();
+        state.operator.step = OperatorStep::Page {
+            title: "operator.title",
+            lines: vec![state.text.fmt("operator.locked", &[("seconds", &seconds)])],
+        };
+        return Vec::new();
+    }
+    state.operator.step = OperatorStep::Pin {
+        digits: String::new(),
+        checking: false,
+    };
+    Vec::new()
+}
+
+/// Keys while the operator screens are open.
+pub fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
+    match state.operator.step.clone() {
+        OperatorStep::Closed => Vec::new(),
+        OperatorStep::Pin { checking: true, .. } => Vec::new(),
+        OperatorStep::Pin { mut digits, .. } => match key {
+            Key::Esc => {
+                state.operator.step = OperatorStep::Closed;
+                Vec::new()
+            }
+            Key::Backspace => {
+                digits.pop();
+                state.operator.step = OperatorStep::Pin {
+                    digits,
+                    checking: false,
+                };
+                Vec::new()
+            }
+            Key::Char(c) if c.is_ascii_alphanumeric() && digits.len() < MAX_PIN => {
+                digits.push(c);
+                state.operator.step = OperatorStep::Pin {
+                    digits,
+                    checking: false,
+                };
+                Vec::new()
+            }
+            Key::Enter if !digits.is_empty() => {
+                state.operator.step = OperatorStep::Pin {
+                    digits: String::new(),
+                    checking: true,
+                };
+                vec![Effect::CheckPin { pin: digits }]
+            }
+            _ => Vec::new(),
+        },
+        OperatorStep::Menu { selected } => menu_key(state, selected, key),
+        OperatorStep::Page { title, .. } => {
+            // A lockout page closes; the others go back to the menu.
+            state.operator.step = if title == "operator.title" {
+                OperatorStep::Closed
+            } else {
+                OperatorStep::Menu { selected: 0 }
+            };
+            Vec::new()
+        }
+    }
+}
+
+pub fn pin_checked(state: &mut State, ok: bool) -> Vec<Effect> {
+    if !matches!(
+        state.operator.step,
+        OperatorStep::Pin { checking: true, .. }
+    ) {
+        return Vec::new();
+    }
+    if ok {
+        state.operator.failures = 0;
+        state.operator.locked_until = None;
+        state.operator.step = OperatorStep::Menu { selected: 0 };
+        tracing::info!("operator menu opened");
+    } else {
+        state.operator.failures += 1;
+        tracing::warn!(failures = state.operator.failures, "wrong operator PIN");
+        if state.operator.failures >= TRIES {
+            let doublings = (state.operator.failures - TRIES).min(10);
+            state.operator.locked_until = Some(state.now + LOCKOUT * 2u32.pow(doublings));
+            state.operator.step = OperatorStep::Closed;
+        } else {
+            state.operator.step = OperatorStep::Pin {
+                digits: String::new(),
+                checking: false,
+            };
+        }
+    }
+    Vec::new()
+}
+
+/// The question staff grants apply to: the one being answered, or the one selected.
+fn current_question(state: &State) -> Option<usize> {
+    match state.phase {
+        Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => Some(q),
+        Phase::Questions { selected } => Some(selected),
+        _ => state.progress.current,
+    }
+}
+
+fn menu_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
+    let n = OperatorAction::ALL.len();
+    match key {
+        Key::Up => {
+            state.operator.step = OperatorStep::Menu {
+                selected: (selected + n - 1) % n,
+            }
+        }
+        Key::Down | Key::Tab => {
+            state.operator.step = OperatorStep::Menu {
+                selected: (selected + 1) % n,
+            }
+        }
+        Key::Esc => state.operator.step = OperatorStep::Closed,
+        Key::Enter => return act(state, OperatorAction::ALL[selected]),
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn grant(state: &mut State, what: &str) {
+    tracing::info!(grant = what, "operator granted");
+    state.operator.granted.push(what.to_string());
+}
+
+fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
+    let step = state.settings.grant_step;
+    match action {
+        OperatorAction::ExtraAttempt => {
+            if let Some(q) = current_question(state) {
+                state.progress.questions[q].extra_attempts += 1;
+                grant(state, &format!("question {}: one more attempt", q + 1));
+                state.operator.step = OperatorStep::Closed;
+                return vec![Effect::SaveProgress];
+            }
+        }
+        OperatorAction::ExtraAnswerTime => {
+            if let Some(q) = current_question(state) {
+                state.progress.questions[q].extra_answer_seconds += step.as_secs();
+                grant(
+                    state,
+                    &format!("question {}: {} s more answer time", q + 1, step.as_secs()),
+                );
+                state.operator.step = OperatorStep::Closed;
+                return vec![Effect::SaveProgress];
+            }
+        }
+        OperatorAction::ExtraPreparation => {
+            if let Some(q) = current_question(state) {
+                state.progress.questions[q].extra_preparation_seconds += step.as_secs();
+                // A countdown already running gets the time at once.
+                if let Phase::Question {
+                    prep: Prep::Counting { ends },
+                    ..
+                } = &mut state.phase
+                {
+                    *ends += step;
+                }
+                grant(
+                    state,
+                    &format!("question {}: {} s more preparation", q + 1, step.as_secs()),
+                );
+                state.operator.step = OperatorStep::Closed;
+                return vec![Effect::SaveProgress];
+            }
+        }
+        OperatorAction::UploadQueue => return vec![Effect::ShowUploadQueue],
+        OperatorAction::Diagnostics => return vec![Effect::RunDiagnostics],
+        OperatorAction::EndSession => {
+            state.operator.step = OperatorStep::Closed;
+            return end_session(state);
+        }
+        OperatorAction::Quit => {
+            state.operator.step = OperatorStep::Closed;
+            return super::update::terminate(state);
+        }
+        OperatorAction::Close => state.operator.step = OperatorStep::Closed,
+    }
+    Vec::new()
+}
+
+/// Ends the session: what was sent stays in the outbox, the rest of the candidate's traces go.
+/// Never during a recording (the reset waits for it).
+pub fn end_session(state: &mut State) -> Vec<Effect> {
+    if matches!(
+        state.phase,
+        Phase::Recording { .. } | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
+    ) {
+        return Vec::new();
+    }
+    state.idle_ends = None;
+    state.help = false;
+    tracing::info!(session = %state.progress.session_id, "session ended");
+    vec![
+        Effect::StopPlayback,
+        Effect::EndSession {
+            dir: state.settings.session_dir.clone(),
+        },
+    ]
+}
+
+/// Starts the reset countdown after a long silence from the keyboard, and wipes when it ends.
+pub fn idle_tick(state: &mut State) -> Vec<Effect> {
+    let Some(idle) = state.settings.idle_reset else {
+        return Vec::new();
+    };
+    let busy = matches!(
+        state.phase,
+        Phase::Welcome
+            | Phase::Recording { .. }
+            | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
+    ) || state.operator.step != OperatorStep::Closed;
+    if busy {
+        state.idle_ends = None;
+        return Vec::new();
+    }
+    match state.idle_ends {
+        Some(ends) if state.now >= ends => end_session(state),
+        Some(_) => Vec::new(),
+        None => {
+            if state.now.saturating_duration_since(state.last_input) >= idle {
+                state.idle_ends = Some(state.now + state.settings.idle_countdown);
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// A new candidate's session is in place: back to the attract screen, everything fresh.
+pub fn session_started(
+    state: &mut State,
+    progress: crate::session::Progress,
+    dir: std::path::PathBuf,
+) -> Vec<Effect> {
+    state.progress = progress;
+    state.settings.session_dir = dir;
+    state.phase = Phase::Welcome;
+    state.notice = None;
+    state.playback = Default::default();
+    state.idle_ends = None;
+    state.help = false;
+    state.text = crate::i18n::for_language(&state.interview.language);
+    state.devices.preview_hidden = false;
+    state.operator = Operator {
+        granted: Vec::new(),
+        ..state.operator.clone()
+    };
+    Vec::new()
+}
+
+pub fn call_staff(state: &mut State) -> Vec<Effect> {
+    state.notice = Some(Notice::StaffCalled);
+    tracing::info!("candidate called staff");
+    vec![Effect::CallStaff]
+}
+
+#[cfg(test)]
+#[path = "station_tests.rs"]
+mod tests;

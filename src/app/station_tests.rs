@@ -1,0 +1,268 @@
+//! Station rules: the PIN and its lockout, staff grants, lockdown, calling staff, idle reset.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::app::msg::{Effect, Key, Msg};
+use crate::app::state::{Notice, OperatorStep, Phase, Prep, Settings, State};
+use crate::app::update::update;
+use crate::interview::Interview;
+use crate::media::analyze::Level;
+use crate::session::Progress;
+
+const IV: &str = r#"
+id = "st"
+title = "T"
+intro = "I"
+language = "en"
+[support]
+contact = "desk"
+[[question]]
+id = "q1"
+text = "Q?"
+preparation_seconds = 30
+answer_seconds = 60
+attempts = 1
+"#;
+
+fn state() -> State {
+    let iv = Interview::parse(IV, std::path::Path::new("st.toml")).unwrap();
+    let mut settings = Settings::new(PathBuf::from("/data/s"));
+    settings.operator_pin = true;
+    settings.lockdown = true;
+    settings.idle_reset = Some(Duration::from_secs(120));
+    let progress = Progress::new("s", "st", 1, 0);
+    let mut st = State::new(Arc::new(iv), settings, progress, Instant::now());
+    st.progress.device_test_passed = true;
+    st.phase = Phase::Questions { selected: 0 };
+    st
+}
+
+fn key(st: &mut State, k: Key) -> Vec<Effect> {
+    update(st, Msg::Key(k))
+}
+
+fn type_pin(st: &mut State, pin: &str) -> Vec<Effect> {
+    key(st, Key::Operator);
+    for c in pin.chars() {
+        key(st, Key::Char(c));
+    }
+    key(st, Key::Enter)
+}
+
+fn tick(st: &mut State, d: Duration) -> Vec<Effect> {
+    let now = st.now + d;
+    update(st, Msg::Tick(now))
+}
+
+#[test]
+fn the_pin_opens_the_menu_and_is_checked_off_the_screen() {
+    let mut st = state();
+    let fx = type_pin(&mut st, "2468");
+    assert_eq!(fx, vec![Effect::CheckPin { pin: "2468".into() }]);
+    assert!(matches!(
+        st.operator.step,
+        OperatorStep::Pin { checking: true, .. }
+    ));
+    // Keys while checking change nothing.
+    assert!(key(&mut st, Key::Char('9')).is_empty());
+    update(&mut st, Msg::PinChecked { ok: true });
+    assert_eq!(st.operator.step, OperatorStep::Menu { selected: 0 });
+    key(&mut st, Key::Esc);
+    assert_eq!(st.operator.step, OperatorStep::Closed);
+}
+
+#[test]
+fn five_wrong_pins_lock_the_menu_for_a_growing_time() {
+    let mut st = state();
+    for _ in 0..5 {
+        type_pin(&mut st, "0000");
+        update(&mut st, Msg::PinChecked { ok: false });
+    }
+    assert_eq!(st.operator.step, OperatorStep::Closed);
+    let first = st.operator.locked_until.unwrap() - st.now;
+    assert_eq!(first, Duration::from_secs(30));
+    // While locked, F12 shows only the lockout.
+    key(&mut st, Key::Operator);
+    assert!(matches!(
+        st.operator.step,
+        OperatorStep::Page {
+            title: "operator.title",
+            ..
+        }
+    ));
+    key(&mut st, Key::Enter);
+    assert_eq!(st.operator.step, OperatorStep::Closed);
+    // After the lock, one more wrong PIN locks for twice as long.
+    tick(&mut st, Duration::from_secs(31));
+    type_pin(&mut st, "0000");
+    update(&mut st, Msg::PinChecked { ok: false });
+    assert_eq!(
+        st.operator.locked_until.unwrap() - st.now,
+        Duration::from_secs(60)
+    );
+    // The right PIN resets the count.
+    tick(&mut st, Duration::from_secs(61));
+    type_pin(&mut st, "2468");
+    update(&mut st, Msg::PinChecked { ok: true });
+    assert_eq!(st.operator.failures, 0);
+}
+
+#[test]
+fn no_pin_configured_means_no_menu() {
+    let mut st = state();
+    st.settings.operator_pin = false;
+    key(&mut st, Key::Operator);
+    assert_eq!(st.operator.step, OperatorStep::Closed);
+}
+
+fn open_menu(st: &mut State) {
+    type_pin(st, "2468");
+    update(st, Msg::PinChecked { ok: true });
+}
+
+fn choose(st: &mut State, index: usize) -> Vec<Effect> {
+    for _ in 0..index {
+        key(st, Key::Down);
+    }
+    key(st, Key::Enter)
+}
+
+#[test]
+fn staff_grant_attempts_and_time_and_they_are_recorded() {
+    let mut st = state();
+    assert_eq!(st.attempts_left(0), 1);
+    open_menu(&mut st);
+    assert_eq!(choose(&mut st, 0), vec![Effect::SaveProgress]);
+    assert_eq!(st.attempts_left(0), 2);
+    assert_eq!(st.progress.questions[0].extra_attempts, 1);
+    open_menu(&mut st);
+    choose(&mut st, 1);
+    assert_eq!(st.answer_limit(0), Duration::from_secs(120));
+    // Extra preparation reaches a countdown already running.
+    key(&mut st, Key::Enter);
+    let Phase::Question {
+        prep: Prep::Counting { ends },
+        ..
+    } = st.phase
+    else {
+        panic!("{:?}", st.phase)
+    };
+    open_menu(&mut st);
+    choose(&mut st, 2);
+    assert_eq!(
+        st.phase,
+        Phase::Question {
+            q: 0,
+            prep: Prep::Counting {
+                ends: ends + Duration::from_secs(60)
+            }
+        }
+    );
+    assert_eq!(st.operator.granted.len(), 3);
+}
+
+#[test]
+fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() {
+    let mut st = state();
+    open_menu(&mut st);
+    assert_eq!(choose(&mut st, 3), vec![Effect::ShowUploadQueue]);
+    update(
+        &mut st,
+        Msg::OperatorPage {
+            title: "operator.upload_queue",
+            lines: vec!["outbox: 0 file(s)".into()],
+        },
+    );
+    assert!(matches!(st.operator.step, OperatorStep::Page { .. }));
+    key(&mut st, Key::Char('x'));
+    assert_eq!(st.operator.step, OperatorStep::Menu { selected: 0 });
+    assert_eq!(choose(&mut st, 4), vec![Effect::RunDiagnostics]);
+    let fx = {
+        key(&mut st, Key::Esc);
+        open_menu(&mut st);
+        choose(&mut st, 6)
+    };
+    assert!(fx.contains(&Effect::Quit), "{fx:?}");
+}
+
+#[test]
+fn lockdown_ignores_interrupts_but_not_a_stop_request() {
+    let mut st = state();
+    assert!(update(&mut st, Msg::Interrupt).is_empty());
+    assert!(!st.quitting);
+    st.settings.lockdown = false;
+    assert!(update(&mut st, Msg::Interrupt).contains(&Effect::Quit));
+    let mut st = state();
+    assert!(update(&mut st, Msg::Terminate).contains(&Effect::Quit));
+}
+
+#[test]
+fn help_calls_staff() {
+    let mut st = state();
+    key(&mut st, Key::Help);
+    assert_eq!(key(&mut st, Key::Char('c')), vec![Effect::CallStaff]);
+    assert!(!st.help);
+    assert_eq!(st.notice, Some(Notice::StaffCalled));
+}
+
+#[test]
+fn idle_counts_down_then_wipes_and_a_key_cancels() {
+    let mut st = state();
+    assert!(tick(&mut st, Duration::from_secs(119)).is_empty());
+    assert_eq!(st.idle_ends, None);
+    tick(&mut st, Duration::from_secs(1));
+    let ends = st.idle_ends.expect("countdown started");
+    assert_eq!(ends - st.now, Duration::from_secs(30));
+    // A key says "still here" and does nothing else.
+    assert!(key(&mut st, Key::Enter).is_empty());
+    assert_eq!(st.idle_ends, None);
+    assert_eq!(st.phase, Phase::Questions { selected: 0 });
+    tick(&mut st, Duration::from_secs(120));
+    let fx = tick(&mut st, Duration::from_secs(30));
+    assert_eq!(
+        fx,
+        vec![
+            Effect::StopPlayback,
+            Effect::EndSession {
+                dir: PathBuf::from("/data/s")
+            }
+        ]
+    );
+    // The new session brings back the welcome screen, in the interview's language.
+    st.text = crate::i18n::for_language("de");
+    update(
+        &mut st,
+        Msg::SessionStarted {
+            progress: Progress::new("s2", "st", 1, 0),
+            dir: PathBuf::from("/data/s2"),
+        },
+    );
+    assert_eq!(st.phase, Phase::Welcome);
+    assert_eq!(st.text.code, "en");
+    assert_eq!(st.progress.session_id, "s2");
+}
+
+#[test]
+fn never_idle_while_recording_or_on_the_welcome_screen() {
+    let mut st = state();
+    update(
+        &mut st,
+        Msg::Level(Level {
+            rms_dbfs: -20.0,
+            peak_dbfs: -10.0,
+            clipped: false,
+        }),
+    );
+    key(&mut st, Key::Enter);
+    key(&mut st, Key::Enter);
+    assert!(matches!(st.phase, Phase::Recording { .. }));
+    tick(&mut st, Duration::from_secs(50));
+    tick(&mut st, Duration::from_secs(200));
+    assert_eq!(st.idle_ends, None);
+    let mut welcome = state();
+    welcome.phase = Phase::Welcome;
+    tick(&mut welcome, Duration::from_secs(1000));
+    assert_eq!(welcome.idle_ends, None);
+}
