@@ -21,6 +21,14 @@ const TICK: Duration = Duration::from_millis(50);
 /// At most this often a frame is drawn (the preview runs at up to 15 pictures a second).
 const FRAME: Duration = Duration::from_millis(66);
 
+/// The background side of the loop: the executor that carries out effects, the channel its
+/// reports come back on, and the effects to run before the first message.
+pub struct Workers {
+    pub executor: Executor,
+    pub reports: mpsc::UnboundedReceiver<Msg>,
+    pub first: Vec<Effect>,
+}
+
 /// Runs the flow until it asks to quit or the input ends. Returns the final state.
 pub async fn run<B, S>(
     terminal: &mut Terminal<B>,
@@ -28,15 +36,18 @@ pub async fn run<B, S>(
     mut state: State,
     theme: Theme,
     mut input: S,
-    mut executor: Executor,
-    mut reports: mpsc::UnboundedReceiver<Msg>,
-    first: Vec<Effect>,
+    workers: Workers,
 ) -> io::Result<State>
 where
     B: Backend,
     B::Error: Into<io::Error>,
     S: Stream<Item = Msg> + Unpin,
 {
+    let Workers {
+        mut executor,
+        mut reports,
+        first,
+    } = workers;
     let (effects_tx, mut effects_rx) = mpsc::unbounded_channel::<Effect>();
     // The executor takes effects one at a time, in order, off the UI task.
     let worker = tokio::spawn(async move {

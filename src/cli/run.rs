@@ -190,9 +190,11 @@ pub fn run(args: RunArgs) -> Exit {
             state,
             theme,
             input,
-            executor,
-            reports,
-            first,
+            crate::app::run::Workers {
+                executor,
+                reports,
+                first,
+            },
         )
         .await
     });

@@ -95,16 +95,12 @@ pub fn operator(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                         Line::raw(format!("  {words}"))
                     }
                 })
-                .chain(
-                    (!op.granted.is_empty())
-                        .then(|| {
-                            Line::styled(
-                                t.fmt("operator.granted", &[("list", &op.granted.join("; "))]),
-                                theme.dim,
-                            )
-                        })
-                        .into_iter(),
-                )
+                .chain((!op.granted.is_empty()).then(|| {
+                    Line::styled(
+                        t.fmt("operator.granted", &[("list", &op.granted.join("; "))]),
+                        theme.dim,
+                    )
+                }))
                 .collect();
             (t.get("operator.menu_title").to_string(), lines)
         }
