@@ -9,6 +9,7 @@
 //! built-in file gives it.
 
 mod fields;
+mod kiosk;
 mod upload;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +23,7 @@ pub use crate::tomlfile::Diagnostic;
 use crate::tomlfile::{self, Document};
 // The per-field checks and limits `build` strings together.
 use fields::*;
+pub use kiosk::{Kiosk, TextSize, ThemeName};
 pub use upload::{Endpoint, Retention, TOKEN_ENV, TokenError, UploadToken};
 
 #[cfg(test)]
@@ -41,6 +43,7 @@ pub struct Config {
     pub recording: Recording,
     pub upload: Upload,
     pub interview: InterviewRef,
+    pub kiosk: Kiosk,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +217,7 @@ struct RawConfig {
     recording: RawRecording,
     upload: RawUpload,
     interview: RawInterviewRef,
+    kiosk: kiosk::RawKiosk,
 }
 
 #[derive(Deserialize, Default)]
@@ -473,11 +477,14 @@ fn build(
         )?,
     };
 
+    let kiosk = kiosk::build(doc, raw.kiosk, base.map(|b| &b.kiosk))?;
+
     Ok(Config {
         station,
         devices,
         recording,
         upload,
         interview,
+        kiosk,
     })
 }

@@ -10,6 +10,7 @@
 
 mod bench;
 mod devices;
+mod hash_pin;
 mod record;
 mod recover;
 mod run;
@@ -50,6 +51,8 @@ pub enum Command {
     Devices(devices::DevicesArgs),
     /// Measure encoding cost against ffmpeg/x264 on this machine, and live recording load.
     Bench(bench::BenchArgs),
+    /// Make the argon2id hash of an operator PIN for config.toml.
+    HashPin(hash_pin::HashPinArgs),
 }
 
 /// Exit codes, see the module table.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Recover(args) => scripted(&|| recover::run(&args)),
         Command::Devices(args) => scripted(&|| devices::run(&args)),
         Command::Bench(args) => scripted(&|| bench::run_bench(&args)),
+        Command::HashPin(args) => scripted(&|| hash_pin::run(&args)),
     };
     exit.into()
 }

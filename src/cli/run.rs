@@ -16,7 +16,7 @@ use crate::app::effects::{DeviceSettings, DirectoryDelivery, Executor};
 use crate::app::msg::{Effect, Msg};
 use crate::app::resume;
 use crate::app::state::{Phase, Settings, State};
-use crate::config::Config;
+use crate::config::{Config, TextSize, ThemeName};
 use crate::interview::Interview;
 use crate::logging::console;
 use crate::media::source::{AudioSpec, VideoRequest, VideoSpec};
@@ -132,6 +132,13 @@ pub fn run(args: RunArgs) -> Exit {
     settings.noise_gate_dbfs = config.recording.noise_gate_dbfs as f32;
     settings.silence_warning = config.recording.silence_warning;
     settings.test_clip = config.recording.test_clip;
+    let kiosk = &config.kiosk;
+    // The demo is for trying booth out: Ctrl+C leaves it.
+    settings.lockdown = kiosk.lockdown && !args.demo;
+    settings.operator_pin = kiosk.operator_pin_hash.is_some();
+    settings.idle_reset = kiosk.idle_reset;
+    settings.idle_countdown = kiosk.idle_countdown;
+    settings.grant_step = kiosk.grant;
     let mut state = State::new(interview, settings, progress, Instant::now());
     state.phase = resume::resume_phase(&state);
     // A resumed candidate past the device test needs the camera straight away.
@@ -152,18 +159,26 @@ pub fn run(args: RunArgs) -> Exit {
         video_kbps: config.recording.video_kbps,
         audio_kbps: config.recording.audio_kbps,
         sound_output: true,
-        pin_hash: None,
-        staff_bell: true,
+        pin_hash: config.kiosk.operator_pin_hash.clone(),
+        staff_bell: config.kiosk.call_staff_bell,
         outbox: data_dir.join("outbox"),
     };
     let delivery = DirectoryDelivery {
         dir: data_dir.join("outbox"),
         prefix: state.progress.session_id.clone(),
     };
-    let theme = Theme::standard(ColorDepth::detect(
+    let depth = ColorDepth::detect(
         std::env::var("COLORTERM").ok().as_deref(),
         std::env::var("TERM").ok().as_deref(),
-    ));
+    );
+    let theme = match config.kiosk.theme {
+        ThemeName::Standard => Theme::standard(depth),
+        ThemeName::HighContrast => Theme::high_contrast(depth),
+    };
+    let theme = match config.kiosk.text_size {
+        TextSize::Normal => theme,
+        TextSize::Large => theme.large(),
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -53,6 +53,7 @@ pub(super) fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (Some("upload"), "concurrency") => return Some(whole(CONCURRENCY)),
         (Some("upload"), "retention") => RETENTION_RULE,
         (Some("upload"), "allow_plain_http") => "true or false",
+        (Some("kiosk"), field) => return super::kiosk::expectation(field),
         _ => return None,
     };
     Some(text.to_string())

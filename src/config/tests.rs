@@ -35,6 +35,19 @@ fn documented_defaults() -> Config {
         interview: InterviewRef {
             file: "/etc/booth/interview.toml".into(),
         },
+        kiosk: Kiosk {
+            lockdown: true,
+            operator_pin_hash: None,
+            idle_reset: Some(Duration::from_secs(300)),
+            idle_countdown: Duration::from_secs(30),
+            call_staff_bell: true,
+            call_staff_webhook: None,
+            theme: ThemeName::Standard,
+            text_size: TextSize::Normal,
+            heartbeat_url: None,
+            heartbeat_interval: Duration::from_secs(60),
+            grant: Duration::from_secs(60),
+        },
     }
 }
 
@@ -106,7 +119,7 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "[stations]\nid = \"x\"\n",
             "c.toml:1:2: unknown field 'stations' (expected one of: station, devices, \
-             recording, upload, interview)",
+             recording, upload, interview, kiosk)",
         ),
         (
             "[devices]\nfsp = 30\n",
@@ -364,4 +377,45 @@ fn the_token_comes_from_the_environment_or_the_file_and_stays_secret() {
         "{e}"
     );
     assert!(e.ends_with("(or set BOOTH_UPLOAD_TOKEN)"), "{e}");
+}
+
+#[test]
+fn the_kiosk_section_is_checked() {
+    let hash = crate::pin::hash_pin("2468").unwrap();
+    let c = parse(&format!(
+        "[kiosk]\nlockdown = false\noperator_pin_hash = \"{hash}\"\nidle_reset_seconds = 0\n\
+         theme = \"high-contrast\"\ntext_size = \"large\"\n\
+         heartbeat_url = \"https://ops.example.com/beat\"\n"
+    ))
+    .unwrap();
+    assert!(!c.kiosk.lockdown);
+    assert_eq!(c.kiosk.operator_pin_hash.as_deref(), Some(hash.as_str()));
+    assert_eq!(c.kiosk.idle_reset, None);
+    assert_eq!(c.kiosk.theme, ThemeName::HighContrast);
+    assert_eq!(c.kiosk.text_size, TextSize::Large);
+    let cases: &[(&str, &str)] = &[
+        (
+            "[kiosk]\ntheme = \"dark\"\n",
+            "c.toml:2:1: [kiosk]: field 'theme' must be \"standard\" or \"high-contrast\", found \"dark\"",
+        ),
+        (
+            "[kiosk]\noperator_pin_hash = \"1234\"\n",
+            "c.toml:2:1: [kiosk]: field 'operator_pin_hash' must be an argon2id hash made by `booth hash-pin`",
+        ),
+        (
+            "[kiosk]\nidle_countdown_seconds = 1\n",
+            "c.toml:2:1: [kiosk]: field 'idle_countdown_seconds' must be between 5 and 300, found 1",
+        ),
+        (
+            "[kiosk]\ncall_staff_webhook = \"ftp://x\"\n",
+            "c.toml:2:1: [kiosk]: field 'call_staff_webhook' must be an http(s) URL",
+        ),
+    ];
+    for (text, want) in cases {
+        let got = err(text);
+        assert!(
+            got.starts_with(want),
+            "for {text:?}\n got: {got}\nwant: {want}"
+        );
+    }
 }

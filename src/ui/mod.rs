@@ -30,6 +30,8 @@ pub const MIN_HEIGHT: u16 = 24;
 pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
     let area = frame.area();
     let t = &state.text;
+    // The theme's base colours under everything (the high-contrast theme paints black).
+    frame.render_widget(ratatui::widgets::Block::default().style(theme.text), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         let msg = t.fmt(
             "common.too_small",

@@ -123,6 +123,22 @@ pub fn question(
         Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),
         info,
     );
+    if let (Prep::Counting { ends }, true) = (prep, theme.large) {
+        // Large text: the countdown in big digits under the words.
+        let big = Rect::new(
+            info.x,
+            info.y + info.height.saturating_sub(7),
+            info.width,
+            6,
+        );
+        frame.render_widget(
+            BigClock {
+                text: clock(remaining(state.now, ends)),
+                style: theme.warn,
+            },
+            big,
+        );
+    }
     if let Prep::Counting { ends } = prep {
         let total = state.preparation(q).as_secs_f64().max(1.0);
         let left = ends.saturating_duration_since(state.now).as_secs_f64();

@@ -41,6 +41,8 @@ pub struct Theme {
     pub key: Style,
     pub selected: Style,
     pub recording: Style,
+    /// The large-text layout: bold body text and large countdowns.
+    pub large: bool,
 }
 
 impl Theme {
@@ -67,7 +69,49 @@ impl Theme {
                 .fg(Color::White)
                 .bg(Color::Red)
                 .add_modifier(Modifier::BOLD),
+            large: false,
         }
+    }
+
+    /// White and yellow on black, everything bold: for low vision and bright rooms.
+    pub fn high_contrast(depth: ColorDepth) -> Self {
+        let bold = Modifier::BOLD;
+        Theme {
+            depth,
+            text: Style::default()
+                .fg(Color::White)
+                .bg(Color::Black)
+                .add_modifier(bold),
+            dim: Style::default().fg(Color::White).add_modifier(bold),
+            title: Style::default()
+                .fg(Color::Yellow)
+                .add_modifier(bold | Modifier::UNDERLINED),
+            accent: Style::default().fg(Color::Yellow).add_modifier(bold),
+            good: Style::default().fg(Color::LightGreen).add_modifier(bold),
+            warn: Style::default().fg(Color::Yellow).add_modifier(bold),
+            bad: Style::default().fg(Color::LightRed).add_modifier(bold),
+            key: Style::default()
+                .fg(Color::Black)
+                .bg(Color::Yellow)
+                .add_modifier(bold),
+            selected: Style::default()
+                .fg(Color::Black)
+                .bg(Color::White)
+                .add_modifier(bold),
+            recording: Style::default()
+                .fg(Color::Black)
+                .bg(Color::LightRed)
+                .add_modifier(bold),
+            large: false,
+        }
+    }
+
+    /// The same theme in the large-text layout.
+    pub fn large(mut self) -> Self {
+        self.large = true;
+        self.text = self.text.add_modifier(Modifier::BOLD);
+        self.dim = self.dim.add_modifier(Modifier::BOLD);
+        self
     }
 }
 
