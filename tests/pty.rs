@@ -4,132 +4,10 @@
 
 mod common;
 
+use common::tmux::Tmux;
+
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A tmux session running booth in its only pane.
-struct Tmux {
-    name: String,
-    socket: String,
-}
-
-impl Tmux {
-    fn start(name: &str, data_dir: &Path) -> Tmux {
-        let socket = format!("booth-test-{}-{name}", std::process::id());
-        let t = Tmux {
-            name: name.to_string(),
-            socket,
-        };
-        let booth = env!("CARGO_BIN_EXE_booth");
-        // A shell runs booth, then shows its exit status on the restored screen.
-        let cmd = format!(
-            "{booth} run --demo --data-dir '{}'; echo \"booth exited: $?\"; sleep 120",
-            data_dir.display()
-        );
-        t.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            name,
-            "-x",
-            "110",
-            "-y",
-            "32",
-            &cmd,
-        ]);
-        t
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = common::run_ok(
-            Command::new("tmux")
-                .args(["-L", &self.socket])
-                .args(args)
-                .env("TERM", "xterm-256color"),
-            "tmux",
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", &self.name])
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.tmux(&["send-keys", "-t", &self.name, k]);
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn wait_for(&self, text: &str, secs: u64) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "waited {secs} s for {text:?}; the screen shows:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    fn pane(&self, format: &str) -> String {
-        self.tmux(&["display-message", "-p", "-t", &self.name, format])
-            .trim()
-            .to_string()
-    }
-
-    /// booth is the shell's child.
-    fn booth_pid(&self) -> u32 {
-        let shell = self.pane("#{pane_pid}");
-        let out = common::run_ok(Command::new("pgrep").args(["-P", &shell]), "procps");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.trim().parse().ok())
-            .find(|&pid: &u32| {
-                std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                    .is_ok_and(|c| c.trim() == "booth")
-            })
-            .expect("booth is not running in the pane")
-    }
-
-    fn signal(&self, sig: &str) {
-        common::run_ok(
-            Command::new("kill")
-                .arg(format!("-{sig}"))
-                .arg(self.booth_pid().to_string()),
-            "procps",
-        );
-    }
-
-    /// Waits for booth to exit; returns its exit status as the shell saw it.
-    fn wait_exit(&self, secs: u64) -> i32 {
-        self.wait_for("booth exited:", secs);
-        let screen = self.screen();
-        screen
-            .lines()
-            .find_map(|l| l.split("booth exited: ").nth(1))
-            // After a kill the terminal is still raw: the text may run into booth's screen.
-            .and_then(|s| {
-                let digits: String = s.chars().take_while(char::is_ascii_digit).collect();
-                digits.parse().ok()
-            })
-            .unwrap_or_else(|| panic!("no exit status on screen:\n{screen}"))
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
 
 /// Records an answer on an open question screen: start, speak for `secs`, stop, send.
 fn answer(t: &Tmux, secs: u64) {
@@ -154,7 +32,10 @@ fn mp4s_in(dir: &Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn the_demo_interview_from_start_to_finish_in_a_terminal() {
     let data = tempfile::tempdir().unwrap();
-    let t = Tmux::start("full", data.path());
+    let t = Tmux::start(
+        "full",
+        &["--demo", "--data-dir", data.path().to_str().unwrap()],
+    );
     t.wait_for("Press any key to begin", 15);
     t.keys(&["x"]);
     t.wait_for("What to expect", 5);
@@ -223,7 +104,10 @@ fn the_demo_interview_from_start_to_finish_in_a_terminal() {
 fn a_kill_mid_answer_resumes_on_the_same_question_without_losing_an_attempt() {
     let data = tempfile::tempdir().unwrap();
     {
-        let t = Tmux::start("crash", data.path());
+        let t = Tmux::start(
+            "crash",
+            &["--demo", "--data-dir", data.path().to_str().unwrap()],
+        );
         t.wait_for("Press any key to begin", 15);
         t.keys(&["x", "Enter"]);
         t.wait_for("Record a test clip", 15);
@@ -239,7 +123,10 @@ fn a_kill_mid_answer_resumes_on_the_same_question_without_losing_an_attempt() {
         t.signal("KILL");
         assert_eq!(t.wait_exit(10), 137);
     }
-    let t = Tmux::start("resumed", data.path());
+    let t = Tmux::start(
+        "resumed",
+        &["--demo", "--data-dir", data.path().to_str().unwrap()],
+    );
     t.wait_for("Your answer", 20);
     t.wait_for("This recording was cut short", 1);
     t.wait_for("2 attempts left", 1);

@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod tmux;
+
 /// The `booth` binary cargo built for these tests.
 pub fn booth() -> Command {
     Command::new(env!("CARGO_BIN_EXE_booth"))

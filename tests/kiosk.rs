@@ -1,0 +1,141 @@
+//! The kiosk in a real terminal: lockdown against keys and signals, the operator PIN and its
+//! menu as the only way out, and the idle privacy reset — checked on disk: the walked-away
+//! candidate's unsent take and test clip are gone, the answer they sent is still in the outbox.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::tmux::Tmux;
+
+const PIN: &str = "2468";
+
+/// A station config on the synthetic devices, with the bundled interview.
+fn config(dir: &Path, kiosk: &str) -> PathBuf {
+    let interview = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/interview.toml");
+    let hash = booth::pin::hash_pin(PIN).unwrap();
+    let text = format!(
+        "[station]\ndata_dir = \"{data}\"\n\
+         [devices]\nvideo = \"test\"\naudio = \"tone\"\nsize = \"640x360\"\n\
+         [interview]\nfile = \"{interview}\"\n\
+         [kiosk]\noperator_pin_hash = \"{hash}\"\n{kiosk}\n",
+        data = dir.join("data").display(),
+        interview = interview.display(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn lockdown_holds_against_keys_and_signals_and_only_the_operator_quits() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "lockdown = true\nidle_reset_seconds = 0");
+    let t = Tmux::start("lock", &["--config", cfg.to_str().unwrap()]);
+    t.wait_for("Press any key to begin", 15);
+    let pid = t.booth_pid();
+    // Keys that end or suspend ordinary programs.
+    t.keys(&["C-c", "C-z", "C-\\", "Escape", "C-d"]);
+    // And the signals those keys would send outside raw mode.
+    for sig in ["INT", "TSTP"] {
+        t.signal(sig);
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(t.booth_pid(), pid, "booth was replaced or ended");
+    let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let run_state = state
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    assert_ne!(run_state, "T", "booth was stopped (suspended)");
+    let screen = t.screen();
+    assert!(
+        screen.contains("Welcome") || screen.contains("What to expect"),
+        "booth's screen is gone:\n{screen}"
+    );
+
+    // The operator: a wrong PIN is refused, the right one opens the menu, Quit leaves.
+    t.keys(&["F12"]);
+    t.wait_for("Enter the operator PIN", 5);
+    t.keys(&["1", "1", "1", "1", "Enter"]);
+    t.wait_for("Wrong PIN (1 of 5)", 10);
+    let mut keys: Vec<&str> = PIN.split("").filter(|s| !s.is_empty()).collect();
+    keys.push("Enter");
+    t.keys(&keys);
+    t.wait_for("Operator menu", 10);
+    t.keys(&["Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);
+    assert_eq!(t.wait_exit(15), 0);
+    assert_eq!(t.pane("#{alternate_on}"), "0");
+}
+
+fn mp4s(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "mp4"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "lockdown = false\nidle_reset_seconds = 4\nidle_countdown_seconds = 5",
+    );
+    let data = dir.path().join("data");
+    let t = Tmux::start("idle", &["--config", cfg.to_str().unwrap()]);
+    t.wait_for("Press any key to begin", 15);
+    t.keys(&["x", "Enter"]);
+    t.wait_for("Record a test clip", 15);
+    t.keys(&["r"]);
+    t.wait_for("Stop", 15);
+    t.keys(&["s"]);
+    t.wait_for("Looks good!", 15);
+    t.keys(&["Enter"]);
+    t.wait_for("View question", 5);
+    // Question 1: recorded and sent.
+    t.keys(&["Enter", "Enter"]);
+    t.wait_for("RECORDING", 15);
+    std::thread::sleep(Duration::from_secs(2));
+    t.keys(&["s"]);
+    t.wait_for("Send this answer", 15);
+    t.keys(&["Enter"]);
+    t.wait_for("View question", 10);
+    // Question 2: recorded, not sent — then the candidate walks away.
+    t.keys(&["Enter"]);
+    t.wait_for("Watch the question", 10);
+    t.keys(&["Enter", "Enter"]);
+    t.wait_for("RECORDING", 15);
+    std::thread::sleep(Duration::from_secs(2));
+    t.keys(&["s"]);
+    t.wait_for("Send this answer", 15);
+
+    let sessions = data.join("sessions");
+    let old = std::fs::read_to_string(sessions.join("current")).unwrap();
+    let old_dir = sessions.join(old.trim());
+    assert_eq!(mp4s(&old_dir).len(), 1, "the unsent take should be on disk");
+    assert_eq!(
+        mp4s(&data.join("outbox")).len(),
+        1,
+        "the sent answer should be queued"
+    );
+
+    t.wait_for("Are you still there?", 15);
+    t.wait_for("Press any key to begin", 15);
+    assert!(!old_dir.exists(), "the old session was not wiped");
+    let new = std::fs::read_to_string(sessions.join("current")).unwrap();
+    assert_ne!(new.trim(), old.trim());
+    let outbox = mp4s(&data.join("outbox"));
+    assert_eq!(outbox.len(), 1, "the wipe touched the outbox: {outbox:?}");
+    common::assert_decodes_cleanly(&outbox[0]);
+    t.signal("TERM");
+    assert_eq!(t.wait_exit(15), 0);
+}
