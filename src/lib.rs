@@ -18,6 +18,7 @@ pub mod media;
 pub mod pin;
 pub mod procinfo;
 pub mod session;
+pub mod status;
 mod tomlfile;
 pub mod tui;
 pub mod ui;

@@ -65,6 +65,7 @@ where
     let mut dirty = true;
     let mut input_open = true;
     let mut pending_after = Vec::new();
+    let mut status: Option<(crate::status::KioskStatus, Instant)> = None;
     loop {
         pending.append(&mut pending_after);
         for effect in pending.drain(..) {
@@ -94,6 +95,7 @@ where
         if quit {
             break;
         }
+        publish_status(&state, data_dir, &mut status);
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
                 .draw(|f| crate::ui::view(&state, &theme, f))
@@ -127,4 +129,26 @@ where
         tracing::error!(error = %e, "executor task failed");
     }
     Ok(state)
+}
+
+/// Writes the station status when it changed (or every half minute, so its time stays fresh).
+fn publish_status(
+    state: &State,
+    data_dir: &std::path::Path,
+    last: &mut Option<(crate::status::KioskStatus, Instant)>,
+) {
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let current = crate::status::KioskStatus::of(state, now_unix);
+    let fresh = last
+        .as_ref()
+        .is_some_and(|(s, at)| s.same_as(&current) && at.elapsed() < Duration::from_secs(30));
+    if fresh {
+        return;
+    }
+    if let Err(e) = current.write(data_dir) {
+        tracing::warn!(error = %e, "cannot write the station status");
+    }
+    *last = Some((current, Instant::now()));
 }

@@ -277,6 +277,8 @@ pub struct State {
     pub last_input: Instant,
     /// The reset countdown on screen, ending at this instant.
     pub idle_ends: Option<Instant>,
+    /// The last technical problem, for the station's status (not shown to candidates).
+    pub last_error: Option<String>,
 }
 
 impl State {
@@ -314,6 +316,7 @@ impl State {
             },
             last_input: now,
             idle_ends: None,
+            last_error: None,
         }
     }
 

@@ -35,6 +35,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::DevicesFailed { problem } => {
+            state.last_error = Some(format!("devices: {problem:?}"));
             state.devices.status = DeviceStatus::Failed(problem);
             state.devices.preview = None;
             Vec::new()
@@ -59,7 +60,10 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             purpose,
             message,
             kept_seconds,
-        } => recording_failed(state, purpose, message, kept_seconds),
+        } => {
+            state.last_error = Some(message.clone());
+            recording_failed(state, purpose, message, kept_seconds)
+        }
         Msg::PlaybackFrame(frame) => {
             state.playback.frame = Some(frame);
             Vec::new()

@@ -14,6 +14,7 @@ mod hash_pin;
 mod record;
 mod recover;
 mod run;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Make the argon2id hash of an operator PIN for config.toml.
     HashPin(hash_pin::HashPinArgs),
+    /// What the station is doing: state, devices, outbox, disk, last error.
+    Status(status::StatusArgs),
 }
 
 /// Exit codes, see the module table.
@@ -85,6 +88,7 @@ pub fn main() -> ExitCode {
         Command::Devices(args) => scripted(&|| devices::run(&args)),
         Command::Bench(args) => scripted(&|| bench::run_bench(&args)),
         Command::HashPin(args) => scripted(&|| hash_pin::run(&args)),
+        Command::Status(args) => scripted(&|| status::run(&args)),
     };
     exit.into()
 }

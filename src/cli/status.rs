@@ -1,0 +1,70 @@
+//! `booth status [--config FILE] [--json]`: what the station is doing right now — version,
+//! station id, state (idle / in interview / recording / stopped), devices, outbox depth and
+//! bytes, free disk, last error. Reads what the running kiosk publishes; never disturbs it.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Exit, report_error};
+use crate::config::Config;
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Station config (default: the built-in one).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Look at this data directory instead of the config's.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// One JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &StatusArgs) -> Exit {
+    let config = match Config::load(args.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            report_error(&e);
+            return Exit::BadInput;
+        }
+    };
+    let data_dir = args.data_dir.clone().unwrap_or(config.station.data_dir);
+    let s = crate::status::station_status(&config.station.id, &data_dir);
+    if args.json {
+        match serde_json::to_string(&s) {
+            Ok(j) => println!("{j}"),
+            Err(e) => {
+                report_error(&e);
+                return Exit::Failed;
+            }
+        }
+        return Exit::Ok;
+    }
+    println!("booth {} on station {}", s.version, s.station_id);
+    println!("state:       {}", s.state.replace('_', " "));
+    if let Some(k) = &s.kiosk {
+        println!("screen:      {} (session {})", k.phase, k.session);
+        println!(
+            "devices:     {}{}",
+            k.devices,
+            match (&k.camera, &k.microphone) {
+                (Some(c), Some(m)) => format!(" — {c}; {m}"),
+                _ => String::new(),
+            }
+        );
+    }
+    println!(
+        "outbox:      {} answer(s), {:.1} MB",
+        s.outbox_items,
+        s.outbox_bytes as f64 / 1e6
+    );
+    if let Some(free) = s.disk_free_bytes {
+        println!("disk free:   {:.1} GB", free as f64 / 1e9);
+    }
+    if let Some(e) = &s.last_error {
+        println!("last error:  {e}");
+    }
+    Exit::Ok
+}

@@ -1,0 +1,191 @@
+//! Station health as one JSON object: what the kiosk is doing (written by `booth run` to
+//! `<data_dir>/status.json` whenever it changes) plus what anyone can measure from outside
+//! (outbox depth, free disk). `booth status --json` prints it; the heartbeat POSTs it.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::state::{DeviceStatus, Phase, State, TestStep};
+
+pub const STATUS_FILE: &str = "status.json";
+
+/// What the running kiosk reports about itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KioskStatus {
+    pub pid: u32,
+    /// idle | in_interview | recording
+    pub state: String,
+    pub phase: String,
+    pub session: String,
+    pub interview: String,
+    pub question: Option<usize>,
+    pub camera: Option<String>,
+    pub microphone: Option<String>,
+    /// ready | opening | failed | closed
+    pub devices: String,
+    pub last_error: Option<String>,
+    pub updated_unix: u64,
+}
+
+impl KioskStatus {
+    pub fn of(state: &State, now_unix: u64) -> KioskStatus {
+        let (phase, busy, question) = match &state.phase {
+            Phase::Welcome => ("welcome", "idle", None),
+            Phase::Overview => ("overview", "in_interview", None),
+            Phase::DeviceTest(TestStep::Recording { .. }) => ("device_test", "recording", None),
+            Phase::DeviceTest(_) => ("device_test", "in_interview", None),
+            Phase::Questions { .. } => ("questions", "in_interview", None),
+            Phase::Question { q, .. } => ("question", "in_interview", Some(q + 1)),
+            Phase::Recording { q, .. } => ("recording", "recording", Some(q + 1)),
+            Phase::Review { q, .. } => ("review", "in_interview", Some(q + 1)),
+            Phase::Done => ("done", "idle", None),
+        };
+        let (devices, camera, microphone) = match &state.devices.status {
+            DeviceStatus::Closed => ("closed", None, None),
+            DeviceStatus::Opening => ("opening", None, None),
+            DeviceStatus::Ready { camera, microphone } => {
+                ("ready", Some(camera.clone()), Some(microphone.clone()))
+            }
+            DeviceStatus::Failed(_) => ("failed", None, None),
+        };
+        KioskStatus {
+            pid: std::process::id(),
+            state: busy.into(),
+            phase: phase.into(),
+            session: state.progress.session_id.clone(),
+            interview: state.interview.id.clone(),
+            question,
+            camera,
+            microphone,
+            devices: devices.into(),
+            last_error: state.last_error.clone(),
+            updated_unix: now_unix,
+        }
+    }
+
+    /// Equal apart from the time it was written.
+    pub fn same_as(&self, other: &KioskStatus) -> bool {
+        KioskStatus {
+            updated_unix: 0,
+            ..self.clone()
+        } == KioskStatus {
+            updated_unix: 0,
+            ..other.clone()
+        }
+    }
+
+    pub fn write(&self, data_dir: &Path) -> Result<(), crate::fsutil::FsError> {
+        let bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        crate::fsutil::write_atomic(&data_dir.join(STATUS_FILE), &bytes)
+    }
+
+    pub fn read(data_dir: &Path) -> Option<KioskStatus> {
+        let bytes = std::fs::read(data_dir.join(STATUS_FILE)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// The whole picture for `booth status` and the heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StationStatus {
+    pub version: String,
+    pub station_id: String,
+    pub data_dir: PathBuf,
+    /// Whether a kiosk process is running for this data directory.
+    pub running: bool,
+    /// idle | in_interview | recording | stopped
+    pub state: String,
+    pub kiosk: Option<KioskStatus>,
+    pub outbox_items: usize,
+    pub outbox_bytes: u64,
+    pub disk_free_bytes: Option<u64>,
+    pub last_error: Option<String>,
+}
+
+/// Bytes free for an unprivileged writer on the filesystem holding `path`.
+pub fn disk_free(path: &Path) -> Option<u64> {
+    let mut p = path;
+    // The data directory may not exist yet: measure its nearest existing parent.
+    while !p.exists() {
+        p = p.parent()?;
+    }
+    let st = rustix::fs::statvfs(p).ok()?;
+    Some(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
+fn pid_alive(pid: u32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Files waiting in the outbox and their total size (answer files only, not records).
+pub fn outbox_usage(outbox: &Path) -> (usize, u64) {
+    std::fs::read_dir(outbox)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
+                .filter_map(|e| e.metadata().ok())
+                .fold((0, 0), |(n, b), m| (n + 1, b + m.len()))
+        })
+        .unwrap_or((0, 0))
+}
+
+pub fn station_status(station_id: &str, data_dir: &Path) -> StationStatus {
+    let kiosk = KioskStatus::read(data_dir);
+    let running = kiosk.as_ref().is_some_and(|k| pid_alive(k.pid));
+    let state = match (&kiosk, running) {
+        (Some(k), true) => k.state.clone(),
+        _ => "stopped".into(),
+    };
+    let (outbox_items, outbox_bytes) = outbox_usage(&data_dir.join("outbox"));
+    StationStatus {
+        version: env!("CARGO_PKG_VERSION").into(),
+        station_id: station_id.into(),
+        data_dir: data_dir.to_path_buf(),
+        running,
+        state,
+        last_error: kiosk.as_ref().and_then(|k| k.last_error.clone()),
+        kiosk,
+        outbox_items,
+        outbox_bytes,
+        disk_free_bytes: disk_free(data_dir),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_status_from_a_dead_kiosk_reads_as_stopped() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = station_status("b1", dir.path());
+        assert_eq!(s.state, "stopped");
+        assert!(!s.running);
+        assert!(s.disk_free_bytes.unwrap() > 0);
+        let ghost = KioskStatus {
+            pid: u32::MAX - 1,
+            state: "recording".into(),
+            phase: "recording".into(),
+            session: "s".into(),
+            interview: "i".into(),
+            question: Some(1),
+            camera: None,
+            microphone: None,
+            devices: "ready".into(),
+            last_error: None,
+            updated_unix: 1,
+        };
+        ghost.write(dir.path()).unwrap();
+        let s = station_status("b1", dir.path());
+        assert_eq!(s.state, "stopped");
+        let mut me = ghost.clone();
+        me.pid = std::process::id();
+        me.write(dir.path()).unwrap();
+        assert_eq!(station_status("b1", dir.path()).state, "recording");
+        assert!(me.same_as(&KioskStatus {
+            updated_unix: 99,
+            ..me.clone()
+        }));
+    }
+}
