@@ -10,8 +10,10 @@
 
 mod bench;
 mod devices;
+mod queue;
 mod record;
 mod recover;
+mod upload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +49,10 @@ pub enum Command {
     Devices(devices::DevicesArgs),
     /// Measure encoding cost against ffmpeg/x264 on this machine, and live recording load.
     Bench(bench::BenchArgs),
+    /// Queue recordings, then deliver the station's outbox to the platform in the foreground.
+    Upload(upload::UploadArgs),
+    /// List the outbox: every item with its state, bytes sent and last error.
+    Queue(queue::QueueArgs),
 }
 
 /// Exit codes, see the module table.
@@ -83,6 +89,8 @@ pub fn main() -> ExitCode {
         Command::Recover(args) => recover::run(args),
         Command::Devices(args) => devices::run(args),
         Command::Bench(args) => bench::run_bench(args),
+        Command::Upload(args) => upload::run(args),
+        Command::Queue(args) => queue::run(args),
     };
     exit.into()
 }
