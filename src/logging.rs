@@ -40,7 +40,10 @@ pub fn console(line: &str) {
 pub fn console_is_terminal() -> bool {
     use std::io::IsTerminal;
     match CONSOLE.get() {
-        Some(c) => c.lock().unwrap_or_else(PoisonError::into_inner).is_terminal(),
+        Some(c) => c
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_terminal(),
         None => io::stderr().is_terminal(),
     }
 }

@@ -45,8 +45,13 @@ pub struct UploadArgs {
     /// Attempt number for the files (default: from the file name, else 1).
     #[arg(long, value_name = "N")]
     pub attempt: Option<u32>,
-    /// Give up when nothing has moved for this many seconds (0: wait for ever).
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    /// Give up when nothing has moved for this many seconds (0: wait for ever); the last one given wins.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        overrides_with = "patience"
+    )]
     pub patience: u64,
     /// Requeue items the server refused (or that were abandoned) before draining.
     #[arg(long)]
@@ -189,14 +194,19 @@ async fn drain(args: UploadArgs, config: Config) -> Exit {
     line.finish();
     let items = handle.snapshot();
     if let Some(why) = &stopped {
-        console(&format!("upload: {why}; everything not delivered stays queued"));
+        console(&format!(
+            "upload: {why}; everything not delivered stays queued"
+        ));
     }
     summarize(&items, exit)
 }
 
 fn summarize(items: &[ItemView], mut exit: Exit) -> Exit {
     let delivered = items.iter().filter(|v| v.state == State::Delivered).count();
-    for v in items.iter().filter(|v| !matches!(v.state, State::Delivered | State::Abandoned)) {
+    for v in items
+        .iter()
+        .filter(|v| !matches!(v.state, State::Delivered | State::Abandoned))
+    {
         exit = if exit == Exit::Ok { Exit::Failed } else { exit };
         let reason = v
             .waiting

@@ -276,7 +276,8 @@ async fn refuse(shared: &Shared, mut rec: Record, err: &UploadError) {
 /// The file must still be the one queued (same size; the sha256 is checked by the platform
 /// and by the dir target against the whole copy).
 fn check_file(rec: &Record) -> Result<(), UploadError> {
-    let meta = std::fs::metadata(&rec.path).map_err(|e| FsError::new("cannot read", &rec.path, e))?;
+    let meta =
+        std::fs::metadata(&rec.path).map_err(|e| FsError::new("cannot read", &rec.path, e))?;
     if meta.len() != rec.size {
         return Err(UploadError::FileChanged {
             path: rec.path.clone(),

@@ -28,7 +28,11 @@ pub fn target_name(rec: &Record) -> String {
 
 /// Copies `rec`'s file into `dir` and writes `<id>.meta.json` beside it (its metadata);
 /// returns the delivered file's path. Blocking: run it off the async threads.
-pub fn deliver(dir: &Path, rec: &Record, metadata: &serde_json::Value) -> Result<PathBuf, UploadError> {
+pub fn deliver(
+    dir: &Path,
+    rec: &Record,
+    metadata: &serde_json::Value,
+) -> Result<PathBuf, UploadError> {
     fsutil::create_private_dir(dir)?;
     let target = dir.join(target_name(rec));
     let sidecar = dir.join(format!("{}.meta.json", rec.id));
@@ -136,7 +140,10 @@ mod tests {
         std::fs::write(&partial, b"half").unwrap();
         let meta = serde_json::json!({"answer_id": rec.id.to_string()});
         let target = deliver(&out, &rec, &meta).unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), std::fs::read(&src).unwrap());
+        assert_eq!(
+            std::fs::read(&target).unwrap(),
+            std::fs::read(&src).unwrap()
+        );
         assert!(!partial.exists());
         let names: Vec<_> = std::fs::read_dir(&out)
             .unwrap()

@@ -42,7 +42,9 @@ pub enum UploadError {
         url: String,
         detail: String,
     },
-    #[error("the server put the upload on another origin ({location}, endpoint {endpoint}); refused")]
+    #[error(
+        "the server put the upload on another origin ({location}, endpoint {endpoint}); refused"
+    )]
     CrossOrigin { location: String, endpoint: String },
     #[error(
         "{url}: plain http:// is only allowed to this machine (set allow_plain_http = true to allow it)"
@@ -109,9 +111,7 @@ impl UploadError {
     /// How the delivery loop treats this error.
     pub fn verdict(&self) -> Verdict {
         match self {
-            UploadError::Status {
-                method, status, ..
-            } => match (*method, *status) {
+            UploadError::Status { method, status, .. } => match (*method, *status) {
                 (_, 409 | 460) => Verdict::Rehead,
                 // A creation URL that is not there is the endpoint's problem, not the item's.
                 ("HEAD" | "PATCH", 404 | 410) => Verdict::Recreate,

@@ -73,7 +73,10 @@ pub fn parse_metadata_header(header: &str) -> Vec<(String, String)> {
             }
             let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
             let value = BASE64.decode(value.trim()).ok()?;
-            Some((key.to_string(), String::from_utf8_lossy(&value).into_owned()))
+            Some((
+                key.to_string(),
+                String::from_utf8_lossy(&value).into_owned(),
+            ))
         })
         .collect()
 }
@@ -114,14 +117,10 @@ mod tests {
 
     #[test]
     fn metadata_round_trips_through_the_header() {
-        let header = metadata_header(&[
-            ("filename", "answer 1.mp4"),
-            ("attempt", "2"),
-            ("flag", ""),
-        ]);
+        let header =
+            metadata_header(&[("filename", "answer 1.mp4"), ("attempt", "2"), ("flag", "")]);
         assert_eq!(
-            header,
-            "filename YW5zd2VyIDEubXA0,attempt Mg==,flag",
+            header, "filename YW5zd2VyIDEubXA0,attempt Mg==,flag",
             "values are base64, an empty value has no space"
         );
         assert_eq!(

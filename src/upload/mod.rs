@@ -97,7 +97,11 @@ pub struct ItemView {
 impl ItemView {
     pub fn from_record(rec: &Record) -> ItemView {
         let (kind, question_id, attempt) = match &rec.payload {
-            Payload::Answer(a) => (ItemKind::Answer, Some(a.question_id.clone()), Some(a.attempt)),
+            Payload::Answer(a) => (
+                ItemKind::Answer,
+                Some(a.question_id.clone()),
+                Some(a.attempt),
+            ),
             Payload::Manifest(_) => (ItemKind::Manifest, None, None),
         };
         ItemView {
@@ -123,8 +127,14 @@ impl ItemView {
 /// the token.
 #[derive(Debug, Clone, PartialEq)]
 pub enum UploadEvent {
-    Queued { id: ItemId },
-    Progress { id: ItemId, sent: u64, total: u64 },
+    Queued {
+        id: ItemId,
+    },
+    Progress {
+        id: ItemId,
+        sent: u64,
+        total: u64,
+    },
     /// Network or server trouble; the item is safe on disk and is retried after `retry_in`.
     Waiting {
         id: ItemId,
@@ -132,10 +142,18 @@ pub enum UploadEvent {
         retry_in: Duration,
     },
     /// The server has every byte (HEAD offset == length), or the copy matched its sha256.
-    Delivered { id: ItemId, url: String },
+    Delivered {
+        id: ItemId,
+        url: String,
+    },
     /// Refused for good; the file stays on disk.
-    Refused { id: ItemId, reason: String },
-    Abandoned { id: ItemId },
+    Refused {
+        id: ItemId,
+        reason: String,
+    },
+    Abandoned {
+        id: ItemId,
+    },
 }
 
 impl UploadEvent {
@@ -155,5 +173,8 @@ impl UploadEvent {
 /// queue`), with the files that could not be read.
 pub fn list(outbox_dir: &Path) -> (Vec<ItemView>, Vec<UploadError>) {
     let (records, problems) = Outbox::at(outbox_dir).load_all();
-    (records.iter().map(ItemView::from_record).collect(), problems)
+    (
+        records.iter().map(ItemView::from_record).collect(),
+        problems,
+    )
 }

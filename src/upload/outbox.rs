@@ -226,8 +226,7 @@ impl Outbox {
             .mode(fsutil::FILE_MODE)
             .open(&path)
             .map_err(|e| FsError::new("cannot open", &path, e))?;
-        if rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err()
-        {
+        if rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_err() {
             let mut text = String::new();
             let _ = file.read_to_string(&mut text);
             return Err(UploadError::OutboxBusy {
@@ -366,7 +365,11 @@ mod tests {
         let (all, problems) = outbox.load_all();
         assert!(all.is_empty());
         assert_eq!(problems.len(), 1);
-        assert!(problems[0].to_string().contains(&path.display().to_string()));
+        assert!(
+            problems[0]
+                .to_string()
+                .contains(&path.display().to_string())
+        );
     }
 
     #[test]

@@ -126,7 +126,11 @@ impl Shared {
             return Ok(c.clone());
         }
         let fresh = client.discover().await?;
-        tracing::info!(endpoint = client.endpoint(), ?fresh, "tus server capabilities");
+        tracing::info!(
+            endpoint = client.endpoint(),
+            ?fresh,
+            "tus server capabilities"
+        );
         *caps = Some(fresh.clone());
         Ok(fresh)
     }
@@ -199,7 +203,12 @@ impl UploadService {
             Endpoint::Tus(url) => {
                 let cfg = upload.clone();
                 let token: TokenSource = Arc::new(move || cfg.token());
-                Target::Tus(TusClient::new(url, upload.allow_plain_http, token, &tuning)?)
+                Target::Tus(TusClient::new(
+                    url,
+                    upload.allow_plain_http,
+                    token,
+                    &tuning,
+                )?)
             }
         };
         let (tx, rx) = mpsc::unbounded_channel();
@@ -332,7 +341,11 @@ impl UploadHandle {
         if self.shared.outbox.load(id)?.is_some() {
             return Ok(id);
         }
-        let path = self.shared.outbox.manifests_dir().join(format!("{id}.json"));
+        let path = self
+            .shared
+            .outbox
+            .manifests_dir()
+            .join(format!("{id}.json"));
         let mut rec = Record::new(id, Payload::Manifest(request), path, 0, String::new());
         self.shared.save(&mut rec).await?;
         self.shared.emit(UploadEvent::Queued { id });
@@ -354,7 +367,9 @@ impl UploadHandle {
 
     /// Whether every item has finished (delivered, refused or abandoned).
     pub fn is_idle(&self) -> bool {
-        lock(&self.shared.views).values().all(|v| v.state.is_final())
+        lock(&self.shared.views)
+            .values()
+            .all(|v| v.state.is_final())
     }
 
     /// Requeues a refused or abandoned item (after the operator fixed the cause); other items

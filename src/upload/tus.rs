@@ -119,11 +119,18 @@ impl TusClient {
         Ok(parsed)
     }
 
-    fn request(&self, method: Method, url: &Url, tus: bool) -> Result<reqwest::RequestBuilder, UploadError> {
+    fn request(
+        &self,
+        method: Method,
+        url: &Url,
+        tus: bool,
+    ) -> Result<reqwest::RequestBuilder, UploadError> {
         let token = (self.token)()?;
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| TokenError::Malformed {
-                origin: "the token source".to_string(),
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                TokenError::Malformed {
+                    origin: "the token source".to_string(),
+                }
             })?;
         // Keeps it out of Debug output and HTTP/2 header compression tables.
         auth.set_sensitive(true);
@@ -139,7 +146,9 @@ impl TusClient {
     pub async fn discover(&self) -> Result<Capabilities, UploadError> {
         let url = self.endpoint.clone();
         // tus: OPTIONS goes without Tus-Resumable.
-        let req = self.request(Method::OPTIONS, &url, false)?.timeout(self.stall);
+        let req = self
+            .request(Method::OPTIONS, &url, false)?
+            .timeout(self.stall);
         let resp = send("OPTIONS", &url, req).await?;
         if !resp.status().is_success() {
             return Err(status_error("OPTIONS", &url, resp, self.stall).await);
@@ -190,10 +199,13 @@ impl TusClient {
             });
         };
         // A relative Location is resolved against the endpoint.
-        let resolved = self.endpoint.join(location.trim()).map_err(|e| UploadError::BadUrl {
-            url: location.to_string(),
-            detail: e.to_string(),
-        })?;
+        let resolved = self
+            .endpoint
+            .join(location.trim())
+            .map_err(|e| UploadError::BadUrl {
+                url: location.to_string(),
+                detail: e.to_string(),
+            })?;
         self.upload_url(resolved.as_str())
     }
 
@@ -204,11 +216,12 @@ impl TusClient {
         if !resp.status().is_success() {
             return Err(status_error("HEAD", url, resp, self.stall).await);
         }
-        let offset = number_header(&resp, "upload-offset").ok_or_else(|| UploadError::Protocol {
-            method: "HEAD",
-            url: url.to_string(),
-            detail: "no Upload-Offset in the reply".to_string(),
-        })?;
+        let offset =
+            number_header(&resp, "upload-offset").ok_or_else(|| UploadError::Protocol {
+                method: "HEAD",
+                url: url.to_string(),
+                detail: "no Upload-Offset in the reply".to_string(),
+            })?;
         Ok(UploadState {
             offset,
             length: number_header(&resp, "upload-length"),
@@ -244,14 +257,15 @@ impl TusClient {
         // Milliseconds after `started` of the last byte handed to the connection.
         let last_pull = Arc::new(AtomicU64::new(0));
         let (p, l) = (pulled.clone(), last_pull.clone());
-        let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), 256 * 1024)
-            .map(move |chunk| {
+        let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), 256 * 1024).map(
+            move |chunk| {
                 if let Ok(bytes) = &chunk {
                     p.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     l.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
                 }
                 chunk
-            });
+            },
+        );
         let mut req = self
             .request(Method::PATCH, url, true)?
             .header("Upload-Offset", offset)
@@ -412,7 +426,8 @@ async fn sha1_of_range(file: &Path, offset: u64, len: u64) -> Result<String, Upl
     let path = file.to_path_buf();
     let task = tokio::task::spawn_blocking(move || -> Result<String, UploadError> {
         use std::io::{Read, Seek};
-        let mut f = std::fs::File::open(&path).map_err(|e| FsError::new("cannot open", &path, e))?;
+        let mut f =
+            std::fs::File::open(&path).map_err(|e| FsError::new("cannot open", &path, e))?;
         f.seek(std::io::SeekFrom::Start(offset))
             .map_err(|e| FsError::new("cannot read", &path, e))?;
         let mut hasher = Sha1::new();
@@ -443,7 +458,11 @@ mod tests {
     use super::*;
 
     fn client(endpoint: &str, allow: bool) -> Result<TusClient, UploadError> {
-        let token: TokenSource = Arc::new(|| Err(TokenError::Malformed { origin: "test".into() }));
+        let token: TokenSource = Arc::new(|| {
+            Err(TokenError::Malformed {
+                origin: "test".into(),
+            })
+        });
         TusClient::new(endpoint, allow, token, &Tuning::default())
     }
 

@@ -194,11 +194,10 @@ async fn relay(client: TcpStream, upstream: SocketAddr, fault: Fault, rate: Opti
                 Ok(n) => n,
             };
             let before = up_sent.load(std::sync::atomic::Ordering::Relaxed);
-            let mut n = n as u64;
+            let n = n as u64;
             match fault {
                 Fault::Cut(limit) | Fault::Stall(limit) if before + n >= limit => {
-                    n = limit - before;
-                    let _ = sw.write_all(&buf[..n as usize]).await;
+                    let _ = sw.write_all(&buf[..(limit - before) as usize]).await;
                     if matches!(fault, Fault::Cut(_)) {
                         return; // both sockets are dropped
                     }
@@ -206,7 +205,6 @@ async fn relay(client: TcpStream, upstream: SocketAddr, fault: Fault, rate: Opti
                     up_stalled.store(true, std::sync::atomic::Ordering::Relaxed);
                     let _keep = (cr, sw);
                     return std::future::pending::<()>().await;
-                }
                 }
                 Fault::Corrupt(at) if before <= at && at < before + n => {
                     buf[(at - before) as usize] ^= 0xff;

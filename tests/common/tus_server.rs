@@ -56,8 +56,7 @@ impl StoredUpload {
 
 /// Lowercase hex sha256 of a file.
 pub fn sha256_file(path: &Path) -> String {
-    let bytes =
-        std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     Sha256::digest(&bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -107,7 +106,10 @@ impl TusServer {
             .env("TUS_DIR", self.store.path())
             .env("TUS_EXPIRE_MS", self.options.expire_ms.to_string())
             .env("TUS_MAX_SIZE", self.options.max_size.to_string())
-            .env("TUS_CHECKSUM", if self.options.checksum { "1" } else { "0" })
+            .env(
+                "TUS_CHECKSUM",
+                if self.options.checksum { "1" } else { "0" },
+            )
             .env("TUS_TOKEN", self.options.token.clone().unwrap_or_default())
             .env(
                 "TUS_LOCATION_ORIGIN",
@@ -148,10 +150,12 @@ impl TusServer {
                 }
             });
         }
-        let url = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("the tus server did not start within 20 s:\n{}", self.log())
-        });
+        let url = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!("the tus server did not start within 20 s:\n{}", self.log())
+            });
         let port = url
             .rsplit(':')
             .next()
