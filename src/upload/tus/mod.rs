@@ -12,17 +12,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use futures::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
-use reqwest::{Method, Response, StatusCode, Url};
-use sha1::{Digest, Sha1};
+use reqwest::{Method, StatusCode, Url};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Tuning, UploadError};
 use crate::config::{TokenError, UploadToken};
 use crate::fsutil::FsError;
+use wire::{header_str, number_header, send, sha1_of_range, status_error};
+
+mod wire;
 
 /// Reads the bearer token when a request needs it (so a fixed token file is picked up).
 pub type TokenSource = Arc<dyn Fn() -> Result<UploadToken, TokenError> + Send + Sync>;
@@ -353,104 +353,6 @@ fn is_loopback(url: &Url) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-async fn send(
-    method: &'static str,
-    url: &Url,
-    req: reqwest::RequestBuilder,
-) -> Result<Response, UploadError> {
-    req.send().await.map_err(|e| network_error(method, url, e))
-}
-
-/// A transport error in words, without reqwest repeating the URL.
-fn network_error(method: &'static str, url: &Url, e: reqwest::Error) -> UploadError {
-    let timed_out = e.is_timeout();
-    let e = e.without_url();
-    let mut detail = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !detail.contains(&text) {
-            detail.push_str(": ");
-            detail.push_str(&text);
-        }
-        source = s.source();
-    }
-    if timed_out && !detail.contains("timed out") {
-        detail.push_str(" (timed out)");
-    }
-    UploadError::Network {
-        method,
-        url: url.to_string(),
-        detail,
-    }
-}
-
-async fn status_error(
-    method: &'static str,
-    url: &Url,
-    resp: Response,
-    limit: Duration,
-) -> UploadError {
-    let status = resp.status().as_u16();
-    let body = tokio::time::timeout(limit, resp.text())
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    let body: String = body
-        .trim()
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(BODY_SNIPPET)
-        .collect();
-    UploadError::Status {
-        method,
-        url: url.to_string(),
-        status,
-        body,
-    }
-}
-
-fn header_str<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
-    resp.headers().get(name).and_then(|v| v.to_str().ok())
-}
-
-fn number_header(resp: &Response, name: &str) -> Option<u64> {
-    header_str(resp, name).and_then(|v| v.trim().parse().ok())
-}
-
-/// Base64 sha1 of `len` bytes of `file` from `offset`, read off the async threads.
-async fn sha1_of_range(file: &Path, offset: u64, len: u64) -> Result<String, UploadError> {
-    let path = file.to_path_buf();
-    let task = tokio::task::spawn_blocking(move || -> Result<String, UploadError> {
-        use std::io::{Read, Seek};
-        let mut f =
-            std::fs::File::open(&path).map_err(|e| FsError::new("cannot open", &path, e))?;
-        f.seek(std::io::SeekFrom::Start(offset))
-            .map_err(|e| FsError::new("cannot read", &path, e))?;
-        let mut hasher = Sha1::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut left = len;
-        while left > 0 {
-            let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
-            let n = f
-                .read(&mut buf[..want])
-                .map_err(|e| FsError::new("cannot read", &path, e))?;
-            if n == 0 {
-                return Err(UploadError::FileChanged {
-                    path: path.clone(),
-                    detail: "it is shorter than when it was queued".to_string(),
-                });
-            }
-            hasher.update(&buf[..n]);
-            left -= n as u64;
-        }
-        Ok(BASE64.encode(hasher.finalize()))
-    });
-    task.await
-        .map_err(|e| UploadError::Client(format!("checksum task failed: {e}")))?
 }
 
 #[cfg(test)]
