@@ -25,6 +25,8 @@ use crate::fsutil::FsError;
 
 /// How many times in a row a 409/460 is answered by an immediate HEAD before backing off.
 const QUICK_REHEADS: u32 = 3;
+/// A server's Retry-After is honoured up to this long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 /// Confirmed bytes are saved at most this often while sending (HEAD is the truth anyway).
 const SAVE_EVERY: Duration = Duration::from_secs(1);
 
@@ -65,7 +67,10 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
                 rec.attempts += 1;
                 rec.last_error = Some(err.to_string());
                 save(shared, &mut rec).await;
-                let delay = backoff.next().unwrap_or(shared.tuning.retry_max);
+                let mut delay = backoff.next().unwrap_or(shared.tuning.retry_max);
+                if let Some(asked) = err.retry_after() {
+                    delay = delay.max(asked.min(MAX_RETRY_AFTER));
+                }
                 shared.waiting(rec.id, err.to_string(), delay);
                 tokio::select! {
                     _ = tokio::time::sleep(delay) => {}

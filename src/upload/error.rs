@@ -35,6 +35,8 @@ pub enum UploadError {
         status: u16,
         /// The start of the server's explanation, if it gave one.
         body: String,
+        /// The server's `Retry-After`, in seconds (429, 503).
+        retry_after: Option<u64>,
     },
     #[error("{method} {url}: {detail}")]
     Protocol {
@@ -72,7 +74,7 @@ pub enum UploadError {
     UnknownItem { id: String },
     #[error("answer {id} is already queued with other content ({})", existing.display())]
     DuplicateAnswer { id: String, existing: PathBuf },
-    #[error("item {id} is {state}: only unfinished items can be abandoned")]
+    #[error("item {id} is {state}: only undelivered items can be abandoned")]
     Finished { id: String, state: String },
     #[error("the copy at {} does not match the recording (sha256 {found}, expected {expected})", path.display())]
     CopyMismatch {
@@ -108,6 +110,17 @@ pub enum Verdict {
 }
 
 impl UploadError {
+    /// How long the server asked to be left alone, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            UploadError::Status {
+                retry_after: Some(s),
+                ..
+            } => Some(Duration::from_secs(*s)),
+            _ => None,
+        }
+    }
+
     /// How the delivery loop treats this error.
     pub fn verdict(&self) -> Verdict {
         match self {
@@ -159,6 +172,7 @@ mod tests {
             url: "https://x/files/1".into(),
             status,
             body: String::new(),
+            retry_after: None,
         }
     }
 
@@ -185,6 +199,7 @@ mod tests {
             url: "https://up.example/files/".into(),
             status: 413,
             body: "Request Entity Too Large".into(),
+            retry_after: None,
         };
         assert_eq!(
             e.to_string(),

@@ -389,8 +389,9 @@ impl UploadHandle {
         Ok(())
     }
 
-    /// Gives an unfinished item up: stops its delivery, terminates its upload on the server
-    /// (tus DELETE) and marks it abandoned. The local file is kept.
+    /// Gives an undelivered item up (queued, uploading or refused): stops its delivery,
+    /// terminates its upload on the server (tus DELETE) and marks it abandoned. The local file
+    /// is kept.
     pub async fn abandon(&self, id: ItemId) -> Result<(), UploadError> {
         let shared = &self.shared;
         lock(&shared.held).insert(id);
@@ -412,7 +413,7 @@ impl UploadHandle {
         let Some(mut rec) = shared.outbox.load(id)? else {
             return Err(UploadError::UnknownItem { id: id.to_string() });
         };
-        if rec.state.is_final() {
+        if matches!(rec.state, State::Delivered | State::Abandoned) {
             return Err(UploadError::Finished {
                 id: id.to_string(),
                 state: rec.state.to_string(),

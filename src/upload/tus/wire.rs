@@ -53,6 +53,8 @@ pub(super) async fn status_error(
     limit: Duration,
 ) -> UploadError {
     let status = resp.status().as_u16();
+    // Only the delay-seconds form; an HTTP-date falls back to the usual backoff.
+    let retry_after = number_header(&resp, "retry-after");
     let body = tokio::time::timeout(limit, resp.text())
         .await
         .ok()
@@ -69,6 +71,7 @@ pub(super) async fn status_error(
         url: url.to_string(),
         status,
         body,
+        retry_after,
     }
 }
 
