@@ -134,10 +134,12 @@ fn the_dir_target_copies_atomically_and_checks_the_sha256() {
     assert!(station.queue().iter().all(|i| i["state"] == "delivered"));
 }
 
-#[test]
-fn a_file_over_the_servers_maximum_is_refused_and_kept() {
+/// Refused for good and kept, whether booth learns the limit from OPTIONS (Tus-Max-Size) or
+/// only from the server's 413 to the creation request.
+fn over_the_maximum(hide_max_size: bool, expected: &str) {
     let server = TusServer::start(TusOptions {
         max_size: 1_000_000,
+        hide_max_size,
         ..TusOptions::default()
     });
     let station = Station::new(&server.url(), "");
@@ -145,15 +147,22 @@ fn a_file_over_the_servers_maximum_is_refused_and_kept() {
     let out = station.upload(&[big.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("more than the server accepts (1000000 bytes)"),
-        "{stderr}"
-    );
+    assert!(stderr.contains(expected), "{stderr}");
     assert!(big.exists(), "a refused file is kept");
     let items = station.queue();
     assert_eq!(items[0]["state"], "refused");
-    assert!(items[0]["last_error"].as_str().unwrap().contains("1000000"));
-    assert!(server.uploads().iter().all(|u| !u.complete()));
+    assert!(items[0]["last_error"].as_str().unwrap().contains(expected));
+    assert!(server.uploads().is_empty(), "nothing was created");
+}
+
+#[test]
+fn a_file_over_the_announced_maximum_is_refused_and_kept() {
+    over_the_maximum(false, "more than the server accepts (1000000 bytes)");
+}
+
+#[test]
+fn a_413_to_the_creation_is_refused_and_kept() {
+    over_the_maximum(true, "answered 413");
 }
 
 #[test]

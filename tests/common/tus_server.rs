@@ -22,6 +22,8 @@ pub fn project_dir() -> PathBuf {
 pub struct TusOptions {
     /// Bytes; 0 = unlimited.
     pub max_size: u64,
+    /// Enforce `max_size` (413 on creation) without announcing it in OPTIONS.
+    pub hide_max_size: bool,
     /// Unfinished uploads expire after this many milliseconds; 0 = never.
     pub expire_ms: u64,
     /// Announce and verify `Upload-Checksum: sha1`.
@@ -106,6 +108,10 @@ impl TusServer {
             .env("TUS_DIR", self.store.path())
             .env("TUS_EXPIRE_MS", self.options.expire_ms.to_string())
             .env("TUS_MAX_SIZE", self.options.max_size.to_string())
+            .env(
+                "TUS_HIDE_MAX_SIZE",
+                if self.options.hide_max_size { "1" } else { "0" },
+            )
             .env(
                 "TUS_CHECKSUM",
                 if self.options.checksum { "1" } else { "0" },

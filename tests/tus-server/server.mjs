@@ -5,6 +5,7 @@
 // Everything comes from the environment, so a test can pick a free port and a temp directory:
 //   TUS_HOST (127.0.0.1)  TUS_PORT (0 = any free port)  TUS_DIR (./files)
 //   TUS_EXPIRE_MS (0 = uploads never expire)  TUS_MAX_SIZE (0 = unlimited)
+//   TUS_HIDE_MAX_SIZE=1   enforce TUS_MAX_SIZE (413 on creation) without announcing it in OPTIONS
 //   TUS_CHECKSUM=1        also announce and verify `Upload-Checksum: sha1` (the file store does
 //                         not): a PATCH whose body does not match gets 460 and is not stored
 //   TUS_TOKEN             when set, every request needs `Authorization: Bearer <token>` (401)
@@ -25,6 +26,7 @@ const port = Number(env.TUS_PORT || 0);
 const directory = env.TUS_DIR || './files';
 const expire = Number(env.TUS_EXPIRE_MS || 0);
 const maxSize = Number(env.TUS_MAX_SIZE || 0);
+const hideMaxSize = env.TUS_HIDE_MAX_SIZE === '1';
 const checksum = env.TUS_CHECKSUM === '1';
 const token = env.TUS_TOKEN || '';
 const locationOrigin = env.TUS_LOCATION_ORIGIN || '';
@@ -33,7 +35,9 @@ const options = {
   path: '/files',
   datastore: new FileStore({ directory, expirationPeriodInMilliseconds: expire }),
 };
-if (maxSize > 0) options.maxSize = maxSize;
+if (maxSize > 0) {
+  options.maxSize = hideMaxSize ? (req) => (req.method === 'OPTIONS' ? 0 : maxSize) : maxSize;
+}
 if (locationOrigin) {
   options.generateUrl = (_req, { path, id }) => `${locationOrigin}${path}/${id}`;
 }
