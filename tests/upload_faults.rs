@@ -177,6 +177,36 @@ fn an_expired_upload_is_replaced_and_never_completed() {
 }
 
 #[test]
+fn an_upload_the_server_forgot_is_started_anew() {
+    let (server, proxy, station) = setup(TusOptions::default());
+    let (a, sha) = station.random_file("q1.mp4", 3_000_000, 10);
+    proxy.set_rate(Some(1_000_000));
+    let mut child = station.spawn_upload(&[a.to_str().unwrap()]);
+    server.wait_for_log("created", Duration::from_secs(20));
+    std::thread::sleep(Duration::from_millis(800));
+    child.kill().expect("SIGKILL booth");
+    child.wait().expect("reaping booth");
+    // The platform cleaned the partial upload away: HEAD now says 404.
+    for entry in std::fs::read_dir(server.store()).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    proxy.set_rate(None);
+    let out = station.upload(&[]);
+    assert_success(&out);
+    assert_each_delivered_once(&server, &[&sha]);
+    let id = station.queue()[0]["id"].as_str().unwrap().to_string();
+    let record: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(station.outbox().join(format!("{id}.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        record["retired_urls"].as_array().map(Vec::len),
+        Some(1),
+        "{record:#}"
+    );
+}
+
+#[test]
 fn sigkill_at_random_moments_loses_nothing_and_duplicates_nothing() {
     let (server, proxy, station) = setup(TusOptions::default());
     let files: Vec<_> = (0..3)

@@ -23,8 +23,9 @@ use super::{UploadError, UploadEvent, Verdict, dir};
 use crate::config::Retention;
 use crate::fsutil::FsError;
 
-/// How many times in a row a 409/460 is answered by an immediate HEAD before backing off.
-const QUICK_REHEADS: u32 = 3;
+/// How many 409/460/404/410 in a row, without the server taking bytes, are answered at once
+/// (HEAD, or a new upload) before backing off.
+const QUICK_STEPS: u32 = 3;
 /// A server's Retry-After is honoured up to this long.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 /// Confirmed bytes are saved at most this often while sending (HEAD is the truth anyway).
@@ -47,35 +48,35 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
             Err(UploadError::Stopped) => return,
             Err(e) => e,
         };
-        let mut verdict = err.verdict();
-        if verdict == Verdict::Rehead {
-            quick += 1;
-            if quick > QUICK_REHEADS {
-                verdict = Verdict::Retry;
-            }
-        }
+        let verdict = err.verdict();
         tracing::info!(item = %rec.id, error = %err, ?verdict, "upload step failed");
+        // 409, 460 and 404/410 are answered at once, but never in a tight loop: a server
+        // that keeps saying so without taking bytes gets the backoff like any other trouble.
+        let quick_step = matches!(verdict, Verdict::Rehead | Verdict::Recreate);
+        if quick_step {
+            quick += 1;
+        }
         match verdict {
             Verdict::Refuse => return refuse(shared, rec, &err).await,
-            Verdict::Rehead => {}
             Verdict::Recreate => {
                 retire(shared, &mut rec, cancel).await;
                 save(shared, &mut rec).await;
             }
-            Verdict::Retry => {
-                shared.forget_capabilities().await;
-                rec.attempts += 1;
-                rec.last_error = Some(err.to_string());
-                save(shared, &mut rec).await;
-                let mut delay = backoff.next().unwrap_or(shared.tuning.retry_max);
-                if let Some(asked) = err.retry_after() {
-                    delay = delay.max(asked.min(MAX_RETRY_AFTER));
-                }
-                shared.waiting(rec.id, err.to_string(), delay);
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = cancel.cancelled() => return,
-                }
+            Verdict::Rehead | Verdict::Retry => {}
+        }
+        if verdict == Verdict::Retry || (quick_step && quick > QUICK_STEPS) {
+            shared.forget_capabilities().await;
+            rec.attempts += 1;
+            rec.last_error = Some(err.to_string());
+            save(shared, &mut rec).await;
+            let mut delay = backoff.next().unwrap_or(shared.tuning.retry_max);
+            if let Some(asked) = err.retry_after() {
+                delay = delay.max(asked.min(MAX_RETRY_AFTER));
+            }
+            shared.waiting(rec.id, err.to_string(), delay);
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = cancel.cancelled() => return,
             }
         }
     }

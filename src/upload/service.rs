@@ -301,7 +301,8 @@ pub struct UploadHandle {
 impl UploadHandle {
     /// Queues a submitted take for delivery; returns once its record is on disk. The item id is
     /// the answer id: queueing the same answer again returns the existing item (and requeues it
-    /// if it was refused or abandoned).
+    /// if it was refused or abandoned). Queued after [`UploadHandle::shutdown`], the item waits
+    /// on disk for the next start.
     pub async fn enqueue(&self, path: &Path, meta: AnswerMeta) -> Result<ItemId, UploadError> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let hashed = path.clone();

@@ -15,12 +15,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::{Tuning, UploadError};
 use crate::config::{TokenError, UploadToken};
-use crate::fsutil::FsError;
-use wire::{header_str, number_header, send, sha1_of_range, status_error};
+use wire::{header_str, number_header, read_ahead, send, sha1_of_range, status_error};
 
 mod wire;
 
@@ -245,27 +243,19 @@ impl TusClient {
         } else {
             None
         };
-        let mut reader = tokio::fs::File::open(file)
-            .await
-            .map_err(|e| FsError::new("cannot open", file, e))?;
-        reader
-            .seek(std::io::SeekFrom::Start(offset))
-            .await
-            .map_err(|e| FsError::new("cannot read", file, e))?;
+        let body = read_ahead(file, offset, len).await?;
         let started = Instant::now();
         let pulled = Arc::new(AtomicU64::new(0));
         // Milliseconds after `started` of the last byte handed to the connection.
         let last_pull = Arc::new(AtomicU64::new(0));
         let (p, l) = (pulled.clone(), last_pull.clone());
-        let stream = tokio_util::io::ReaderStream::with_capacity(reader.take(len), 256 * 1024).map(
-            move |chunk| {
-                if let Ok(bytes) = &chunk {
-                    p.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    l.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-                }
-                chunk
-            },
-        );
+        let stream = body.map(move |chunk| {
+            if let Ok(bytes) = &chunk {
+                p.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                l.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+            }
+            chunk
+        });
         let mut req = self
             .request(Method::PATCH, url, true)?
             .header("Upload-Offset", offset)

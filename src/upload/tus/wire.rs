@@ -1,12 +1,15 @@
 //! The tus client's wire helpers: sending a request and turning transport failures and
 //! unwelcome statuses into [`UploadError`]s (with the server's words, never the request's
-//! headers), reading numeric headers, and the per-chunk sha1 for `Upload-Checksum`.
+//! headers), reading numeric headers, a chunk's body read ahead from the file, and the
+//! per-chunk sha1 for `Upload-Checksum`.
 
 use std::path::Path;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use futures::Stream;
 use reqwest::{Response, Url};
 use sha1::{Digest, Sha1};
 
@@ -117,4 +120,55 @@ pub(super) async fn sha1_of_range(
     });
     task.await
         .map_err(|e| UploadError::Client(format!("checksum task failed: {e}")))?
+}
+
+/// Blocks read from the file per step, and how many may wait ahead of the connection.
+const READ_BLOCK: usize = 1 << 20;
+const READ_AHEAD: usize = 4;
+
+/// `len` bytes of `file` from `offset` as a stream of blocks, read on a blocking thread a few
+/// blocks ahead of the connection, so disk reads overlap socket writes. The file is opened
+/// before this returns (so a missing file is a file error, not a network one); dropping the
+/// stream (a cancelled or failed request) stops the reader.
+pub(super) async fn read_ahead(
+    file: &Path,
+    offset: u64,
+    len: u64,
+) -> Result<impl Stream<Item = Result<Bytes, std::io::Error>> + use<>, UploadError> {
+    use std::io::{Read, Seek};
+    let path = file.to_path_buf();
+    let opened = tokio::task::spawn_blocking(move || -> Result<std::fs::File, UploadError> {
+        let mut f =
+            std::fs::File::open(&path).map_err(|e| FsError::new("cannot open", &path, e))?;
+        f.seek(std::io::SeekFrom::Start(offset))
+            .map_err(|e| FsError::new("cannot read", &path, e))?;
+        Ok(f)
+    });
+    let mut f = opened
+        .await
+        .map_err(|e| UploadError::Client(format!("file task failed: {e}")))??;
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut left = len;
+        while left > 0 {
+            let want = READ_BLOCK.min(usize::try_from(left).unwrap_or(READ_BLOCK));
+            let mut block = Vec::with_capacity(want);
+            let item = match f.by_ref().take(want as u64).read_to_end(&mut block) {
+                Ok(n) if n == want => Ok(Bytes::from(block)),
+                Ok(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file is shorter than when it was queued",
+                )),
+                Err(e) => Err(e),
+            };
+            let failed = item.is_err();
+            if tx.blocking_send(item).is_err() || failed {
+                return; // the request is gone, or cannot be completed
+            }
+            left -= want as u64;
+        }
+    });
+    Ok(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
 }
