@@ -13,6 +13,35 @@
 //!
 //! An item is delivered only when the server's HEAD reports offset == length (for `dir:`, when
 //! the copy's sha256 matches); only then is the local file deleted (unless retention = keep).
+//!
+//! A front end starts the service once, inside its tokio runtime, and keeps the handle:
+//!
+//! ```no_run
+//! # async fn demo(config: booth::config::Config) -> Result<(), booth::upload::UploadError> {
+//! use booth::upload::{AnswerMeta, UploadEvent, UploadService, outbox_dir};
+//! let (handle, mut events) = UploadService::start(&config, &outbox_dir(&config))?;
+//! let answer_id = uuid::Uuid::new_v4(); // made when the candidate submits the take
+//! let meta = AnswerMeta {
+//!     interview_id: "sample".into(),
+//!     candidate_id: "c-17".into(),
+//!     question_id: "q-intro".into(),
+//!     attempt: 1,
+//!     answer_id,
+//!     filename: "q-intro-1.mp4".into(),
+//! };
+//! let id = handle.enqueue(std::path::Path::new("/var/lib/booth/answer.mp4"), meta).await?;
+//! while let Some(event) = events.recv().await {
+//!     match event {
+//!         UploadEvent::Progress { id, sent, total } => { /* progress bar */ }
+//!         UploadEvent::Waiting { .. } => { /* "saved on this station, will upload later" */ }
+//!         UploadEvent::Delivered { id, .. } => { /* uploaded ✓ */ }
+//!         UploadEvent::Refused { id, reason } => { /* tell the operator */ }
+//!         _ => {}
+//!     }
+//! }
+//! handle.shutdown().await;
+//! # Ok(()) }
+//! ```
 
 mod deliver;
 pub mod dir;
