@@ -19,7 +19,7 @@ help:
 	@echo '  make build   install build packages, cargo build, check OpenH264 uses NASM'
 	@echo '  make lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings'
 	@echo '  make fmt     cargo fmt'
-	@echo '  make bench   release build, then booth bench'
+	@echo '  make bench   release build, then booth bench (encoding vs ffmpeg, live load, upload vs curl)'
 	@echo '  make setup   only install the Debian packages (scripts/setup.sh test)'
 
 setup:
@@ -47,6 +47,6 @@ fmt:
 	$(CARGO) fmt
 
 bench:
-	@scripts/setup.sh build
+	@scripts/setup.sh bench
 	@scripts/cargo-build.sh --release
 	$(CARGO) run --release -- bench

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Installs what booth needs on Debian 12 (bookworm), and only what is missing.
 #
-#   scripts/setup.sh [build|demo|test]     (default: test, which is everything)
+#   scripts/setup.sh [build|demo|bench|test]     (default: test, which is everything)
 #
 #   build  what `cargo build` needs: libclang-dev (bindgen for the V4L2 camera bindings),
 #          libasound2-dev and pkg-config (ALSA microphone via cpal), nasm (OpenH264's assembly,
 #          about 3x faster encoding; the build fails without it, see scripts/cargo-build.sh)
 #   demo   build + ffmpeg (ffprobe prints what the demo recorded)
+#   bench  demo + curl (the upload figure compares booth with curl) + the test tus server
 #   test   demo + what the tests drive: pulseaudio, pulseaudio-utils (pactl), libasound2-plugins
 #          (ALSA's pulse plugin, so ALSA's "default" device reaches a test PulseAudio daemon),
-#          alsa-utils (arecord, and aplay in the test VM), tmux (terminal UI tests), and for the
+#          alsa-utils (arecord, and aplay in the test VM), tmux (terminal UI tests), curl; for the
 #          VM that tests the camera and microphone code against the kernel's own virtual devices
 #          (tests/vm.rs): qemu-system-x86, busybox-static, cpio, kmod (depmod, modprobe),
-#          v4l-utils (v4l2-ctl), binutils (strip)
+#          v4l-utils (v4l2-ctl), binutils (strip); and the test tus server: npm packages
+#          @tus/server + @tus/file-store in tests/tus-server (`npm ci` from the committed lock
+#          file when node_modules is missing; needs node >= 20.19 and npm on the PATH)
 #
 # It runs apt-get (with sudo when not root) only when a package is missing; when everything is
 # there it only asks dpkg, which takes well under a second. Rust itself (cargo, rustc, rustfmt,
@@ -30,17 +33,19 @@ die() {
 mode="${1:-test}"
 build_pkgs=(make gcc pkg-config libclang-dev libasound2-dev nasm)
 demo_pkgs=(ffmpeg)
-test_pkgs=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux
+test_pkgs=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux curl
     qemu-system-x86 busybox-static cpio kmod v4l-utils binutils)
+tus_server=false
 case "$mode" in
 build) wanted=("${build_pkgs[@]}") ;;
 demo) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
-test | all) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") ;;
+bench) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" curl) tus_server=true ;;
+test | all) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") tus_server=true ;;
 -h | --help)
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
-*) die "unknown mode '$mode' (expected build, demo or test)" ;;
+*) die "unknown mode '$mode' (expected build, demo, bench or test)" ;;
 esac
 
 # --- Rust toolchain: checked, never installed -------------------------------------------------
@@ -66,6 +71,28 @@ if [[ "$mode" == test || "$mode" == all ]]; then
     fi
 fi
 
+# --- The test tus server (npm) -----------------------------------------------------------------
+# Node comes from the machine (Debian 12's own nodejs is 18, too old for @tus/server 2.x).
+readonly MIN_NODE="20.19.0"
+tus_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/tus-server"
+install_tus_server() {
+    $tus_server || return 0
+    [[ -d "$tus_dir/node_modules/@tus/server" && -d "$tus_dir/node_modules/@tus/file-store" ]] && {
+        say "the test tus server is installed ($tus_dir)"
+        return 0
+    }
+    command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+        die "node and npm are needed for the test tus server: install Node.js $MIN_NODE or newer (with npm)."
+    local v
+    v="$(node --version)"
+    v="${v#v}"
+    [[ "$(printf '%s\n%s\n' "$MIN_NODE" "$v" | sort -V | head -n1)" == "$MIN_NODE" ]] ||
+        die "node $v is too old for @tus/server 2.x: install Node.js $MIN_NODE or newer."
+    say "running: npm ci in $tus_dir"
+    (cd "$tus_dir" && npm ci --no-audit --no-fund --loglevel=error) ||
+        die "npm ci in $tus_dir failed (is the npm registry reachable?)."
+}
+
 # --- Debian packages ----------------------------------------------------------------------------
 command -v dpkg-query >/dev/null 2>&1 ||
     die "this is not a Debian-like system (no dpkg-query). Install the equivalents of: ${wanted[*]}"
@@ -83,6 +110,7 @@ done
 
 if ((${#missing[@]} == 0)); then
     say "all ${#wanted[@]} Debian packages for '$mode' are installed"
+    install_tus_server
     exit 0
 fi
 
@@ -113,3 +141,4 @@ for pkg in "${missing[@]}"; do
 done
 ((${#still[@]} == 0)) || die "still not installed after apt-get: ${still[*]}"
 say "installed: ${missing[*]}"
+install_tus_server

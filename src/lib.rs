@@ -4,6 +4,7 @@
 //! - `cli`: the scripting front end (`booth record`, `recover`, `devices`, `bench`).
 //! - `config`: the station config file (`config.toml`); `interview`: the interview file.
 //! - `media`: capture, conversion, encoding, muxing and analysis; no terminal code.
+//! - `upload`: durable delivery of answers to the platform (tus, or a directory); no terminal code.
 //! - `fsutil`: private files and directories, atomic writes.
 #![forbid(unsafe_code)]
 
@@ -22,3 +23,4 @@ pub mod status;
 mod tomlfile;
 pub mod tui;
 pub mod ui;
+pub mod upload;

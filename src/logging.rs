@@ -35,6 +35,39 @@ pub fn console(line: &str) {
     }
 }
 
+/// Whether the console (the original stderr) is a terminal, where a progress line can be
+/// redrawn in place.
+pub fn console_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    match CONSOLE.get() {
+        Some(c) => c
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_terminal(),
+        None => io::stderr().is_terminal(),
+    }
+}
+
+/// Redraws one status line in place on a terminal console (`\r`, text, clear to the end of
+/// the line); the next [`console`] line should start with a newline via [`console_end_line`].
+pub fn console_status(line: &str) {
+    let text = format!("\r{line}\x1b[K");
+    match CONSOLE.get() {
+        Some(c) => {
+            let mut f = c.lock().unwrap_or_else(PoisonError::into_inner);
+            let _ = f.write_all(text.as_bytes());
+        }
+        None => {
+            let _ = io::stderr().write_all(text.as_bytes());
+        }
+    }
+}
+
+/// Clears a status line drawn with [`console_status`].
+pub fn console_end_line() {
+    console_status("");
+}
+
 #[derive(Clone)]
 struct ConsoleWriter;
 

@@ -8,6 +8,11 @@
 //! 2. Live: `booth record` from the synthetic camera and microphone in real time, at 720p30,
 //!    for a short and a long run: CPU share of one core, dropped frames, and peak memory
 //!    (which must not grow with the length of the recording).
+//! 3. Upload: booth's tus upload to the test tus server on loopback against curl sending the
+//!    same file in one PATCH, as a throughput ratio with a floor ([`upload`]); below the floor
+//!    the bench exits 1.
+
+mod upload;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -33,6 +38,18 @@ pub struct BenchArgs {
     /// Where to put the (large) input files; default: /dev/shm when present.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Only the upload figure (skips the encoder and live runs).
+    #[arg(long)]
+    pub upload_only: bool,
+    /// MiB sent per upload round.
+    #[arg(long, default_value_t = 256)]
+    pub upload_mib: u32,
+    /// booth's chunk size for the upload figure (default: the config's default, 8 MiB).
+    #[arg(long, value_name = "MIB")]
+    pub upload_chunk_mib: Option<u32>,
+    /// The test tus server's node project (installed by `scripts/setup.sh bench`).
+    #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tus-server"))]
+    pub tus_server: PathBuf,
 }
 
 #[derive(Debug, Serialize)]
@@ -63,6 +80,14 @@ struct Report {
     booth_cpu_vs_x264_veryfast: f64,
     live: Vec<LiveRun>,
     live_memory_growth_ratio: f64,
+}
+
+/// Everything one run measured; the encoder figures are left out with `--upload-only`.
+#[derive(Debug, Serialize)]
+struct FullReport {
+    #[serde(flatten)]
+    encode: Option<Report>,
+    upload: upload::UploadFigure,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -196,14 +221,18 @@ fn num(v: &serde_json::Value, key: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
-fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
-    let base = args.work_dir.clone().unwrap_or_else(|| {
+fn work_base(args: &BenchArgs) -> PathBuf {
+    args.work_dir.clone().unwrap_or_else(|| {
         if Path::new("/dev/shm").is_dir() {
             PathBuf::from("/dev/shm")
         } else {
             std::env::temp_dir()
         }
-    });
+    })
+}
+
+fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
+    let base = work_base(args);
     let dir = tempfile::Builder::new()
         .prefix("booth-bench-")
         .tempdir_in(&base)
@@ -368,23 +397,64 @@ fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
 }
 
 pub fn run_bench(args: &BenchArgs) -> Exit {
-    let report = match bench(args) {
+    let measured = (if args.upload_only {
+        Ok(None)
+    } else {
+        bench(args).map(Some)
+    })
+    .and_then(|encode| {
+        let upload = upload::measure(
+            &work_base(args),
+            args.upload_mib,
+            args.upload_chunk_mib,
+            &args.tus_server,
+        )?;
+        Ok(FullReport { encode, upload })
+    });
+    let full = match measured {
         Ok(r) => r,
         Err(e) => {
             super::report_error(&e);
             return Exit::Failed;
         }
     };
+    let below_floor = full.upload.booth_vs_curl < upload::FLOOR;
     if args.json {
-        match serde_json::to_string_pretty(&report) {
+        match serde_json::to_string_pretty(&full) {
             Ok(s) => println!("{s}"),
             Err(e) => {
                 super::report_error(&e);
                 return Exit::Failed;
             }
         }
-        return Exit::Ok;
+    } else {
+        if let Some(report) = &full.encode {
+            print_encode(report);
+        }
+        let u = &full.upload;
+        println!(
+            "Upload ({} MiB, {} MiB chunks, loopback tus server, best of {} rounds): booth {:.0} MiB/s, curl (one PATCH) {:.0} MiB/s, booth / curl {:.2} (floor {:.2}){}",
+            u.file_mib,
+            u.chunk_mib,
+            u.rounds,
+            u.booth_mib_per_s,
+            u.curl_mib_per_s,
+            u.booth_vs_curl,
+            u.floor,
+            if below_floor { "  BELOW THE FLOOR" } else { "" }
+        );
+        println!(
+            "  medians: booth {:.0} MiB/s, curl {:.0} MiB/s; control, curl in booth's chunks: {:.0} MiB/s (booth / that {:.2})",
+            u.booth_median_mib_per_s,
+            u.curl_median_mib_per_s,
+            u.curl_chunked_mib_per_s,
+            u.booth_vs_curl_chunked
+        );
     }
+    if below_floor { Exit::Failed } else { Exit::Ok }
+}
+
+fn print_encode(report: &Report) {
     println!("Input: {}", report.input);
     println!(
         "{:<26} {:>9} {:>9} {:>12} {:>9} {:>8} {:>9}",
@@ -422,5 +492,4 @@ pub fn run_bench(args: &BenchArgs) -> Exit {
         "  peak memory, long run / short run: {:.2}",
         report.live_memory_growth_ratio
     );
-    Exit::Ok
 }

@@ -11,10 +11,12 @@
 mod bench;
 mod devices;
 mod hash_pin;
+mod queue;
 mod record;
 mod recover;
 mod run;
 mod status;
+mod upload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +58,10 @@ pub enum Command {
     HashPin(hash_pin::HashPinArgs),
     /// What the station is doing: state, devices, outbox, disk, last error.
     Status(status::StatusArgs),
+    /// Queue recordings, then deliver the station's outbox to the platform in the foreground.
+    Upload(upload::UploadArgs),
+    /// List the outbox: every item with its state, bytes sent and last error.
+    Queue(queue::QueueArgs),
 }
 
 /// Exit codes, see the module table.
@@ -89,6 +95,8 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => scripted(&|| bench::run_bench(&args)),
         Command::HashPin(args) => scripted(&|| hash_pin::run(&args)),
         Command::Status(args) => scripted(&|| status::run(&args)),
+        Command::Upload(args) => scripted(&|| upload::run(&args)),
+        Command::Queue(args) => scripted(&|| queue::run(&args)),
     };
     exit.into()
 }

@@ -1,10 +1,15 @@
 //! Support for booth's integration tests: the built binary, ffprobe/ffmpeg helpers, signal
-//! analysis, WAV files, and a private PulseAudio daemon that plays the microphone.
+//! analysis, WAV files, a private PulseAudio daemon that plays the microphone, and for upload
+//! tests a real tus server ([`tus_server`]) behind a fault-injecting proxy ([`fault_proxy`]).
 //!
 //! Use it from a test file with `mod common;`. Every external tool it runs is a Debian package
 //! that `make test` installs; when one is missing the helper panics and names the package, it
 //! never skips.
 #![allow(dead_code)] // each test crate uses a different part of this module
+
+pub mod fault_proxy;
+pub mod station;
+pub mod tus_server;
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Write};

@@ -1,0 +1,381 @@
+//! `booth bench`'s upload figure: throughput of booth's tus upload (8 MiB chunks, as
+//! configured by default, HEAD at the end) to the real test tus server on loopback, against
+//! `curl` sending the same file to the same server in one PATCH — as a ratio, with a floor.
+//! One unmeasured round of each warms the server (node's JIT) and the page cache; then rounds
+//! alternate booth and curl, each going first in turn. The ratio compares the best round of
+//! each: on a shared 2-core machine other work only ever slows a round down, so the best round
+//! is the closest to what each can do (the medians are reported too).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::{BenchError, path_str, run};
+use crate::config::{Config, Endpoint, Retention};
+use crate::logging::console;
+use crate::upload::{AnswerMeta, Tuning, UploadEvent, UploadService};
+
+/// booth must reach this share of curl's throughput.
+pub(super) const FLOOR: f64 = 0.9;
+const ROUNDS: usize = 5;
+
+#[derive(Debug, Serialize)]
+pub(super) struct UploadFigure {
+    pub file_mib: u32,
+    pub chunk_mib: u64,
+    pub rounds: usize,
+    /// Best round.
+    pub booth_mib_per_s: f64,
+    pub curl_mib_per_s: f64,
+    pub booth_median_mib_per_s: f64,
+    pub curl_median_mib_per_s: f64,
+    /// Best against best.
+    pub booth_vs_curl: f64,
+    /// Control: curl sending the same chunks as booth, one PATCH each, on one connection. It
+    /// separates the server's per-request cost (which chunking pays) from the client's.
+    pub curl_chunked_mib_per_s: f64,
+    pub booth_vs_curl_chunked: f64,
+    pub floor: f64,
+}
+
+/// Kills the server when the bench ends, however it ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn fail(what: &str, detail: impl std::fmt::Display) -> BenchError {
+    BenchError::Failed {
+        program: what.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn start_server(project: &Path, store: &Path) -> Result<(Server, String), BenchError> {
+    let mut child = Command::new("node")
+        .arg("server.mjs")
+        .current_dir(project)
+        .env("TUS_PORT", "0")
+        .env("TUS_DIR", store)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|source| BenchError::Spawn {
+            program: format!("node {}/server.mjs", project.display()),
+            source,
+        })?;
+    let stdout = child.stdout.take();
+    let server = Server(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Some(out) = stdout else { return };
+        for line in BufReader::new(out).lines().map_while(Result::ok) {
+            if let Some(url) = line.strip_prefix("listening ") {
+                let _ = tx.send(url.to_string());
+            }
+        }
+    });
+    let url = rx.recv_timeout(Duration::from_secs(20)).map_err(|_| {
+        fail(
+            "the test tus server",
+            format!(
+                "it did not start (is {} installed? run `scripts/setup.sh bench`)",
+                project.join("node_modules").display()
+            ),
+        )
+    })?;
+    Ok((server, url))
+}
+
+/// `mib` MiB of incompressible bytes (xorshift), written in 1 MiB blocks.
+fn write_file(path: &Path, mib: u32) -> Result<(), BenchError> {
+    let io = |e: std::io::Error| fail(&format!("writing {}", path.display()), e);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(io)?);
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..mib {
+        for word in block.chunks_exact_mut(8) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            word.copy_from_slice(&x.to_le_bytes());
+        }
+        f.write_all(&block).map_err(io)?;
+    }
+    f.flush().map_err(io)
+}
+
+/// Empties the server's store between rounds (the bench directory lives in RAM).
+fn clear(store: &Path) {
+    if let Ok(entries) = std::fs::read_dir(store) {
+        for e in entries.flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+fn booth_once(
+    rt: &tokio::runtime::Runtime,
+    config: &Config,
+    outbox: &Path,
+    file: &Path,
+) -> Result<Duration, BenchError> {
+    rt.block_on(async {
+        let (handle, mut events) = UploadService::start_with(config, outbox, Tuning::default())
+            .map_err(|e| fail("booth upload", e))?;
+        let id = uuid::Uuid::new_v4();
+        let meta = AnswerMeta {
+            interview_id: "bench".into(),
+            candidate_id: "bench".into(),
+            question_id: "q1".into(),
+            attempt: 1,
+            answer_id: id,
+            filename: "answer.mp4".into(),
+        };
+        handle
+            .enqueue(file, meta)
+            .await
+            .map_err(|e| fail("booth upload", e))?;
+        let started = Instant::now();
+        let outcome = tokio::time::timeout(Duration::from_secs(600), async {
+            while let Some(event) = events.recv().await {
+                match event {
+                    UploadEvent::Delivered { .. } => return Ok(started.elapsed()),
+                    UploadEvent::Refused { reason, .. } | UploadEvent::Waiting { reason, .. } => {
+                        return Err(fail("booth upload", reason));
+                    }
+                    _ => {}
+                }
+            }
+            Err(fail("booth upload", "the service stopped"))
+        })
+        .await
+        .map_err(|_| fail("booth upload", "no delivery within 600 s"))?;
+        handle.shutdown().await;
+        outcome
+    })
+}
+
+/// curl: a POST, then PATCHes of `parts` (file, offset) in one process and connection.
+fn curl_once(url: &str, parts: &[(PathBuf, u64)], size: u64) -> Result<Duration, BenchError> {
+    let started = Instant::now();
+    let auth = "Authorization: Bearer bench";
+    let length = format!("Upload-Length: {size}");
+    let out = run(
+        "curl",
+        &[
+            "-sS",
+            "-o",
+            "/dev/null",
+            "-D",
+            "-",
+            "-X",
+            "POST",
+            "-H",
+            "Tus-Resumable: 1.0.0",
+            "-H",
+            &length,
+            "-H",
+            "Content-Length: 0",
+            "-H",
+            auth,
+            url,
+        ],
+    )?;
+    let headers = String::from_utf8_lossy(&out.stdout);
+    let location = headers
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("location")
+                .then(|| v.trim().to_string())
+        })
+        .ok_or_else(|| fail("curl POST", format!("no Location in:\n{headers}")))?;
+    // -T streams the file (--data-binary would read it all into memory first); "Expect:" drops
+    // the 100-continue round trip curl would add; --next keeps the connection for the next part.
+    let mut args: Vec<String> = Vec::new();
+    for (i, (part, offset)) in parts.iter().enumerate() {
+        if i > 0 {
+            args.push("--next".into());
+        }
+        args.extend(
+            [
+                "-sS",
+                "-o",
+                "/dev/null",
+                "-w",
+                "%{http_code}\n",
+                "-X",
+                "PATCH",
+                "-H",
+                "Expect:",
+                "-H",
+                "Tus-Resumable: 1.0.0",
+                "-H",
+                "Content-Type: application/offset+octet-stream",
+                "-H",
+                auth,
+                "-T",
+            ]
+            .map(String::from),
+        );
+        args.push(path_str(part));
+        args.push("-H".into());
+        args.push(format!("Upload-Offset: {offset}"));
+        args.push(location.clone());
+    }
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = run("curl", &refs)?;
+    let elapsed = started.elapsed();
+    let codes = String::from_utf8_lossy(&out.stdout);
+    if codes.lines().count() != parts.len() || codes.lines().any(|c| c.trim() != "204") {
+        return Err(fail("curl PATCH", format!("HTTP statuses {codes}")));
+    }
+    Ok(elapsed)
+}
+
+/// Splits `file` into `chunk`-byte part files (for curl's chunked control run).
+fn split(file: &Path, dir: &Path, chunk: u64) -> Result<Vec<(PathBuf, u64)>, BenchError> {
+    use std::io::Read;
+    let io = |e: std::io::Error| fail(&format!("splitting {}", file.display()), e);
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut src = std::fs::File::open(file).map_err(io)?;
+    let mut parts = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let mut block = Vec::new();
+        let n = Read::by_ref(&mut src)
+            .take(chunk)
+            .read_to_end(&mut block)
+            .map_err(io)?;
+        if n == 0 {
+            return Ok(parts);
+        }
+        let part = dir.join(format!("part-{:05}", parts.len()));
+        std::fs::write(&part, &block).map_err(io)?;
+        parts.push((part, offset));
+        offset += n as u64;
+    }
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+pub(super) fn measure(
+    base: &Path,
+    mib: u32,
+    chunk_mib: Option<u32>,
+    project: &Path,
+) -> Result<UploadFigure, BenchError> {
+    let dir = tempfile::Builder::new()
+        .prefix("booth-bench-upload-")
+        .tempdir_in(base)
+        .map_err(|source| BenchError::Spawn {
+            program: format!("a work directory in {}", base.display()),
+            source,
+        })?;
+    let file = dir.path().join("answer.mp4");
+    let store = dir.path().join("store");
+    std::fs::create_dir(&store).map_err(|e| fail("creating the store", e))?;
+    console(&format!(
+        "bench: upload, {mib} MiB to the test tus server (node) on loopback"
+    ));
+    write_file(&file, mib)?;
+    let size = u64::from(mib) << 20;
+    let (_server, url) = start_server(project, &store)?;
+    let token = dir.path().join("token");
+    std::fs::write(&token, "bench").map_err(|e| fail("writing the token", e))?;
+    let mut config = Config::load(None).map_err(|e| fail("the built-in config", e))?;
+    config = config.with_data_dir(dir.path().join("data"));
+    config.upload.endpoint = Endpoint::Tus(url.clone());
+    config.upload.token_file = token;
+    config.upload.retention = Retention::Keep;
+    if let Some(c) = chunk_mib {
+        config.upload.chunk_bytes = u64::from(c.max(1)) << 20;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| fail("the tokio runtime", e))?;
+    let mib_per_s = |d: Duration| f64::from(mib) / d.as_secs_f64().max(1e-9);
+    let single = vec![(file.clone(), 0)];
+    let parts = split(&file, &dir.path().join("parts"), config.upload.chunk_bytes)?;
+    let (mut booth, mut curl, mut curl_chunked) = (Vec::new(), Vec::new(), Vec::new());
+    let booth_round = |round: usize| -> Result<f64, BenchError> {
+        let outbox: PathBuf = dir.path().join(format!("outbox-{round}"));
+        let speed = mib_per_s(booth_once(&rt, &config, &outbox, &file)?);
+        check_stored(&store, size)?;
+        clear(&store);
+        Ok(speed)
+    };
+    let curl_round = |parts: &[(PathBuf, u64)]| -> Result<f64, BenchError> {
+        let speed = mib_per_s(curl_once(&url, parts, size)?);
+        check_stored(&store, size)?;
+        clear(&store);
+        Ok(speed)
+    };
+    booth_round(ROUNDS)?;
+    curl_round(&single)?;
+    for round in 0..ROUNDS {
+        if round % 2 == 0 {
+            booth.push(booth_round(round)?);
+            curl.push(curl_round(&single)?);
+            curl_chunked.push(curl_round(&parts)?);
+        } else {
+            curl_chunked.push(curl_round(&parts)?);
+            curl.push(curl_round(&single)?);
+            booth.push(booth_round(round)?);
+        }
+        console(&format!(
+            "bench: upload round {}: booth {:.0} MiB/s, curl {:.0} MiB/s, curl in chunks {:.0} MiB/s",
+            round + 1,
+            booth[round],
+            curl[round],
+            curl_chunked[round]
+        ));
+    }
+    let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
+    let (b, c, cc) = (best(&booth), best(&curl), best(&curl_chunked));
+    Ok(UploadFigure {
+        file_mib: mib,
+        chunk_mib: config.upload.chunk_bytes >> 20,
+        rounds: ROUNDS,
+        booth_mib_per_s: b,
+        curl_mib_per_s: c,
+        booth_median_mib_per_s: median(booth),
+        curl_median_mib_per_s: median(curl),
+        booth_vs_curl: b / c.max(1e-9),
+        curl_chunked_mib_per_s: cc,
+        booth_vs_curl_chunked: b / cc.max(1e-9),
+        floor: FLOOR,
+    })
+}
+
+/// The server stored exactly one upload of the whole size.
+fn check_stored(store: &Path, size: u64) -> Result<(), BenchError> {
+    let full = std::fs::read_dir(store)
+        .map_err(|e| fail("reading the store", e))?
+        .flatten()
+        .filter(|e| e.path().extension().is_none())
+        .filter(|e| e.metadata().is_ok_and(|m| m.len() == size))
+        .count();
+    if full == 1 {
+        Ok(())
+    } else {
+        Err(fail(
+            "the upload",
+            format!("{full} complete uploads stored, expected 1"),
+        ))
+    }
+}

@@ -1,0 +1,355 @@
+//! One item's way to the platform: the loop that turns failures into the right next step.
+//!
+//! tus: discover the server once (OPTIONS); create the upload and save its URL before sending
+//! a byte; before any (re)send ask the server's offset (HEAD) and PATCH chunk after chunk from
+//! there; the item is delivered only when HEAD reports offset == length. 409 and 460 → HEAD and
+//! go on; 404/410 → retire the URL for good (it is never sent to again, and terminated where it
+//! still exists) and create a new upload; 412/413 and other refusals → refused, file kept;
+//! network trouble, stalls and 5xx → wait with exponential backoff and jitter (reset whenever
+//! the server confirms new bytes), then HEAD. Cancellation is only observed around network
+//! calls and sleeps, so a record save is never cut short and never lands after the loop ends.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use reqwest::Url;
+use tokio_util::sync::CancellationToken;
+
+use super::meta::metadata_header;
+use super::outbox::{Payload, Record, State, now_ms};
+use super::service::{Shared, Target};
+use super::tus::TusClient;
+use super::{UploadError, UploadEvent, Verdict, dir};
+use crate::config::Retention;
+use crate::fsutil::FsError;
+
+/// How many 409/460/404/410 in a row, without the server taking bytes, are answered at once
+/// (HEAD, or a new upload) before backing off.
+const QUICK_STEPS: u32 = 3;
+/// A server's Retry-After is honoured up to this long.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+/// Confirmed bytes are saved at most this often while sending (HEAD is the truth anyway).
+const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// Runs `rec` until it is delivered, refused, or `cancel` fires (then it returns at once,
+/// leaving the record as last saved).
+pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationToken) {
+    let mut backoff = new_backoff(shared);
+    let mut quick = 0;
+    loop {
+        let mut progressed = false;
+        let result = attempt(shared, &mut rec, cancel, &mut progressed).await;
+        if progressed {
+            backoff = new_backoff(shared);
+            quick = 0;
+        }
+        let err = match result {
+            Ok(url) => return finish(shared, rec, url).await,
+            Err(UploadError::Stopped) => return,
+            Err(e) => e,
+        };
+        let verdict = err.verdict();
+        tracing::info!(item = %rec.id, error = %err, ?verdict, "upload step failed");
+        // 409, 460 and 404/410 are answered at once, but never in a tight loop: a server
+        // that keeps saying so without taking bytes gets the backoff like any other trouble.
+        let quick_step = matches!(verdict, Verdict::Rehead | Verdict::Recreate);
+        if quick_step {
+            quick += 1;
+        }
+        match verdict {
+            Verdict::Refuse => return refuse(shared, rec, &err).await,
+            Verdict::Recreate => {
+                retire(shared, &mut rec, cancel).await;
+                save(shared, &mut rec).await;
+            }
+            Verdict::Rehead | Verdict::Retry => {}
+        }
+        if verdict == Verdict::Retry || (quick_step && quick > QUICK_STEPS) {
+            shared.forget_capabilities().await;
+            rec.attempts += 1;
+            rec.last_error = Some(err.to_string());
+            save(shared, &mut rec).await;
+            let mut delay = backoff.next().unwrap_or(shared.tuning.retry_max);
+            if let Some(asked) = err.retry_after() {
+                delay = delay.max(asked.min(MAX_RETRY_AFTER));
+            }
+            shared.waiting(rec.id, err.to_string(), delay);
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = cancel.cancelled() => return,
+            }
+        }
+    }
+}
+
+fn new_backoff(shared: &Shared) -> impl Iterator<Item = Duration> + use<> {
+    ExponentialBuilder::default()
+        .with_min_delay(shared.tuning.retry_min)
+        .with_max_delay(shared.tuning.retry_max)
+        .with_jitter()
+        .without_max_times()
+        .build()
+}
+
+/// Saves, logging a failure: the caller goes on, since the server's offset (HEAD) and the
+/// record's URL (saved strictly before sending) keep the item safe either way.
+async fn save(shared: &Shared, rec: &mut Record) {
+    if let Err(e) = shared.save(rec).await {
+        tracing::warn!(item = %rec.id, error = %e, "cannot save the outbox record");
+    }
+}
+
+/// Runs a network step unless the service or the item is cancelled first.
+async fn net<T>(
+    cancel: &CancellationToken,
+    fut: impl Future<Output = Result<T, UploadError>>,
+) -> Result<T, UploadError> {
+    tokio::select! {
+        r = fut => r,
+        _ = cancel.cancelled() => Err(UploadError::Stopped),
+    }
+}
+
+/// One try from wherever the item is to delivered; returns the delivered URL or path.
+async fn attempt(
+    shared: &Shared,
+    rec: &mut Record,
+    cancel: &CancellationToken,
+    progressed: &mut bool,
+) -> Result<String, UploadError> {
+    if matches!(rec.payload, Payload::Manifest(_)) && rec.sha256.is_empty() {
+        build_manifest(shared, rec).await?;
+    }
+    check_file(rec)?;
+    match &shared.target {
+        Target::Dir(dir) => {
+            let (dir, copy) = (dir.clone(), rec.clone());
+            let metadata = metadata_json(shared, rec);
+            shared.progress(rec.id, 0, rec.size);
+            let task = tokio::task::spawn_blocking(move || dir::deliver(&dir, &copy, &metadata));
+            let path = task
+                .await
+                .map_err(|e| UploadError::Client(format!("copy task failed: {e}")))??;
+            *progressed = true;
+            Ok(path.display().to_string())
+        }
+        Target::Tus(client) => attempt_tus(shared, client, rec, cancel, progressed).await,
+    }
+}
+
+async fn attempt_tus(
+    shared: &Shared,
+    client: &TusClient,
+    rec: &mut Record,
+    cancel: &CancellationToken,
+    progressed: &mut bool,
+) -> Result<String, UploadError> {
+    let caps = net(cancel, shared.capabilities(client)).await?;
+    if let Some(max) = caps.max_size
+        && rec.size > max
+    {
+        return Err(UploadError::TooLarge {
+            path: rec.path.clone(),
+            size: rec.size,
+            max,
+        });
+    }
+    // An upload from an earlier run: resume from the server's offset, if it is still ours.
+    let mut resume: Option<(Url, u64)> = None;
+    if let Some(stored) = rec.url.clone() {
+        match client.upload_url(&stored) {
+            Ok(url) => {
+                let st = net(cancel, client.head(&url)).await?;
+                if st.length.is_some_and(|l| l != rec.size) || st.offset > rec.size {
+                    tracing::warn!(item = %rec.id, url = %url, ?st, "the upload does not match the file");
+                    retire(shared, rec, cancel).await;
+                } else {
+                    resume = Some((url, st.offset));
+                }
+            }
+            // The endpoint changed since: start again on the configured one.
+            Err(_) => retire(shared, rec, cancel).await,
+        }
+    }
+    let (url, mut offset) = match resume {
+        Some(r) => r,
+        None => {
+            let metadata = metadata_header(&metadata_pairs(shared, rec));
+            let url = net(cancel, client.create(rec.size, &metadata)).await?;
+            tracing::info!(item = %rec.id, url = %url, "created upload");
+            // Saved before any byte is sent: a restart resumes this upload, never a second one.
+            rec.url = Some(url.to_string());
+            rec.confirmed = 0;
+            rec.state = State::Uploading;
+            shared.save(rec).await?;
+            (url, 0)
+        }
+    };
+    if rec.state != State::Uploading || rec.confirmed != offset {
+        rec.state = State::Uploading;
+        rec.confirmed = offset;
+        save(shared, rec).await;
+    }
+    shared.progress(rec.id, offset, rec.size);
+    let mut saved_at = tokio::time::Instant::now();
+    while offset < rec.size {
+        let len = shared.chunk.min(rec.size - offset);
+        let (id, size, base) = (rec.id, rec.size, offset);
+        let report = move |n: u64| shared.progress(id, base + n, size);
+        let sha1 = caps.sha1_checksums();
+        let new = net(
+            cancel,
+            client.patch(&url, &rec.path, offset, len, sha1, &report),
+        )
+        .await?;
+        if new > offset {
+            *progressed = true;
+            shared.clear_waiting(rec.id);
+        }
+        offset = new;
+        rec.confirmed = offset;
+        if saved_at.elapsed() >= SAVE_EVERY {
+            save(shared, rec).await;
+            saved_at = tokio::time::Instant::now();
+        }
+    }
+    // Delivered only on the server's word.
+    let st = net(cancel, client.head(&url)).await?;
+    if st.offset != rec.size {
+        return Err(UploadError::Protocol {
+            method: "HEAD",
+            url: url.to_string(),
+            detail: format!("offset {} of {} after the last chunk", st.offset, rec.size),
+        });
+    }
+    Ok(url.to_string())
+}
+
+/// Gives the current upload URL up for good: it is never sent to again, and is terminated
+/// where the server still has it, so it can never be completed alongside its replacement.
+async fn retire(shared: &Shared, rec: &mut Record, cancel: &CancellationToken) {
+    let Some(old) = rec.url.take() else {
+        return;
+    };
+    rec.retired_urls.push(old.clone());
+    rec.confirmed = 0;
+    if let Target::Tus(client) = &shared.target
+        && let Ok(url) = client.upload_url(&old)
+        && let Err(e) = net(cancel, client.terminate(&url)).await
+    {
+        tracing::info!(item = %rec.id, url = %old, error = %e, "could not terminate a retired upload");
+    }
+}
+
+async fn finish(shared: &Shared, mut rec: Record, url: String) {
+    rec.state = State::Delivered;
+    rec.url = Some(url.clone());
+    rec.confirmed = rec.size;
+    rec.delivered_at_ms = Some(now_ms());
+    rec.last_error = None;
+    save(shared, &mut rec).await;
+    tracing::info!(item = %rec.id, url = %url, "delivered");
+    if shared.retention == Retention::Delete {
+        delete_local(shared, &mut rec).await;
+    }
+    shared.progress(rec.id, rec.size, rec.size);
+    shared.emit(UploadEvent::Delivered { id: rec.id, url });
+}
+
+/// Removes the local copy of a delivered item (a file already gone is fine).
+pub(super) async fn delete_local(shared: &Shared, rec: &mut Record) {
+    match std::fs::remove_file(&rec.path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            tracing::warn!(item = %rec.id, error = %FsError::new("cannot delete", &rec.path, e), "delivered file kept");
+            return;
+        }
+    }
+    rec.local_deleted = true;
+    save(shared, rec).await;
+}
+
+async fn refuse(shared: &Shared, mut rec: Record, err: &UploadError) {
+    let reason = err.to_string();
+    tracing::warn!(item = %rec.id, reason = %reason, "refused for good; the file is kept");
+    rec.state = State::Refused;
+    rec.last_error = Some(reason.clone());
+    save(shared, &mut rec).await;
+    shared.emit(UploadEvent::Refused { id: rec.id, reason });
+}
+
+/// The file must still be the one queued (same size; the sha256 is checked by the platform
+/// and by the dir target against the whole copy).
+fn check_file(rec: &Record) -> Result<(), UploadError> {
+    let meta =
+        std::fs::metadata(&rec.path).map_err(|e| FsError::new("cannot read", &rec.path, e))?;
+    if meta.len() != rec.size {
+        return Err(UploadError::FileChanged {
+            path: rec.path.clone(),
+            detail: format!("{} bytes now, {} when queued", meta.len(), rec.size),
+        });
+    }
+    Ok(())
+}
+
+/// Everything said about the file, as `Upload-Metadata` pairs (tus) and the sidecar (dir).
+fn metadata_pairs(shared: &Shared, rec: &Record) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![("station_id", shared.station_id.clone())];
+    match &rec.payload {
+        Payload::Answer(a) => pairs.extend([
+            ("kind", "answer".to_string()),
+            ("interview_id", a.interview_id.clone()),
+            ("candidate_id", a.candidate_id.clone()),
+            ("question_id", a.question_id.clone()),
+            ("attempt", a.attempt.to_string()),
+            ("answer_id", a.answer_id.to_string()),
+        ]),
+        Payload::Manifest(m) => pairs.extend([
+            ("kind", "manifest".to_string()),
+            ("interview_id", m.interview_id.clone()),
+            ("candidate_id", m.candidate_id.clone()),
+            ("session_id", m.session_id.to_string()),
+            ("receipt_code", super::receipt_code(m.session_id)),
+        ]),
+    }
+    pairs.extend([
+        ("filename", rec.filename()),
+        // `filetype` is what tus-js-client and many servers read; `content_type` says it plainly.
+        ("filetype", rec.content_type.clone()),
+        ("content_type", rec.content_type.clone()),
+        ("sha256", rec.sha256.clone()),
+    ]);
+    pairs
+}
+
+fn metadata_json(shared: &Shared, rec: &Record) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in metadata_pairs(shared, rec) {
+        map.insert(k.to_string(), serde_json::Value::String(v));
+    }
+    map.insert("size".into(), rec.size.into());
+    serde_json::Value::Object(map)
+}
+
+/// Writes the manifest document (once its answers have finished) and fills in the record.
+async fn build_manifest(shared: &Shared, rec: &mut Record) -> Result<(), UploadError> {
+    let Payload::Manifest(req) = &rec.payload else {
+        return Ok(());
+    };
+    let mut answers = Vec::new();
+    for id in req.answer_ids() {
+        if let Some(r) = shared.outbox.load(super::ItemId(id))? {
+            answers.push(r);
+        }
+    }
+    let doc = req.build(|id| answers.iter().find(|r| r.id.0 == id));
+    let json = serde_json::to_vec_pretty(&doc).map_err(|e| UploadError::BadRecord {
+        path: rec.path.clone(),
+        detail: e.to_string(),
+    })?;
+    crate::fsutil::write_atomic(&rec.path, &json)?;
+    rec.size = json.len() as u64;
+    rec.sha256 = super::meta::hex(&<sha2::Sha256 as sha2::Digest>::digest(&json));
+    shared.save(rec).await
+}

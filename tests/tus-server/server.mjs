@@ -1,0 +1,119 @@
+// A real tus 1.0 server on loopback for booth's upload tests and `booth bench`: the official
+// Node server (@tus/server) storing into a directory (@tus/file-store), one upload as `<id>`
+// plus its `<id>.json` info file, so tests can check what the server really stored.
+//
+// Everything comes from the environment, so a test can pick a free port and a temp directory:
+//   TUS_HOST (127.0.0.1)  TUS_PORT (0 = any free port)  TUS_DIR (./files)
+//   TUS_EXPIRE_MS (0 = uploads never expire)  TUS_MAX_SIZE (0 = unlimited)
+//   TUS_HIDE_MAX_SIZE=1   enforce TUS_MAX_SIZE (413 on creation) without announcing it in OPTIONS
+//   TUS_CHECKSUM=1        also announce and verify `Upload-Checksum: sha1` (the file store does
+//                         not): a PATCH whose body does not match gets 460 and is not stored
+//   TUS_TOKEN             when set, every request needs `Authorization: Bearer <token>` (401)
+//   TUS_LOCATION_ORIGIN   when set, new uploads are announced on this origin (a hostile or
+//                         misconfigured server), e.g. http://elsewhere.invalid:9
+//
+// stdout, one line each: `listening <url>` first, then `created <id> size=<n>`,
+// `finished <id> offset=<n>`, `terminated <id>`, `checksum-mismatch <id>`, `unauthorized <method>`.
+
+import crypto from 'node:crypto';
+import http from 'node:http';
+import { EVENTS, Server } from '@tus/server';
+import { FileStore } from '@tus/file-store';
+
+const env = process.env;
+const host = env.TUS_HOST || '127.0.0.1';
+const port = Number(env.TUS_PORT || 0);
+const directory = env.TUS_DIR || './files';
+const expire = Number(env.TUS_EXPIRE_MS || 0);
+const maxSize = Number(env.TUS_MAX_SIZE || 0);
+const hideMaxSize = env.TUS_HIDE_MAX_SIZE === '1';
+const checksum = env.TUS_CHECKSUM === '1';
+const token = env.TUS_TOKEN || '';
+const locationOrigin = env.TUS_LOCATION_ORIGIN || '';
+
+const options = {
+  path: '/files',
+  datastore: new FileStore({ directory, expirationPeriodInMilliseconds: expire }),
+};
+if (maxSize > 0) {
+  options.maxSize = hideMaxSize ? (req) => (req.method === 'OPTIONS' ? 0 : maxSize) : maxSize;
+}
+if (locationOrigin) {
+  options.generateUrl = (_req, { path, id }) => `${locationOrigin}${path}/${id}`;
+}
+const tus = new Server(options);
+
+const say = (line) => process.stdout.write(`${line}\n`);
+tus.on(EVENTS.POST_CREATE, (_req, upload) => say(`created ${upload.id} size=${upload.size}`));
+tus.on(EVENTS.POST_FINISH, (_req, _res, upload) => say(`finished ${upload.id} offset=${upload.offset}`));
+tus.on(EVENTS.POST_TERMINATE, (_req, _res, id) => say(`terminated ${id}`));
+
+/** Answers with a bare status (tus errors carry Tus-Resumable). */
+function plain(res, status, body) {
+  res.writeHead(status, { 'Tus-Resumable': '1.0.0', 'Content-Type': 'text/plain' });
+  res.end(body);
+}
+
+/** Runs a request whose body is already in memory through the tus server's Web API. */
+async function viaWeb(req, res, body, patch) {
+  const headers = new Headers();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string') headers.set(key, value);
+  }
+  const request = new Request(`http://${req.headers.host}${req.url}`, {
+    method: req.method,
+    headers,
+    body: body && body.length > 0 ? body : undefined,
+    duplex: 'half',
+  });
+  const response = await tus.handleWeb(request);
+  const out = Object.fromEntries(response.headers);
+  if (patch) patch(out);
+  res.writeHead(response.status, out);
+  res.end(Buffer.from(await response.arrayBuffer()));
+}
+
+async function readAll(req) {
+  const parts = [];
+  for await (const part of req) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+async function handle(req, res) {
+  if (token && req.method !== 'OPTIONS' && req.headers.authorization !== `Bearer ${token}`) {
+    say(`unauthorized ${req.method}`);
+    return plain(res, 401, 'Unauthorized');
+  }
+  if (checksum && req.method === 'OPTIONS') {
+    return viaWeb(req, res, null, (h) => {
+      h['tus-extension'] = `${h['tus-extension'] || 'creation'},checksum`;
+      h['tus-checksum-algorithm'] = 'sha1';
+    });
+  }
+  const claimed = req.headers['upload-checksum'];
+  if (checksum && req.method === 'PATCH' && claimed) {
+    // tus checksum extension: verified once the whole body is in; a mismatch keeps nothing.
+    const body = await readAll(req);
+    const [algorithm, digest] = claimed.split(' ');
+    if (algorithm !== 'sha1') return plain(res, 400, 'Unsupported checksum algorithm');
+    if (crypto.createHash('sha1').update(body).digest('base64') !== digest) {
+      say(`checksum-mismatch ${req.url.split('/').pop()}`);
+      return plain(res, 460, 'Checksum Mismatch');
+    }
+    return viaWeb(req, res, body);
+  }
+  return tus.handle(req, res);
+}
+
+const server = http.createServer((req, res) => {
+  handle(req, res).catch((err) => {
+    say(`error ${err && err.message}`);
+    if (!res.headersSent) plain(res, 500, 'Internal error');
+    else res.destroy();
+  });
+});
+server.listen({ host, port }, () => {
+  const address = server.address();
+  say(`listening http://${host}:${address.port}/files`);
+});
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => process.exit(0));
