@@ -134,24 +134,17 @@ impl Progress {
             .all(|q| q.delivery != Delivery::NotSubmitted)
     }
 
-    /// A short code the candidate can write down, derived from the session id:
-    /// `BTH-XXXX-XXXX` in an alphabet without look-alike characters.
+    /// The session id as the platform sees it (a UUID; older or hand-made ids are mapped to
+    /// one deterministically so the receipt and the manifest always agree).
+    pub fn session_uuid(&self) -> uuid::Uuid {
+        uuid::Uuid::parse_str(&self.session_id).unwrap_or_else(|_| {
+            uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, self.session_id.as_bytes())
+        })
+    }
+
+    /// The short code the candidate writes down; the session manifest carries the same one.
     pub fn receipt_code(&self) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-        // FNV-1a: stable across builds and platforms, unlike std's hasher.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in self.session_id.bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        let mut code = String::from("BTH-");
-        for i in 0..8 {
-            if i == 4 {
-                code.push('-');
-            }
-            code.push(ALPHABET[(h >> (i * 5) & 31) as usize] as char);
-        }
-        code
+        crate::upload::receipt_code(self.session_uuid())
     }
 
     /// Writes the progress atomically into `dir`.
@@ -229,9 +222,9 @@ mod tests {
         let p = Progress::new("session-42", "iv", 1, 0);
         let code = p.receipt_code();
         assert_eq!(code, p.receipt_code());
-        assert_eq!(code.len(), 13);
-        assert!(code.starts_with("BTH-"));
-        assert!(!code.contains(['0', 'O', '1', 'I']), "{code}");
+        assert_eq!(code.len(), 9);
+        assert_eq!(&code[4..5], "-");
+        assert!(!code.contains(['O', 'I', 'L', 'U']), "{code}");
         assert_ne!(code, Progress::new("session-43", "iv", 1, 0).receipt_code());
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use booth::app::effects::{DeviceSettings, DirectoryDelivery, Executor};
+use booth::app::effects::{DeviceSettings, Executor};
 use booth::app::msg::{Effect, Key, Msg};
 use booth::app::state::{DeviceStatus, Phase, Prep, Settings, State, TestStep};
 use booth::app::update::update;
@@ -130,6 +130,19 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
     let data = tempfile::tempdir().unwrap();
     let session_dir = data.path().join("sessions/s1");
     let outbox = data.path().join("outbox");
+    let delivered = data.path().join("delivered");
+    // The real upload service, delivering to a directory (the platform stand-in).
+    let config = booth::config::Config::parse(
+        &format!(
+            "[station]\ndata_dir = \"{}\"\n[upload]\nendpoint = \"dir:{}\"\n",
+            data.path().display(),
+            delivered.display()
+        ),
+        Path::new("/flow/config.toml"),
+    )
+    .unwrap();
+    let uploads =
+        booth::upload::UploadService::start(&config, &booth::upload::outbox_dir(&config)).unwrap();
     let mut interview = Interview::parse(INTERVIEW, Path::new("flow.toml")).unwrap();
     // Shorter than an interview file may ask for, to keep the test quick.
     interview.questions[2].answer_limit = Duration::from_secs(3);
@@ -154,12 +167,10 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
             pin_hash: None,
             staff_bell: false,
             outbox: outbox.clone(),
+            station_id: "flow-station".into(),
         },
         tx,
-        Box::new(DirectoryDelivery {
-            dir: outbox.clone(),
-            prefix: "s1".into(),
-        }),
+        uploads,
     );
     let mut h = Harness {
         state: State::new(interview, settings, progress, Instant::now()),
@@ -289,19 +300,21 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
     assert!((seconds - 3.0).abs() < 0.2, "limit of 3 s gave {seconds} s");
     h.key(Key::Enter).await;
     assert_eq!(h.state.phase, Phase::Done);
+    // Every answer reaches the platform (here a directory) and the screen says so.
     h.pump_until("all deliveries", |s| {
         s.progress
             .questions
             .iter()
-            .all(|q| q.delivery == Delivery::Queued)
+            .all(|q| q.delivery == Delivery::Uploaded)
     })
     .await;
     h.executor.shutdown();
 
-    // One valid MP4 per answer in the outbox; the test clip nowhere.
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&outbox)
+    // One valid MP4 per answer delivered; the test clip nowhere.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&delivered)
         .unwrap()
         .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "mp4"))
         .collect();
     files.sort();
     assert_eq!(files.len(), 3, "{files:?}");
@@ -320,10 +333,35 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
     // The saved progress agrees with the screen.
     let saved = Progress::load(&session_dir, "flow").unwrap().unwrap();
     assert!(saved.all_submitted());
+    assert!(saved.questions.iter().all(|q| q.answer_id.is_some()));
+    // The session manifest follows the answers, naming each of them.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let manifest = loop {
+        let found = std::fs::read_dir(&delivered)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let name = p.to_string_lossy();
+                name.ends_with(".json") && !name.ends_with(".meta.json")
+            });
+        if let Some(m) = found {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "no manifest delivered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    for q in &saved.questions {
+        assert!(text.contains(q.answer_id.as_deref().unwrap()), "{text}");
+    }
+    assert!(
+        text.contains(&saved.receipt_code()),
+        "receipt not in the manifest: {text}"
+    );
     assert!(
         h.effects
             .iter()
-            .filter(|e| matches!(e, Effect::Submit { .. }))
+            .filter(|e| matches!(e, Effect::Submit(_)))
             .count()
             == 3
     );

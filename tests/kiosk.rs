@@ -86,9 +86,11 @@ fn mp4s(dir: &Path) -> Vec<PathBuf> {
 #[test]
 fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     let dir = tempfile::tempdir().unwrap();
+    // The platform is unreachable, so the sent answer waits in the outbox.
     let cfg = config(
         dir.path(),
-        "lockdown = false\nidle_reset_seconds = 4\nidle_countdown_seconds = 5",
+        "lockdown = false\nidle_reset_seconds = 4\nidle_countdown_seconds = 5\n\
+         [upload]\nendpoint = \"http://127.0.0.1:9/files/\"",
     );
     let data = dir.path().join("data");
     let t = Tmux::start("idle", &["--config", cfg.to_str().unwrap()]);
@@ -122,10 +124,11 @@ fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     let old = std::fs::read_to_string(sessions.join("current")).unwrap();
     let old_dir = sessions.join(old.trim());
     assert_eq!(mp4s(&old_dir).len(), 1, "the unsent take should be on disk");
+    let outbox = data.join("outbox").join("answers");
     assert_eq!(
-        mp4s(&data.join("outbox")).len(),
+        mp4s(&outbox).len(),
         1,
-        "the sent answer should be queued"
+        "the sent answer should wait in the outbox"
     );
 
     t.wait_for("Are you still there?", 15);
@@ -133,9 +136,9 @@ fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     assert!(!old_dir.exists(), "the old session was not wiped");
     let new = std::fs::read_to_string(sessions.join("current")).unwrap();
     assert_ne!(new.trim(), old.trim());
-    let outbox = mp4s(&data.join("outbox"));
-    assert_eq!(outbox.len(), 1, "the wipe touched the outbox: {outbox:?}");
-    common::assert_decodes_cleanly(&outbox[0]);
+    let kept = mp4s(&outbox);
+    assert_eq!(kept.len(), 1, "the wipe touched the outbox: {kept:?}");
+    common::assert_decodes_cleanly(&kept[0]);
     t.signal("TERM");
     assert_eq!(t.wait_exit(15), 0);
 }

@@ -10,22 +10,25 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use std::collections::HashMap;
+
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::msg::{ClipChecks, Effect, Msg, Purpose};
+use super::msg::{ClipChecks, Effect, ManifestInfo, Msg, Purpose, Submission};
 use super::state::DeviceProblem;
 use crate::media::analyze::{AudioCheck, PictureCheck};
 use crate::media::capture::{CaptureEvent, CaptureSession};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::recorder::{RecordError, RecordSettings, Recording};
 use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec, open_audio, open_video};
+use crate::upload::{
+    AnswerMeta, ItemId, ManifestAnswer, ManifestRequest, State as UploadState, UploadEvent,
+    UploadHandle,
+};
 
-/// Where submitted answers go; the upload service implements it for real stations.
-pub trait Delivery: Send {
-    /// Queues `file` (an answer of question `question`) for the hiring platform.
-    fn submit(&mut self, question: usize, file: &Path) -> Result<(), String>;
-}
+/// Which question each queued answer belongs to, so upload events reach the right line.
+type AnswerMap = Arc<Mutex<HashMap<uuid::Uuid, usize>>>;
 
 /// What the executor needs to know about the station.
 #[derive(Debug, Clone)]
@@ -43,6 +46,8 @@ pub struct DeviceSettings {
     pub staff_bell: bool,
     /// Where submitted answers wait (for the operator's queue page).
     pub outbox: PathBuf,
+    /// Named in the session manifest.
+    pub station_id: String,
 }
 
 /// Preview pictures sent to the screen at most this often.
@@ -64,7 +69,8 @@ pub struct Executor {
     recording: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
     analysis: Arc<Mutex<ClipAnalysis>>,
     player: Option<Player>,
-    delivery: Box<dyn Delivery>,
+    uploads: UploadHandle,
+    answers: AnswerMap,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -72,12 +78,18 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl Executor {
+    /// Needs a tokio runtime: it starts the task that turns upload events into messages.
     pub fn new(
         settings: DeviceSettings,
         tx: mpsc::UnboundedSender<Msg>,
-        delivery: Box<dyn Delivery>,
+        uploads: (UploadHandle, mpsc::UnboundedReceiver<UploadEvent>),
     ) -> Self {
+        let (handle, events) = uploads;
+        let answers = AnswerMap::default();
+        tokio::spawn(forward_uploads(events, tx.clone(), answers.clone()));
         Executor {
+            uploads: handle,
+            answers,
             settings,
             tx,
             session: None,
@@ -85,7 +97,6 @@ impl Executor {
             recording: None,
             analysis: Arc::new(Mutex::new(ClipAnalysis::default())),
             player: None,
-            delivery,
         }
     }
 
@@ -115,15 +126,8 @@ impl Executor {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                 Err(e) => tracing::warn!(path = %path.display(), error = %e, "cannot delete"),
             },
-            Effect::Submit { question, file, .. } => match self.delivery.submit(question, &file) {
-                Ok(()) => self.send(Msg::Delivery {
-                    question,
-                    delivery: crate::session::Delivery::Queued,
-                }),
-                Err(e) => {
-                    tracing::error!(path = %file.display(), error = %e, "cannot queue answer")
-                }
-            },
+            Effect::Submit(submission) => self.submit(submission).await,
+            Effect::SendManifest(info) => self.send_manifest(info).await,
             Effect::CheckPin { pin } => {
                 let hash = self.settings.pin_hash.clone();
                 let tx = self.tx.clone();
@@ -134,7 +138,7 @@ impl Executor {
             }
             Effect::ShowUploadQueue => self.send(Msg::OperatorPage {
                 title: "operator.upload_queue",
-                lines: queue_lines(&self.settings.outbox),
+                lines: queue_lines(&self.uploads),
             }),
             Effect::RunDiagnostics => {
                 let lines = self.diagnostics();
@@ -337,6 +341,155 @@ impl Executor {
         }));
     }
 
+    /// Follows answers queued before a restart: their upload events name the right question,
+    /// one delivered while booth was down shows as delivered, and one submitted just before a
+    /// crash (moved, maybe not yet queued) is queued again — idempotently.
+    pub async fn resume_uploads(&mut self, state: &super::state::State) {
+        for (q, p) in state.progress.questions.iter().enumerate() {
+            match p
+                .answer_id
+                .as_deref()
+                .and_then(|a| uuid::Uuid::parse_str(a).ok())
+            {
+                Some(id) => {
+                    lock(&self.answers).insert(id, q);
+                    if self
+                        .uploads
+                        .get(ItemId(id))
+                        .is_some_and(|v| v.state == UploadState::Delivered)
+                    {
+                        self.send(Msg::Delivery {
+                            question: q,
+                            delivery: crate::session::Delivery::Uploaded,
+                        });
+                    }
+                }
+                None => {
+                    let Some((take, t)) = p
+                        .takes
+                        .iter()
+                        .enumerate()
+                        .find(|(_, t)| t.state == crate::session::TakeState::Submitted)
+                    else {
+                        continue;
+                    };
+                    self.submit(Submission {
+                        question: q,
+                        take,
+                        file: state.take_path(q, take),
+                        session_id: state.progress.session_id.clone(),
+                        interview_id: state.interview.id.clone(),
+                        question_id: state.question(q).id.clone(),
+                        attempt: take as u32 + 1,
+                        seconds: t.seconds.unwrap_or(0.0),
+                    })
+                    .await;
+                }
+            }
+        }
+    }
+
+    /// Moves the take into the outbox (which a privacy wipe never touches) and queues it. The
+    /// answer id comes from the file's content, so doing this again after a crash finds the
+    /// same outbox item instead of making a second answer.
+    async fn submit(&mut self, s: Submission) {
+        let answers_dir = self.settings.outbox.join("answers");
+        let target = answers_dir.join(format!(
+            "{}--{}--{}.mp4",
+            s.session_id, s.question_id, s.attempt
+        ));
+        let (from, to) = (s.file.clone(), target.clone());
+        let moved = tokio::task::spawn_blocking(move || -> Result<(u64, String), String> {
+            crate::fsutil::create_private_dir(&answers_dir).map_err(|e| e.to_string())?;
+            if from.exists() {
+                std::fs::rename(&from, &to).map_err(|e| {
+                    format!("cannot move {} to {}: {e}", from.display(), to.display())
+                })?;
+                crate::fsutil::sync_dir(&answers_dir).map_err(|e| e.to_string())?;
+            }
+            crate::upload::hash_file(&to).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r);
+        let answer_id = match moved {
+            Ok((_, sha256)) => crate::upload::answer_id_for(&sha256),
+            Err(e) => {
+                tracing::error!(path = %s.file.display(), error = %e, "cannot queue answer");
+                self.send(Msg::UploadRefused {
+                    question: s.question,
+                    reason: e,
+                });
+                return;
+            }
+        };
+        lock(&self.answers).insert(answer_id, s.question);
+        let meta = AnswerMeta {
+            interview_id: s.interview_id.clone(),
+            candidate_id: s.session_id.clone(),
+            question_id: s.question_id.clone(),
+            attempt: s.attempt,
+            answer_id,
+            filename: format!("{}--{}--{}.mp4", s.session_id, s.question_id, s.attempt),
+        };
+        match self.uploads.enqueue(&target, meta).await {
+            Ok(id) => {
+                tracing::info!(question = s.question, answer = %id, "answer queued");
+                self.send(Msg::Queued {
+                    question: s.question,
+                    answer_id: id.0.to_string(),
+                });
+            }
+            Err(e) => {
+                // The take stays in the outbox directory; the operator sees why.
+                tracing::error!(path = %target.display(), error = %e, "cannot queue answer");
+                self.send(Msg::UploadRefused {
+                    question: s.question,
+                    reason: e.to_string(),
+                });
+            }
+        }
+    }
+
+    async fn send_manifest(&mut self, info: ManifestInfo) {
+        let known = lock(&self.answers).clone();
+        let answers = info
+            .answers
+            .iter()
+            .filter_map(|(q, question_id, attempt, seconds, id)| {
+                let answer_id = id
+                    .as_deref()
+                    .and_then(|a| uuid::Uuid::parse_str(a).ok())
+                    .or_else(|| known.iter().find(|(_, v)| **v == *q).map(|(k, _)| *k))?;
+                Some(ManifestAnswer {
+                    answer_id,
+                    question_id: question_id.clone(),
+                    attempt: *attempt,
+                    duration_seconds: *seconds,
+                })
+            })
+            .collect();
+        let session = crate::session::Progress::new(&info.session_id, "", 0, 0).session_uuid();
+        let request = ManifestRequest {
+            station_id: self.settings.station_id.clone(),
+            interview_id: info.interview_id.clone(),
+            candidate_id: info.session_id.clone(),
+            session_id: session,
+            started_at_ms: info.started_unix * 1000,
+            finished_at_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            answers,
+        };
+        if !info.grants.is_empty() {
+            tracing::info!(grants = ?info.grants, "staff grants this session");
+        }
+        match self.uploads.enqueue_manifest(request).await {
+            Ok(id) => tracing::info!(manifest = %id, "session manifest queued"),
+            Err(e) => tracing::error!(error = %e, "cannot queue the session manifest"),
+        }
+    }
+
     /// Plain lines about the station for the operator: devices, disk, outbox.
     fn diagnostics(&self) -> Vec<String> {
         let mut lines = vec![format!("booth {}", env!("CARGO_PKG_VERSION"))];
@@ -354,8 +507,13 @@ impl Executor {
             }
             None => lines.push("camera and microphone: not open".into()),
         }
-        lines.extend(queue_lines(&self.settings.outbox));
+        lines.extend(queue_lines(&self.uploads));
         lines
+    }
+
+    /// Stops the upload service (it resumes from the server's offset on the next start).
+    pub async fn shutdown_uploads(self) {
+        self.uploads.shutdown().await;
     }
 
     /// Stops everything in order: playback, the recording (finalized), the devices.
@@ -427,54 +585,70 @@ fn kept_length(path: &Path) -> Option<f64> {
     }
 }
 
-/// Delivery into a directory: the outbox until the upload service takes over.
-pub struct DirectoryDelivery {
-    pub dir: PathBuf,
-    pub prefix: String,
-}
-
-impl Delivery for DirectoryDelivery {
-    fn submit(&mut self, question: usize, file: &Path) -> Result<(), String> {
-        crate::fsutil::create_private_dir(&self.dir).map_err(|e| e.to_string())?;
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| format!("answer-{question}.mp4"));
-        let target = self.dir.join(format!("{}-{name}", self.prefix));
-        std::fs::rename(file, &target).map_err(|e| {
-            format!(
-                "cannot move {} to {}: {e}",
-                file.display(),
-                target.display()
-            )
-        })?;
-        crate::fsutil::sync_dir(&self.dir).map_err(|e| e.to_string())?;
-        Ok(())
+/// Turns upload events into the flow's messages, naming the question each answer belongs to.
+async fn forward_uploads(
+    mut events: mpsc::UnboundedReceiver<UploadEvent>,
+    tx: mpsc::UnboundedSender<Msg>,
+    answers: AnswerMap,
+) {
+    while let Some(event) = events.recv().await {
+        let question = |id: &ItemId| lock(&answers).get(&id.0).copied();
+        let msg = match &event {
+            UploadEvent::Progress { id, sent, total } => {
+                question(id).map(|q| Msg::UploadProgress {
+                    question: q,
+                    sent: *sent,
+                    total: *total,
+                })
+            }
+            UploadEvent::Waiting { id, reason, .. } => {
+                tracing::warn!(answer = %id, %reason, "upload waiting");
+                question(id).map(|q| Msg::UploadWaiting { question: q })
+            }
+            UploadEvent::Delivered { id, url } => {
+                tracing::info!(answer = %id, %url, "answer delivered");
+                question(id).map(|q| Msg::Delivery {
+                    question: q,
+                    delivery: crate::session::Delivery::Uploaded,
+                })
+            }
+            UploadEvent::Refused { id, reason } => question(id).map(|q| Msg::UploadRefused {
+                question: q,
+                reason: reason.clone(),
+            }),
+            _ => None,
+        };
+        if let Some(m) = msg
+            && tx.send(m).is_err()
+        {
+            break;
+        }
     }
 }
 
-/// The outbox as the operator sees it: one line per waiting file.
-fn queue_lines(outbox: &Path) -> Vec<String> {
-    let mut files: Vec<(String, u64)> = std::fs::read_dir(outbox)
-        .map(|d| {
-            d.flatten()
-                .filter_map(|e| {
-                    let size = e.metadata().ok()?.len();
-                    Some((e.file_name().to_string_lossy().into_owned(), size))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    files.sort();
+/// The outbox as the operator sees it: one line per item, with its state and last error.
+fn queue_lines(uploads: &UploadHandle) -> Vec<String> {
+    let items = uploads.snapshot();
+    let open = items
+        .iter()
+        .filter(|i| i.state != UploadState::Delivered)
+        .count();
     let mut lines = vec![format!(
-        "outbox {}: {} file(s)",
-        outbox.display(),
-        files.len()
+        "outbox: {} item(s), {open} not delivered",
+        items.len()
     )];
-    lines.extend(
-        files
-            .into_iter()
-            .map(|(name, size)| format!("  {name}  {:.1} MB", size as f64 / 1e6)),
-    );
+    lines.extend(items.iter().rev().take(12).map(|i| {
+        let mut line = format!(
+            "  {} {:?} {:.1}/{:.1} MB",
+            i.filename,
+            i.state,
+            i.sent as f64 / 1e6,
+            i.total as f64 / 1e6
+        );
+        if let Some(why) = i.waiting.as_ref().or(i.last_error.as_ref()) {
+            line.push_str(&format!(" — {why}"));
+        }
+        line
+    }));
     lines
 }

@@ -104,6 +104,26 @@ pub enum Msg {
         question: usize,
         delivery: Delivery,
     },
+    /// The answer to `question` is in the outbox under this id.
+    Queued {
+        question: usize,
+        answer_id: String,
+    },
+    /// Bytes of the answer to `question` the platform has.
+    UploadProgress {
+        question: usize,
+        sent: u64,
+        total: u64,
+    },
+    /// The network or the platform is unavailable; the answer is safe and will be retried.
+    UploadWaiting {
+        question: usize,
+    },
+    /// The platform refused the answer for good (it stays on this station).
+    UploadRefused {
+        question: usize,
+        reason: String,
+    },
     /// SIGTERM / SIGHUP: finish any recording cleanly, then leave.
     Terminate,
     /// Ctrl+C, Ctrl+Z, Ctrl+\ or SIGINT: leave like `Terminate` unless the kiosk is locked.
@@ -123,6 +143,32 @@ pub enum Msg {
     },
 }
 
+/// A take on its way to the platform, with what the upload's metadata needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submission {
+    pub question: usize,
+    pub take: usize,
+    pub file: PathBuf,
+    pub session_id: String,
+    pub interview_id: String,
+    pub question_id: String,
+    /// The take's number for this question, 1-based.
+    pub attempt: u32,
+    pub seconds: f64,
+}
+
+/// What the session manifest says, from the candidate's progress.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManifestInfo {
+    pub session_id: String,
+    pub interview_id: String,
+    pub started_unix: u64,
+    /// Per submitted answer: question index, question id, attempt, seconds, answer id if known.
+    pub answers: Vec<(usize, String, u32, f64, Option<String>)>,
+    /// What staff granted, recorded with the session.
+    pub grants: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     OpenDevices,
@@ -138,11 +184,10 @@ pub enum Effect {
     StopPlayback,
     DeleteFile(PathBuf),
     SaveProgress,
-    Submit {
-        question: usize,
-        take: usize,
-        file: PathBuf,
-    },
+    /// Hands a take to delivery (the outbox, then the platform).
+    Submit(Submission),
+    /// Queues the session manifest after the last answer.
+    SendManifest(ManifestInfo),
     /// Checks the operator PIN against the configured hash (slow on purpose).
     CheckPin {
         pin: String,

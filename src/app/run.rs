@@ -54,7 +54,14 @@ where
         while let Some(effect) = effects_rx.recv().await {
             executor.execute(effect).await;
         }
-        tokio::task::spawn_blocking(move || executor.shutdown()).await
+        // Stop in order: media first (a recording is finalized), then the uploads.
+        let executor = tokio::task::spawn_blocking(move || {
+            executor.shutdown();
+            executor
+        })
+        .await?;
+        executor.shutdown_uploads().await;
+        Ok::<(), tokio::task::JoinError>(())
     });
 
     let mut quit = false;
@@ -125,8 +132,9 @@ where
         dirty = true;
     }
     drop(effects_tx);
-    if let Err(e) = worker.await {
-        tracing::error!(error = %e, "executor task failed");
+    match worker.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) | Err(e) => tracing::error!(error = %e, "executor task failed"),
     }
     Ok(state)
 }

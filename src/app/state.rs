@@ -243,6 +243,17 @@ pub struct Devices {
     pub preview_hidden: bool,
 }
 
+/// An answer's upload as it happens (not persisted: the outbox is the record).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UploadView {
+    pub sent: u64,
+    pub total: u64,
+    /// The network is down or the platform busy: the answer waits on this station.
+    pub waiting: bool,
+    /// The platform refused it; staff see why in the operator's queue.
+    pub refused: bool,
+}
+
 /// A take or question video being shown.
 #[derive(Debug, Clone, Default)]
 pub struct Playback {
@@ -279,6 +290,8 @@ pub struct State {
     pub idle_ends: Option<Instant>,
     /// The last technical problem, for the station's status (not shown to candidates).
     pub last_error: Option<String>,
+    /// Per question: its answer's upload, while it runs.
+    pub uploads: Vec<UploadView>,
 }
 
 impl State {
@@ -317,6 +330,7 @@ impl State {
             last_input: now,
             idle_ends: None,
             last_error: None,
+            uploads: Vec::new(),
         }
     }
 
@@ -375,6 +389,23 @@ impl State {
         self.settings
             .session_dir
             .join(&self.progress.questions[q].takes[take].file)
+    }
+
+    /// The upload view of question `q` (default when nothing is known).
+    pub fn upload(&self, q: usize) -> UploadView {
+        self.uploads.get(q).copied().unwrap_or_default()
+    }
+
+    fn upload_mut(&mut self, q: usize) -> &mut UploadView {
+        if self.uploads.len() <= q {
+            self.uploads.resize(q + 1, UploadView::default());
+        }
+        &mut self.uploads[q]
+    }
+
+    /// Applies an upload report to question `q`.
+    pub fn record_upload(&mut self, q: usize, f: impl FnOnce(&mut UploadView)) {
+        f(self.upload_mut(q));
     }
 
     pub fn test_clip_path(&self) -> PathBuf {

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::msg::{Effect, Key, Msg, Purpose};
+use super::msg::{Effect, Key, ManifestInfo, Msg, Purpose, Submission};
 use super::state::{DeviceStatus, Notice, OperatorStep, Phase, Prep, State, TestStep};
 use super::station;
 use crate::session::{Delivery, Take, TakeState};
@@ -87,8 +87,44 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
                 && q.delivery != delivery
             {
                 q.delivery = delivery;
+                state.record_upload(question, |u| u.waiting = false);
                 return vec![Effect::SaveProgress];
             }
+            Vec::new()
+        }
+        Msg::Queued {
+            question,
+            answer_id,
+        } => {
+            let Some(q) = state.progress.questions.get_mut(question) else {
+                return Vec::new();
+            };
+            q.answer_id = Some(answer_id);
+            if q.delivery == Delivery::NotSubmitted {
+                q.delivery = Delivery::Queued;
+            }
+            vec![Effect::SaveProgress]
+        }
+        Msg::UploadProgress {
+            question,
+            sent,
+            total,
+        } => {
+            state.record_upload(question, |u| {
+                u.sent = sent;
+                u.total = total;
+                u.waiting = false;
+            });
+            Vec::new()
+        }
+        Msg::UploadWaiting { question } => {
+            state.record_upload(question, |u| u.waiting = true);
+            Vec::new()
+        }
+        Msg::UploadRefused { question, reason } => {
+            tracing::error!(question, %reason, "the platform refused an answer");
+            state.last_error = Some(format!("answer {} refused: {reason}", question + 1));
+            state.record_upload(question, |u| u.refused = true);
             Vec::new()
         }
         Msg::Terminate => terminate(state),
@@ -530,25 +566,67 @@ fn review_key(state: &mut State, q: usize, take: usize, playing: bool, key: Key)
 }
 
 fn submit(state: &mut State, q: usize, take: usize) -> Vec<Effect> {
-    let file = state.take_path(q, take);
+    let submission = Submission {
+        question: q,
+        take,
+        file: state.take_path(q, take),
+        session_id: state.progress.session_id.clone(),
+        interview_id: state.interview.id.clone(),
+        question_id: state.question(q).id.clone(),
+        attempt: take as u32 + 1,
+        seconds: state.progress.questions[q].takes[take]
+            .seconds
+            .unwrap_or(0.0),
+    };
     let progress = &mut state.progress.questions[q];
     progress.takes[take].state = TakeState::Submitted;
     progress.delivery = Delivery::Queued;
     state.progress.current = None;
     state.playback = Default::default();
-    state.phase = match state.next_open_question(q + 1) {
-        Some(next) => Phase::Questions { selected: next },
-        None => Phase::Done,
-    };
-    vec![
+    let mut fx = vec![
         Effect::StopPlayback,
-        Effect::Submit {
-            question: q,
-            take,
-            file,
-        },
+        Effect::Submit(submission),
         Effect::SaveProgress,
-    ]
+    ];
+    match state.next_open_question(q + 1) {
+        Some(next) => state.phase = Phase::Questions { selected: next },
+        None => {
+            state.phase = Phase::Done;
+            fx.push(Effect::SendManifest(manifest(state)));
+        }
+    }
+    fx
+}
+
+/// The session manifest's content, from the progress.
+fn manifest(state: &State) -> ManifestInfo {
+    let answers = state
+        .progress
+        .questions
+        .iter()
+        .enumerate()
+        .filter_map(|(q, p)| {
+            let (i, take) = p
+                .takes
+                .iter()
+                .enumerate()
+                .find(|(_, t)| t.state == TakeState::Submitted)?;
+            Some((
+                q,
+                state.question(q).id.clone(),
+                i as u32 + 1,
+                take.seconds.unwrap_or(0.0),
+                p.answer_id.clone(),
+            ))
+        })
+        .collect();
+    ManifestInfo {
+        session_id: state.progress.session_id.clone(),
+        interview_id: state.interview.id.clone(),
+        started_unix: state.progress.started_unix,
+        answers,
+        grants: state.operator.granted.clone(),
+    }
 }
 
 fn recording_saved(

@@ -164,7 +164,7 @@ fn device_test_records_checks_and_deletes_the_clip() {
     assert!(st.progress.device_test_passed);
     assert_eq!(st.phase, Phase::Questions { selected: 0 });
     // The test clip never becomes an upload.
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Submit { .. })));
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Submit(_))));
 }
 
 #[test]
@@ -359,11 +359,16 @@ fn attempts_are_counted_and_rerecording_stops_when_they_run_out() {
     // No attempts left: 'r' does nothing, only submitting remains.
     assert!(key(&mut st, Key::Char('r')).is_empty());
     let fx = key(&mut st, Key::Enter);
-    assert!(fx.contains(&Effect::Submit {
+    assert!(fx.contains(&Effect::Submit(crate::app::msg::Submission {
         question: 0,
         take: 1,
-        file: PathBuf::from("/data/s1/q1-take2.mp4")
-    }));
+        file: PathBuf::from("/data/s1/q1-take2.mp4"),
+        session_id: "s1".into(),
+        interview_id: "test-interview".into(),
+        question_id: "q1".into(),
+        attempt: 2,
+        seconds: 12.0,
+    })));
     assert_eq!(st.progress.questions[0].delivery, Delivery::Queued);
     assert_eq!(st.phase, Phase::Questions { selected: 1 });
 }
@@ -387,16 +392,23 @@ fn no_preparation_means_the_candidate_starts_it() {
 #[test]
 fn submitting_the_last_answer_finishes() {
     let mut st = at_questions();
+    let mut last = Vec::new();
     for q in 0..2 {
         update(&mut st, loud());
         st.phase = Phase::Questions { selected: q };
         key(&mut st, Key::Enter);
         key(&mut st, Key::Enter);
         saved(&mut st, q, 0);
-        key(&mut st, Key::Enter);
+        last = key(&mut st, Key::Enter);
     }
     assert_eq!(st.phase, Phase::Done);
     assert!(st.progress.all_submitted());
+    // The last submission also sends the session manifest, listing both answers.
+    let Some(Effect::SendManifest(m)) = last.last() else {
+        panic!("no manifest in {last:?}")
+    };
+    assert_eq!(m.answers.len(), 2);
+    assert_eq!(m.answers[1].1, "q2");
     // A submitted question cannot be opened again.
     st.phase = Phase::Questions { selected: 0 };
     assert!(key(&mut st, Key::Enter).is_empty());
@@ -427,7 +439,7 @@ fn a_station_fault_keeps_the_take_and_costs_no_attempt() {
     assert_eq!(st.notice, Some(Notice::AnswerInterrupted));
     // Submitting the interrupted take is allowed.
     let fx = key(&mut st, Key::Enter);
-    assert!(fx.iter().any(|e| matches!(e, Effect::Submit { .. })));
+    assert!(fx.iter().any(|e| matches!(e, Effect::Submit(_))));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 
 use super::{Exit, report_error};
-use crate::app::effects::{DeviceSettings, DirectoryDelivery, Executor};
+use crate::app::effects::{DeviceSettings, Executor};
 use crate::app::msg::{Effect, Msg};
 use crate::app::resume;
 use crate::app::state::{Phase, Settings, State};
@@ -162,10 +162,7 @@ pub fn run(args: RunArgs) -> Exit {
         pin_hash: config.kiosk.operator_pin_hash.clone(),
         staff_bell: config.kiosk.call_staff_bell,
         outbox: data_dir.join("outbox"),
-    };
-    let delivery = DirectoryDelivery {
-        dir: data_dir.join("outbox"),
-        prefix: state.progress.session_id.clone(),
+        station_id: config.station.id.clone(),
     };
     let depth = ColorDepth::detect(
         std::env::var("COLORTERM").ok().as_deref(),
@@ -193,7 +190,13 @@ pub fn run(args: RunArgs) -> Exit {
     let loop_data_dir = data_dir.clone();
     let result = runtime.block_on(async move {
         let (tx, reports) = mpsc::unbounded_channel();
-        let executor = Executor::new(devices, tx, Box::new(delivery));
+        // Answers go to the outbox and on to the platform in the background, whatever the
+        // candidate does meanwhile; a second booth on the same data directory is refused here.
+        let uploads =
+            crate::upload::UploadService::start(&config, &crate::upload::outbox_dir(&config))
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mut executor = Executor::new(devices, tx, uploads);
+        executor.resume_uploads(&state).await;
         let input = terminal_input();
         let mut guard = crate::tui::TerminalGuard::enter()?;
         if let Ok(size) = guard.terminal.size() {

@@ -37,7 +37,20 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
         .map(|(i, _)| {
             let status = match state.progress.questions[i].delivery {
                 Delivery::Uploaded => Span::styled(t.get("done.received"), theme.good),
-                Delivery::Queued => Span::styled(t.get("done.sending"), theme.good),
+                Delivery::Queued => {
+                    let u = state.upload(i);
+                    let words = if u.waiting {
+                        t.get("done.waiting").to_string()
+                    } else if u.total > 0 && u.sent < u.total {
+                        t.fmt(
+                            "done.sending_percent",
+                            &[("percent", &(u.sent * 100 / u.total))],
+                        )
+                    } else {
+                        t.get("done.sending").to_string()
+                    };
+                    Span::styled(words, theme.good)
+                }
                 Delivery::NotSubmitted => Span::styled(t.get("done.not_answered"), theme.dim),
             };
             Line::from(vec![
@@ -47,7 +60,7 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
         })
         .collect();
     // A narrow left-aligned column, centred, so the statuses line up.
-    let width = 46.min(answers.width);
+    let width = 76.min(answers.width);
     let column = Rect::new(
         answers.x + (answers.width - width) / 2,
         answers.y,

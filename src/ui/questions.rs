@@ -18,7 +18,17 @@ fn status(state: &State, q: usize, theme: &Theme) -> Span<'static> {
     let p = &state.progress.questions[q];
     match p.delivery {
         Delivery::Uploaded => Span::styled(t.get("list.sent").to_string(), theme.good),
-        Delivery::Queued => Span::styled(t.get("list.saved").to_string(), theme.good),
+        Delivery::Queued => {
+            let u = state.upload(q);
+            let words = if u.waiting {
+                t.get("list.waiting").to_string()
+            } else if u.total > 0 && u.sent < u.total {
+                t.fmt("list.sending", &[("percent", &(u.sent * 100 / u.total))])
+            } else {
+                t.get("list.saved").to_string()
+            };
+            Span::styled(words, theme.good)
+        }
         Delivery::NotSubmitted => match p.current_take().map(|(_, t)| t.state) {
             Some(TakeState::Saved) | Some(TakeState::Interrupted) => {
                 Span::styled(t.get("list.recorded").to_string(), theme.accent)

@@ -235,6 +235,12 @@ fn done_and_help() {
             Delivery::Queued
         };
     }
+    // Answer 2 is on its way; answer 3 waits for the network.
+    st.record_upload(1, |u| {
+        u.sent = 45;
+        u.total = 100;
+    });
+    st.record_upload(2, |u| u.waiting = true);
     st.phase = Phase::Done;
     snap("done", &st);
     st.phase = Phase::Questions { selected: 0 };
