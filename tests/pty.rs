@@ -150,3 +150,33 @@ fn a_kill_mid_answer_resumes_on_the_same_question_without_losing_an_attempt() {
     let d = p.video().duration.unwrap();
     assert!(d >= 2.0, "the recovered answer lasts only {d} s");
 }
+
+/// A terminal that speaks the kitty graphics protocol gets the camera as a real picture (kitty
+/// escape sequences in booth's output) while the words around it stay ordinary text.
+#[test]
+fn a_graphics_terminal_gets_a_real_picture() {
+    let data = tempfile::tempdir().unwrap();
+    let out = data.path().join("terminal-output");
+    let t = Tmux::start_with_env(
+        "gfx",
+        &[("BOOTH_GRAPHICS", "kitty")],
+        &["--demo", "--data-dir", data.path().to_str().unwrap()],
+    );
+    t.wait_for("Press any key to begin", 15);
+    t.record_output(&out);
+    t.keys(&["x"]);
+    t.wait_for("What to expect", 5);
+    t.keys(&["Enter"]);
+    t.wait_for("Record a test clip", 15);
+    // The picture is sent at most five times a second; give it a few.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let written = std::fs::read(&out).unwrap();
+    let kitty = written.windows(4).filter(|w| w == b",a=T").count();
+    assert!(
+        kitty >= 2,
+        "expected kitty picture transmissions, found {kitty} in {} bytes",
+        written.len()
+    );
+    t.signal("TERM");
+    assert_eq!(t.wait_exit(15), 0);
+}

@@ -14,6 +14,7 @@ use super::effects::Executor;
 use super::msg::{Effect, Msg};
 use super::state::State;
 use super::update::update;
+use crate::ui::graphics::Graphics;
 use crate::ui::theme::Theme;
 
 /// Time between ticks: fine enough for countdowns and the silence warning.
@@ -35,6 +36,7 @@ pub async fn run<B, S>(
     data_dir: &std::path::Path,
     mut state: State,
     theme: Theme,
+    mut graphics: Option<Graphics>,
     mut input: S,
     workers: Workers,
 ) -> io::Result<State>
@@ -105,7 +107,7 @@ where
         publish_status(&state, data_dir, &mut status);
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
-                .draw(|f| crate::ui::view(&state, &theme, f))
+                .draw(|f| crate::ui::view_with(&state, &theme, graphics.as_mut(), f))
                 .map_err(Into::into)?;
             last_draw = Instant::now();
             dirty = false;

@@ -197,16 +197,20 @@ pub fn run(args: RunArgs) -> Exit {
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
         let mut executor = Executor::new(devices, tx, uploads);
         executor.resume_uploads(&state).await;
-        let input = terminal_input();
         let mut guard = crate::tui::TerminalGuard::enter()?;
         if let Ok(size) = guard.terminal.size() {
             state.size = (size.width, size.height);
         }
+        // The terminal is asked what pictures it can show before anything else reads its input:
+        // its answer must not reach the key reader.
+        let graphics = crate::ui::graphics::Graphics::from_env();
+        let input = terminal_input();
         crate::app::run::run(
             &mut guard.terminal,
             &loop_data_dir,
             state,
             theme,
+            graphics,
             input,
             crate::app::run::Workers {
                 executor,

@@ -3,6 +3,7 @@
 //! `widgets`, colours in `theme`, the camera picture in `preview`.
 
 mod done;
+pub mod graphics;
 mod help;
 mod operator;
 mod overview;
@@ -20,14 +21,21 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::state::{Phase, State};
+use graphics::Graphics;
 use theme::Theme;
 
 /// The smallest terminal the screens are laid out for.
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// Draws the whole screen.
+/// Draws the whole screen with half-block pictures.
 pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
+    view_with(state, theme, None, frame)
+}
+
+/// Draws the whole screen; pictures use the terminal's graphics when `gfx` is given (it only
+/// caches encoded pictures between frames and holds nothing of the flow).
+pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame: &mut Frame) {
     let area = frame.area();
     let t = &state.text;
     // The theme's base colours under everything (the high-contrast theme paints black).
@@ -62,14 +70,14 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
     let hints = match &state.phase {
         Phase::Welcome => overview::welcome(state, theme, frame, body),
         Phase::Overview => overview::overview(state, theme, frame, body),
-        Phase::DeviceTest(step) => setup::device_test(state, step, theme, frame, body),
+        Phase::DeviceTest(step) => setup::device_test(state, step, theme, gfx, frame, body),
         Phase::Questions { selected } => questions::list(state, *selected, theme, frame, body),
-        Phase::Question { q, prep } => record::question(state, *q, *prep, theme, frame, body),
+        Phase::Question { q, prep } => record::question(state, *q, *prep, theme, gfx, frame, body),
         Phase::Recording { q, started, .. } => {
-            record::recording(state, *q, *started, theme, frame, body)
+            record::recording(state, *q, *started, theme, gfx, frame, body)
         }
         Phase::Review { q, take, playing } => {
-            record::review(state, *q, *take, *playing, theme, frame, body)
+            record::review(state, (*q, *take, *playing), theme, gfx, frame, body)
         }
         Phase::Done => done::done(state, theme, frame, body),
     };

@@ -8,6 +8,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
 
+use super::graphics::Graphics;
 use super::overview::Hints;
 use super::setup::{PaneSource, mic_panel, picture_pane, playback_panel, two_columns};
 use super::theme::Theme;
@@ -43,6 +44,7 @@ pub fn question(
     q: usize,
     prep: Prep,
     theme: &Theme,
+    gfx: Option<&mut Graphics>,
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
@@ -54,7 +56,7 @@ pub fn question(
         let [text, video] =
             Layout::vertical([Constraint::Length(5), Constraint::Min(6)]).areas(main);
         frame.render_widget(question_text(state, q, theme), text);
-        picture_pane(state, theme, frame, video, PaneSource::Playback);
+        picture_pane(state, theme, gfx, frame, video, PaneSource::Playback);
     } else {
         frame.render_widget(question_text(state, q, theme).block(Block::default()), main);
     }
@@ -169,6 +171,7 @@ pub fn recording(
     q: usize,
     started: Option<Instant>,
     theme: &Theme,
+    gfx: Option<&mut Graphics>,
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
@@ -189,7 +192,7 @@ pub fn recording(
             picture,
         );
     } else {
-        picture_pane(state, theme, frame, picture, PaneSource::Live);
+        picture_pane(state, theme, gfx, frame, picture, PaneSource::Live);
     }
     let elapsed = started.map_or(Duration::ZERO, |s| state.now.saturating_duration_since(s));
     let left = state.answer_limit(q).saturating_sub(elapsed);
@@ -260,19 +263,19 @@ pub fn recording(
     hints
 }
 
+/// `shown` is the question, the take under review and whether it is playing.
 pub fn review(
     state: &State,
-    q: usize,
-    take: usize,
-    playing: bool,
+    (q, take, playing): (usize, usize, bool),
     theme: &Theme,
+    gfx: Option<&mut Graphics>,
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
     let t = &state.text;
     let (main, side) = two_columns(area);
     if playing {
-        picture_pane(state, theme, frame, main, PaneSource::Playback);
+        picture_pane(state, theme, gfx, frame, main, PaneSource::Playback);
     } else {
         frame.render_widget(
             Paragraph::new(Text::from(vec![

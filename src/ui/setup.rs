@@ -9,6 +9,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
+use super::graphics::Graphics;
 use super::overview::Hints;
 use super::preview::Preview;
 use super::theme::Theme;
@@ -29,6 +30,7 @@ pub enum PaneSource {
 pub fn picture_pane(
     state: &State,
     theme: &Theme,
+    gfx: Option<&mut Graphics>,
     frame: &mut Frame,
     area: Rect,
     source: PaneSource,
@@ -41,8 +43,8 @@ pub fn picture_pane(
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let (picture, mirror) = match source {
-        PaneSource::Live => (state.devices.preview.as_deref(), true),
-        PaneSource::Playback => (state.playback.frame.as_deref(), false),
+        PaneSource::Live => (state.devices.preview.as_ref(), true),
+        PaneSource::Playback => (state.playback.frame.as_ref(), false),
     };
     let message = match (&state.devices.status, picture, &source) {
         (_, Some(_), _) => None,
@@ -51,8 +53,9 @@ pub fn picture_pane(
         (_, None, PaneSource::Live) => Some(t.get("devices.waiting_camera")),
         (_, None, PaneSource::Playback) => Some(t.get("devices.loading")),
     };
-    match (picture, message) {
-        (Some(f), _) => frame.render_widget(
+    match (picture, message, gfx) {
+        (Some(f), _, Some(g)) => g.render(f, mirror, inner, frame.buffer_mut()),
+        (Some(f), _, None) => frame.render_widget(
             Preview {
                 frame: f,
                 depth: theme.depth,
@@ -60,7 +63,7 @@ pub fn picture_pane(
             },
             inner,
         ),
-        (None, Some(m)) => {
+        (None, Some(m), _) => {
             let y = inner.y + inner.height / 2;
             frame.render_widget(
                 Paragraph::new(m)
@@ -74,7 +77,7 @@ pub fn picture_pane(
                 ),
             );
         }
-        (None, None) => {}
+        (None, None, _) => {}
     }
 }
 
@@ -172,6 +175,7 @@ pub fn device_test(
     state: &State,
     step: &TestStep,
     theme: &Theme,
+    gfx: Option<&mut Graphics>,
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
@@ -181,6 +185,7 @@ pub fn device_test(
     picture_pane(
         state,
         theme,
+        gfx,
         frame,
         left,
         if playing {

@@ -13,6 +13,11 @@ pub struct Tmux {
 impl Tmux {
     /// Starts `booth run <args>` in a fresh tmux server of its own.
     pub fn start(name: &str, args: &[&str]) -> Tmux {
+        Tmux::start_with_env(name, &[], args)
+    }
+
+    /// Starts `booth run <args>` with extra environment variables.
+    pub fn start_with_env(name: &str, env: &[(&str, &str)], args: &[&str]) -> Tmux {
         let socket = format!("booth-test-{}-{name}", std::process::id());
         let t = Tmux {
             name: name.to_string(),
@@ -21,8 +26,9 @@ impl Tmux {
         let booth = env!("CARGO_BIN_EXE_booth");
         // A shell runs booth, then shows its exit status on the restored screen.
         let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+        let vars: String = env.iter().map(|(k, v)| format!("{k}='{v}' ")).collect();
         let cmd = format!(
-            "{booth} run {}; echo \"booth exited: $?\"; sleep 120",
+            "{vars}{booth} run {}; echo \"booth exited: $?\"; sleep 120",
             quoted.join(" ")
         );
         t.tmux(&[
@@ -74,6 +80,13 @@ impl Tmux {
             );
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Copies everything booth writes to the terminal from now on, escape sequences and all,
+    /// into `path`.
+    pub fn record_output(&self, path: &std::path::Path) {
+        let cmd = format!("cat >> '{}'", path.display());
+        self.tmux(&["pipe-pane", "-o", "-t", &self.name, &cmd]);
     }
 
     pub fn pane(&self, format: &str) -> String {
