@@ -1,0 +1,249 @@
+//! The life of an answer, as rules of `update`: waiting for the microphone, recording, the
+//! limit and the minimum length, review, re-record or submit (with the manifest after the
+//! last answer), and what happens when the station saves or loses a take.
+
+use super::*;
+
+/// Starts recording question `q` if the microphone has heard the candidate; otherwise waits
+/// for them to make a sound (and says so on screen).
+pub(super) fn try_start(state: &mut State, q: usize) -> Vec<Effect> {
+    if state.heard_sound() {
+        start_answer(state, q)
+    } else {
+        state.phase = Phase::Question {
+            q,
+            prep: Prep::WaitingForSound,
+        };
+        Vec::new()
+    }
+}
+
+pub(super) fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
+    if state.attempts_left(q) == 0 {
+        return Vec::new();
+    }
+    let question = state.question(q).id.clone();
+    let limit = state.answer_limit(q);
+    let progress = &mut state.progress.questions[q];
+    let take = progress.takes.len();
+    progress.takes.push(Take {
+        file: format!("{question}-take{}.mp4", take + 1),
+        state: TakeState::Recording,
+        seconds: None,
+        note: None,
+    });
+    state.progress.current = Some(q);
+    state.notice = None;
+    state.phase = Phase::Recording {
+        q,
+        take,
+        started: None,
+        stopping: false,
+    };
+    // Progress first: if the station dies mid-answer, the restart knows which file to recover.
+    vec![
+        Effect::SaveProgress,
+        Effect::StartRecording {
+            purpose: Purpose::Answer { question: q, take },
+            file: state.take_path(q, take),
+            limit,
+        },
+    ]
+}
+
+pub(super) fn stop_answer(state: &mut State) -> Vec<Effect> {
+    if let Phase::Recording { stopping, .. } = &mut state.phase {
+        *stopping = true;
+    }
+    vec![Effect::StopRecording]
+}
+
+pub(super) fn review_key(
+    state: &mut State,
+    q: usize,
+    take: usize,
+    playing: bool,
+    key: Key,
+) -> Vec<Effect> {
+    let file = state.take_path(q, take);
+    match key {
+        Key::Enter | Key::Char('s') => submit(state, q, take),
+        Key::Char('r') if state.attempts_left(q) > 0 => {
+            state.progress.questions[q].takes[take].state = TakeState::Discarded;
+            state.playback = Default::default();
+            state.phase = Phase::Question {
+                q,
+                prep: preparation(state, q),
+            };
+            vec![
+                Effect::StopPlayback,
+                Effect::DeleteFile(file),
+                Effect::SaveProgress,
+            ]
+        }
+        Key::Char('p') | Key::Space => {
+            state.phase = Phase::Review {
+                q,
+                take,
+                playing: !playing,
+            };
+            vec![if playing {
+                Effect::StopPlayback
+            } else {
+                Effect::Play { file }
+            }]
+        }
+        _ => Vec::new(),
+    }
+}
+
+pub(super) fn submit(state: &mut State, q: usize, take: usize) -> Vec<Effect> {
+    let submission = Submission {
+        question: q,
+        take,
+        file: state.take_path(q, take),
+        session_id: state.progress.session_id.clone(),
+        interview_id: state.interview.id.clone(),
+        question_id: state.question(q).id.clone(),
+        attempt: take as u32 + 1,
+        seconds: state.progress.questions[q].takes[take]
+            .seconds
+            .unwrap_or(0.0),
+    };
+    let progress = &mut state.progress.questions[q];
+    progress.takes[take].state = TakeState::Submitted;
+    progress.delivery = Delivery::Queued;
+    state.progress.current = None;
+    state.playback = Default::default();
+    let mut fx = vec![
+        Effect::StopPlayback,
+        Effect::Submit(submission),
+        Effect::SaveProgress,
+    ];
+    match state.next_open_question(q + 1) {
+        Some(next) => state.phase = Phase::Questions { selected: next },
+        None => {
+            state.phase = Phase::Done;
+            fx.push(Effect::SendManifest(manifest(state)));
+        }
+    }
+    fx
+}
+
+/// The session manifest's content, from the progress.
+pub(super) fn manifest(state: &State) -> ManifestInfo {
+    let answers = state
+        .progress
+        .questions
+        .iter()
+        .enumerate()
+        .filter_map(|(q, p)| {
+            let (i, take) = p
+                .takes
+                .iter()
+                .enumerate()
+                .find(|(_, t)| t.state == TakeState::Submitted)?;
+            Some((
+                q,
+                state.question(q).id.clone(),
+                i as u32 + 1,
+                take.seconds.unwrap_or(0.0),
+                p.answer_id.clone(),
+            ))
+        })
+        .collect();
+    ManifestInfo {
+        session_id: state.progress.session_id.clone(),
+        interview_id: state.interview.id.clone(),
+        started_unix: state.progress.started_unix,
+        answers,
+        grants: state.operator.granted.clone(),
+    }
+}
+
+pub(super) fn recording_saved(
+    state: &mut State,
+    purpose: Purpose,
+    seconds: f64,
+    checks: Option<crate::app::msg::ClipChecks>,
+) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match purpose {
+        Purpose::TestClip => {
+            if let (Phase::DeviceTest(_), Some(checks)) = (&state.phase, checks) {
+                state.phase = Phase::DeviceTest(TestStep::Review {
+                    checks,
+                    playing: false,
+                });
+            }
+        }
+        Purpose::Answer { question, take } => {
+            let progress = &mut state.progress.questions[question];
+            if let Some(t) = progress.takes.get_mut(take) {
+                t.state = TakeState::Saved;
+                t.seconds = Some(seconds);
+                progress.attempts_used += 1;
+            }
+            state.phase = Phase::Review {
+                q: question,
+                take,
+                playing: false,
+            };
+            fx.push(Effect::SaveProgress);
+        }
+    }
+    if state.quitting {
+        fx.push(Effect::Quit);
+    }
+    fx
+}
+
+pub(super) fn recording_failed(
+    state: &mut State,
+    purpose: Purpose,
+    message: String,
+    kept_seconds: Option<f64>,
+) -> Vec<Effect> {
+    let mut fx = Vec::new();
+    match purpose {
+        Purpose::TestClip => {
+            tracing::warn!(%message, "test clip failed");
+            state.notice = Some(Notice::TestClipFailed);
+            state.phase = Phase::DeviceTest(TestStep::Ready);
+        }
+        Purpose::Answer { question, take } => {
+            let Some(t) = state.progress.questions[question].takes.get_mut(take) else {
+                return fx;
+            };
+            match kept_seconds {
+                Some(seconds) if seconds > 0.0 => {
+                    // A station fault never costs an attempt: the take is kept and shown, but
+                    // not counted.
+                    t.state = TakeState::Interrupted;
+                    t.seconds = Some(seconds);
+                    t.note = Some(message.clone());
+                    state.notice = Some(Notice::AnswerInterrupted);
+                    state.phase = Phase::Review {
+                        q: question,
+                        take,
+                        playing: false,
+                    };
+                }
+                _ => {
+                    t.state = TakeState::Discarded;
+                    t.note = Some(message.clone());
+                    state.notice = Some(Notice::AnswerDidNotStart);
+                    state.phase = Phase::Question {
+                        q: question,
+                        prep: Prep::Ready,
+                    };
+                }
+            }
+            fx.push(Effect::SaveProgress);
+        }
+    }
+    if state.quitting {
+        fx.push(Effect::Quit);
+    }
+    fx
+}
