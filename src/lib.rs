@@ -10,7 +10,9 @@
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod fsutil;
 pub mod i18n;
 pub mod interview;
