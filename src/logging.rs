@@ -301,4 +301,83 @@ mod tests {
             "{files:?}"
         );
     }
+
+    /// A writer into memory, to read back what a subscriber wrote.
+    #[derive(Clone, Default)]
+    struct Memory(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Memory {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Memory {
+        type Writer = Memory;
+        fn make_writer(&'a self) -> Memory {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn tokens_and_pins_never_reach_the_log() {
+        use crate::config::Config;
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("token");
+        std::fs::write(&token_file, "tok-5ecret-9f8e7d\n").unwrap();
+        let config = Config::parse(
+            &format!(
+                "[upload]\nendpoint = \"http://127.0.0.1:9/files/\"\ntoken_file = \"{}\"\n",
+                token_file.display()
+            ),
+            Path::new("/etc/booth/config.toml"),
+        )
+        .unwrap();
+        let token = config.upload.token().unwrap();
+        // BOOTH_UPLOAD_TOKEN may override the file; whatever token is in force must not leak.
+        let secret = token.expose().to_string();
+        let pin = "24681357";
+        // A real request carrying the token, to a port nobody listens on.
+        let tus_error = {
+            let t = token.clone();
+            let source: crate::upload::tus::TokenSource = Arc::new(move || Ok(t.clone()));
+            let client = crate::upload::tus::TusClient::new(
+                "http://127.0.0.1:9/files/",
+                false,
+                source,
+                &crate::upload::Tuning::default(),
+            )
+            .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(client.discover()).unwrap_err()
+        };
+        for json in [false, true] {
+            let memory = Memory::default();
+            let sub = file_subscriber(memory.clone(), json, EnvFilter::new("trace"));
+            tracing::subscriber::with_default(sub, || {
+                let span = tracing::info_span!("session", id = "s-1");
+                span.in_scope(|| {
+                    tracing::info!(?config, "config");
+                    tracing::info!(?token, upload = ?config.upload, "token");
+                    tracing::debug!(
+                        effect = ?crate::app::msg::Effect::CheckPin { pin: pin.into() },
+                        "effect"
+                    );
+                    tracing::warn!(error = %tus_error, debug = ?tus_error, "upload failed");
+                });
+            });
+            let text = String::from_utf8(memory.0.lock().unwrap().clone()).unwrap();
+            assert!(text.contains("<redacted>"), "{text}");
+            assert!(text.contains("127.0.0.1:9"), "{text}");
+            assert!(!text.contains(&secret), "the token leaked:\n{text}");
+            assert!(!text.contains(pin), "the PIN leaked:\n{text}");
+        }
+    }
 }

@@ -44,6 +44,8 @@ pub struct DeviceSettings {
     pub pin_hash: Option<String>,
     /// Ring the terminal bell when the candidate calls staff.
     pub staff_bell: bool,
+    /// POST a [`super::notify::StaffCall`] here when the candidate calls staff.
+    pub staff_webhook: Option<String>,
     /// Where submitted answers wait (for the operator's queue page).
     pub outbox: PathBuf,
     /// Named in the session manifest.
@@ -132,7 +134,7 @@ impl Executor {
                 let hash = self.settings.pin_hash.clone();
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let ok = hash.is_some_and(|h| crate::pin::verify_pin(&pin, &h));
+                    let ok = hash.is_some_and(|h| crate::pin::verify_pin(pin.expose(), &h));
                     let _ = tx.send(Msg::PinChecked { ok });
                 });
             }
@@ -147,7 +149,18 @@ impl Executor {
                     lines,
                 });
             }
-            Effect::CallStaff => {
+            Effect::CallStaff { session, phase } => {
+                if let Some(url) = &self.settings.staff_webhook {
+                    let unix = crate::clock::unix_now();
+                    let call = super::notify::StaffCall {
+                        station_id: self.settings.station_id.clone(),
+                        session_id: session,
+                        time: crate::clock::rfc3339(unix),
+                        unix,
+                        phase: phase.to_string(),
+                    };
+                    super::notify::spawn_staff_call(url.clone(), call);
+                }
                 if self.settings.staff_bell {
                     use std::io::Write;
                     // BEL moves nothing on screen, so it is safe while the TUI draws.
