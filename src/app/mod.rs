@@ -12,3 +12,4 @@ pub mod run;
 pub mod state;
 pub mod station;
 pub mod update;
+mod upload_view;

@@ -43,10 +43,9 @@ impl Denied {
                 format!(
                     "{what} cannot be opened by user {user}, although {user} is in group {group}"
                 ),
-                format!(
-                    "the group was added after this login: log in again, or restart booth \
-                     (sudo systemctl restart booth); check the node's mode with ls -l"
-                ),
+                "the group was added after this login: log in again, or restart booth \
+                 (sudo systemctl restart booth); check the node's mode with ls -l"
+                    .to_string(),
             )
         } else {
             (
