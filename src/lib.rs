@@ -5,6 +5,8 @@
 //! - `config`: the station config file (`config.toml`); `interview`: the interview file.
 //! - `media`: capture, conversion, encoding, muxing and analysis; no terminal code.
 //! - `upload`: durable delivery of answers to the platform (tus, or a directory); no terminal code.
+//! - `doctor`: `booth doctor`'s station checks; `status`: station health (`booth status`, the
+//!   heartbeat's body); `clock`: wall-clock time as booth writes and reads it.
 //! - `fsutil`: private files and directories, atomic writes.
 #![forbid(unsafe_code)]
 
