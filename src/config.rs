@@ -10,6 +10,7 @@
 
 mod fields;
 mod kiosk;
+mod logging;
 mod upload;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use crate::tomlfile::{self, Document};
 // The per-field checks and limits `build` strings together.
 use fields::*;
 pub use kiosk::{Kiosk, TextSize, ThemeName};
+pub use logging::Logging;
 pub use upload::{Endpoint, Retention, TOKEN_ENV, TokenError, UploadToken};
 
 #[cfg(test)]
@@ -44,6 +46,7 @@ pub struct Config {
     pub upload: Upload,
     pub interview: InterviewRef,
     pub kiosk: Kiosk,
+    pub logging: Logging,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -218,6 +221,7 @@ struct RawConfig {
     upload: RawUpload,
     interview: RawInterviewRef,
     kiosk: kiosk::RawKiosk,
+    logging: logging::RawLogging,
 }
 
 #[derive(Deserialize, Default)]
@@ -477,7 +481,13 @@ fn build(
         )?,
     };
 
-    let kiosk = kiosk::build(doc, raw.kiosk, base.map(|b| &b.kiosk))?;
+    let kiosk = kiosk::build(
+        doc,
+        raw.kiosk,
+        base.map(|b| &b.kiosk),
+        upload.allow_plain_http,
+    )?;
+    let logging = logging::build(doc, raw.logging, base.map(|b| &b.logging))?;
 
     Ok(Config {
         station,
@@ -486,5 +496,6 @@ fn build(
         upload,
         interview,
         kiosk,
+        logging,
     })
 }

@@ -5,12 +5,16 @@
 //! - `config`: the station config file (`config.toml`); `interview`: the interview file.
 //! - `media`: capture, conversion, encoding, muxing and analysis; no terminal code.
 //! - `upload`: durable delivery of answers to the platform (tus, or a directory); no terminal code.
+//! - `doctor`: `booth doctor`'s station checks; `status`: station health (`booth status`, the
+//!   heartbeat's body); `clock`: wall-clock time as booth writes and reads it.
 //! - `fsutil`: private files and directories, atomic writes.
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod cli;
+pub mod clock;
 pub mod config;
+pub mod doctor;
 pub mod fsutil;
 pub mod i18n;
 pub mod interview;

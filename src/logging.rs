@@ -142,7 +142,7 @@ pub struct LogGuard {
     _guard: tracing_appender::non_blocking::WorkerGuard,
 }
 
-/// Logging to a file (appended, 0600), for the kiosk and for `--log-file`.
+/// Logging to a file (appended, 0600), for `--log-file`.
 pub fn init_file(path: &Path, json: bool, default_filter: &str) -> io::Result<LogGuard> {
     crate::fsutil::create_parent_dir(path).map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
     let file = std::fs::OpenOptions::new()
@@ -151,19 +151,89 @@ pub fn init_file(path: &Path, json: bool, default_filter: &str) -> io::Result<Lo
         .mode_private()
         .open(path)?;
     let (writer, guard) = tracing_appender::non_blocking(file);
-    TO_FILE.store(true, std::sync::atomic::Ordering::Relaxed);
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    install(writer, json, default_filter);
+    Ok(LogGuard { _guard: guard })
+}
+
+/// The name of the link to the current day's kiosk log, for `tail -f`.
+pub const CURRENT_LOG: &str = "booth.log";
+
+/// The kiosk's log: one file a day (UTC) under `dir`, `booth.YYYY-MM-DD.log`, at most
+/// `keep_files` of them (the oldest are deleted at start and at each rollover), with
+/// [`CURRENT_LOG`] pointing at today's. The directory is created 0700, which is what keeps the
+/// files private: the appender creates them with the default mode.
+pub fn init_rolling(
+    dir: &Path,
+    json: bool,
+    keep_files: u32,
+    default_filter: &str,
+) -> io::Result<LogGuard> {
+    let appender = rolling_appender(dir, keep_files)?;
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    install(writer, json, default_filter);
+    Ok(LogGuard { _guard: guard })
+}
+
+/// The daily appender behind [`init_rolling`].
+pub fn rolling_appender(
+    dir: &Path,
+    keep_files: u32,
+) -> io::Result<tracing_appender::rolling::RollingFileAppender> {
+    use tracing_appender::rolling::{RollingFileAppender, Rotation};
+    crate::fsutil::create_private_dir(dir).map_err(|e| io::Error::new(e.kind(), e.to_string()))?;
+    // Earlier versions wrote one growing booth.log; the link would delete it. It is kept
+    // under a dated-looking name, so it ages out with the daily files.
+    let current = dir.join(CURRENT_LOG);
+    if std::fs::symlink_metadata(&current).is_ok_and(|m| m.is_file()) {
+        std::fs::rename(&current, dir.join("booth.before-daily.log"))?;
+    }
+    RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix("booth")
+        .filename_suffix("log")
+        .max_log_files(keep_files.max(1) as usize)
+        .latest_symlink(CURRENT_LOG)
+        .build(dir)
+        .map_err(io::Error::other)
+}
+
+/// The subscriber the log files use: text or JSON lines, no colours, spans included (the
+/// kiosk's `session` span names the candidate session each line belongs to).
+pub fn file_subscriber<W>(
+    writer: W,
+    json: bool,
+    filter: EnvFilter,
+) -> Box<dyn tracing::Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
         .with_ansi(false);
-    let _ = if json {
-        builder.json().try_init()
+    if json {
+        Box::new(
+            builder
+                .json()
+                .with_current_span(true)
+                .with_span_list(true)
+                .finish(),
+        )
     } else {
-        builder.try_init()
-    };
-    Ok(LogGuard { _guard: guard })
+        Box::new(builder.finish())
+    }
+}
+
+fn install<W>(writer: W, json: bool, default_filter: &str)
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    use tracing_subscriber::util::SubscriberInitExt;
+    TO_FILE.store(true, std::sync::atomic::Ordering::Relaxed);
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
+    // A second call (tests running several front ends in one process) keeps the first.
+    let _ = file_subscriber(writer, json, filter).try_init();
 }
 
 trait PrivateMode {
@@ -174,5 +244,140 @@ impl PrivateMode for std::fs::OpenOptions {
     fn mode_private(&mut self) -> &mut Self {
         use std::os::unix::fs::OpenOptionsExt;
         self.mode(crate::fsutil::FILE_MODE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_daily_log_has_spans_keeps_few_files_and_links_today() {
+        let dir = tempfile::tempdir().unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        // An old single log and older daily files than we keep.
+        std::fs::write(logs.join(CURRENT_LOG), "old log\n").unwrap();
+        for day in ["2001-01-01", "2001-01-02", "2001-01-03"] {
+            std::fs::write(logs.join(format!("booth.{day}.log")), "x\n").unwrap();
+        }
+        for json in [false, true] {
+            let appender = rolling_appender(&logs, 2).unwrap();
+            let (writer, guard) = tracing_appender::non_blocking(appender);
+            let sub = file_subscriber(writer, json, EnvFilter::new("info"));
+            tracing::subscriber::with_default(sub, || {
+                let span = tracing::info_span!("session", id = "sess-42");
+                span.in_scope(|| tracing::info!(json, "inside the session"));
+            });
+            drop(guard);
+        }
+        let text = std::fs::read_to_string(logs.join(CURRENT_LOG)).unwrap();
+        assert!(
+            text.contains("session{id=\"sess-42\"}: booth::logging::tests: inside the session"),
+            "{text}"
+        );
+        let json_line = text.lines().find(|l| l.starts_with('{')).unwrap();
+        let v: serde_json::Value = serde_json::from_str(json_line).unwrap();
+        assert_eq!(v["span"]["id"], "sess-42", "{v}");
+        assert_eq!(v["fields"]["message"], "inside the session");
+        assert!(
+            std::fs::symlink_metadata(logs.join(CURRENT_LOG))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let mut files: Vec<String> = std::fs::read_dir(&logs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n != CURRENT_LOG)
+            .collect();
+        files.sort();
+        // At most two files, today's among them; the oldest went.
+        assert!(files.len() <= 2, "{files:?}");
+        let today = crate::clock::rfc3339(crate::clock::unix_now())[..10].to_string();
+        assert!(files.contains(&format!("booth.{today}.log")), "{files:?}");
+        assert!(
+            !files.iter().any(|f| f.starts_with("booth.2001-01-01")),
+            "{files:?}"
+        );
+    }
+
+    /// A writer into memory, to read back what a subscriber wrote.
+    #[derive(Clone, Default)]
+    struct Memory(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Memory {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<'a> MakeWriter<'a> for Memory {
+        type Writer = Memory;
+        fn make_writer(&'a self) -> Memory {
+            self.clone()
+        }
+    }
+
+    #[test]
+    fn tokens_and_pins_never_reach_the_log() {
+        use crate::config::Config;
+        let dir = tempfile::tempdir().unwrap();
+        let token_file = dir.path().join("token");
+        std::fs::write(&token_file, "tok-5ecret-9f8e7d\n").unwrap();
+        let config = Config::parse(
+            &format!(
+                "[upload]\nendpoint = \"http://127.0.0.1:9/files/\"\ntoken_file = \"{}\"\n",
+                token_file.display()
+            ),
+            Path::new("/etc/booth/config.toml"),
+        )
+        .unwrap();
+        let token = config.upload.token().unwrap();
+        // BOOTH_UPLOAD_TOKEN may override the file; whatever token is in force must not leak.
+        let secret = token.expose().to_string();
+        let pin = "24681357";
+        // A real request carrying the token, to a port nobody listens on.
+        let tus_error = {
+            let t = token.clone();
+            let source: crate::upload::tus::TokenSource = Arc::new(move || Ok(t.clone()));
+            let client = crate::upload::tus::TusClient::new(
+                "http://127.0.0.1:9/files/",
+                false,
+                source,
+                &crate::upload::Tuning::default(),
+            )
+            .unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(client.discover()).unwrap_err()
+        };
+        for json in [false, true] {
+            let memory = Memory::default();
+            let sub = file_subscriber(memory.clone(), json, EnvFilter::new("trace"));
+            tracing::subscriber::with_default(sub, || {
+                let span = tracing::info_span!("session", id = "s-1");
+                span.in_scope(|| {
+                    tracing::info!(?config, "config");
+                    tracing::info!(?token, upload = ?config.upload, "token");
+                    tracing::debug!(
+                        effect = ?crate::app::msg::Effect::CheckPin { pin: pin.into() },
+                        "effect"
+                    );
+                    tracing::warn!(error = %tus_error, debug = ?tus_error, "upload failed");
+                });
+            });
+            let text = String::from_utf8(memory.0.lock().unwrap().clone()).unwrap();
+            assert!(text.contains("<redacted>"), "{text}");
+            assert!(text.contains("127.0.0.1:9"), "{text}");
+            assert!(!text.contains(&secret), "the token leaked:\n{text}");
+            assert!(!text.contains(pin), "the PIN leaked:\n{text}");
+        }
     }
 }

@@ -16,6 +16,36 @@ pub enum PinError {
     Hashing(String),
 }
 
+/// A PIN as typed at the operator menu, on its way to [`verify_pin`]. Its `Debug` hides it:
+/// effects are logged at debug level, and a PIN in a log file is a PIN anyone with the log has.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TypedPin(String);
+
+impl TypedPin {
+    /// The digits themselves, for the hash check and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for TypedPin {
+    fn from(s: String) -> Self {
+        TypedPin(s)
+    }
+}
+
+impl From<&str> for TypedPin {
+    fn from(s: &str) -> Self {
+        TypedPin(s.to_string())
+    }
+}
+
+impl std::fmt::Debug for TypedPin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 /// Checks a PIN's shape: 4–12 ASCII letters or digits.
 pub fn check_pin(pin: &str) -> Result<(), PinError> {
     if (4..=12).contains(&pin.len()) && pin.chars().all(|c| c.is_ascii_alphanumeric()) {

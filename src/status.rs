@@ -10,6 +10,26 @@ use crate::app::state::{DeviceStatus, Phase, State, TestStep};
 
 pub const STATUS_FILE: &str = "status.json";
 
+/// The screen's name, as status.json and the call-staff webhook give it.
+pub fn phase_name(phase: &Phase) -> &'static str {
+    describe_phase(phase).0
+}
+
+/// (screen, idle | in_interview | recording, the question on screen counted from 1).
+fn describe_phase(phase: &Phase) -> (&'static str, &'static str, Option<usize>) {
+    match phase {
+        Phase::Welcome => ("welcome", "idle", None),
+        Phase::Overview => ("overview", "in_interview", None),
+        Phase::DeviceTest(TestStep::Recording { .. }) => ("device_test", "recording", None),
+        Phase::DeviceTest(_) => ("device_test", "in_interview", None),
+        Phase::Questions { .. } => ("questions", "in_interview", None),
+        Phase::Question { q, .. } => ("question", "in_interview", Some(q + 1)),
+        Phase::Recording { q, .. } => ("recording", "recording", Some(q + 1)),
+        Phase::Review { q, .. } => ("review", "in_interview", Some(q + 1)),
+        Phase::Done => ("done", "idle", None),
+    }
+}
+
 /// What the running kiosk reports about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KioskStatus {
@@ -30,17 +50,7 @@ pub struct KioskStatus {
 
 impl KioskStatus {
     pub fn of(state: &State, now_unix: u64) -> KioskStatus {
-        let (phase, busy, question) = match &state.phase {
-            Phase::Welcome => ("welcome", "idle", None),
-            Phase::Overview => ("overview", "in_interview", None),
-            Phase::DeviceTest(TestStep::Recording { .. }) => ("device_test", "recording", None),
-            Phase::DeviceTest(_) => ("device_test", "in_interview", None),
-            Phase::Questions { .. } => ("questions", "in_interview", None),
-            Phase::Question { q, .. } => ("question", "in_interview", Some(q + 1)),
-            Phase::Recording { q, .. } => ("recording", "recording", Some(q + 1)),
-            Phase::Review { q, .. } => ("review", "in_interview", Some(q + 1)),
-            Phase::Done => ("done", "idle", None),
-        };
+        let (phase, busy, question) = describe_phase(&state.phase);
         let (devices, camera, microphone) = match &state.devices.status {
             DeviceStatus::Closed => ("closed", None, None),
             DeviceStatus::Opening => ("opening", None, None),

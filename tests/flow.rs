@@ -166,6 +166,7 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
             sound_output: false,
             pin_hash: None,
             staff_bell: false,
+            staff_webhook: None,
             outbox: outbox.clone(),
             station_id: "flow-station".into(),
         },

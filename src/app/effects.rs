@@ -10,8 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use std::collections::HashMap;
-
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
@@ -27,8 +25,7 @@ use crate::upload::{
     UploadHandle,
 };
 
-/// Which question each queued answer belongs to, so upload events reach the right line.
-type AnswerMap = Arc<Mutex<HashMap<uuid::Uuid, usize>>>;
+use super::upload_view::{AnswerMap, forward_uploads, queue_lines};
 
 /// What the executor needs to know about the station.
 #[derive(Debug, Clone)]
@@ -44,6 +41,8 @@ pub struct DeviceSettings {
     pub pin_hash: Option<String>,
     /// Ring the terminal bell when the candidate calls staff.
     pub staff_bell: bool,
+    /// POST a [`super::notify::StaffCall`] here when the candidate calls staff.
+    pub staff_webhook: Option<String>,
     /// Where submitted answers wait (for the operator's queue page).
     pub outbox: PathBuf,
     /// Named in the session manifest.
@@ -132,7 +131,7 @@ impl Executor {
                 let hash = self.settings.pin_hash.clone();
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let ok = hash.is_some_and(|h| crate::pin::verify_pin(&pin, &h));
+                    let ok = hash.is_some_and(|h| crate::pin::verify_pin(pin.expose(), &h));
                     let _ = tx.send(Msg::PinChecked { ok });
                 });
             }
@@ -147,7 +146,18 @@ impl Executor {
                     lines,
                 });
             }
-            Effect::CallStaff => {
+            Effect::CallStaff { session, phase } => {
+                if let Some(url) = &self.settings.staff_webhook {
+                    let unix = crate::clock::unix_now();
+                    let call = super::notify::StaffCall {
+                        station_id: self.settings.station_id.clone(),
+                        session_id: session,
+                        time: crate::clock::rfc3339(unix),
+                        unix,
+                        phase: phase.to_string(),
+                    };
+                    super::notify::spawn_staff_call(url.clone(), call);
+                }
                 if self.settings.staff_bell {
                     use std::io::Write;
                     // BEL moves nothing on screen, so it is safe while the TUI draws.
@@ -583,72 +593,4 @@ fn kept_length(path: &Path) -> Option<f64> {
         let tracks = crate::media::mp4read::read_tracks(path).ok()?;
         tracks.iter().map(|t| t.length_seconds()).reduce(f64::max)
     }
-}
-
-/// Turns upload events into the flow's messages, naming the question each answer belongs to.
-async fn forward_uploads(
-    mut events: mpsc::UnboundedReceiver<UploadEvent>,
-    tx: mpsc::UnboundedSender<Msg>,
-    answers: AnswerMap,
-) {
-    while let Some(event) = events.recv().await {
-        let question = |id: &ItemId| lock(&answers).get(&id.0).copied();
-        let msg = match &event {
-            UploadEvent::Progress { id, sent, total } => {
-                question(id).map(|q| Msg::UploadProgress {
-                    question: q,
-                    sent: *sent,
-                    total: *total,
-                })
-            }
-            UploadEvent::Waiting { id, reason, .. } => {
-                tracing::warn!(answer = %id, %reason, "upload waiting");
-                question(id).map(|q| Msg::UploadWaiting { question: q })
-            }
-            UploadEvent::Delivered { id, url } => {
-                tracing::info!(answer = %id, %url, "answer delivered");
-                question(id).map(|q| Msg::Delivery {
-                    question: q,
-                    delivery: crate::session::Delivery::Uploaded,
-                })
-            }
-            UploadEvent::Refused { id, reason } => question(id).map(|q| Msg::UploadRefused {
-                question: q,
-                reason: reason.clone(),
-            }),
-            _ => None,
-        };
-        if let Some(m) = msg
-            && tx.send(m).is_err()
-        {
-            break;
-        }
-    }
-}
-
-/// The outbox as the operator sees it: one line per item, with its state and last error.
-fn queue_lines(uploads: &UploadHandle) -> Vec<String> {
-    let items = uploads.snapshot();
-    let open = items
-        .iter()
-        .filter(|i| i.state != UploadState::Delivered)
-        .count();
-    let mut lines = vec![format!(
-        "outbox: {} item(s), {open} not delivered",
-        items.len()
-    )];
-    lines.extend(items.iter().rev().take(12).map(|i| {
-        let mut line = format!(
-            "  {} {:?} {:.1}/{:.1} MB",
-            i.filename,
-            i.state,
-            i.sent as f64 / 1e6,
-            i.total as f64 / 1e6
-        );
-        if let Some(why) = i.waiting.as_ref().or(i.last_error.as_ref()) {
-            line.push_str(&format!(" — {why}"));
-        }
-        line
-    }));
-    lines
 }

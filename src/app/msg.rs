@@ -190,12 +190,15 @@ pub enum Effect {
     SendManifest(ManifestInfo),
     /// Checks the operator PIN against the configured hash (slow on purpose).
     CheckPin {
-        pin: String,
+        pin: crate::pin::TypedPin,
     },
     ShowUploadQueue,
     RunDiagnostics,
-    /// The terminal bell and/or the staff webhook.
-    CallStaff,
+    /// The terminal bell and/or the staff webhook, which names the session and the screen.
+    CallStaff {
+        session: String,
+        phase: &'static str,
+    },
     /// Privacy wipe of the session in `dir` (what was not sent), then a new session.
     EndSession {
         dir: PathBuf,

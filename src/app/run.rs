@@ -9,6 +9,7 @@ use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
 use tokio::sync::mpsc;
+use tracing::Instrument;
 
 use super::effects::Executor;
 use super::msg::{Effect, Msg};
@@ -50,11 +51,13 @@ where
         mut reports,
         first,
     } = workers;
-    let (effects_tx, mut effects_rx) = mpsc::unbounded_channel::<Effect>();
+    // Each effect travels with the span of the session that asked for it, so the executor's
+    // log lines name the candidate session too.
+    let (effects_tx, mut effects_rx) = mpsc::unbounded_channel::<(Effect, tracing::Span)>();
     // The executor takes effects one at a time, in order, off the UI task.
     let worker = tokio::spawn(async move {
-        while let Some(effect) = effects_rx.recv().await {
-            executor.execute(effect).await;
+        while let Some((effect, span)) = effects_rx.recv().await {
+            executor.execute(effect).instrument(span).await;
         }
         // Stop in order: media first (a recording is finalized), then the uploads.
         let executor = tokio::task::spawn_blocking(move || {
@@ -75,8 +78,12 @@ where
     let mut input_open = true;
     let mut pending_after = Vec::new();
     let mut status: Option<(crate::status::KioskStatus, Instant)> = None;
+    let mut span = session_span(&state);
+    let mut span_for = state.progress.session_id.clone();
     loop {
         pending.append(&mut pending_after);
+        // Not held across an await: the loop below is synchronous.
+        let entered = span.enter();
         for effect in pending.drain(..) {
             match effect {
                 Effect::SaveProgress => {
@@ -97,10 +104,11 @@ where
                 }
                 other => {
                     tracing::debug!(effect = ?other, "effect");
-                    let _ = effects_tx.send(other);
+                    let _ = effects_tx.send((other, span.clone()));
                 }
             }
         }
+        drop(entered);
         if quit {
             break;
         }
@@ -120,17 +128,24 @@ where
             Some(m) = reports.recv() => m,
             _ = tick.tick() => Msg::Tick(Instant::now()),
         };
+        // Keys are left out: at the operator menu they are the PIN.
         if !matches!(
             msg,
             Msg::Tick(_)
+                | Msg::Key(_)
                 | Msg::Preview(_)
                 | Msg::Level(_)
                 | Msg::PlaybackFrame(_)
                 | Msg::PlaybackLevel(_)
         ) {
-            tracing::debug!(?msg, "message");
+            span.in_scope(|| tracing::debug!(?msg, "message"));
         }
-        pending = update(&mut state, msg);
+        pending = span.in_scope(|| update(&mut state, msg));
+        if span_for != state.progress.session_id {
+            span = session_span(&state);
+            span_for = state.progress.session_id.clone();
+            span.in_scope(|| tracing::info!(interview = %state.interview.id, "session started"));
+        }
         dirty = true;
     }
     drop(effects_tx);
@@ -139,6 +154,11 @@ where
         Ok(Err(e)) | Err(e) => tracing::error!(error = %e, "executor task failed"),
     }
     Ok(state)
+}
+
+/// The span every log line of one candidate session is inside (`session{id=…}`).
+fn session_span(state: &State) -> tracing::Span {
+    tracing::info_span!("session", id = %state.progress.session_id)
 }
 
 /// Writes the station status when it changed (or every half minute, so its time stays fresh).

@@ -64,7 +64,7 @@ pub fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
                     digits: String::new(),
                     checking: true,
                 };
-                vec![Effect::CheckPin { pin: digits }]
+                vec![Effect::CheckPin { pin: digits.into() }]
             }
             _ => Vec::new(),
         },
@@ -272,7 +272,10 @@ pub fn session_started(
 pub fn call_staff(state: &mut State) -> Vec<Effect> {
     state.notice = Some(Notice::StaffCalled);
     tracing::info!("candidate called staff");
-    vec![Effect::CallStaff]
+    vec![Effect::CallStaff {
+        session: state.progress.session_id.clone(),
+        phase: crate::status::phase_name(&state.phase),
+    }]
 }
 
 #[cfg(test)]

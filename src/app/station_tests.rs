@@ -202,7 +202,13 @@ fn lockdown_ignores_interrupts_but_not_a_stop_request() {
 fn help_calls_staff() {
     let mut st = state();
     key(&mut st, Key::Help);
-    assert_eq!(key(&mut st, Key::Char('c')), vec![Effect::CallStaff]);
+    assert_eq!(
+        key(&mut st, Key::Char('c')),
+        vec![Effect::CallStaff {
+            session: st.progress.session_id.clone(),
+            phase: "questions",
+        }]
+    );
     assert!(!st.help);
     assert_eq!(st.notice, Some(Notice::StaffCalled));
 }

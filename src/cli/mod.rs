@@ -10,6 +10,7 @@
 
 mod bench;
 mod devices;
+mod doctor;
 mod hash_pin;
 mod queue;
 mod record;
@@ -58,6 +59,9 @@ pub enum Command {
     HashPin(hash_pin::HashPinArgs),
     /// What the station is doing: state, devices, outbox, disk, last error.
     Status(status::StatusArgs),
+    /// Check the station: config, interview, devices, disk, clock, upload endpoint, outbox.
+    /// Exits 0 when all pass, 1 with warnings, 2 with failures.
+    Doctor(doctor::DoctorArgs),
     /// Queue recordings, then deliver the station's outbox to the platform in the foreground.
     Upload(upload::UploadArgs),
     /// List the outbox: every item with its state, bytes sent and last error.
@@ -82,23 +86,25 @@ impl From<Exit> for ExitCode {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let (log_file, json) = (cli.log_file, cli.log_json);
-    let scripted = |f: &dyn Fn() -> Exit| with_console_logging(log_file.as_deref(), json, f);
-    let exit = match cli
+    let logged = |f: &dyn Fn() -> ExitCode| with_console_logging(log_file.as_deref(), json, f);
+    let scripted = |f: &dyn Fn() -> Exit| logged(&|| f().into());
+    match cli
         .command
         .unwrap_or_else(|| Command::Run(run::RunArgs::default()))
     {
         // The kiosk logs to its own data directory and owns the terminal.
-        Command::Run(args) => run::run(args),
+        Command::Run(args) => run::run(args).into(),
         Command::Record(args) => scripted(&|| record::run(&args)),
         Command::Recover(args) => scripted(&|| recover::run(&args)),
         Command::Devices(args) => scripted(&|| devices::run(&args)),
         Command::Bench(args) => scripted(&|| bench::run_bench(&args)),
         Command::HashPin(args) => scripted(&|| hash_pin::run(&args)),
         Command::Status(args) => scripted(&|| status::run(&args)),
+        // Its exit code is its verdict (0/1/2), not an `Exit`.
+        Command::Doctor(args) => logged(&|| doctor::run(&args)),
         Command::Upload(args) => scripted(&|| upload::run(&args)),
         Command::Queue(args) => scripted(&|| queue::run(&args)),
-    };
-    exit.into()
+    }
 }
 
 /// Logging for the scripting commands: to the console (or `--log-file`), with the C
@@ -106,13 +112,13 @@ pub fn main() -> ExitCode {
 fn with_console_logging(
     log_file: Option<&std::path::Path>,
     json: bool,
-    f: &dyn Fn() -> Exit,
-) -> Exit {
+    f: &dyn Fn() -> ExitCode,
+) -> ExitCode {
     let _guard = match logging::init_cli(log_file, json) {
         Ok(g) => g,
         Err(e) => {
             eprintln!("booth: cannot open the log file: {e}");
-            return Exit::BadInput;
+            return Exit::BadInput.into();
         }
     };
     if let Err(e) = logging::capture_native_stderr() {

@@ -81,13 +81,18 @@ pub fn run(args: RunArgs) -> Exit {
     }
     // The log takes everything before the screen does: booth's own messages and the C
     // libraries' stderr.
-    let log_path = data_dir.join("logs").join("booth.log");
-    let _guard = match crate::logging::init_file(&log_path, false, "info,native=debug") {
+    let log_dir = data_dir.join("logs");
+    let _guard = match crate::logging::init_rolling(
+        &log_dir,
+        config.logging.json,
+        config.logging.keep_files,
+        "info,native=debug",
+    ) {
         Ok(g) => g,
         Err(e) => {
             console(&format!(
-                "booth: cannot open the log {}: {e}",
-                log_path.display()
+                "booth: cannot open the log in {}: {e}",
+                log_dir.display()
             ));
             return Exit::BadInput;
         }
@@ -161,6 +166,7 @@ pub fn run(args: RunArgs) -> Exit {
         sound_output: true,
         pin_hash: config.kiosk.operator_pin_hash.clone(),
         staff_bell: config.kiosk.call_staff_bell,
+        staff_webhook: config.kiosk.call_staff_webhook.clone(),
         outbox: data_dir.join("outbox"),
         station_id: config.station.id.clone(),
     };
@@ -188,7 +194,21 @@ pub fn run(args: RunArgs) -> Exit {
         }
     };
     let loop_data_dir = data_dir.clone();
+    let heartbeat = config
+        .kiosk
+        .heartbeat_url
+        .clone()
+        .map(|url| crate::app::notify::Heartbeat {
+            url,
+            every: config.kiosk.heartbeat_interval,
+            station_id: config.station.id.clone(),
+            data_dir: data_dir.clone(),
+        });
     let result = runtime.block_on(async move {
+        // Stops with the runtime when the kiosk ends.
+        if let Some(beat) = heartbeat {
+            crate::app::notify::spawn_heartbeat(beat);
+        }
         let (tx, reports) = mpsc::unbounded_channel();
         // Answers go to the outbox and on to the platform in the background, whatever the
         // candidate does meanwhile; a second booth on the same data directory is refused here.

@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::fields::{int, must_be, secs};
 use super::pick;
-use super::upload::parse_http_url;
+use super::upload::{is_loopback, parse_http_url};
 use crate::tomlfile::{Diagnostic, Document};
 
 pub(super) const IDLE_RESET: (i64, i64) = (0, 86_400);
@@ -20,6 +20,9 @@ pub(super) const TEXT_SIZE_RULE: &str = "\"normal\" or \"large\"";
 pub(super) const PIN_RULE: &str =
     "an argon2id hash made by `booth hash-pin` (\"$argon2id$...\"), or \"\" for no operator menu";
 pub(super) const URL_RULE: &str = "an http(s) URL, or \"\" for none";
+/// Why plain http:// is refused, the same policy as the upload endpoint's.
+const PLAIN_HTTP: &str = "plain http:// is allowed only to 127.0.0.1, ::1 and localhost, unless \
+                          [upload] allow_plain_http = true";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ThemeName {
@@ -84,30 +87,43 @@ pub(super) fn expectation(field: &str) -> Option<String> {
     })
 }
 
+/// An optional http(s) URL under the upload endpoint's policy: what the station says about
+/// itself (and who is standing at it) is not sent readable across the network either.
 fn optional_url(
     doc: &Document<'_>,
     v: &Spanned<String>,
     field: &str,
+    allow_plain_http: bool,
 ) -> Result<Option<String>, Diagnostic> {
     let s = v.get_ref().trim();
     if s.is_empty() {
         return Ok(None);
     }
-    parse_http_url(s)
-        .map(|_| Some(s.to_string()))
-        .map_err(|why| {
-            doc.error(
-                &v.span(),
-                None,
-                format!("{} ({why})", must_be(field, URL_RULE, s)),
-            )
-        })
+    let url = parse_http_url(s).map_err(|why| {
+        doc.error(
+            &v.span(),
+            None,
+            format!("{} ({why})", must_be(field, URL_RULE, s)),
+        )
+    })?;
+    if url.plain && !allow_plain_http && !is_loopback(&url.host) {
+        return Err(doc.error(
+            &v.span(),
+            None,
+            format!(
+                "field '{field}' must use https:// for {} ({PLAIN_HTTP})",
+                url.host
+            ),
+        ));
+    }
+    Ok(Some(s.to_string()))
 }
 
 pub(super) fn build(
     doc: &Document<'_>,
     k: RawKiosk,
     base: Option<&Kiosk>,
+    allow_plain_http: bool,
 ) -> Result<Kiosk, Diagnostic> {
     let s = "kiosk";
     Ok(Kiosk {
@@ -170,7 +186,7 @@ pub(super) fn build(
             base.map(|b| b.call_staff_webhook.clone()),
             s,
             "call_staff_webhook",
-            |v| optional_url(doc, v, "call_staff_webhook"),
+            |v| optional_url(doc, v, "call_staff_webhook", allow_plain_http),
         )?,
         theme: pick(
             doc,
@@ -204,7 +220,7 @@ pub(super) fn build(
             base.map(|b| b.heartbeat_url.clone()),
             s,
             "heartbeat_url",
-            |v| optional_url(doc, v, "heartbeat_url"),
+            |v| optional_url(doc, v, "heartbeat_url", allow_plain_http),
         )?,
         heartbeat_interval: pick(
             doc,

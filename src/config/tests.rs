@@ -48,6 +48,10 @@ fn documented_defaults() -> Config {
             heartbeat_interval: Duration::from_secs(60),
             grant: Duration::from_secs(60),
         },
+        logging: Logging {
+            json: false,
+            keep_files: 14,
+        },
     }
 }
 
@@ -119,7 +123,7 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "[stations]\nid = \"x\"\n",
             "c.toml:1:2: unknown field 'stations' (expected one of: station, devices, \
-             recording, upload, interview, kiosk)",
+             recording, upload, interview, kiosk, logging)",
         ),
         (
             "[devices]\nfsp = 30\n",
@@ -410,6 +414,19 @@ fn the_kiosk_section_is_checked() {
             "[kiosk]\ncall_staff_webhook = \"ftp://x\"\n",
             "c.toml:2:1: [kiosk]: field 'call_staff_webhook' must be an http(s) URL",
         ),
+        (
+            "[kiosk]\n\nheartbeat_url = \"http://ops.example.com/beat\"\n",
+            "c.toml:3:1: [kiosk]: field 'heartbeat_url' must use https:// for ops.example.com \
+             (plain http:// is allowed only to 127.0.0.1, ::1 and localhost",
+        ),
+        (
+            "[logging]\nkeep_files = 0\n",
+            "c.toml:2:1: [logging]: field 'keep_files' must be between 1 and 366, found 0",
+        ),
+        (
+            "[logging]\njson = \"yes\"\n",
+            "c.toml:2:1: [logging]: field 'json' must be true or false",
+        ),
     ];
     for (text, want) in cases {
         let got = err(text);
@@ -418,4 +435,36 @@ fn the_kiosk_section_is_checked() {
             "for {text:?}\n got: {got}\nwant: {want}"
         );
     }
+}
+
+#[test]
+fn kiosk_urls_follow_the_upload_policy_and_logging_is_read() {
+    let c = parse(
+        "[upload]\nallow_plain_http = true\n\
+         [kiosk]\nheartbeat_url = \"http://ops.lan/beat\"\n\
+         call_staff_webhook = \"http://[::1]:8080/staff\"\n\
+         [logging]\njson = true\nkeep_files = 30\n",
+    )
+    .unwrap();
+    assert_eq!(
+        c.kiosk.heartbeat_url.as_deref(),
+        Some("http://ops.lan/beat")
+    );
+    assert_eq!(
+        c.kiosk.call_staff_webhook.as_deref(),
+        Some("http://[::1]:8080/staff")
+    );
+    assert_eq!(
+        c.logging,
+        Logging {
+            json: true,
+            keep_files: 30
+        }
+    );
+    // Loopback needs no permission.
+    let c = parse("[kiosk]\ncall_staff_webhook = \"http://127.0.0.1:9/x\"\n").unwrap();
+    assert_eq!(
+        c.kiosk.call_staff_webhook.as_deref(),
+        Some("http://127.0.0.1:9/x")
+    );
 }

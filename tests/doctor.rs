@@ -1,0 +1,288 @@
+//! `booth doctor --json` as operators script it: the real binary against a broken config, a
+//! camera that is not there, an endpoint nobody answers on, and a good station — a real tus
+//! server asking for a token, a PulseAudio microphone playing a tone and a speaker to play
+//! to. Each check's verdict and the exit code (0 ready, 1 warnings, 2 failures) are asserted.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use common::Pulse;
+use common::tus_server::{TusOptions, TusServer};
+
+/// A one-question interview (10 s, one attempt), so the disk check has a small budget.
+fn interview(dir: &Path) -> PathBuf {
+    let path = dir.join("interview.toml");
+    std::fs::write(
+        &path,
+        "id = \"iv-doctor\"\ntitle = \"Doctor\"\nlanguage = \"en\"\nintro = \"Hello.\"\n\
+         [support]\ncontact = \"Ask at the desk.\"\n\
+         [[question]]\nid = \"q1\"\ntext = \"Who are you?\"\npreparation_seconds = 0\n\
+         answer_seconds = 10\nattempts = 1\n",
+    )
+    .unwrap();
+    path
+}
+
+/// A station config in `dir`; `devices` and `upload` are the bodies of those sections.
+fn config(dir: &Path, devices: &str, upload: &str) -> PathBuf {
+    let text = format!(
+        "[station]\nid = \"doc-1\"\ndata_dir = \"{data}\"\n\
+         [devices]\n{devices}\n\
+         [upload]\n{upload}\n\
+         [interview]\nfile = \"{interview}\"\n",
+        data = dir.join("data").display(),
+        interview = interview(dir).display(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `booth doctor --json --config <config>`: the exit code and the report.
+fn doctor(config: &Path, envs: &[(String, String)]) -> (i32, Value) {
+    let out = common::run(
+        common::booth()
+            .args(["doctor", "--json", "--config"])
+            .arg(config)
+            .envs(envs.iter().cloned()),
+        "booth",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "doctor --json printed no JSON ({e}):\n{stdout}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let code = out.status.code().expect("doctor ended by a signal");
+    assert_eq!(report["exit_code"], code, "{report:#}");
+    (code, report)
+}
+
+fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {report:#}"))
+}
+
+fn verdict(report: &Value, name: &str) -> String {
+    check(report, name)["verdict"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_broken_config_fails_naming_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "[station]\nid = \"doc-1\"\n\n[devices]\nfps = 999\n").unwrap();
+    let (code, report) = doctor(&path, &[]);
+    assert_eq!(code, 2);
+    assert_eq!(report["verdict"], "failure");
+    let c = check(&report, "config");
+    assert_eq!(c["verdict"], "failure");
+    let finding = c["finding"].as_str().unwrap();
+    assert!(
+        finding.starts_with(&format!("{}:5:1:", path.display())),
+        "{finding}"
+    );
+    assert!(finding.contains("'fps'"), "{finding}");
+    assert_eq!(c["details"]["line"], 5);
+    assert!(c["fix"].as_str().unwrap().contains("line"));
+
+    // A config that cannot be read at all is a failure too, not a crash.
+    let (code, report) = doctor(&dir.path().join("missing.toml"), &[]);
+    assert_eq!(code, 2);
+    assert_eq!(verdict(&report, "config"), "failure");
+}
+
+#[test]
+fn a_camera_that_is_not_there_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "video = \"v4l2:/dev/video99\"\naudio = \"tone\"",
+        &format!("endpoint = \"dir:{}\"", dir.path().join("out").display()),
+    );
+    let (code, report) = doctor(&cfg, &[]);
+    assert_eq!(code, 2);
+    let camera = check(&report, "camera");
+    assert_eq!(camera["verdict"], "failure", "{camera:#}");
+    assert!(
+        camera["finding"].as_str().unwrap().contains("/dev/video99"),
+        "{camera:#}"
+    );
+    assert!(camera["fix"].as_str().unwrap().contains("booth devices"));
+    // The rest was still checked.
+    assert_eq!(verdict(&report, "config"), "ok");
+    assert_eq!(verdict(&report, "interview"), "ok");
+    assert_eq!(verdict(&report, "microphone"), "ok");
+    assert_eq!(verdict(&report, "upload"), "ok");
+    assert_eq!(verdict(&report, "outbox"), "ok");
+}
+
+#[test]
+fn an_endpoint_nobody_answers_on_fails() {
+    // A port that was free a moment ago: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "tok-unused\n").unwrap();
+    let cfg = config(
+        dir.path(),
+        "video = \"test\"\naudio = \"tone\"",
+        &format!(
+            "endpoint = \"http://127.0.0.1:{port}/files/\"\ntoken_file = \"{}\"",
+            dir.path().join("token").display()
+        ),
+    );
+    let started = std::time::Instant::now();
+    let (code, report) = doctor(&cfg, &[]);
+    assert_eq!(code, 2);
+    let upload = check(&report, "upload");
+    assert_eq!(upload["verdict"], "failure", "{upload:#}");
+    let finding = upload["finding"].as_str().unwrap();
+    assert!(finding.contains("cannot reach"), "{finding}");
+    assert!(finding.contains(&port.to_string()), "{finding}");
+    assert!(!finding.contains("tok-unused"), "{finding}");
+    assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
+}
+
+#[test]
+fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
+    let token = "tok-doctor-7a6b5c";
+    let server = TusServer::start(TusOptions {
+        token: Some(token.into()),
+        ..TusOptions::default()
+    });
+    let pulse = Pulse::start_sine(440);
+    let envs = pulse.envs();
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let cfg = config(
+        dir.path(),
+        "video = \"test\"\naudio = \"default\"",
+        &format!(
+            "endpoint = \"{}/\"\ntoken_file = \"{}\"",
+            server.url(),
+            token_file.display()
+        ),
+    );
+
+    let (code, report) = doctor(&cfg, &envs);
+    for c in report["checks"].as_array().unwrap() {
+        assert_eq!(c["verdict"], "ok", "{c:#}\n{}", pulse.log());
+    }
+    assert_eq!(code, 0, "{report:#}");
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "config",
+            "interview",
+            "camera",
+            "microphone",
+            "speaker",
+            "disk",
+            "clock",
+            "upload",
+            "outbox"
+        ]
+    );
+    // The microphone was really listened to, for about three seconds, and heard the tone.
+    let mic = &check(&report, "microphone")["details"];
+    assert!(mic["seconds"].as_f64().unwrap() >= 2.9, "{mic:#}");
+    assert!(mic["peak_dbfs"].as_f64().unwrap() > -30.0, "{mic:#}");
+    let upload = check(&report, "upload");
+    assert!(
+        upload["finding"]
+            .as_str()
+            .unwrap()
+            .contains("accepts the token"),
+        "{upload:#}"
+    );
+    assert_eq!(upload["details"]["head_status"], 404, "{upload:#}");
+    // The server's clock was compared.
+    assert!(check(&report, "clock")["details"]["server"].is_string());
+    // Nothing was uploaded.
+    assert!(!server.log().contains("created"), "{}", server.log());
+
+    // An unreadable outbox record: ready, but look (1).
+    let outbox = dir.path().join("data/outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    let broken = outbox.join("0b8a7c1e-2f3d-4e5a-9b6c-7d8e9f0a1b2c.json");
+    std::fs::write(&broken, "{ half a record").unwrap();
+    let (code, report) = doctor(&cfg, &envs);
+    assert_eq!(code, 1, "{report:#}");
+    assert_eq!(report["verdict"], "warning");
+    assert_eq!(verdict(&report, "outbox"), "warning");
+    assert_eq!(verdict(&report, "upload"), "ok");
+    std::fs::remove_file(&broken).unwrap();
+
+    // A token the server does not know: not ready (2), and the token is never printed.
+    std::fs::write(&token_file, "tok-wrong-0000\n").unwrap();
+    let (code, report) = doctor(&cfg, &envs);
+    assert_eq!(code, 2, "{report:#}");
+    let upload = check(&report, "upload");
+    assert_eq!(upload["verdict"], "failure", "{upload:#}");
+    assert!(
+        upload["finding"]
+            .as_str()
+            .unwrap()
+            .contains("refused the upload token"),
+        "{upload:#}"
+    );
+    assert!(!report.to_string().contains("tok-wrong"), "{report:#}");
+    assert!(
+        server.log().contains("unauthorized HEAD"),
+        "{}",
+        server.log()
+    );
+}
+
+#[test]
+fn human_output_is_one_line_per_check_with_the_fix_under_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "video = \"v4l2:/dev/video99\"\naudio = \"tone\"",
+        &format!("endpoint = \"dir:{}\"", dir.path().join("out").display()),
+    );
+    let out = common::run(
+        common::booth().args(["doctor", "--config"]).arg(&cfg),
+        "booth",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    let camera = lines
+        .iter()
+        .position(|l| l.starts_with("FAILURE camera: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        lines[camera + 1].trim_start().starts_with("fix: "),
+        "{text}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("ok      config: ")),
+        "{text}"
+    );
+    assert!(
+        text.trim_end()
+            .ends_with("NOT READY: fix the failures above"),
+        "{text}"
+    );
+}
