@@ -169,6 +169,7 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
             staff_webhook: None,
             outbox: outbox.clone(),
             station_id: "flow-station".into(),
+            doctor: None,
         },
         tx,
         uploads,

@@ -19,7 +19,7 @@ use crate::media::analyze::{AudioCheck, PictureCheck};
 use crate::media::capture::{CaptureEvent, CaptureSession};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::recorder::{RecordError, RecordSettings, Recording};
-use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec, open_audio, open_video};
+use crate::media::source::{Pace, open_audio, open_video};
 use crate::upload::{
     AnswerMeta, ItemId, ManifestAnswer, ManifestRequest, State as UploadState, UploadEvent,
     UploadHandle,
@@ -27,27 +27,7 @@ use crate::upload::{
 
 use super::upload_view::{AnswerMap, forward_uploads, queue_lines};
 
-/// What the executor needs to know about the station.
-#[derive(Debug, Clone)]
-pub struct DeviceSettings {
-    pub video: VideoSpec,
-    pub audio: AudioSpec,
-    pub request: VideoRequest,
-    pub video_kbps: u32,
-    pub audio_kbps: u32,
-    /// Play sound through the default output device during playback.
-    pub sound_output: bool,
-    /// The operator PIN's argon2id hash, when one is set.
-    pub pin_hash: Option<String>,
-    /// Ring the terminal bell when the candidate calls staff.
-    pub staff_bell: bool,
-    /// POST a [`super::notify::StaffCall`] here when the candidate calls staff.
-    pub staff_webhook: Option<String>,
-    /// Where submitted answers wait (for the operator's queue page).
-    pub outbox: PathBuf,
-    /// Named in the session manifest.
-    pub station_id: String,
-}
+pub use super::settings::{DeviceSettings, DoctorInput};
 
 /// Preview pictures sent to the screen at most this often.
 const PREVIEW_INTERVAL: Duration = Duration::from_millis(66);
@@ -143,8 +123,20 @@ impl Executor {
                 let lines = self.diagnostics();
                 self.send(Msg::OperatorPage {
                     title: "operator.diagnostics",
-                    lines,
+                    lines: lines.iter().cloned().chain(["…".to_string()]).collect(),
                 });
+                // The station checks wait on the network: the page fills in when they finish.
+                if let Some(doctor) = self.settings.doctor.clone() {
+                    let tx = self.tx.clone();
+                    tokio::task::spawn_blocking(move || {
+                        let report =
+                            crate::doctor::run_in_kiosk(&doctor.config, doctor.file.as_deref());
+                        let _ = tx.send(Msg::OperatorPageUpdated {
+                            title: "operator.diagnostics",
+                            lines: lines.into_iter().chain(report.lines()).collect(),
+                        });
+                    });
+                }
             }
             Effect::CallStaff { session, phase } => {
                 if let Some(url) = &self.settings.staff_webhook {

@@ -9,6 +9,7 @@ pub mod msg;
 pub mod notify;
 pub mod resume;
 pub mod run;
+mod settings;
 pub mod state;
 pub mod station;
 pub mod update;

@@ -136,6 +136,12 @@ pub enum Msg {
         title: &'static str,
         lines: Vec<String>,
     },
+    /// Newer lines for a page that may still be open (slow diagnostics finishing); ignored
+    /// when the operator has moved on.
+    OperatorPageUpdated {
+        title: &'static str,
+        lines: Vec<String>,
+    },
     /// A new candidate's session replaced the old one after a reset.
     SessionStarted {
         progress: crate::session::Progress,

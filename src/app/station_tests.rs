@@ -188,6 +188,46 @@ fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() {
 }
 
 #[test]
+fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() {
+    let page = |lines: &[&str]| Msg::OperatorPage {
+        title: "operator.diagnostics",
+        lines: lines.iter().map(|l| l.to_string()).collect(),
+    };
+    let later = |lines: &[&str]| Msg::OperatorPageUpdated {
+        title: "operator.diagnostics",
+        lines: lines.iter().map(|l| l.to_string()).collect(),
+    };
+    let mut st = state();
+    open_menu(&mut st);
+    assert_eq!(choose(&mut st, 4), vec![Effect::RunDiagnostics]);
+    update(&mut st, page(&["camera: open", "…"]));
+    update(&mut st, later(&["camera: open", "ok upload"]));
+    assert_eq!(
+        st.operator.step,
+        OperatorStep::Page {
+            title: "operator.diagnostics",
+            lines: vec!["camera: open".into(), "ok upload".into()]
+        }
+    );
+    // Back at the menu, or on another page: a late result does not take the screen.
+    key(&mut st, Key::Esc);
+    let before = st.operator.step.clone();
+    update(&mut st, later(&["late"]));
+    assert_eq!(st.operator.step, before);
+    update(
+        &mut st,
+        Msg::OperatorPage {
+            title: "operator.upload_queue",
+            lines: vec![],
+        },
+    );
+    update(&mut st, later(&["late"]));
+    assert!(
+        matches!(st.operator.step, OperatorStep::Page { title, .. } if title == "operator.upload_queue")
+    );
+}
+
+#[test]
 fn lockdown_ignores_interrupts_but_not_a_stop_request() {
     let mut st = state();
     assert!(update(&mut st, Msg::Interrupt).is_empty());

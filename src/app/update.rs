@@ -141,6 +141,13 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::OperatorPageUpdated { title, lines } => {
+            if matches!(&state.operator.step, OperatorStep::Page { title: open, .. } if *open == title)
+            {
+                state.operator.step = OperatorStep::Page { title, lines };
+            }
+            Vec::new()
+        }
         Msg::SessionStarted { progress, dir } => station::session_started(state, progress, dir),
     }
 }

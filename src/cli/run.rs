@@ -169,6 +169,10 @@ pub fn run(args: RunArgs) -> Exit {
         staff_webhook: config.kiosk.call_staff_webhook.clone(),
         outbox: data_dir.join("outbox"),
         station_id: config.station.id.clone(),
+        doctor: Some(std::sync::Arc::new(crate::app::effects::DoctorInput {
+            config: config.clone(),
+            file: args.config.clone(),
+        })),
     };
     let depth = ColorDepth::detect(
         std::env::var("COLORTERM").ok().as_deref(),
