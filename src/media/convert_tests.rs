@@ -1,4 +1,5 @@
-//! Pixel-format conversions against hand-computed values, a naive reference and ffmpeg; the ffmpeg and PSNR helpers other modules' tests share.
+//! Pixel-format conversions against hand-computed values, a naive reference and ffmpeg; the
+//! ffmpeg and PSNR helpers other modules' tests share.
 
 use super::*;
 use std::io::Write;

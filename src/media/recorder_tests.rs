@@ -1,4 +1,5 @@
-//! The recorder's audio clock: tick rounding, padding the start, filling gaps after lost samples, following slow drift.
+//! The recorder's audio clock: tick rounding, padding the start, filling gaps after lost
+//! samples, following slow drift.
 
 use super::*;
 
