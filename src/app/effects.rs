@@ -367,7 +367,7 @@ impl Executor {
                     }
                 }
                 None => {
-                    let Some((take, t)) = p
+                    let Some((take, _)) = p
                         .takes
                         .iter()
                         .enumerate()
@@ -375,17 +375,7 @@ impl Executor {
                     else {
                         continue;
                     };
-                    self.submit(Submission {
-                        question: q,
-                        take,
-                        file: state.take_path(q, take),
-                        session_id: state.progress.session_id.clone(),
-                        interview_id: state.interview.id.clone(),
-                        question_id: state.question(q).id.clone(),
-                        attempt: take as u32 + 1,
-                        seconds: t.seconds.unwrap_or(0.0),
-                    })
-                    .await;
+                    self.submit(state.submission(q, take)).await;
                 }
             }
         }

@@ -295,6 +295,22 @@ pub struct State {
 }
 
 impl State {
+    /// What the upload side needs of take `take` of question `q`.
+    pub fn submission(&self, q: usize, take: usize) -> super::msg::Submission {
+        super::msg::Submission {
+            question: q,
+            take,
+            file: self.take_path(q, take),
+            session_id: self.progress.session_id.clone(),
+            interview_id: self.interview.id.clone(),
+            question_id: self.question(q).id.clone(),
+            attempt: take as u32 + 1,
+            seconds: self.progress.questions[q].takes[take]
+                .seconds
+                .unwrap_or(0.0),
+        }
+    }
+
     pub fn new(
         interview: Arc<Interview>,
         settings: Settings,

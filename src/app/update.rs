@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use super::msg::{Effect, Key, ManifestInfo, Msg, Purpose, Submission};
+use super::msg::{Effect, Key, ManifestInfo, Msg, Purpose};
 use super::state::{DeviceStatus, Notice, OperatorStep, Phase, Prep, State, TestStep};
 use super::station;
 use crate::session::{Delivery, Take, TakeState};

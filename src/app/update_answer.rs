@@ -98,18 +98,7 @@ pub(super) fn review_key(
 }
 
 pub(super) fn submit(state: &mut State, q: usize, take: usize) -> Vec<Effect> {
-    let submission = Submission {
-        question: q,
-        take,
-        file: state.take_path(q, take),
-        session_id: state.progress.session_id.clone(),
-        interview_id: state.interview.id.clone(),
-        question_id: state.question(q).id.clone(),
-        attempt: take as u32 + 1,
-        seconds: state.progress.questions[q].takes[take]
-            .seconds
-            .unwrap_or(0.0),
-    };
+    let submission = state.submission(q, take);
     let progress = &mut state.progress.questions[q];
     progress.takes[take].state = TakeState::Submitted;
     progress.delivery = Delivery::Queued;
