@@ -14,6 +14,7 @@ use std::io::{Read, Seek, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -267,6 +268,41 @@ impl Outbox {
         }
     }
 
+    /// Forgets delivered items whose local copy is gone and whose delivery is older than
+    /// `keep`: a station's outbox would otherwise grow by a record per answer for ever. Only
+    /// records are removed, never a recording; anything not yet delivered is kept whatever
+    /// its age. Returns the records that remain.
+    pub fn prune_delivered(
+        &self,
+        records: Vec<Record>,
+        now_ms: u64,
+        keep: Duration,
+    ) -> Vec<Record> {
+        let keep_ms = u64::try_from(keep.as_millis()).unwrap_or(u64::MAX);
+        records
+            .into_iter()
+            .filter(|rec| {
+                let old = rec
+                    .delivered_at_ms
+                    .is_some_and(|at| now_ms.saturating_sub(at) > keep_ms);
+                if !(rec.state == State::Delivered && rec.local_deleted && old) {
+                    return true;
+                }
+                let path = self.record_path(rec.id);
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {
+                        tracing::info!(item = %rec.id, "forgot a long-delivered item");
+                        false
+                    }
+                    Err(e) => {
+                        tracing::warn!(path = %path.display(), error = %e, "cannot remove an old outbox record");
+                        true
+                    }
+                }
+            })
+            .collect()
+    }
+
     /// Every record, oldest first, and the files that could not be read as records. A missing
     /// outbox directory is an empty outbox.
     pub fn load_all(&self) -> (Vec<Record>, Vec<UploadError>) {
@@ -354,6 +390,41 @@ mod tests {
         let (all, problems) = outbox.load_all();
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(all, vec![first, second]);
+    }
+
+    #[test]
+    fn only_long_delivered_records_without_a_local_copy_are_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(&dir.path().join("outbox")).unwrap();
+        let day = 86_400_000;
+        let now = 100 * day;
+        let make = |state: State, delivered: Option<u64>, deleted: bool| {
+            let mut r = Record::new(
+                ItemId(Uuid::new_v4()),
+                answer(),
+                "/a.mp4".into(),
+                10,
+                "ab".into(),
+            );
+            r.state = state;
+            r.delivered_at_ms = delivered;
+            r.local_deleted = deleted;
+            outbox.save(&r).unwrap();
+            r
+        };
+        let old = make(State::Delivered, Some(now - 40 * day), true);
+        let recent = make(State::Delivered, Some(now - 2 * day), true);
+        let old_but_kept_locally = make(State::Delivered, Some(now - 40 * day), false);
+        let waiting = make(State::Uploading, None, false);
+        let (all, _) = outbox.load_all();
+        let left = outbox.prune_delivered(all, now, Duration::from_secs(30 * 86_400));
+        let ids: Vec<ItemId> = left.iter().map(|r| r.id).collect();
+        assert!(!ids.contains(&old.id));
+        assert!(!outbox.record_path(old.id).exists());
+        for kept in [&recent, &old_but_kept_locally, &waiting] {
+            assert!(ids.contains(&kept.id));
+            assert!(outbox.record_path(kept.id).exists());
+        }
     }
 
     #[test]

@@ -175,6 +175,10 @@ impl Shared {
     }
 }
 
+/// Records of delivered answers are kept this long (for `booth queue` and for resubmissions
+/// after a crash to be recognised), then forgotten.
+const FORGET_DELIVERED_AFTER: Duration = Duration::from_secs(30 * 86_400);
+
 /// Starts upload services.
 pub struct UploadService;
 
@@ -236,6 +240,9 @@ impl UploadService {
         for p in problems {
             tracing::warn!(error = %p, "outbox record skipped");
         }
+        let records = shared
+            .outbox
+            .prune_delivered(records, now_ms(), FORGET_DELIVERED_AFTER);
         {
             let mut views = lock(&shared.views);
             for rec in &records {
