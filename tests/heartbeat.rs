@@ -88,21 +88,16 @@ fn next_to(rx: &mpsc::Receiver<Received>, path: &str, secs: u64) -> Received {
 }
 
 fn config(dir: &Path, port: u16) -> PathBuf {
-    let interview = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/interview.toml");
-    let text = format!(
-        "[station]\nid = \"beat-1\"\ndata_dir = \"{data}\"\n\
-         [devices]\nvideo = \"test\"\naudio = \"tone\"\nsize = \"640x360\"\n\
-         [interview]\nfile = \"{interview}\"\n\
-         [kiosk]\nidle_reset_seconds = 0\ncall_staff_bell = false\n\
-         heartbeat_url = \"http://127.0.0.1:{port}/beat\"\nheartbeat_seconds = 10\n\
-         call_staff_webhook = \"http://127.0.0.1:{port}/staff?key=hook-s3cret\"\n\
-         [logging]\njson = true\n",
-        data = dir.join("data").display(),
-        interview = interview.display(),
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    common::kiosk_config(
+        dir,
+        "id = \"beat-1\"",
+        &format!(
+            "[kiosk]\nidle_reset_seconds = 0\ncall_staff_bell = false\n\
+             heartbeat_url = \"http://127.0.0.1:{port}/beat\"\nheartbeat_seconds = 10\n\
+             call_staff_webhook = \"http://127.0.0.1:{port}/staff?key=hook-s3cret\"\n\
+             [logging]\njson = true"
+        ),
+    )
 }
 
 #[test]

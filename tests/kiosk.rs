@@ -7,25 +7,19 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use common::mp4s_in;
 use common::tmux::Tmux;
 
 const PIN: &str = "2468";
 
-/// A station config on the synthetic devices, with the bundled interview.
+/// A station config on the synthetic devices, with the bundled interview and the test PIN.
 fn config(dir: &Path, kiosk: &str) -> PathBuf {
-    let interview = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/interview.toml");
     let hash = booth::pin::hash_pin(PIN).unwrap();
-    let text = format!(
-        "[station]\ndata_dir = \"{data}\"\n\
-         [devices]\nvideo = \"test\"\naudio = \"tone\"\nsize = \"640x360\"\n\
-         [interview]\nfile = \"{interview}\"\n\
-         [kiosk]\noperator_pin_hash = \"{hash}\"\n{kiosk}\n",
-        data = dir.join("data").display(),
-        interview = interview.display(),
-    );
-    let path = dir.join("config.toml");
-    std::fs::write(&path, text).unwrap();
-    path
+    common::kiosk_config(
+        dir,
+        "",
+        &format!("[kiosk]\noperator_pin_hash = \"{hash}\"\n{kiosk}"),
+    )
 }
 
 #[test]
@@ -80,17 +74,6 @@ fn lockdown_holds_against_keys_and_signals_and_only_the_operator_quits() {
     assert_eq!(t.pane("#{alternate_on}"), "0");
 }
 
-fn mp4s(dir: &Path) -> Vec<PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "mp4"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     let dir = tempfile::tempdir().unwrap();
@@ -102,15 +85,7 @@ fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     );
     let data = dir.path().join("data");
     let t = Tmux::start("idle", &["--config", cfg.to_str().unwrap()]);
-    t.wait_for("Press any key to begin", 15);
-    t.keys(&["x", "Enter"]);
-    t.wait_for("Record a test clip", 15);
-    t.keys(&["r"]);
-    t.wait_for("Stop", 15);
-    t.keys(&["s"]);
-    t.wait_for("Looks good!", 15);
-    t.keys(&["Enter"]);
-    t.wait_for("View question", 5);
+    t.pass_device_test();
     // Question 1: recorded and sent.
     t.keys(&["Enter", "Enter"]);
     t.wait_for("RECORDING", 15);
@@ -131,10 +106,14 @@ fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     let sessions = data.join("sessions");
     let old = std::fs::read_to_string(sessions.join("current")).unwrap();
     let old_dir = sessions.join(old.trim());
-    assert_eq!(mp4s(&old_dir).len(), 1, "the unsent take should be on disk");
+    assert_eq!(
+        mp4s_in(&old_dir).len(),
+        1,
+        "the unsent take should be on disk"
+    );
     let outbox = data.join("outbox").join("answers");
     assert_eq!(
-        mp4s(&outbox).len(),
+        mp4s_in(&outbox).len(),
         1,
         "the sent answer should wait in the outbox"
     );
@@ -144,7 +123,7 @@ fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     assert!(!old_dir.exists(), "the old session was not wiped");
     let new = std::fs::read_to_string(sessions.join("current")).unwrap();
     assert_ne!(new.trim(), old.trim());
-    let kept = mp4s(&outbox);
+    let kept = mp4s_in(&outbox);
     assert_eq!(kept.len(), 1, "the wipe touched the outbox: {kept:?}");
     common::assert_decodes_cleanly(&kept[0]);
     t.signal("TERM");

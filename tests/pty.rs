@@ -4,9 +4,9 @@
 
 mod common;
 
+use common::mp4s_in;
 use common::tmux::Tmux;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Records an answer on an open question screen: start, speak for `secs`, stop, send.
@@ -18,17 +18,6 @@ fn answer(t: &Tmux, secs: u64) {
     t.keys(&["Enter"]);
 }
 
-fn mp4s_in(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "mp4"))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 #[test]
 fn the_demo_interview_from_start_to_finish_in_a_terminal() {
     let data = tempfile::tempdir().unwrap();
@@ -36,17 +25,7 @@ fn the_demo_interview_from_start_to_finish_in_a_terminal() {
         "full",
         &["--demo", "--data-dir", data.path().to_str().unwrap()],
     );
-    t.wait_for("Press any key to begin", 15);
-    t.keys(&["x"]);
-    t.wait_for("What to expect", 5);
-    t.keys(&["Enter"]);
-    t.wait_for("Record a test clip", 15);
-    t.keys(&["r"]);
-    t.wait_for("Stop", 15);
-    t.keys(&["s"]);
-    t.wait_for("Looks good!", 15);
-    t.keys(&["Enter"]);
-    t.wait_for("View question", 5);
+    t.pass_device_test();
 
     // 1: no preparation time.
     t.keys(&["Enter"]);
@@ -109,15 +88,7 @@ fn a_kill_mid_answer_resumes_on_the_same_question_without_losing_an_attempt() {
             "crash",
             &["--demo", "--data-dir", data.path().to_str().unwrap()],
         );
-        t.wait_for("Press any key to begin", 15);
-        t.keys(&["x", "Enter"]);
-        t.wait_for("Record a test clip", 15);
-        t.keys(&["r"]);
-        t.wait_for("Stop", 15);
-        t.keys(&["s"]);
-        t.wait_for("Looks good!", 15);
-        t.keys(&["Enter"]);
-        t.wait_for("View question", 5);
+        t.pass_device_test();
         t.keys(&["Enter", "Enter"]);
         t.wait_for("RECORDING", 15);
         std::thread::sleep(Duration::from_secs(4));

@@ -33,6 +33,35 @@ pub fn booth() -> Command {
 // Running tools
 // ---------------------------------------------------------------------------------------------
 
+/// Writes `dir/config.toml` for a kiosk on the synthetic camera and microphone with the
+/// bundled interview, its data under `dir/data`; `station` adds lines to `[station]` and
+/// `rest` adds whole sections after it.
+pub fn kiosk_config(dir: &Path, station: &str, rest: &str) -> std::path::PathBuf {
+    let interview = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/interview.toml");
+    let text = format!(
+        "[station]\ndata_dir = \"{data}\"\n{station}\n\
+         [devices]\nvideo = \"test\"\naudio = \"tone\"\nsize = \"640x360\"\n\
+         [interview]\nfile = \"{interview}\"\n{rest}\n",
+        data = dir.join("data").display(),
+        interview = interview.display(),
+    );
+    let path = dir.join("config.toml");
+    fs::write(&path, text).unwrap();
+    path
+}
+
+/// The MP4 files directly in `dir` (none when it does not exist).
+pub fn mp4s_in(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "mp4"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Runs `cmd` to completion, capturing stdout and stderr. Panics, naming the Debian package,
 /// when the program is not installed. The exit status is left to the caller.
 pub fn run(cmd: &mut Command, package: &str) -> Output {

@@ -89,6 +89,22 @@ impl Tmux {
         self.tmux(&["pipe-pane", "-o", "-t", &self.name, &cmd]);
     }
 
+    /// From the welcome screen through the camera and microphone check (a test clip recorded
+    /// and accepted) to the question list.
+    pub fn pass_device_test(&self) {
+        self.wait_for("Press any key to begin", 15);
+        self.keys(&["x"]);
+        self.wait_for("What to expect", 5);
+        self.keys(&["Enter"]);
+        self.wait_for("Record a test clip", 15);
+        self.keys(&["r"]);
+        self.wait_for("Stop", 15);
+        self.keys(&["s"]);
+        self.wait_for("Looks good!", 15);
+        self.keys(&["Enter"]);
+        self.wait_for("View question", 5);
+    }
+
     pub fn pane(&self, format: &str) -> String {
         self.tmux(&["display-message", "-p", "-t", &self.name, format])
             .trim()
