@@ -127,6 +127,19 @@ fn with_console_logging(
     f()
 }
 
+/// The runtime the long-running commands (the kiosk, uploads) share: two workers, one per
+/// core of a station. A runtime that cannot start is reported, and the command fails.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            report_error(&e);
+            Exit::Failed
+        })
+}
+
 /// Prints an error and its causes on the console, one line, and logs the whole chain.
 pub(crate) fn report_error(err: &(dyn std::error::Error + 'static)) {
     let mut line = format!("booth: {err}");

@@ -186,16 +186,9 @@ pub fn run(args: RunArgs) -> Exit {
         TextSize::Normal => theme,
         TextSize::Large => theme.large(),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            report_error(&e);
-            return Exit::Failed;
-        }
+        Err(exit) => return exit,
     };
     let loop_data_dir = data_dir.clone();
     let heartbeat = config

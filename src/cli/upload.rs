@@ -75,16 +75,9 @@ pub fn run(args: &UploadArgs) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let runtime = match super::runtime() {
         Ok(r) => r,
-        Err(e) => {
-            report_error(&e);
-            return Exit::Failed;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(drain(args.clone(), config))
 }
