@@ -94,7 +94,10 @@ pub struct Upload {
     pub endpoint: Endpoint,
     /// Absolute; see [`Upload::token`].
     pub token_file: PathBuf,
+    /// The first PATCH of an upload, and the smallest (but the last) it ever sends.
     pub chunk_bytes: u64,
+    /// On a fast link chunks grow towards about two seconds of sending, up to this.
+    pub max_chunk_bytes: u64,
     pub concurrency: u32,
     pub retention: Retention,
     pub allow_plain_http: bool,
@@ -256,6 +259,7 @@ struct RawUpload {
     endpoint: Option<Spanned<String>>,
     token_file: Option<Spanned<String>>,
     chunk_mib: Option<Spanned<i64>>,
+    max_chunk_mib: Option<Spanned<i64>>,
     concurrency: Option<Spanned<i64>>,
     retention: Option<Spanned<String>>,
     allow_plain_http: Option<Spanned<bool>>,
@@ -410,7 +414,8 @@ fn build(
 
     let b = base.map(|b| &b.upload);
     let endpoint_span = u.endpoint.as_ref().map(Spanned::span);
-    let upload = Upload {
+    let max_chunk_span = u.max_chunk_mib.as_ref().map(Spanned::span);
+    let mut upload = Upload {
         endpoint: pick(
             doc,
             u.endpoint,
@@ -434,6 +439,14 @@ fn build(
             "upload",
             "chunk_mib",
             |v| int(doc, v, "chunk_mib", CHUNK_MIB).map(|mib| u64::from(mib) << 20),
+        )?,
+        max_chunk_bytes: pick(
+            doc,
+            u.max_chunk_mib,
+            b.map(|b| b.max_chunk_bytes),
+            "upload",
+            "max_chunk_mib",
+            |v| int(doc, v, "max_chunk_mib", CHUNK_MIB).map(|mib| u64::from(mib) << 20),
         )?,
         concurrency: pick(
             doc,
@@ -469,6 +482,7 @@ fn build(
         )?,
     };
     check_plain_http(doc, &upload, endpoint_span)?;
+    settle_chunks(doc, &mut upload, max_chunk_span)?;
 
     let interview = InterviewRef {
         file: pick(

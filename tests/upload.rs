@@ -1,8 +1,8 @@
 //! Delivery targets and refusals, against a real tus server on loopback and a real directory:
 //! real recordings with their metadata, the `dir:` target, a file over the server's maximum
 //! size, a Location on another origin, the bearer token (sent, never logged), abandoning an
-//! upload, one process per outbox, and the session manifest through the library API the TUI
-//! uses.
+//! upload, one process per outbox, the session manifest through the library API the TUI
+//! uses, chunks that grow on a fast link, and a proxy that refuses large PATCH bodies.
 
 mod common;
 
@@ -279,6 +279,45 @@ fn an_abandoned_upload_is_terminated_and_its_file_kept() {
         "abandoned items do not fail a drain: {}",
         text(&drain)
     );
+}
+
+const MIB: u64 = 1 << 20;
+
+#[test]
+fn chunks_grow_on_a_fast_link_up_to_the_maximum() {
+    let server = TusServer::start(TusOptions::default());
+    let station = Station::new(&server.url(), "max_chunk_mib = 8");
+    let (file, sha) = station.random_file("q1.mp4", 40 << 20, 31);
+    let out = station.upload(&[file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_each_delivered_once(&server, &[&sha]);
+    let lengths = server.patch_lengths();
+    assert_eq!(lengths.iter().sum::<u64>(), 40 * MIB, "{lengths:?}");
+    // Loopback moves 1 MiB in far less than half a second, so each chunk is four times the
+    // one before until the maximum: 1, 4, 8, 8, 8, 8, 3.
+    assert_eq!(lengths[..3], [MIB, 4 * MIB, 8 * MIB], "{lengths:?}");
+    assert!(lengths.iter().all(|&l| l <= 8 * MIB), "{lengths:?}");
+}
+
+#[test]
+fn a_proxy_refusing_large_bodies_gets_the_configured_chunk_from_then_on() {
+    let server = TusServer::start(TusOptions {
+        max_patch: 2 * MIB,
+        ..TusOptions::default()
+    });
+    let station = Station::new(&server.url(), "");
+    let (file, sha) = station.random_file("q1.mp4", 12 << 20, 32);
+    let out = station.upload(&[file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_each_delivered_once(&server, &[&sha]);
+    let log = server.log();
+    assert_eq!(log.matches("patch-too-large").count(), 1, "{log}");
+    let lengths = server.patch_lengths();
+    // 1 MiB, then 4 MiB (refused), then 1 MiB at a time for the other 11 MiB.
+    assert_eq!(lengths[..2], [MIB, 4 * MIB], "{lengths:?}");
+    assert!(lengths[2..].iter().all(|&l| l == MIB), "{lengths:?}");
+    assert_eq!(lengths[2..].len(), 11, "{lengths:?}");
+    assert!(station.queue().iter().all(|i| i["state"] == "delivered"));
 }
 
 #[test]

@@ -49,7 +49,7 @@ pub(super) fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (Some("recording"), "silence_warning_seconds") => return Some(whole(SILENCE_WARNING)),
         (Some("recording"), "test_clip_seconds") => return Some(whole(TEST_CLIP)),
         (Some("upload"), "endpoint") => upload::ENDPOINT_RULE,
-        (Some("upload"), "chunk_mib") => return Some(whole(CHUNK_MIB)),
+        (Some("upload"), "chunk_mib" | "max_chunk_mib") => return Some(whole(CHUNK_MIB)),
         (Some("upload"), "concurrency") => return Some(whole(CONCURRENCY)),
         (Some("upload"), "retention") => RETENTION_RULE,
         (Some("upload"), "allow_plain_http") => "true or false",
@@ -195,4 +195,29 @@ pub(super) fn check_plain_http(
         Some(span) => doc.error(&span, Some("endpoint"), message),
         None => doc.error_at_top(message),
     })
+}
+
+/// Chunks grow from `chunk_mib` to `max_chunk_mib`. A file that sets only a large `chunk_mib`
+/// gets fixed chunks of that size; setting `max_chunk_mib` below `chunk_mib` is an error.
+pub(super) fn settle_chunks(
+    doc: &Document<'_>,
+    upload: &mut Upload,
+    max_span: Option<tomlfile::Span>,
+) -> Result<(), Diagnostic> {
+    if upload.max_chunk_bytes >= upload.chunk_bytes {
+        return Ok(());
+    }
+    let Some(span) = max_span else {
+        upload.max_chunk_bytes = upload.chunk_bytes;
+        return Ok(());
+    };
+    Err(doc.error(
+        &span,
+        Some("max_chunk_mib"),
+        format!(
+            "field 'max_chunk_mib' must be at least chunk_mib ({}), found {}",
+            upload.chunk_bytes >> 20,
+            upload.max_chunk_bytes >> 20
+        ),
+    ))
 }

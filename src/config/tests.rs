@@ -28,6 +28,7 @@ fn documented_defaults() -> Config {
             endpoint: Endpoint::Dir("/var/lib/booth/delivered".into()),
             token_file: "/etc/booth/upload-token".into(),
             chunk_bytes: 8 * 1024 * 1024,
+            max_chunk_bytes: 64 * 1024 * 1024,
             concurrency: 1,
             retention: Retention::Delete,
             allow_plain_http: false,
@@ -114,7 +115,20 @@ fn good_values_are_read() {
         Endpoint::Tus("https://uploads.example.com/files/".into())
     );
     assert_eq!(c.upload.chunk_bytes, 16 << 20);
+    assert_eq!(c.upload.max_chunk_bytes, 64 << 20, "the built-in maximum");
     assert_eq!(c.upload.concurrency, 2);
+}
+
+#[test]
+fn a_chunk_above_the_built_in_maximum_alone_means_fixed_chunks() {
+    let c = parse("[upload]\nchunk_mib = 128\n").unwrap();
+    assert_eq!(c.upload.chunk_bytes, 128 << 20);
+    assert_eq!(c.upload.max_chunk_bytes, 128 << 20);
+    let c = parse("[upload]\nchunk_mib = 4\nmax_chunk_mib = 4\n").unwrap();
+    assert_eq!(
+        (c.upload.chunk_bytes, c.upload.max_chunk_bytes),
+        (4 << 20, 4 << 20)
+    );
 }
 
 #[test]
@@ -175,6 +189,14 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "[upload]\nchunk_mib = 0\n",
             "c.toml:2:1: [upload]: field 'chunk_mib' must be between 1 and 1024, found 0",
+        ),
+        (
+            "[upload]\nchunk_mib = 16\nmax_chunk_mib = 8\n",
+            "c.toml:3:1: [upload]: field 'max_chunk_mib' must be at least chunk_mib (16), found 8",
+        ),
+        (
+            "[upload]\nmax_chunk_mib = 2000\n",
+            "c.toml:2:1: [upload]: field 'max_chunk_mib' must be between 1 and 1024, found 2000",
         ),
         (
             "[upload]\nconcurrency = 9\n",

@@ -2,9 +2,11 @@
 //!
 //! tus: discover the server once (OPTIONS); create the upload and save its URL before sending
 //! a byte; before any (re)send ask the server's offset (HEAD) and PATCH chunk after chunk from
-//! there; the item is delivered only when HEAD reports offset == length. 409 and 460 → HEAD and
-//! go on; 404/410 → retire the URL for good (it is never sent to again, and terminated where it
-//! still exists) and create a new upload; 412/413 and other refusals → refused, file kept;
+//! there (sized by [`ChunkSizer`]); the item is delivered only when HEAD reports offset ==
+//! length. 409 and 460 → HEAD and go on; 404/410 → retire the URL for good (it is never sent
+//! to again, and terminated where it still exists) and create a new upload; a PATCH refused
+//! with 413 while larger than the configured chunk → HEAD, and only configured chunks from
+//! then on; 412/413 and other refusals → refused, file kept;
 //! network trouble, stalls and 5xx → wait with exponential backoff and jitter (reset whenever
 //! the server confirms new bytes), then HEAD. Cancellation is only observed around network
 //! calls and sleeps, so a record save is never cut short and never lands after the loop ends.
@@ -15,6 +17,7 @@ use backon::{BackoffBuilder, ExponentialBuilder};
 use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
+use super::chunks::ChunkSizer;
 use super::meta::metadata_header;
 use super::outbox::{Payload, Record, State, now_ms};
 use super::service::{Shared, Target};
@@ -36,9 +39,10 @@ const SAVE_EVERY: Duration = Duration::from_secs(1);
 pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationToken) {
     let mut backoff = new_backoff(shared);
     let mut quick = 0;
+    let mut sizer = ChunkSizer::new(shared.chunk, shared.max_chunk);
     loop {
         let mut progressed = false;
-        let result = attempt(shared, &mut rec, cancel, &mut progressed).await;
+        let result = attempt(shared, &mut rec, cancel, &mut sizer, &mut progressed).await;
         if progressed {
             backoff = new_backoff(shared);
             quick = 0;
@@ -115,6 +119,7 @@ async fn attempt(
     shared: &Shared,
     rec: &mut Record,
     cancel: &CancellationToken,
+    sizer: &mut ChunkSizer,
     progressed: &mut bool,
 ) -> Result<String, UploadError> {
     if matches!(rec.payload, Payload::Manifest(_)) && rec.sha256.is_empty() {
@@ -133,7 +138,7 @@ async fn attempt(
             *progressed = true;
             Ok(path.display().to_string())
         }
-        Target::Tus(client) => attempt_tus(shared, client, rec, cancel, progressed).await,
+        Target::Tus(client) => attempt_tus(shared, client, rec, cancel, sizer, progressed).await,
     }
 }
 
@@ -142,6 +147,7 @@ async fn attempt_tus(
     client: &TusClient,
     rec: &mut Record,
     cancel: &CancellationToken,
+    sizer: &mut ChunkSizer,
     progressed: &mut bool,
 ) -> Result<String, UploadError> {
     let caps = net(cancel, shared.capabilities(client)).await?;
@@ -192,16 +198,30 @@ async fn attempt_tus(
     }
     shared.progress(rec.id, offset, rec.size);
     let mut saved_at = tokio::time::Instant::now();
+    // Every try starts with the configured chunk: after trouble the link may be slower.
+    sizer.restart();
     while offset < rec.size {
-        let len = shared.chunk.min(rec.size - offset);
+        let len = sizer.next(rec.size - offset);
         let (id, size, base) = (rec.id, rec.size, offset);
         let report = move |n: u64| shared.progress(id, base + n, size);
         let sha1 = caps.sha1_checksums();
-        let new = net(
+        let started = tokio::time::Instant::now();
+        let sent = net(
             cancel,
             client.patch(&url, &rec.path, offset, len, sha1, &report),
         )
-        .await?;
+        .await;
+        let new = match sent {
+            Err(UploadError::Status { status: 413, .. }) if sizer.refused_as_too_large(len) => {
+                tracing::warn!(item = %rec.id, bytes = len, "a chunk was refused as too large (413); sending the configured chunk size from now on");
+                net(cancel, client.head(&url)).await?.offset
+            }
+            sent => {
+                let new = sent?;
+                sizer.sent(new - offset, started.elapsed());
+                new
+            }
+        };
         if new > offset {
             *progressed = true;
             shared.clear_waiting(rec.id);

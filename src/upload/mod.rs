@@ -4,6 +4,7 @@
 //!
 //! - [`outbox`]: the durable queue on disk (one atomically replaced JSON record per item).
 //! - [`tus`]: a small tus 1.0 client (reqwest + rustls) and the URL policy.
+//! - [`chunks`]: how large the next PATCH is (grows on a fast link, by time).
 //! - `deliver`: one item's delivery loop: resume from the server's offset, chunked PATCH,
 //!   backoff with jitter, recreate expired uploads, refuse for good with a reason.
 //! - [`dir`]: the `dir:<path>` target (atomic copy + sha256 check).
@@ -43,6 +44,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod chunks;
 mod deliver;
 pub mod dir;
 mod error;

@@ -28,6 +28,8 @@ pub struct TusOptions {
     pub expire_ms: u64,
     /// Announce and verify `Upload-Checksum: sha1`.
     pub checksum: bool,
+    /// Bytes; a larger PATCH body gets 413 (0 = no limit).
+    pub max_patch: u64,
     /// Require `Authorization: Bearer <token>`.
     pub token: Option<String>,
     /// Announce new uploads on this origin instead of its own.
@@ -116,6 +118,7 @@ impl TusServer {
                 "TUS_CHECKSUM",
                 if self.options.checksum { "1" } else { "0" },
             )
+            .env("TUS_MAX_PATCH", self.options.max_patch.to_string())
             .env("TUS_TOKEN", self.options.token.clone().unwrap_or_default())
             .env(
                 "TUS_LOCATION_ORIGIN",
@@ -215,6 +218,15 @@ impl TusServer {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// The body length of every PATCH the server received, in order.
+    pub fn patch_lengths(&self) -> Vec<u64> {
+        self.log()
+            .lines()
+            .filter(|l| l.starts_with("patch "))
+            .filter_map(|l| l.rsplit("length=").next()?.parse().ok())
+            .collect()
     }
 
     pub fn store(&self) -> &Path {

@@ -8,11 +8,15 @@
 //   TUS_HIDE_MAX_SIZE=1   enforce TUS_MAX_SIZE (413 on creation) without announcing it in OPTIONS
 //   TUS_CHECKSUM=1        also announce and verify `Upload-Checksum: sha1` (the file store does
 //                         not): a PATCH whose body does not match gets 460 and is not stored
+//   TUS_MAX_PATCH         when > 0, a PATCH whose body is larger gets 413 before anything is
+//                         stored, as behind a proxy limiting request bodies (nginx
+//                         client_max_body_size)
 //   TUS_TOKEN             when set, every request needs `Authorization: Bearer <token>` (401)
 //   TUS_LOCATION_ORIGIN   when set, new uploads are announced on this origin (a hostile or
 //                         misconfigured server), e.g. http://elsewhere.invalid:9
 //
 // stdout, one line each: `listening <url>` first, then `created <id> size=<n>`,
+// `patch <id> offset=<n> length=<n>` (each PATCH as it arrives), `patch-too-large <id> length=<n>`,
 // `finished <id> offset=<n>`, `terminated <id>`, `checksum-mismatch <id>`, `unauthorized <method>`.
 
 import crypto from 'node:crypto';
@@ -28,6 +32,7 @@ const expire = Number(env.TUS_EXPIRE_MS || 0);
 const maxSize = Number(env.TUS_MAX_SIZE || 0);
 const hideMaxSize = env.TUS_HIDE_MAX_SIZE === '1';
 const checksum = env.TUS_CHECKSUM === '1';
+const maxPatch = Number(env.TUS_MAX_PATCH || 0);
 const token = env.TUS_TOKEN || '';
 const locationOrigin = env.TUS_LOCATION_ORIGIN || '';
 
@@ -89,6 +94,18 @@ async function handle(req, res) {
       h['tus-extension'] = `${h['tus-extension'] || 'creation'},checksum`;
       h['tus-checksum-algorithm'] = 'sha1';
     });
+  }
+  if (req.method === 'PATCH') {
+    const id = req.url.split('/').pop();
+    const length = Number(req.headers['content-length'] || 0);
+    say(`patch ${id} offset=${req.headers['upload-offset']} length=${length}`);
+    if (maxPatch > 0 && length > maxPatch) {
+      say(`patch-too-large ${id} length=${length}`);
+      // Like nginx: answer at once, read and drop the rest of the body, then close.
+      req.resume();
+      res.setHeader('Connection', 'close');
+      return plain(res, 413, 'Request Entity Too Large');
+    }
   }
   const claimed = req.headers['upload-checksum'];
   if (checksum && req.method === 'PATCH' && claimed) {

@@ -1,10 +1,14 @@
-//! `booth bench`'s upload figure: throughput of booth's tus upload (8 MiB chunks, as
-//! configured by default, HEAD at the end) to the real test tus server on loopback, against
-//! `curl` sending the same file to the same server in one PATCH — as a ratio, with a floor.
-//! One unmeasured round of each warms the server (node's JIT) and the page cache; then rounds
-//! alternate booth and curl, each going first in turn. The ratio compares the best round of
-//! each: on a shared 2-core machine other work only ever slows a round down, so the best round
-//! is the closest to what each can do (the medians are reported too).
+//! `booth bench`'s upload figure: throughput of booth's tus upload (chunks as configured by
+//! default: 8 MiB first, growing on a fast link; HEAD at the end) to the real test tus server
+//! on loopback, against `curl` sending the same file to the same server in one PATCH — as a
+//! ratio, with a floor.
+//!
+//! On a shared 2-core machine a single round swings by ±15% whoever sends, so the figure is
+//! paired: each round runs booth and curl back to back (each going first in turn), the ratio
+//! is taken within the round, and the median of those ratios is compared with the floor. One
+//! unmeasured round of each first warms the server (node's JIT) and the page cache. A control,
+//! curl sending the very chunks booth sent (read from the server's log), separates what the
+//! server's per-request work costs from what booth's client costs.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -20,34 +24,49 @@ use crate::upload::{AnswerMeta, Tuning, UploadEvent, UploadService};
 
 /// booth must reach this share of curl's throughput.
 pub(super) const FLOOR: f64 = 0.9;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 #[derive(Debug, Serialize)]
 pub(super) struct UploadFigure {
     pub file_mib: u32,
-    pub chunk_mib: u64,
+    /// booth's PATCH sizes in MiB, as the server received them in the warm-up round.
+    pub booth_chunks_mib: Vec<f64>,
     pub rounds: usize,
-    /// Best round.
-    pub booth_mib_per_s: f64,
-    pub curl_mib_per_s: f64,
     pub booth_median_mib_per_s: f64,
     pub curl_median_mib_per_s: f64,
-    /// Best against best.
+    pub booth_best_mib_per_s: f64,
+    pub curl_best_mib_per_s: f64,
+    /// booth / curl within each round, in round order.
+    pub round_ratios: Vec<f64>,
+    /// The median of `round_ratios`: the figure held against the floor.
     pub booth_vs_curl: f64,
-    /// Control: curl sending the same chunks as booth, one PATCH each, on one connection. It
-    /// separates the server's per-request cost (which chunking pays) from the client's.
-    pub curl_chunked_mib_per_s: f64,
+    /// Control: curl sending booth's chunks, one PATCH each, on one connection (median).
+    pub curl_chunked_median_mib_per_s: f64,
     pub booth_vs_curl_chunked: f64,
     pub floor: f64,
 }
 
-/// Kills the server when the bench ends, however it ends.
-struct Server(Child);
+/// The test server; killed when the bench ends, however it ends.
+struct Server {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<String>,
+}
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// The body lengths of the PATCHes the server logged since the last call.
+    fn patch_lengths(&self) -> Vec<u64> {
+        self.lines
+            .try_iter()
+            .filter(|l| l.starts_with("patch "))
+            .filter_map(|l| l.rsplit("length=").next()?.parse().ok())
+            .collect()
     }
 }
 
@@ -73,25 +92,36 @@ fn start_server(project: &Path, store: &Path) -> Result<(Server, String), BenchE
             source,
         })?;
     let stdout = child.stdout.take();
-    let server = Server(child);
-    let (tx, rx) = std::sync::mpsc::channel();
+    let (tx, lines) = std::sync::mpsc::channel();
+    let server = Server { child, lines };
     std::thread::spawn(move || {
         let Some(out) = stdout else { return };
         for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("listening ") {
-                let _ = tx.send(url.to_string());
+            if tx.send(line).is_err() {
+                return;
             }
         }
     });
-    let url = rx.recv_timeout(Duration::from_secs(20)).map_err(|_| {
-        fail(
-            "the test tus server",
-            format!(
-                "it did not start (is {} installed? run `scripts/setup.sh bench`)",
-                project.join("node_modules").display()
-            ),
-        )
-    })?;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let url = loop {
+        let wait = deadline.saturating_duration_since(Instant::now());
+        match server.lines.recv_timeout(wait) {
+            Ok(line) => {
+                if let Some(url) = line.strip_prefix("listening ") {
+                    break url.to_string();
+                }
+            }
+            Err(_) => {
+                return Err(fail(
+                    "the test tus server",
+                    format!(
+                        "it did not start (is {} installed? run `scripts/setup.sh bench`)",
+                        project.join("node_modules").display()
+                    ),
+                ));
+            }
+        }
+    };
     Ok((server, url))
 }
 
@@ -242,33 +272,35 @@ fn curl_once(url: &str, parts: &[(PathBuf, u64)], size: u64) -> Result<Duration,
     Ok(elapsed)
 }
 
-/// Splits `file` into `chunk`-byte part files (for curl's chunked control run).
-fn split(file: &Path, dir: &Path, chunk: u64) -> Result<Vec<(PathBuf, u64)>, BenchError> {
+/// Splits `file` into part files of `lengths` bytes (for curl's chunked control run).
+fn split(file: &Path, dir: &Path, lengths: &[u64]) -> Result<Vec<(PathBuf, u64)>, BenchError> {
     use std::io::Read;
     let io = |e: std::io::Error| fail(&format!("splitting {}", file.display()), e);
     std::fs::create_dir_all(dir).map_err(io)?;
     let mut src = std::fs::File::open(file).map_err(io)?;
     let mut parts = Vec::new();
     let mut offset = 0u64;
-    loop {
+    for &len in lengths {
         let mut block = Vec::new();
         let n = Read::by_ref(&mut src)
-            .take(chunk)
+            .take(len)
             .read_to_end(&mut block)
             .map_err(io)?;
-        if n == 0 {
-            return Ok(parts);
-        }
         let part = dir.join(format!("part-{:05}", parts.len()));
         std::fs::write(&part, &block).map_err(io)?;
         parts.push((part, offset));
         offset += n as u64;
     }
+    Ok(parts)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }
 
 pub(super) fn measure(
@@ -292,7 +324,7 @@ pub(super) fn measure(
     ));
     write_file(&file, mib)?;
     let size = u64::from(mib) << 20;
-    let (_server, url) = start_server(project, &store)?;
+    let (server, url) = start_server(project, &store)?;
     let token = dir.path().join("token");
     std::fs::write(&token, "bench").map_err(|e| fail("writing the token", e))?;
     let mut config = Config::load(None).map_err(|e| fail("the built-in config", e))?;
@@ -301,7 +333,9 @@ pub(super) fn measure(
     config.upload.token_file = token;
     config.upload.retention = Retention::Keep;
     if let Some(c) = chunk_mib {
+        // A fixed chunk size, for comparison with the default growth.
         config.upload.chunk_bytes = u64::from(c.max(1)) << 20;
+        config.upload.max_chunk_bytes = config.upload.chunk_bytes;
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -309,9 +343,6 @@ pub(super) fn measure(
         .build()
         .map_err(|e| fail("the tokio runtime", e))?;
     let mib_per_s = |d: Duration| f64::from(mib) / d.as_secs_f64().max(1e-9);
-    let single = vec![(file.clone(), 0)];
-    let parts = split(&file, &dir.path().join("parts"), config.upload.chunk_bytes)?;
-    let (mut booth, mut curl, mut curl_chunked) = (Vec::new(), Vec::new(), Vec::new());
     let booth_round = |round: usize| -> Result<f64, BenchError> {
         let outbox: PathBuf = dir.path().join(format!("outbox-{round}"));
         let speed = mib_per_s(booth_once(&rt, &config, &outbox, &file)?);
@@ -325,8 +356,14 @@ pub(super) fn measure(
         clear(&store);
         Ok(speed)
     };
+    // Warm-up, which also shows the chunks booth sends.
+    server.patch_lengths();
     booth_round(ROUNDS)?;
+    let booth_chunks = server.patch_lengths();
+    let single = vec![(file.clone(), 0)];
+    let parts = split(&file, &dir.path().join("parts"), &booth_chunks)?;
     curl_round(&single)?;
+    let (mut booth, mut curl, mut curl_chunked) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         if round % 2 == 0 {
             booth.push(booth_round(round)?);
@@ -338,26 +375,40 @@ pub(super) fn measure(
             booth.push(booth_round(round)?);
         }
         console(&format!(
-            "bench: upload round {}: booth {:.0} MiB/s, curl {:.0} MiB/s, curl in chunks {:.0} MiB/s",
+            "bench: upload round {}: booth {:.0} MiB/s, curl {:.0} MiB/s (ratio {:.2}), curl in booth's chunks {:.0} MiB/s",
             round + 1,
             booth[round],
             curl[round],
+            booth[round] / curl[round].max(1e-9),
             curl_chunked[round]
         ));
     }
     let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-    let (b, c, cc) = (best(&booth), best(&curl), best(&curl_chunked));
+    let ratios: Vec<f64> = booth
+        .iter()
+        .zip(&curl)
+        .map(|(b, c)| b / c.max(1e-9))
+        .collect();
+    let chunked_ratios: Vec<f64> = booth
+        .iter()
+        .zip(&curl_chunked)
+        .map(|(b, c)| b / c.max(1e-9))
+        .collect();
     Ok(UploadFigure {
         file_mib: mib,
-        chunk_mib: config.upload.chunk_bytes >> 20,
+        booth_chunks_mib: booth_chunks
+            .iter()
+            .map(|&l| l as f64 / f64::from(1u32 << 20))
+            .collect(),
         rounds: ROUNDS,
-        booth_mib_per_s: b,
-        curl_mib_per_s: c,
+        booth_best_mib_per_s: best(&booth),
+        curl_best_mib_per_s: best(&curl),
         booth_median_mib_per_s: median(booth),
         curl_median_mib_per_s: median(curl),
-        booth_vs_curl: b / c.max(1e-9),
-        curl_chunked_mib_per_s: cc,
-        booth_vs_curl_chunked: b / cc.max(1e-9),
+        booth_vs_curl: median(ratios.clone()),
+        round_ratios: ratios,
+        curl_chunked_median_mib_per_s: median(curl_chunked),
+        booth_vs_curl_chunked: median(chunked_ratios),
         floor: FLOOR,
     })
 }
