@@ -278,13 +278,21 @@ impl VideoSource for Y4mSource {
         }
         let (w, h) = (self.header.width as usize, self.header.height as usize);
         let want = self.header.chroma.frame_len(w, h);
-        let mut data = vec![0u8; i420_len(w as u32, h as u32)];
-        let target = if self.header.chroma == Chroma::C420 {
-            &mut data[..]
+        let got_data;
+        let mut data = if self.header.chroma == Chroma::C420 {
+            // Read straight into the frame: zeroing 1.4 MB per 720p frame first costs more
+            // than the read.
+            let mut data = Vec::with_capacity(want);
+            got_data = Read::by_ref(&mut self.reader)
+                .take(want as u64)
+                .read_to_end(&mut data)
+                .map_err(|e| self.io_error(e))?;
+            data
         } else {
-            &mut self.raw[..]
+            got_data =
+                read_full(&mut self.reader, &mut self.raw[..]).map_err(|e| self.io_error(e))?;
+            vec![0u8; i420_len(w as u32, h as u32)]
         };
-        let got_data = read_full(&mut self.reader, target).map_err(|e| self.io_error(e))?;
         if got_data < want {
             return self.truncated(n, &format!("{got_data} of {want} picture bytes"));
         }
