@@ -95,7 +95,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn formats_and_reads_dates() {
+    fn formats_and_reads_dates() -> crate::TestResult {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(784_111_777), "1994-11-06T08:49:37Z");
         // A leap day.
@@ -122,9 +122,10 @@ mod tests {
         for unix in [0, 951_782_400, 4_102_444_800, 1_700_000_000] {
             let s = rfc3339(unix);
             let (y, m, d) = (&s[0..4], &s[5..7], &s[8..10]);
-            let days = days_from_civil(y.parse().unwrap(), m.parse().unwrap(), d.parse().unwrap());
+            let days = days_from_civil(y.parse()?, m.parse()?, d.parse()?);
             assert_eq!(days as u64, unix / 86_400, "{s}");
         }
+        Ok(())
     }
 
     #[test]

@@ -112,24 +112,26 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn private_file_and_dirs_have_private_modes() {
-        let root = tempfile::tempdir().unwrap();
+    fn private_file_and_dirs_have_private_modes() -> crate::TestResult {
+        let root = tempfile::tempdir()?;
         let path = root.path().join("a/b/answer.mp4");
-        drop(create_private_file(&path).unwrap());
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(&path), 0o600);
-        assert_eq!(mode(&root.path().join("a")), 0o700);
-        assert_eq!(mode(&root.path().join("a/b")), 0o700);
+        drop(create_private_file(&path)?);
+        let mode = |p: &Path| fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+        assert_eq!(mode(&path)?, 0o600);
+        assert_eq!(mode(&root.path().join("a"))?, 0o700);
+        assert_eq!(mode(&root.path().join("a/b"))?, 0o700);
+        Ok(())
     }
 
     #[test]
-    fn atomic_write_replaces_whole_file() {
-        let root = tempfile::tempdir().unwrap();
+    fn atomic_write_replaces_whole_file() -> crate::TestResult {
+        let root = tempfile::tempdir()?;
         let path = root.path().join("state.json");
-        write_atomic(&path, b"first version, rather long").unwrap();
-        write_atomic(&path, b"second").unwrap();
-        assert_eq!(fs::read(&path).unwrap(), b"second");
+        write_atomic(&path, b"first version, rather long")?;
+        write_atomic(&path, b"second")?;
+        assert_eq!(fs::read(&path)?, b"second");
         assert!(!temp_sibling(&path).exists());
+        Ok(())
     }
 
     #[test]

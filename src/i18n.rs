@@ -213,16 +213,16 @@ mod tests {
     }
 
     #[test]
-    fn no_english_sentence_is_left_in_the_screens() {
+    fn no_english_sentence_is_left_in_the_screens() -> crate::TestResult {
         // A literal that starts like a sentence ("Press any key") in drawing code means a
         // string escaped the catalogue.
         let mut found = Vec::new();
-        for entry in std::fs::read_dir("src/ui").unwrap() {
-            let path = entry.unwrap().path();
+        for entry in std::fs::read_dir("src/ui")? {
+            let path = entry?.path();
             if path.extension().is_none_or(|e| e != "rs") || path.ends_with("snapshots.rs") {
                 continue;
             }
-            let src = std::fs::read_to_string(&path).unwrap();
+            let src = std::fs::read_to_string(&path)?;
             let code = src.split("#[cfg(test)]").next().unwrap_or("");
             for (i, piece) in code.split('"').enumerate() {
                 let mut chars = piece.chars();
@@ -236,20 +236,21 @@ mod tests {
             }
         }
         assert!(found.is_empty(), "untranslated text: {found:#?}");
+        Ok(())
     }
 
     #[test]
-    fn the_ui_uses_only_keys_that_exist() {
+    fn the_ui_uses_only_keys_that_exist() -> crate::TestResult {
         // Every "section.key" literal passed to the lookups in src/ui and src/app must exist.
         let en = &languages()[0];
         let mut missing = Vec::new();
         for dir in ["src/ui", "src/app"] {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
+            for entry in std::fs::read_dir(dir)? {
+                let path = entry?.path();
                 if path.extension().is_none_or(|e| e != "rs") {
                     continue;
                 }
-                let src = std::fs::read_to_string(&path).unwrap();
+                let src = std::fs::read_to_string(&path)?;
                 for call in [".get(\"", ".fmt(\"", ".plural(\""] {
                     for piece in src.split(call).skip(1) {
                         let key = &piece[..piece.find('"').unwrap_or(0)];
@@ -270,5 +271,6 @@ mod tests {
             missing.is_empty(),
             "keys missing from en.toml: {missing:#?}"
         );
+        Ok(())
     }
 }

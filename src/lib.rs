@@ -28,3 +28,7 @@ mod tomlfile;
 pub mod tui;
 pub mod ui;
 pub mod upload;
+
+/// What a unit test returns, so that it can use `?`: an error fails the test.
+#[cfg(test)]
+pub(crate) type TestResult<T = ()> = Result<T, Box<dyn std::error::Error>>;

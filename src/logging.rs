@@ -252,17 +252,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_daily_log_has_spans_keeps_few_files_and_links_today() {
-        let dir = tempfile::tempdir().unwrap();
+    fn the_daily_log_has_spans_keeps_few_files_and_links_today() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let logs = dir.path().join("logs");
-        std::fs::create_dir_all(&logs).unwrap();
+        std::fs::create_dir_all(&logs)?;
         // An old single log and older daily files than we keep.
-        std::fs::write(logs.join(CURRENT_LOG), "old log\n").unwrap();
+        std::fs::write(logs.join(CURRENT_LOG), "old log\n")?;
         for day in ["2001-01-01", "2001-01-02", "2001-01-03"] {
-            std::fs::write(logs.join(format!("booth.{day}.log")), "x\n").unwrap();
+            std::fs::write(logs.join(format!("booth.{day}.log")), "x\n")?;
         }
         for json in [false, true] {
-            let appender = rolling_appender(&logs, 2).unwrap();
+            let appender = rolling_appender(&logs, 2)?;
             let (writer, guard) = tracing_appender::non_blocking(appender);
             let sub = file_subscriber(writer, json, EnvFilter::new("info"));
             tracing::subscriber::with_default(sub, || {
@@ -271,26 +271,33 @@ mod tests {
             });
             drop(guard);
         }
-        let text = std::fs::read_to_string(logs.join(CURRENT_LOG)).unwrap();
+        let text = std::fs::read_to_string(logs.join(CURRENT_LOG))?;
         assert!(
             text.contains("session{id=\"sess-42\"}: booth::logging::tests: inside the session"),
             "{text}"
         );
-        let json_line = text.lines().find(|l| l.starts_with('{')).unwrap();
-        let v: serde_json::Value = serde_json::from_str(json_line).unwrap();
+        let json_line = text
+            .lines()
+            .find(|l| l.starts_with('{'))
+            .ok_or("no JSON line in the log")?;
+        let v: serde_json::Value = serde_json::from_str(json_line)?;
         assert_eq!(v["span"]["id"], "sess-42", "{v}");
         assert_eq!(v["fields"]["message"], "inside the session");
         assert!(
-            std::fs::symlink_metadata(logs.join(CURRENT_LOG))
-                .unwrap()
+            std::fs::symlink_metadata(logs.join(CURRENT_LOG))?
                 .file_type()
                 .is_symlink()
         );
-        let mut files: Vec<String> = std::fs::read_dir(&logs)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .filter(|n| n != CURRENT_LOG)
-            .collect();
+        let mut files = Vec::new();
+        for entry in std::fs::read_dir(&logs)? {
+            files.push(
+                entry?
+                    .file_name()
+                    .into_string()
+                    .map_err(|n| format!("{n:?}"))?,
+            );
+        }
+        files.retain(|n| n != CURRENT_LOG);
         files.sort();
         // At most two files, today's among them; the oldest went.
         assert!(files.len() <= 2, "{files:?}");
@@ -300,6 +307,7 @@ mod tests {
             !files.iter().any(|f| f.starts_with("booth.2001-01-01")),
             "{files:?}"
         );
+        Ok(())
     }
 
     /// A writer into memory, to read back what a subscriber wrote.
@@ -308,7 +316,10 @@ mod tests {
 
     impl Write for Memory {
         fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
+            self.0
+                .lock()
+                .unwrap_or_else(|e| panic!("the memory log: {e}"))
+                .extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -324,20 +335,19 @@ mod tests {
     }
 
     #[test]
-    fn tokens_and_pins_never_reach_the_log() {
+    fn tokens_and_pins_never_reach_the_log() -> crate::TestResult {
         use crate::config::Config;
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempfile::tempdir()?;
         let token_file = dir.path().join("token");
-        std::fs::write(&token_file, "tok-5ecret-9f8e7d\n").unwrap();
+        std::fs::write(&token_file, "tok-5ecret-9f8e7d\n")?;
         let config = Config::parse(
             &format!(
                 "[upload]\nendpoint = \"http://127.0.0.1:9/files/\"\ntoken_file = \"{}\"\n",
                 token_file.display()
             ),
             Path::new("/etc/booth/config.toml"),
-        )
-        .unwrap();
-        let token = config.upload.token().unwrap();
+        )?;
+        let token = config.upload.token()?;
         // BOOTH_UPLOAD_TOKEN may override the file; whatever token is in force must not leak.
         let secret = token.expose().to_string();
         let pin = "24681357";
@@ -350,12 +360,10 @@ mod tests {
                 false,
                 source,
                 &crate::upload::Tuning::default(),
-            )
-            .unwrap();
+            )?;
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
-                .build()
-                .unwrap();
+                .build()?;
             rt.block_on(client.discover()).unwrap_err()
         };
         for json in [false, true] {
@@ -373,11 +381,13 @@ mod tests {
                     tracing::warn!(error = %tus_error, debug = ?tus_error, "upload failed");
                 });
             });
-            let text = String::from_utf8(memory.0.lock().unwrap().clone()).unwrap();
+            let bytes = memory.0.lock().map_err(|e| e.to_string())?.clone();
+            let text = String::from_utf8(bytes)?;
             assert!(text.contains("<redacted>"), "{text}");
             assert!(text.contains("127.0.0.1:9"), "{text}");
             assert!(!text.contains(&secret), "the token leaked:\n{text}");
             assert!(!text.contains(pin), "the PIN leaked:\n{text}");
         }
+        Ok(())
     }
 }

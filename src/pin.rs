@@ -95,9 +95,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hashes_verify_and_differ_by_salt() {
-        let a = hash_pin("2468").unwrap();
-        let b = hash_pin("2468").unwrap();
+    fn hashes_verify_and_differ_by_salt() -> crate::TestResult {
+        let a = hash_pin("2468")?;
+        let b = hash_pin("2468")?;
         assert!(a.starts_with("$argon2id$"));
         assert_ne!(a, b, "salts must differ");
         assert!(verify_pin("2468", &a));
@@ -106,6 +106,7 @@ mod tests {
         assert!(!verify_pin("2468", "not a hash"));
         assert!(parse_hash(&a).is_ok());
         assert!(parse_hash("$2b$10$abcdefghijklmnopqrstuv").is_err());
+        Ok(())
     }
 
     #[test]

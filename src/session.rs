@@ -187,8 +187,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn round_trips_through_disk() {
-        let dir = tempfile::tempdir().unwrap();
+    fn round_trips_through_disk() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let mut p = Progress::new("s-1", "iv", 2, 1_700_000_000);
         p.questions[1].takes.push(Take {
             file: "q2-take1.mp4".into(),
@@ -197,24 +197,23 @@ mod tests {
             note: Some("the station restarted".into()),
         });
         p.current = Some(1);
-        p.save(dir.path()).unwrap();
-        assert_eq!(Progress::load(dir.path(), "iv").unwrap(), Some(p));
+        p.save(dir.path())?;
+        assert_eq!(Progress::load(dir.path(), "iv")?, Some(p));
         assert!(Progress::load(dir.path(), "other").is_err());
-        assert_eq!(
-            Progress::load(&dir.path().join("none"), "iv").unwrap(),
-            None
-        );
+        assert_eq!(Progress::load(&dir.path().join("none"), "iv")?, None);
+        Ok(())
     }
 
     #[test]
-    fn damaged_file_is_named() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(PROGRESS_FILE), b"{ not json").unwrap();
+    fn damaged_file_is_named() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(PROGRESS_FILE), b"{ not json")?;
         let err = Progress::load(dir.path(), "iv").unwrap_err().to_string();
         assert!(
             err.contains("progress.json") && err.contains("damaged"),
             "{err}"
         );
+        Ok(())
     }
 
     #[test]

@@ -167,12 +167,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_stale_status_from_a_dead_kiosk_reads_as_stopped() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_stale_status_from_a_dead_kiosk_reads_as_stopped() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let s = station_status("b1", dir.path());
         assert_eq!(s.state, "stopped");
         assert!(!s.running);
-        assert!(s.disk_free_bytes.unwrap() > 0);
+        assert!(s.disk_free_bytes.ok_or("no free space figure")? > 0);
         let ghost = KioskStatus {
             pid: u32::MAX - 1,
             state: "recording".into(),
@@ -186,16 +186,17 @@ mod tests {
             last_error: None,
             updated_unix: 1,
         };
-        ghost.write(dir.path()).unwrap();
+        ghost.write(dir.path())?;
         let s = station_status("b1", dir.path());
         assert_eq!(s.state, "stopped");
         let mut me = ghost.clone();
         me.pid = std::process::id();
-        me.write(dir.path()).unwrap();
+        me.write(dir.path())?;
         assert_eq!(station_status("b1", dir.path()).state, "recording");
         assert!(me.same_as(&KioskStatus {
             updated_unix: 99,
             ..me.clone()
         }));
+        Ok(())
     }
 }

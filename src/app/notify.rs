@@ -194,15 +194,17 @@ mod tests {
     use std::io::{Read, Write};
 
     /// A one-request HTTP server: returns the request's text.
-    fn serve_once(status: &'static str) -> (String, std::thread::JoinHandle<String>) {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    fn serve_once(
+        status: &'static str,
+    ) -> crate::TestResult<(String, std::thread::JoinHandle<std::io::Result<String>>)> {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
         let url = format!(
             "http://{}/hook/s3cr3t-path?key=s3cr3t",
-            listener.local_addr().unwrap()
+            listener.local_addr()?
         );
         let t = std::thread::spawn(move || {
-            let (mut s, _) = listener.accept().unwrap();
-            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let (mut s, _) = listener.accept()?;
+            s.set_read_timeout(Some(Duration::from_secs(5)))?;
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             loop {
@@ -215,8 +217,9 @@ mod tests {
                         .find_map(|l| {
                             l.to_ascii_lowercase()
                                 .strip_prefix("content-length:")
-                                .map(|v| v.trim().parse().unwrap())
+                                .map(|v| v.trim().parse().map_err(std::io::Error::other))
                         })
+                        .transpose()?
                         .unwrap_or(0);
                     if body.len() >= len {
                         break;
@@ -230,14 +233,14 @@ mod tests {
                 s,
                 "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
             );
-            String::from_utf8_lossy(&buf).to_string()
+            Ok(String::from_utf8_lossy(&buf).to_string())
         });
-        (url, t)
+        Ok((url, t))
     }
 
     #[tokio::test]
-    async fn the_staff_call_is_posted_as_json() {
-        let (url, server) = serve_once("204 No Content");
+    async fn the_staff_call_is_posted_as_json() -> crate::TestResult {
+        let (url, server) = serve_once("204 No Content")?;
         let call = StaffCall {
             station_id: "b1".into(),
             session_id: "sess-1".into(),
@@ -245,39 +248,38 @@ mod tests {
             unix: 1_735_689_600,
             phase: "question".into(),
         };
-        let body = serde_json::to_vec(&call).unwrap();
-        assert_eq!(
-            post_json(&client().unwrap(), &url, body).await.unwrap(),
-            204
-        );
-        let request = server.join().unwrap();
+        let body = serde_json::to_vec(&call)?;
+        assert_eq!(post_json(&client()?, &url, body).await?, 204);
+        let request = server.join().map_err(|_| "the test server panicked")??;
         assert!(
             request.starts_with("POST /hook/s3cr3t-path?key=s3cr3t HTTP/1.1"),
             "{request}"
         );
         let json: serde_json::Value =
-            serde_json::from_str(request.split_once("\r\n\r\n").unwrap().1).unwrap();
+            serde_json::from_str(request.split_once("\r\n\r\n").ok_or("no body")?.1)?;
         assert_eq!(json["session_id"], "sess-1");
         assert_eq!(json["phase"], "question");
+        Ok(())
     }
 
     #[tokio::test]
-    async fn failures_name_the_origin_and_never_the_secret_path() {
-        let (url, server) = serve_once("500 Internal Server Error");
-        let e = post_json(&client().unwrap(), &url, b"{}".to_vec())
+    async fn failures_name_the_origin_and_never_the_secret_path() -> crate::TestResult {
+        let (url, server) = serve_once("500 Internal Server Error")?;
+        let e = post_json(&client()?, &url, b"{}".to_vec())
             .await
             .unwrap_err();
-        server.join().unwrap();
+        server.join().map_err(|_| "the test server panicked")??;
         let text = e.to_string();
         assert!(text.contains("answered 500"), "{text}");
         assert!(!text.contains("s3cr3t"), "{text}");
 
         // Nobody listens on this port any more.
-        let e = post_json(&client().unwrap(), &url, b"{}".to_vec())
+        let e = post_json(&client()?, &url, b"{}".to_vec())
             .await
             .unwrap_err();
         let text = e.to_string();
         assert!(matches!(e, NotifyError::Send { .. }), "{text}");
         assert!(!text.contains("s3cr3t"), "{text}");
+        Ok(())
     }
 }

@@ -170,27 +170,28 @@ attempts = 1
 "#;
 
     #[test]
-    fn sessions_resume_until_finished_then_start_afresh() {
-        let data = tempfile::tempdir().unwrap();
-        let iv = Interview::parse(IV, Path::new("iv.toml")).unwrap();
-        let (mut p, dir) = open_session(data.path(), &iv, 1).unwrap();
+    fn sessions_resume_until_finished_then_start_afresh() -> crate::TestResult {
+        let data = tempfile::tempdir()?;
+        let iv = Interview::parse(IV, Path::new("iv.toml"))?;
+        let (mut p, dir) = open_session(data.path(), &iv, 1)?;
         p.device_test_passed = true;
-        p.save(&dir).unwrap();
-        let (again, dir2) = open_session(data.path(), &iv, 2).unwrap();
+        p.save(&dir)?;
+        let (again, dir2) = open_session(data.path(), &iv, 2)?;
         assert_eq!(dir, dir2);
         assert!(again.device_test_passed);
         // Once every answer is in, the next start is a new candidate.
         let mut done = again;
         done.questions[0].delivery = crate::session::Delivery::Queued;
-        done.save(&dir).unwrap();
-        let (fresh, dir3) = open_session(data.path(), &iv, 3).unwrap();
+        done.save(&dir)?;
+        let (fresh, dir3) = open_session(data.path(), &iv, 3)?;
         assert_ne!(dir, dir3);
         assert!(!fresh.device_test_passed);
+        Ok(())
     }
 
     #[test]
-    fn a_take_with_nothing_written_is_dropped_not_counted() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_take_with_nothing_written_is_dropped_not_counted() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let mut p = Progress::new("s", "iv", 1, 0);
         p.questions[0].takes.push(Take {
             file: "q1-take1.mp4".into(),
@@ -201,5 +202,6 @@ attempts = 1
         recover_takes(&mut p, dir.path());
         assert_eq!(p.questions[0].takes[0].state, TakeState::Discarded);
         assert_eq!(p.questions[0].attempts_used, 0);
+        Ok(())
     }
 }

@@ -26,8 +26,8 @@ answer_seconds = 60
 attempts = 1
 "#;
 
-fn state() -> State {
-    let iv = Interview::parse(IV, std::path::Path::new("st.toml")).unwrap();
+fn state() -> crate::TestResult<State> {
+    let iv = Interview::parse(IV, std::path::Path::new("st.toml"))?;
     let mut settings = Settings::new(PathBuf::from("/data/s"));
     settings.operator_pin = true;
     settings.lockdown = true;
@@ -36,7 +36,7 @@ fn state() -> State {
     let mut st = State::new(Arc::new(iv), settings, progress, Instant::now());
     st.progress.device_test_passed = true;
     st.phase = Phase::Questions { selected: 0 };
-    st
+    Ok(st)
 }
 
 fn key(st: &mut State, k: Key) -> Vec<Effect> {
@@ -57,8 +57,8 @@ fn tick(st: &mut State, d: Duration) -> Vec<Effect> {
 }
 
 #[test]
-fn the_pin_opens_the_menu_and_is_checked_off_the_screen() {
-    let mut st = state();
+fn the_pin_opens_the_menu_and_is_checked_off_the_screen() -> crate::TestResult {
+    let mut st = state()?;
     let fx = type_pin(&mut st, "2468");
     assert_eq!(fx, vec![Effect::CheckPin { pin: "2468".into() }]);
     assert!(matches!(
@@ -71,17 +71,18 @@ fn the_pin_opens_the_menu_and_is_checked_off_the_screen() {
     assert_eq!(st.operator.step, OperatorStep::Menu { selected: 0 });
     key(&mut st, Key::Esc);
     assert_eq!(st.operator.step, OperatorStep::Closed);
+    Ok(())
 }
 
 #[test]
-fn five_wrong_pins_lock_the_menu_for_a_growing_time() {
-    let mut st = state();
+fn five_wrong_pins_lock_the_menu_for_a_growing_time() -> crate::TestResult {
+    let mut st = state()?;
     for _ in 0..5 {
         type_pin(&mut st, "0000");
         update(&mut st, Msg::PinChecked { ok: false });
     }
     assert_eq!(st.operator.step, OperatorStep::Closed);
-    let first = st.operator.locked_until.unwrap() - st.now;
+    let first = st.operator.locked_until.ok_or("not locked")? - st.now;
     assert_eq!(first, Duration::from_secs(30));
     // While locked, F12 shows only the lockout.
     key(&mut st, Key::Operator);
@@ -99,7 +100,7 @@ fn five_wrong_pins_lock_the_menu_for_a_growing_time() {
     type_pin(&mut st, "0000");
     update(&mut st, Msg::PinChecked { ok: false });
     assert_eq!(
-        st.operator.locked_until.unwrap() - st.now,
+        st.operator.locked_until.ok_or("not locked")? - st.now,
         Duration::from_secs(60)
     );
     // The right PIN resets the count.
@@ -107,14 +108,16 @@ fn five_wrong_pins_lock_the_menu_for_a_growing_time() {
     type_pin(&mut st, "2468");
     update(&mut st, Msg::PinChecked { ok: true });
     assert_eq!(st.operator.failures, 0);
+    Ok(())
 }
 
 #[test]
-fn no_pin_configured_means_no_menu() {
-    let mut st = state();
+fn no_pin_configured_means_no_menu() -> crate::TestResult {
+    let mut st = state()?;
     st.settings.operator_pin = false;
     key(&mut st, Key::Operator);
     assert_eq!(st.operator.step, OperatorStep::Closed);
+    Ok(())
 }
 
 fn open_menu(st: &mut State) {
@@ -130,8 +133,8 @@ fn choose(st: &mut State, index: usize) -> Vec<Effect> {
 }
 
 #[test]
-fn staff_grant_attempts_and_time_and_they_are_recorded() {
-    let mut st = state();
+fn staff_grant_attempts_and_time_and_they_are_recorded() -> crate::TestResult {
+    let mut st = state()?;
     assert_eq!(st.attempts_left(0), 1);
     open_menu(&mut st);
     assert_eq!(choose(&mut st, 0), vec![Effect::SaveProgress]);
@@ -161,11 +164,12 @@ fn staff_grant_attempts_and_time_and_they_are_recorded() {
         }
     );
     assert_eq!(st.operator.granted.len(), 3);
+    Ok(())
 }
 
 #[test]
-fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() {
-    let mut st = state();
+fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() -> crate::TestResult {
+    let mut st = state()?;
     open_menu(&mut st);
     assert_eq!(choose(&mut st, 3), vec![Effect::ShowUploadQueue]);
     update(
@@ -185,10 +189,11 @@ fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() {
         choose(&mut st, 6)
     };
     assert!(fx.contains(&Effect::Quit), "{fx:?}");
+    Ok(())
 }
 
 #[test]
-fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() {
+fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() -> crate::TestResult {
     let page = |lines: &[&str]| Msg::OperatorPage {
         title: "operator.diagnostics",
         lines: lines.iter().map(|l| l.to_string()).collect(),
@@ -197,7 +202,7 @@ fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() {
         title: "operator.diagnostics",
         lines: lines.iter().map(|l| l.to_string()).collect(),
     };
-    let mut st = state();
+    let mut st = state()?;
     open_menu(&mut st);
     assert_eq!(choose(&mut st, 4), vec![Effect::RunDiagnostics]);
     update(&mut st, page(&["camera: open", "…"]));
@@ -225,22 +230,24 @@ fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() {
     assert!(
         matches!(st.operator.step, OperatorStep::Page { title, .. } if title == "operator.upload_queue")
     );
+    Ok(())
 }
 
 #[test]
-fn lockdown_ignores_interrupts_but_not_a_stop_request() {
-    let mut st = state();
+fn lockdown_ignores_interrupts_but_not_a_stop_request() -> crate::TestResult {
+    let mut st = state()?;
     assert!(update(&mut st, Msg::Interrupt).is_empty());
     assert!(!st.quitting);
     st.settings.lockdown = false;
     assert!(update(&mut st, Msg::Interrupt).contains(&Effect::Quit));
-    let mut st = state();
+    let mut st = state()?;
     assert!(update(&mut st, Msg::Terminate).contains(&Effect::Quit));
+    Ok(())
 }
 
 #[test]
-fn help_calls_staff() {
-    let mut st = state();
+fn help_calls_staff() -> crate::TestResult {
+    let mut st = state()?;
     key(&mut st, Key::Help);
     assert_eq!(
         key(&mut st, Key::Char('c')),
@@ -251,15 +258,16 @@ fn help_calls_staff() {
     );
     assert!(!st.help);
     assert_eq!(st.notice, Some(Notice::StaffCalled));
+    Ok(())
 }
 
 #[test]
-fn idle_counts_down_then_wipes_and_a_key_cancels() {
-    let mut st = state();
+fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
+    let mut st = state()?;
     assert!(tick(&mut st, Duration::from_secs(119)).is_empty());
     assert_eq!(st.idle_ends, None);
     tick(&mut st, Duration::from_secs(1));
-    let ends = st.idle_ends.expect("countdown started");
+    let ends = st.idle_ends.ok_or("the countdown did not start")?;
     assert_eq!(ends - st.now, Duration::from_secs(30));
     // A key says "still here" and does nothing else.
     assert!(key(&mut st, Key::Enter).is_empty());
@@ -288,11 +296,12 @@ fn idle_counts_down_then_wipes_and_a_key_cancels() {
     assert_eq!(st.phase, Phase::Welcome);
     assert_eq!(st.text.code, "en");
     assert_eq!(st.progress.session_id, "s2");
+    Ok(())
 }
 
 #[test]
-fn never_idle_while_recording_or_on_the_welcome_screen() {
-    let mut st = state();
+fn never_idle_while_recording_or_on_the_welcome_screen() -> crate::TestResult {
+    let mut st = state()?;
     update(
         &mut st,
         Msg::Level(Level {
@@ -307,8 +316,9 @@ fn never_idle_while_recording_or_on_the_welcome_screen() {
     tick(&mut st, Duration::from_secs(50));
     tick(&mut st, Duration::from_secs(200));
     assert_eq!(st.idle_ends, None);
-    let mut welcome = state();
+    let mut welcome = state()?;
     welcome.phase = Phase::Welcome;
     tick(&mut welcome, Duration::from_secs(1000));
     assert_eq!(welcome.idle_ends, None);
+    Ok(())
 }

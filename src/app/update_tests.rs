@@ -35,15 +35,15 @@ answer_seconds = 30
 attempts = 1
 "#;
 
-fn state() -> State {
-    let interview = Interview::parse(INTERVIEW, std::path::Path::new("t.toml")).unwrap();
+fn state() -> crate::TestResult<State> {
+    let interview = Interview::parse(INTERVIEW, std::path::Path::new("t.toml"))?;
     let progress = Progress::new("s1", &interview.id, interview.questions.len(), 0);
-    State::new(
+    Ok(State::new(
         Arc::new(interview),
         Settings::new(PathBuf::from("/data/s1")),
         progress,
         Instant::now(),
-    )
+    ))
 }
 
 fn secs(s: u64) -> Duration {
@@ -86,15 +86,15 @@ fn ready_devices(st: &mut State) {
 }
 
 /// A state on the question list, device test done.
-fn at_questions() -> State {
-    let mut st = state();
+fn at_questions() -> crate::TestResult<State> {
+    let mut st = state()?;
     st.progress.device_test_passed = true;
     key(&mut st, Key::Char('x'));
     let fx = key(&mut st, Key::Enter);
     assert_eq!(fx, vec![Effect::OpenDevices]);
     ready_devices(&mut st);
     assert_eq!(st.phase, Phase::Questions { selected: 0 });
-    st
+    Ok(st)
 }
 
 fn good_checks() -> ClipChecks {
@@ -105,19 +105,20 @@ fn good_checks() -> ClipChecks {
 }
 
 #[test]
-fn welcome_overview_then_device_test_opens_the_devices() {
-    let mut st = state();
+fn welcome_overview_then_device_test_opens_the_devices() -> crate::TestResult {
+    let mut st = state()?;
     assert_eq!(st.phase, Phase::Welcome);
     assert!(key(&mut st, Key::Char('a')).is_empty());
     assert_eq!(st.phase, Phase::Overview);
     assert_eq!(key(&mut st, Key::Enter), vec![Effect::OpenDevices]);
     assert_eq!(st.phase, Phase::DeviceTest(TestStep::Ready));
     assert_eq!(st.devices.status, DeviceStatus::Opening);
+    Ok(())
 }
 
 #[test]
-fn device_test_records_checks_and_deletes_the_clip() {
-    let mut st = state();
+fn device_test_records_checks_and_deletes_the_clip() -> crate::TestResult {
+    let mut st = state()?;
     key(&mut st, Key::Enter);
     key(&mut st, Key::Enter);
     // No recording until the devices are open.
@@ -165,11 +166,12 @@ fn device_test_records_checks_and_deletes_the_clip() {
     assert_eq!(st.phase, Phase::Questions { selected: 0 });
     // The test clip never becomes an upload.
     assert!(!fx.iter().any(|e| matches!(e, Effect::Submit(_))));
+    Ok(())
 }
 
 #[test]
-fn failed_checks_offer_record_again_first() {
-    let mut st = state();
+fn failed_checks_offer_record_again_first() -> crate::TestResult {
+    let mut st = state()?;
     key(&mut st, Key::Enter);
     key(&mut st, Key::Enter);
     ready_devices(&mut st);
@@ -206,11 +208,12 @@ fn failed_checks_offer_record_again_first() {
     // "Continue anyway" stays possible: a station fault must not lock the candidate out.
     key(&mut st, Key::Char('c'));
     assert!(st.progress.device_test_passed);
+    Ok(())
 }
 
 #[test]
-fn preparation_counts_down_then_waits_for_sound_then_starts() {
-    let mut st = at_questions();
+fn preparation_counts_down_then_waits_for_sound_then_starts() -> crate::TestResult {
+    let mut st = at_questions()?;
     let fx = key(&mut st, Key::Enter);
     assert_eq!(fx, vec![Effect::SaveProgress]);
     let ends = st.now + secs(30);
@@ -250,11 +253,12 @@ fn preparation_counts_down_then_waits_for_sound_then_starts() {
         st.progress.questions[0].takes[0].state,
         TakeState::Recording
     );
+    Ok(())
 }
 
 #[test]
-fn candidate_may_start_early_once_heard() {
-    let mut st = at_questions();
+fn candidate_may_start_early_once_heard() -> crate::TestResult {
+    let mut st = at_questions()?;
     update(&mut st, loud());
     key(&mut st, Key::Enter);
     tick(&mut st, secs(5));
@@ -264,6 +268,7 @@ fn candidate_may_start_early_once_heard() {
         "{fx:?}"
     );
     assert!(matches!(st.phase, Phase::Recording { q: 0, take: 0, .. }));
+    Ok(())
 }
 
 /// Starts recording question 0 and reports it started.
@@ -285,8 +290,8 @@ fn recording_q1(st: &mut State) {
 }
 
 #[test]
-fn minimum_length_blocks_an_early_stop_and_the_limit_stops_by_itself() {
-    let mut st = at_questions();
+fn minimum_length_blocks_an_early_stop_and_the_limit_stops_by_itself() -> crate::TestResult {
+    let mut st = at_questions()?;
     recording_q1(&mut st);
     tick(&mut st, secs(5));
     assert!(
@@ -296,17 +301,18 @@ fn minimum_length_blocks_an_early_stop_and_the_limit_stops_by_itself() {
     tick(&mut st, secs(5));
     assert_eq!(key(&mut st, Key::Char('s')), vec![Effect::StopRecording]);
 
-    let mut st = at_questions();
+    let mut st = at_questions()?;
     recording_q1(&mut st);
     assert!(tick(&mut st, secs(59)).is_empty());
     assert_eq!(tick(&mut st, secs(1)), vec![Effect::StopRecording]);
     // Stopping is asked once.
     assert!(tick(&mut st, secs(1)).is_empty());
+    Ok(())
 }
 
 #[test]
-fn silence_warning_after_three_seconds_while_recording() {
-    let mut st = at_questions();
+fn silence_warning_after_three_seconds_while_recording() -> crate::TestResult {
+    let mut st = at_questions()?;
     recording_q1(&mut st);
     tick(&mut st, secs(2));
     assert_eq!(st.silent_for(), None);
@@ -314,6 +320,7 @@ fn silence_warning_after_three_seconds_while_recording() {
     assert_eq!(st.silent_for(), Some(secs(3)));
     update(&mut st, loud());
     assert_eq!(st.silent_for(), None);
+    Ok(())
 }
 
 fn saved(st: &mut State, q: usize, take: usize) {
@@ -328,8 +335,8 @@ fn saved(st: &mut State, q: usize, take: usize) {
 }
 
 #[test]
-fn attempts_are_counted_and_rerecording_stops_when_they_run_out() {
-    let mut st = at_questions();
+fn attempts_are_counted_and_rerecording_stops_when_they_run_out() -> crate::TestResult {
+    let mut st = at_questions()?;
     recording_q1(&mut st);
     tick(&mut st, secs(20));
     key(&mut st, Key::Enter);
@@ -371,11 +378,12 @@ fn attempts_are_counted_and_rerecording_stops_when_they_run_out() {
     })));
     assert_eq!(st.progress.questions[0].delivery, Delivery::Queued);
     assert_eq!(st.phase, Phase::Questions { selected: 1 });
+    Ok(())
 }
 
 #[test]
-fn no_preparation_means_the_candidate_starts_it() {
-    let mut st = at_questions();
+fn no_preparation_means_the_candidate_starts_it() -> crate::TestResult {
+    let mut st = at_questions()?;
     key(&mut st, Key::Down);
     key(&mut st, Key::Enter);
     assert_eq!(
@@ -387,11 +395,12 @@ fn no_preparation_means_the_candidate_starts_it() {
     );
     // Nothing starts by itself.
     assert!(tick(&mut st, secs(600)).is_empty());
+    Ok(())
 }
 
 #[test]
-fn submitting_the_last_answer_finishes() {
-    let mut st = at_questions();
+fn submitting_the_last_answer_finishes() -> crate::TestResult {
+    let mut st = at_questions()?;
     let mut last = Vec::new();
     for q in 0..2 {
         update(&mut st, loud());
@@ -412,11 +421,12 @@ fn submitting_the_last_answer_finishes() {
     // A submitted question cannot be opened again.
     st.phase = Phase::Questions { selected: 0 };
     assert!(key(&mut st, Key::Enter).is_empty());
+    Ok(())
 }
 
 #[test]
-fn a_station_fault_keeps_the_take_and_costs_no_attempt() {
-    let mut st = at_questions();
+fn a_station_fault_keeps_the_take_and_costs_no_attempt() -> crate::TestResult {
+    let mut st = at_questions()?;
     recording_q1(&mut st);
     update(
         &mut st,
@@ -440,11 +450,12 @@ fn a_station_fault_keeps_the_take_and_costs_no_attempt() {
     // Submitting the interrupted take is allowed.
     let fx = key(&mut st, Key::Enter);
     assert!(fx.iter().any(|e| matches!(e, Effect::Submit(_))));
+    Ok(())
 }
 
 #[test]
-fn a_recording_that_never_started_returns_to_the_question() {
-    let mut st = at_questions();
+fn a_recording_that_never_started_returns_to_the_question() -> crate::TestResult {
+    let mut st = at_questions()?;
     recording_q1(&mut st);
     update(
         &mut st,
@@ -469,11 +480,12 @@ fn a_recording_that_never_started_returns_to_the_question() {
         }
     );
     assert_eq!(st.attempts_left(0), 2);
+    Ok(())
 }
 
 #[test]
-fn terminate_while_recording_saves_first_then_quits() {
-    let mut st = at_questions();
+fn terminate_while_recording_saves_first_then_quits() -> crate::TestResult {
+    let mut st = at_questions()?;
     recording_q1(&mut st);
     assert_eq!(update(&mut st, Msg::Terminate), vec![Effect::StopRecording]);
     let fx = update(
@@ -488,16 +500,17 @@ fn terminate_while_recording_saves_first_then_quits() {
         },
     );
     assert_eq!(fx, vec![Effect::SaveProgress, Effect::Quit]);
-    let mut idle = at_questions();
+    let mut idle = at_questions()?;
     assert_eq!(
         update(&mut idle, Msg::Terminate),
         vec![Effect::StopPlayback, Effect::SaveProgress, Effect::Quit]
     );
+    Ok(())
 }
 
 #[test]
-fn help_opens_anywhere_and_swallows_keys_until_closed() {
-    let mut st = at_questions();
+fn help_opens_anywhere_and_swallows_keys_until_closed() -> crate::TestResult {
+    let mut st = at_questions()?;
     key(&mut st, Key::Help);
     assert!(st.help);
     assert!(key(&mut st, Key::Enter).is_empty());
@@ -506,11 +519,12 @@ fn help_opens_anywhere_and_swallows_keys_until_closed() {
     key(&mut st, Key::Char('?'));
     key(&mut st, Key::Help);
     assert!(!st.help);
+    Ok(())
 }
 
 #[test]
-fn a_video_question_prepares_after_the_video() {
-    let mut st = at_questions();
+fn a_video_question_prepares_after_the_video() -> crate::TestResult {
+    let mut st = at_questions()?;
     let video = PathBuf::from("/assets/q.mp4");
     Arc::make_mut(&mut st.interview).questions[0].video = Some(video.clone());
     let fx = key(&mut st, Key::Enter);
@@ -533,11 +547,12 @@ fn a_video_question_prepares_after_the_video() {
             prep: Prep::Counting { ends }
         }
     );
+    Ok(())
 }
 
 #[test]
-fn resuming_with_a_pending_take_opens_its_review() {
-    let mut st = at_questions();
+fn resuming_with_a_pending_take_opens_its_review() -> crate::TestResult {
+    let mut st = at_questions()?;
     st.progress.questions[0].takes.push(Take {
         file: "q1-take1.mp4".into(),
         state: TakeState::Interrupted,
@@ -553,6 +568,7 @@ fn resuming_with_a_pending_take_opens_its_review() {
             playing: false
         }
     );
+    Ok(())
 }
 
 #[test]
@@ -564,8 +580,8 @@ fn countdown_display_rounds_up() {
 }
 
 #[test]
-fn the_welcome_screen_switches_language_with_the_arrows() {
-    let mut st = state();
+fn the_welcome_screen_switches_language_with_the_arrows() -> crate::TestResult {
+    let mut st = state()?;
     assert_eq!(st.text.code, "en");
     key(&mut st, Key::Right);
     assert_eq!(st.text.code, "de");
@@ -574,4 +590,5 @@ fn the_welcome_screen_switches_language_with_the_arrows() {
     assert_eq!(st.text.code, "en");
     key(&mut st, Key::Enter);
     assert_eq!(st.phase, Phase::Overview);
+    Ok(())
 }

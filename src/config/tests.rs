@@ -68,8 +68,9 @@ fn err(text: &str) -> String {
 }
 
 #[test]
-fn the_built_in_file_parses_and_is_the_documented_default() {
-    assert_eq!(Config::load(None).unwrap(), documented_defaults());
+fn the_built_in_file_parses_and_is_the_documented_default() -> crate::TestResult {
+    assert_eq!(Config::load(None)?, documented_defaults());
+    Ok(())
 }
 
 #[test]
@@ -82,28 +83,27 @@ fn the_built_in_file_comments_every_field() {
 }
 
 #[test]
-fn left_out_fields_take_the_built_in_values() {
-    assert_eq!(parse("").unwrap(), documented_defaults());
-    assert_eq!(parse("[devices]\n").unwrap(), documented_defaults());
-    let c =
-        parse("[devices]\nvideo = \"test\"\nfps = 25\n[upload]\nretention = \"keep\"\n").unwrap();
+fn left_out_fields_take_the_built_in_values() -> crate::TestResult {
+    assert_eq!(parse("")?, documented_defaults());
+    assert_eq!(parse("[devices]\n")?, documented_defaults());
+    let c = parse("[devices]\nvideo = \"test\"\nfps = 25\n[upload]\nretention = \"keep\"\n")?;
     let mut want = documented_defaults();
     want.devices.video = VideoSpec::Test;
     want.devices.fps = 25;
     want.upload.retention = Retention::Keep;
     assert_eq!(c, want);
+    Ok(())
 }
 
 #[test]
-fn good_values_are_read() {
+fn good_values_are_read() -> crate::TestResult {
     let c = parse(
         "[station]\nid = \"hall-b.3\"\n\
          [devices]\nvideo = \"v4l2:/dev/video2\"\naudio = \"alsa:hw:1,0\"\nsize = \"640x480\"\n\
          [recording]\nnoise_gate_dbfs = -60\nvideo_kbps = 1200\n\
          [upload]\nendpoint = \"https://uploads.example.com/files/\"\nchunk_mib = 16\n\
          concurrency = 2\n",
-    )
-    .unwrap();
+    )?;
     assert_eq!(c.station.id, "hall-b.3");
     assert_eq!(c.devices.video, VideoSpec::V4l2("/dev/video2".into()));
     assert_eq!(c.devices.audio, AudioSpec::Alsa("hw:1,0".into()));
@@ -117,18 +117,20 @@ fn good_values_are_read() {
     assert_eq!(c.upload.chunk_bytes, 16 << 20);
     assert_eq!(c.upload.max_chunk_bytes, 64 << 20, "the built-in maximum");
     assert_eq!(c.upload.concurrency, 2);
+    Ok(())
 }
 
 #[test]
-fn a_chunk_above_the_built_in_maximum_alone_means_fixed_chunks() {
-    let c = parse("[upload]\nchunk_mib = 128\n").unwrap();
+fn a_chunk_above_the_built_in_maximum_alone_means_fixed_chunks() -> crate::TestResult {
+    let c = parse("[upload]\nchunk_mib = 128\n")?;
     assert_eq!(c.upload.chunk_bytes, 128 << 20);
     assert_eq!(c.upload.max_chunk_bytes, 128 << 20);
-    let c = parse("[upload]\nchunk_mib = 4\nmax_chunk_mib = 4\n").unwrap();
+    let c = parse("[upload]\nchunk_mib = 4\nmax_chunk_mib = 4\n")?;
     assert_eq!(
         (c.upload.chunk_bytes, c.upload.max_chunk_bytes),
         (4 << 20, 4 << 20)
     );
+    Ok(())
 }
 
 #[test]
@@ -288,7 +290,7 @@ fn errors_expose_path_line_and_field() {
 }
 
 #[test]
-fn plain_http_is_allowed_to_loopback_or_when_asked() {
+fn plain_http_is_allowed_to_loopback_or_when_asked() -> crate::TestResult {
     for url in [
         "http://127.0.0.1:1080/files/",
         "http://[::1]:8080/files/",
@@ -296,7 +298,7 @@ fn plain_http_is_allowed_to_loopback_or_when_asked() {
         "HTTP://LOCALHOST/files/",
         "https://uploads.example.com:8443/files/",
     ] {
-        let c = parse(&format!("[upload]\nendpoint = \"{url}\"\n")).unwrap();
+        let c = parse(&format!("[upload]\nendpoint = \"{url}\"\n"))?;
         assert_eq!(c.upload.endpoint, Endpoint::Tus(url.into()));
     }
     let c = parse("[upload]\nendpoint = \"http://10.0.0.5/files/\"\nallow_plain_http = true\n");
@@ -313,11 +315,12 @@ fn plain_http_is_allowed_to_loopback_or_when_asked() {
             "{bad}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn relative_paths_resolve_against_the_config_directory() {
-    let dir = tempfile::tempdir().unwrap();
+fn relative_paths_resolve_against_the_config_directory() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let file = dir.path().join("config.toml");
     std::fs::write(
         &file,
@@ -325,9 +328,8 @@ fn relative_paths_resolve_against_the_config_directory() {
          [devices]\nvideo = \"file:clips/clip.y4m\"\naudio = \"file:/abs/voice.wav\"\n\
          [upload]\nendpoint = \"dir:out\"\ntoken_file = \"secrets/token\"\n\
          [interview]\nfile = \"../shared/interview.toml\"\n",
-    )
-    .unwrap();
-    let c = Config::load(Some(&file)).unwrap();
+    )?;
+    let c = Config::load(Some(&file))?;
     let d = dir.path();
     assert_eq!(c.station.data_dir, d.join("data"));
     assert_eq!(c.devices.video, VideoSpec::File(d.join("clips/clip.y4m")));
@@ -335,44 +337,44 @@ fn relative_paths_resolve_against_the_config_directory() {
     assert_eq!(c.upload.endpoint, Endpoint::Dir(d.join("out")));
     assert_eq!(c.upload.token_file, d.join("secrets/token"));
     assert_eq!(c.interview.file, d.join("../shared/interview.toml"));
+    Ok(())
 }
 
 #[test]
-fn a_new_data_dir_takes_the_default_delivery_dir_along() {
-    let c = Config::load(None).unwrap().with_data_dir("/tmp/scratch");
+fn a_new_data_dir_takes_the_default_delivery_dir_along() -> crate::TestResult {
+    let c = Config::load(None)?.with_data_dir("/tmp/scratch");
     assert_eq!(c.station.data_dir, Path::new("/tmp/scratch"));
     assert_eq!(
         c.upload.endpoint,
         Endpoint::Dir("/tmp/scratch/delivered".into())
     );
 
-    let c = parse("[upload]\nendpoint = \"dir:/srv/out\"\n")
-        .unwrap()
-        .with_data_dir("/tmp/scratch");
+    let c = parse("[upload]\nendpoint = \"dir:/srv/out\"\n")?.with_data_dir("/tmp/scratch");
     assert_eq!(c.upload.endpoint, Endpoint::Dir("/srv/out".into()));
+    Ok(())
 }
 
 #[test]
-fn the_token_comes_from_the_environment_or_the_file_and_stays_secret() {
-    let dir = tempfile::tempdir().unwrap();
+fn the_token_comes_from_the_environment_or_the_file_and_stays_secret() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let token_file = dir.path().join("token");
     let mut upload = documented_defaults().upload;
     upload.token_file = token_file.clone();
 
-    std::fs::write(&token_file, "s3cret-from-file\n").unwrap();
-    let t = upload.token_from(None).unwrap();
+    std::fs::write(&token_file, "s3cret-from-file\n")?;
+    let t = upload.token_from(None)?;
     assert_eq!(t.expose(), "s3cret-from-file");
     assert_eq!(format!("{t:?}"), "<redacted>");
-    let t = upload.token_from(Some(" s3cret-env \n".into())).unwrap();
+    let t = upload.token_from(Some(" s3cret-env \n".into()))?;
     assert_eq!(t.expose(), "s3cret-env");
-    let t = upload.token_from(Some("  ".into())).unwrap();
+    let t = upload.token_from(Some("  ".into()))?;
     assert_eq!(
         t.expose(),
         "s3cret-from-file",
         "an empty variable counts as unset"
     );
 
-    std::fs::write(&token_file, "two\nlines\n").unwrap();
+    std::fs::write(&token_file, "two\nlines\n")?;
     let e = upload.token_from(None).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -383,7 +385,7 @@ fn the_token_comes_from_the_environment_or_the_file_and_stays_secret() {
     );
     assert!(!format!("{e:?}").contains("lines"));
 
-    std::fs::write(&token_file, " \n").unwrap();
+    std::fs::write(&token_file, " \n")?;
     let e = upload.token_from(None).unwrap_err();
     assert_eq!(
         e.to_string(),
@@ -403,17 +405,17 @@ fn the_token_comes_from_the_environment_or_the_file_and_stays_secret() {
         "{e}"
     );
     assert!(e.ends_with("(or set BOOTH_UPLOAD_TOKEN)"), "{e}");
+    Ok(())
 }
 
 #[test]
-fn the_kiosk_section_is_checked() {
-    let hash = crate::pin::hash_pin("2468").unwrap();
+fn the_kiosk_section_is_checked() -> crate::TestResult {
+    let hash = crate::pin::hash_pin("2468")?;
     let c = parse(&format!(
         "[kiosk]\nlockdown = false\noperator_pin_hash = \"{hash}\"\nidle_reset_seconds = 0\n\
          theme = \"high-contrast\"\ntext_size = \"large\"\n\
          heartbeat_url = \"https://ops.example.com/beat\"\n"
-    ))
-    .unwrap();
+    ))?;
     assert!(!c.kiosk.lockdown);
     assert_eq!(c.kiosk.operator_pin_hash.as_deref(), Some(hash.as_str()));
     assert_eq!(c.kiosk.idle_reset, None);
@@ -457,17 +459,17 @@ fn the_kiosk_section_is_checked() {
             "for {text:?}\n got: {got}\nwant: {want}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn kiosk_urls_follow_the_upload_policy_and_logging_is_read() {
+fn kiosk_urls_follow_the_upload_policy_and_logging_is_read() -> crate::TestResult {
     let c = parse(
         "[upload]\nallow_plain_http = true\n\
          [kiosk]\nheartbeat_url = \"http://ops.lan/beat\"\n\
          call_staff_webhook = \"http://[::1]:8080/staff\"\n\
          [logging]\njson = true\nkeep_files = 30\n",
-    )
-    .unwrap();
+    )?;
     assert_eq!(
         c.kiosk.heartbeat_url.as_deref(),
         Some("http://ops.lan/beat")
@@ -484,9 +486,10 @@ fn kiosk_urls_follow_the_upload_policy_and_logging_is_read() {
         }
     );
     // Loopback needs no permission.
-    let c = parse("[kiosk]\ncall_staff_webhook = \"http://127.0.0.1:9/x\"\n").unwrap();
+    let c = parse("[kiosk]\ncall_staff_webhook = \"http://127.0.0.1:9/x\"\n")?;
     assert_eq!(
         c.kiosk.call_staff_webhook.as_deref(),
         Some("http://127.0.0.1:9/x")
     );
+    Ok(())
 }

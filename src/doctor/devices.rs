@@ -415,28 +415,28 @@ mod tests {
     use super::*;
     use crate::doctor::Verdict;
 
-    fn config(video: &str, audio: &str) -> Config {
-        Config::parse(
+    fn config(video: &str, audio: &str) -> crate::TestResult<Config> {
+        Ok(Config::parse(
             &format!("[devices]\nvideo = \"{video}\"\naudio = \"{audio}\"\n"),
             Path::new("/etc/booth/config.toml"),
-        )
-        .unwrap()
+        )?)
     }
 
     #[test]
-    fn synthetic_sources_say_so() {
-        let c = config("test", "tone");
+    fn synthetic_sources_say_so() -> crate::TestResult {
+        let c = config("test", "tone")?;
         let cam = camera(&c, None);
         assert_eq!(cam.verdict, Verdict::Ok);
         assert!(cam.finding.contains("synthetic"), "{}", cam.finding);
         let mic = microphone(&c, None);
         assert_eq!(mic.verdict, Verdict::Ok);
         assert!(mic.finding.contains("synthetic"), "{}", mic.finding);
+        Ok(())
     }
 
     #[test]
-    fn a_missing_file_or_device_is_a_failure_naming_it() {
-        let c = config("file:/nowhere/clip.y4m", "file:/nowhere/voice.wav");
+    fn a_missing_file_or_device_is_a_failure_naming_it() -> crate::TestResult {
+        let c = config("file:/nowhere/clip.y4m", "file:/nowhere/voice.wav")?;
         let cam = camera(&c, None);
         assert_eq!(cam.verdict, Verdict::Failure);
         assert!(cam.finding.contains("/nowhere/clip.y4m"), "{}", cam.finding);
@@ -448,11 +448,12 @@ mod tests {
             mic.finding
         );
 
-        let c = config("v4l2:/dev/video97", "tone");
+        let c = config("v4l2:/dev/video97", "tone")?;
         let cam = camera(&c, None);
         assert_eq!(cam.verdict, Verdict::Failure);
         assert!(cam.finding.contains("/dev/video97"), "{}", cam.finding);
-        assert!(cam.fix.unwrap().contains("booth devices"));
+        assert!(cam.fix.ok_or("no fix")?.contains("booth devices"));
+        Ok(())
     }
 
     #[test]

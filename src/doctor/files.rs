@@ -102,10 +102,10 @@ mod tests {
     use crate::doctor::Verdict;
 
     #[test]
-    fn a_broken_config_is_quoted_with_its_line() {
-        let dir = tempfile::tempdir().unwrap();
+    fn a_broken_config_is_quoted_with_its_line() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("config.toml");
-        std::fs::write(&path, "[station]\nid = \"ok\"\n\n[devices]\nfps = 999\n").unwrap();
+        std::fs::write(&path, "[station]\nid = \"ok\"\n\n[devices]\nfps = 999\n")?;
         let (check, config) = config_check(Some(&path));
         assert!(config.is_none());
         assert_eq!(check.verdict, Verdict::Failure);
@@ -117,20 +117,22 @@ mod tests {
         let (check, _) = interview_check(&dir.path().join("missing.toml"));
         assert_eq!(check.verdict, Verdict::Failure);
         assert!(check.finding.contains("missing.toml"), "{}", check.finding);
+        Ok(())
     }
 
     #[test]
-    fn the_sample_interview_is_summed_up() {
+    fn the_sample_interview_is_summed_up() -> crate::TestResult {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/interview.toml");
         let (check, interview) = interview_check(&path);
         assert_eq!(check.verdict, Verdict::Ok, "{}", check.finding);
-        let interview = interview.unwrap();
+        let interview = interview.ok_or("no interview")?;
         assert_eq!(check.details["questions"], interview.questions.len());
         assert!(
             check.details["answer_seconds_all_attempts"]
                 .as_u64()
-                .unwrap()
+                .ok_or("not a number")?
                 > 0
         );
+        Ok(())
     }
 }

@@ -284,7 +284,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_worst_verdict_decides_the_exit_code() {
+    fn the_worst_verdict_decides_the_exit_code() -> crate::TestResult {
         let ok = Check::ok("disk", "fine");
         let warn = Check::warning("clock", "a bit off", "set it");
         let fail = Check::failure("camera", "missing", "plug it in");
@@ -297,10 +297,11 @@ mod tests {
         let lines = r.lines();
         assert_eq!(lines[0], "FAILURE camera: missing");
         assert_eq!(lines[1], "        fix: plug it in");
-        assert_eq!(lines.last().unwrap(), "ok      disk: fine");
-        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(lines.last().ok_or("no lines")?, "ok      disk: fine");
+        let json = serde_json::to_value(&r)?;
         assert_eq!(json["checks"][0]["verdict"], "failure");
         assert_eq!(json["checks"][2]["fix"], serde_json::Value::Null);
+        Ok(())
     }
 
     #[test]

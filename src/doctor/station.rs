@@ -244,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn the_clock_is_judged_against_build_time_server_and_files() {
+    fn the_clock_is_judged_against_build_time_server_and_files() -> crate::TestResult {
         let c = judge_clock(&facts(1_000));
         assert_eq!(c.verdict, Verdict::Failure);
         assert!(
@@ -252,7 +252,7 @@ mod tests {
             "{}",
             c.finding
         );
-        assert!(c.fix.unwrap().contains("timedatectl"));
+        assert!(c.fix.ok_or("no fix")?.contains("timedatectl"));
 
         assert_eq!(judge_clock(&facts(1_800_000_000)).verdict, Verdict::Ok);
         let off = |delta: i64| ClockFacts {
@@ -276,17 +276,17 @@ mod tests {
         });
         assert_eq!(c.verdict, Verdict::Warning);
         assert!(c.finding.contains("went back"), "{}", c.finding);
+        Ok(())
     }
 
     #[test]
-    fn the_budget_covers_every_attempt_at_the_bitrates() {
+    fn the_budget_covers_every_attempt_at_the_bitrates() -> crate::TestResult {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/interview.toml");
-        let interview = Interview::load(&path).unwrap();
+        let interview = Interview::load(&path)?;
         let config = Config::parse(
             "[recording]\nvideo_kbps = 1000\naudio_kbps = 200\ntest_clip_seconds = 10\n",
             Path::new("/etc/booth/config.toml"),
-        )
-        .unwrap();
+        )?;
         let secs: u64 = interview
             .questions
             .iter()
@@ -296,21 +296,21 @@ mod tests {
         let budget = recording_budget(&config, &interview);
         assert!(budget >= secs * 150_000, "{budget} for {secs} s");
         assert!(budget <= secs * 152_000, "{budget} for {secs} s");
+        Ok(())
     }
 
     #[test]
-    fn the_outbox_depth_and_its_trouble_are_reported() {
-        let dir = tempfile::tempdir().unwrap();
+    fn the_outbox_depth_and_its_trouble_are_reported() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let c = outbox(dir.path());
         assert_eq!(c.verdict, Verdict::Ok);
         assert_eq!(c.finding, "nothing waiting");
-        std::fs::create_dir_all(dir.path().join("outbox")).unwrap();
+        std::fs::create_dir_all(dir.path().join("outbox"))?;
         std::fs::write(
             dir.path()
                 .join("outbox/6f1c1b7e-4c8a-4d2e-9a55-3d1f0b6a2c11.json"),
             "{not json",
-        )
-        .unwrap();
+        )?;
         let c = outbox(dir.path());
         assert_eq!(c.verdict, Verdict::Warning);
         assert!(
@@ -318,6 +318,13 @@ mod tests {
             "{}",
             c.finding
         );
-        assert_eq!(c.details["unreadable"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            c.details["unreadable"]
+                .as_array()
+                .ok_or("not a list")?
+                .len(),
+            1
+        );
+        Ok(())
     }
 }

@@ -37,8 +37,8 @@ fn err(text: &str) -> String {
 }
 
 #[test]
-fn a_minimal_interview_parses() {
-    let i = parse(&format!("{HEAD}{Q1}")).unwrap();
+fn a_minimal_interview_parses() -> crate::TestResult {
+    let i = parse(&format!("{HEAD}{Q1}"))?;
     assert_eq!(i.id, "t");
     assert_eq!(i.support.contact, "Ask the desk.");
     assert_eq!(i.support.email, None);
@@ -56,6 +56,7 @@ fn a_minimal_interview_parses() {
     );
     assert!(i.source.is_absolute());
     assert!(i.source.ends_with("sample.toml"));
+    Ok(())
 }
 
 #[test]
@@ -239,7 +240,7 @@ fn errors_expose_path_line_and_field() {
 }
 
 #[test]
-fn defaults_fill_in_what_a_question_leaves_out() {
+fn defaults_fill_in_what_a_question_leaves_out() -> crate::TestResult {
     let text = format!(
         "{HEAD}[defaults]\npreparation_seconds = 20\nanswer_seconds = 90\n\
          minimum_answer_seconds = 15\nattempts = 3\n\n\
@@ -247,7 +248,7 @@ fn defaults_fill_in_what_a_question_leaves_out() {
          [[question]]\nid = \"b\"\ntext = \"B?\"\nanswer_seconds = 30\nattempts = 1\n\
          minimum_answer_seconds = 5\npreparation_seconds = 0\n"
     );
-    let i = parse(&text).unwrap();
+    let i = parse(&text)?;
     let [a, b] = &i.questions[..] else {
         panic!("two questions expected")
     };
@@ -259,23 +260,24 @@ fn defaults_fill_in_what_a_question_leaves_out() {
     assert_eq!(b.answer_limit, Duration::from_secs(30));
     assert_eq!(b.minimum_answer, Some(Duration::from_secs(5)));
     assert_eq!(b.attempts, 1);
+    Ok(())
 }
 
 #[test]
-fn videos_resolve_against_the_interview_directory_and_must_exist() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("media")).unwrap();
-    std::fs::write(dir.path().join("media/q.mp4"), b"placeholder").unwrap();
+fn videos_resolve_against_the_interview_directory_and_must_exist() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir(dir.path().join("media"))?;
+    std::fs::write(dir.path().join("media/q.mp4"), b"placeholder")?;
     let file = dir.path().join("interview.toml");
 
     let text = format!("{HEAD}{Q1}video = \"media/q.mp4\"\n");
-    std::fs::write(&file, &text).unwrap();
-    let i = Interview::load(&file).unwrap();
+    std::fs::write(&file, &text)?;
+    let i = Interview::load(&file)?;
     assert_eq!(i.questions[0].video, Some(dir.path().join("media/q.mp4")));
     assert_eq!(i.source, file);
 
     let text = format!("{HEAD}{Q1}video = \"missing.mp4\"\n");
-    std::fs::write(&file, &text).unwrap();
+    std::fs::write(&file, &text)?;
     let e = Interview::load(&file).unwrap_err();
     let d = dir.path().display();
     assert_eq!(
@@ -288,14 +290,15 @@ fn videos_resolve_against_the_interview_directory_and_must_exist() {
     assert_eq!(e.field(), Some("video"));
 
     let text = format!("{HEAD}{Q1}video = \"media.mp4\"\n");
-    std::fs::create_dir(dir.path().join("media.mp4")).unwrap();
-    std::fs::write(&file, &text).unwrap();
+    std::fs::create_dir(dir.path().join("media.mp4"))?;
+    std::fs::write(&file, &text)?;
     let e = Interview::load(&file).unwrap_err().to_string();
     assert!(e.contains("media.mp4 is not a file"), "{e}");
+    Ok(())
 }
 
 #[test]
-fn support_contact_details_are_checked() {
+fn support_contact_details_are_checked() -> crate::TestResult {
     let with = |extra: &str| {
         format!(
             "{}{Q1}",
@@ -304,8 +307,7 @@ fn support_contact_details_are_checked() {
     };
     let i = parse(&with(
         "email = \"desk@example.com\"\nphone = \"+44 20 7946 0000\"\n",
-    ))
-    .unwrap();
+    ))?;
     assert_eq!(i.support.email.as_deref(), Some("desk@example.com"));
     assert_eq!(i.support.phone.as_deref(), Some("+44 20 7946 0000"));
     assert_eq!(
@@ -318,18 +320,20 @@ fn support_contact_details_are_checked() {
         "sample.toml:7:1: [support]: field 'phone' must be a phone number (digits, spaces and \
          + - ( ) . /), found \"ask us\""
     );
+    Ok(())
 }
 
 #[test]
-fn language_tags() {
+fn language_tags() -> crate::TestResult {
     for ok in ["en", "et", "de-CH", "zh-Hant-TW", "es-419", "fil"] {
         let text = format!("{}{Q1}", HEAD.replace("\"en\"", &format!("\"{ok}\"")));
-        assert_eq!(parse(&text).unwrap().language, ok);
+        assert_eq!(parse(&text)?.language, ok);
     }
     for bad in ["", "e", "english", "en_GB", "en-", "de-CHXXXXXXX"] {
         let text = format!("{}{Q1}", HEAD.replace("\"en\"", &format!("\"{bad}\"")));
         assert!(parse(&text).is_err(), "{bad} accepted");
     }
+    Ok(())
 }
 
 fn question(prep: u64, answer: u64, attempts: u32) -> Question {
@@ -376,13 +380,13 @@ fn ranges_for_the_overview_screen() {
 }
 
 #[test]
-fn the_bundled_sample_loads() {
+fn the_bundled_sample_loads() -> crate::TestResult {
     // The sample's video is produced separately; a placeholder stands in for it here.
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir()?;
     let file = dir.path().join("interview.toml");
-    std::fs::write(&file, include_str!("../../assets/interview.toml")).unwrap();
-    std::fs::write(dir.path().join("question-2.mp4"), b"placeholder").unwrap();
-    let i = Interview::load(&file).unwrap();
+    std::fs::write(&file, include_str!("../../assets/interview.toml"))?;
+    std::fs::write(dir.path().join("question-2.mp4"), b"placeholder")?;
+    let i = Interview::load(&file)?;
 
     assert_eq!(i.id, "sample-customer-support");
     assert_eq!(i.language, "en");
@@ -402,17 +406,19 @@ fn the_bundled_sample_loads() {
         i.preparation_range(),
         Some((Duration::ZERO, Duration::from_secs(45)))
     );
+    Ok(())
 }
 
 #[test]
-fn the_bundled_sample_names_its_missing_video() {
-    let dir = tempfile::tempdir().unwrap();
+fn the_bundled_sample_names_its_missing_video() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let file = dir.path().join("interview.toml");
-    std::fs::write(&file, include_str!("../../assets/interview.toml")).unwrap();
+    std::fs::write(&file, include_str!("../../assets/interview.toml"))?;
     let e = Interview::load(&file).unwrap_err();
     assert_eq!(e.field(), Some("video"));
     assert!(
         e.to_string().contains("question 2 (\"q-upset-customer\")"),
         "{e}"
     );
+    Ok(())
 }

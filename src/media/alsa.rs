@@ -496,9 +496,12 @@ mod tests {
     }
 
     #[test]
-    fn missing_microphone_names_the_device() {
-        let err = AlsaMic::open(Some("hw:NoSuchCard,0")).err().unwrap();
+    fn missing_microphone_names_the_device() -> crate::TestResult {
+        let err = AlsaMic::open(Some("hw:NoSuchCard,0"))
+            .err()
+            .ok_or("a missing microphone opened")?;
         let text = err.to_string();
         assert!(text.contains("hw:NoSuchCard,0"), "{text}");
+        Ok(())
     }
 }

@@ -339,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn h264_first_picture_is_idr_with_parameter_sets() {
+    fn h264_first_picture_is_idr_with_parameter_sets() -> crate::TestResult {
         let cfg = VideoEncoderConfig {
             width: 320,
             height: 240,
@@ -347,7 +347,7 @@ mod tests {
             bitrate: 500_000,
             idr_interval: Duration::from_secs(2),
         };
-        let mut enc = H264Encoder::new(cfg).unwrap();
+        let mut enc = H264Encoder::new(cfg)?;
         let t0 = Instant::now();
         let mut keyframes = Vec::new();
         for n in 0..61u32 {
@@ -359,22 +359,25 @@ mod tests {
                 128,
                 t0 + Duration::from_millis(33 * n as u64),
             );
-            let pic = enc.encode(&f).unwrap().expect("skipping is off");
+            let pic = enc
+                .encode(&f)?
+                .ok_or("no picture, though skipping is off")?;
             // AVCC: the first length prefix covers a whole NAL inside the sample.
-            let len = u32::from_be_bytes(pic.data[..4].try_into().unwrap()) as usize;
+            let len = u32::from_be_bytes(pic.data[..4].try_into()?) as usize;
             assert!(len + 4 <= pic.data.len());
             if pic.keyframe {
                 keyframes.push(n);
             }
         }
         assert_eq!(keyframes, vec![0, 60]);
-        let (sps, pps) = enc.parameter_sets().unwrap();
+        let (sps, pps) = enc.parameter_sets().ok_or("no parameter sets")?;
         assert_eq!(sps[0] & 0x1f, 7);
         assert_eq!(pps[0] & 0x1f, 8);
+        Ok(())
     }
 
     #[test]
-    fn h264_refuses_size_change() {
+    fn h264_refuses_size_change() -> crate::TestResult {
         let cfg = VideoEncoderConfig {
             width: 64,
             height: 64,
@@ -382,25 +385,27 @@ mod tests {
             bitrate: 300_000,
             idr_interval: Duration::from_secs(2),
         };
-        let mut enc = H264Encoder::new(cfg).unwrap();
+        let mut enc = H264Encoder::new(cfg)?;
         let f = VideoFrame::filled(32, 32, 16, 128, 128, Instant::now());
         let err = enc.encode(&f).unwrap_err();
         assert!(err.to_string().contains("64x64 to 32x32"), "{err}");
+        Ok(())
     }
 
     #[test]
-    fn aac_delay_is_read_and_flush_drains_every_sample() {
-        let mut enc = AacEncoder::new(1, 128_000).unwrap();
+    fn aac_delay_is_read_and_flush_drains_every_sample() -> crate::TestResult {
+        let mut enc = AacEncoder::new(1, 128_000)?;
         assert!(enc.delay() >= 1024, "delay {}", enc.delay());
         assert_eq!(enc.audio_specific_config().len(), 2);
         let input = 48_000usize; // one second
         let mut units = 0;
         for chunk in vec![100i16; input].chunks(480) {
-            units += enc.encode(chunk).unwrap().len();
+            units += enc.encode(chunk)?.len();
         }
-        units += enc.flush().unwrap().len();
+        units += enc.flush()?.len();
         // Every input sample plus the priming delay is covered by whole access units.
         let needed = (input as u64 + enc.delay() as u64).div_ceil(AAC_FRAME as u64);
         assert!(units as u64 >= needed, "{units} units < {needed}");
+        Ok(())
     }
 }

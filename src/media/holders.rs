@@ -76,24 +76,23 @@ mod tests {
     use std::time::{Duration, Instant};
 
     #[test]
-    fn finds_the_process_holding_a_file() {
-        let dir = tempfile::tempdir().unwrap();
+    fn finds_the_process_holding_a_file() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("device");
-        fs::write(&path, b"x").unwrap();
+        fs::write(&path, b"x")?;
         let mut child = Command::new("tail")
             .arg("-f")
             .arg(&path)
             .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+            .spawn()?;
         let deadline = Instant::now() + Duration::from_secs(5);
         let mut holders = holders_of(&path);
         while holders.is_empty() && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(20));
             holders = holders_of(&path);
         }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        child.kill()?;
+        child.wait()?;
         assert_eq!(
             holders,
             vec![Holder {
@@ -102,5 +101,6 @@ mod tests {
             }]
         );
         assert!(describe_holders(&path).is_none());
+        Ok(())
     }
 }

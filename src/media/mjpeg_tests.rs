@@ -4,13 +4,13 @@ use super::*;
 use crate::media::convert::tests::{ffmpeg, psnr, time};
 
 /// One 4:2:2 JPEG of ffmpeg's test pattern, as a UVC camera would send it.
-fn test_jpeg(source: &str, extra: &str) -> Vec<u8> {
+fn test_jpeg(source: &str, extra: &str) -> crate::TestResult<Vec<u8>> {
     let args = format!("-f lavfi -i {source} -frames:v 1 {extra} -pix_fmt yuvj422p -f mjpeg -");
     ffmpeg(&args, &[])
 }
 
 /// ffmpeg's own decode to limited-range yuv420p (it rescales yuvj input by itself).
-fn ffmpeg_decode(jpeg: &[u8], filter: &str) -> Vec<u8> {
+fn ffmpeg_decode(jpeg: &[u8], filter: &str) -> crate::TestResult<Vec<u8>> {
     ffmpeg(
         &format!("-f mjpeg -i - -vf {filter} -pix_fmt yuv420p -f rawvideo -"),
         jpeg,
@@ -29,15 +29,15 @@ fn segments(jpeg: &[u8]) -> Vec<(u8, &[u8])> {
     out
 }
 
-fn strip_dht(jpeg: &[u8]) -> Vec<u8> {
+fn strip_dht(jpeg: &[u8]) -> crate::TestResult<Vec<u8>> {
     let mut out = jpeg[..2].to_vec();
     for (code, payload) in segments(jpeg).into_iter().filter(|s| s.0 != DHT) {
         out.extend_from_slice(&[0xFF, code]);
-        out.extend_from_slice(&u16::try_from(payload.len() + 2).unwrap().to_be_bytes());
+        out.extend_from_slice(&u16::try_from(payload.len() + 2)?.to_be_bytes());
         out.extend_from_slice(payload);
     }
-    out.extend_from_slice(&jpeg[walk_headers(jpeg).unwrap().sos..]);
-    out
+    out.extend_from_slice(&jpeg[walk_headers(jpeg)?.sos..]);
+    Ok(out)
 }
 
 /// The tables of DHT payloads, keyed by class/id: (BITS, HUFFVAL).
@@ -59,8 +59,8 @@ fn tables(payloads: &[&[u8]]) -> Vec<(u8, Vec<u8>, Vec<u8>)> {
 const PATTERN: &str = "testsrc2=size=64x48";
 
 #[test]
-fn standard_tables_equal_ffmpeg_default_tables() {
-    let jpeg = test_jpeg(PATTERN, "-huffman default");
+fn standard_tables_equal_ffmpeg_default_tables() -> crate::TestResult {
+    let jpeg = test_jpeg(PATTERN, "-huffman default")?;
     let theirs: Vec<&[u8]> = segments(&jpeg)
         .into_iter()
         .filter(|s| s.0 == DHT)
@@ -81,16 +81,17 @@ fn standard_tables_equal_ffmpeg_default_tables() {
         values.sort();
         assert_eq!(values, expected, "AC table {class_id:#04x}");
     }
+    Ok(())
 }
 
 #[test]
-fn decodes_like_ffmpeg() {
+fn decodes_like_ffmpeg() -> crate::TestResult {
     for extra in ["", "-huffman default"] {
-        let jpeg = test_jpeg(PATTERN, extra);
+        let jpeg = test_jpeg(PATTERN, extra)?;
         assert!(has_huffman_tables(&jpeg));
         let mut ours = vec![];
-        assert_eq!(decode_mjpeg(&jpeg, &mut ours).unwrap(), (64, 48));
-        let theirs = ffmpeg_decode(&jpeg, "null");
+        assert_eq!(decode_mjpeg(&jpeg, &mut ours)?, (64, 48));
+        let theirs = ffmpeg_decode(&jpeg, "null")?;
         assert_eq!(ours.len(), theirs.len());
         let luma = 64 * 48;
         // Make sure the reference really is limited range, or the comparison proves little.
@@ -105,12 +106,13 @@ fn decodes_like_ffmpeg() {
         assert!(y >= 35.0, "luma PSNR {y:.1} dB");
         assert!(c >= 30.0, "chroma PSNR {c:.1} dB");
     }
+    Ok(())
 }
 
 #[test]
-fn decodes_frames_without_dht_with_standard_tables() {
-    let jpeg = test_jpeg(PATTERN, "-huffman default");
-    let stripped = strip_dht(&jpeg);
+fn decodes_frames_without_dht_with_standard_tables() -> crate::TestResult {
+    let jpeg = test_jpeg(PATTERN, "-huffman default")?;
+    let stripped = strip_dht(&jpeg)?;
     assert_eq!(stripped.len(), jpeg.len() - STD_DHT.len());
     assert!(!has_huffman_tables(&stripped));
     assert!(matches!(
@@ -128,20 +130,22 @@ fn decodes_frames_without_dht_with_standard_tables() {
     );
 
     let (mut with, mut without) = (vec![], vec![]);
-    assert_eq!(decode_mjpeg(&jpeg, &mut with).unwrap(), (64, 48));
-    assert_eq!(decode_mjpeg(&stripped, &mut without).unwrap(), (64, 48));
+    assert_eq!(decode_mjpeg(&jpeg, &mut with)?, (64, 48));
+    assert_eq!(decode_mjpeg(&stripped, &mut without)?, (64, 48));
     assert!(with == without, "DHT-less frame decodes differently");
+    Ok(())
 }
 
 #[test]
-fn odd_sizes_lose_last_column_and_row() {
-    let jpeg = test_jpeg("testsrc2=size=63x47", "");
+fn odd_sizes_lose_last_column_and_row() -> crate::TestResult {
+    let jpeg = test_jpeg("testsrc2=size=63x47", "")?;
     let mut ours = vec![1; 7];
-    assert_eq!(decode_mjpeg(&jpeg, &mut ours).unwrap(), (62, 46));
+    assert_eq!(decode_mjpeg(&jpeg, &mut ours)?, (62, 46));
     assert_eq!(ours.len(), i420_len(62, 46));
-    let theirs = ffmpeg_decode(&jpeg, "crop=62:46:0:0");
+    let theirs = ffmpeg_decode(&jpeg, "crop=62:46:0:0")?;
     let y = psnr(&ours[..62 * 46], &theirs[..62 * 46]);
     assert!(y >= 35.0, "luma PSNR {y:.1} dB");
+    Ok(())
 }
 
 /// A hand-built 15x15 greyscale baseline JPEG with no DHT: four blocks whose DC difference
@@ -157,12 +161,9 @@ fn flat_gray_jpeg() -> Vec<u8> {
 }
 
 #[test]
-fn greyscale_frames_get_neutral_chroma() {
+fn greyscale_frames_get_neutral_chroma() -> crate::TestResult {
     let mut ours = vec![];
-    assert_eq!(
-        decode_mjpeg(&flat_gray_jpeg(), &mut ours).unwrap(),
-        (14, 14)
-    );
+    assert_eq!(decode_mjpeg(&flat_gray_jpeg(), &mut ours)?, (14, 14));
     let (luma, chroma) = ours.split_at(14 * 14);
     assert!(
         luma.iter()
@@ -170,11 +171,12 @@ fn greyscale_frames_get_neutral_chroma() {
         "{luma:?}"
     );
     assert!(chroma.len() == 2 * 7 * 7 && chroma.iter().all(|&p| p == 128));
+    Ok(())
 }
 
 #[test]
-fn broken_frames_get_clear_errors() {
-    let jpeg = test_jpeg(PATTERN, "");
+fn broken_frames_get_clear_errors() -> crate::TestResult {
+    let jpeg = test_jpeg(PATTERN, "")?;
     let mut dst = vec![];
     let e = decode_mjpeg(b"hello", &mut dst).unwrap_err();
     assert!(matches!(e, MjpegError::NotJpeg { .. }), "{e}");
@@ -187,7 +189,7 @@ fn broken_frames_get_clear_errors() {
     // Cut inside the headers, and cut inside the entropy-coded data.
     let e = decode_mjpeg(&jpeg[..100], &mut dst).unwrap_err();
     assert!(matches!(e, MjpegError::Truncated(_)), "{e}");
-    let sos = walk_headers(&jpeg).unwrap().sos;
+    let sos = walk_headers(&jpeg)?.sos;
     for cut in [(sos + jpeg.len()) / 2, jpeg.len() - 10] {
         let e = decode_mjpeg(&jpeg[..cut], &mut dst).unwrap_err();
         assert!(matches!(e, MjpegError::Truncated(_)), "{e}");
@@ -195,11 +197,8 @@ fn broken_frames_get_clear_errors() {
     }
     // Complete scan data whose EOI is missing still decodes, to the same picture.
     let mut whole = vec![];
-    decode_mjpeg(&jpeg, &mut whole).unwrap();
-    assert_eq!(
-        decode_mjpeg(&jpeg[..jpeg.len() - 2], &mut dst).unwrap(),
-        (64, 48)
-    );
+    decode_mjpeg(&jpeg, &mut whole)?;
+    assert_eq!(decode_mjpeg(&jpeg[..jpeg.len() - 2], &mut dst)?, (64, 48));
     assert!(dst == whole);
 
     // A header byte that should start a marker.
@@ -216,18 +215,21 @@ fn broken_frames_get_clear_errors() {
     // Padding after EOI, as some cameras send, is fine.
     let mut padded = jpeg.clone();
     padded.extend_from_slice(&[0; 64]);
-    assert_eq!(decode_mjpeg(&padded, &mut dst).unwrap(), (64, 48));
+    assert_eq!(decode_mjpeg(&padded, &mut dst)?, (64, 48));
+    Ok(())
 }
 
 #[test]
-fn time_720p_decode() {
+fn time_720p_decode() -> crate::TestResult {
     // Sensor-like noise keeps the frame as busy as a real webcam's, not a cartoon's.
-    let jpeg = test_jpeg("testsrc2=size=1280x720", "-vf noise=alls=8:allf=t -q:v 4");
+    let jpeg = test_jpeg("testsrc2=size=1280x720", "-vf noise=alls=8:allf=t -q:v 4")?;
     let mut dst = vec![];
-    assert_eq!(decode_mjpeg(&jpeg, &mut dst).unwrap(), (1280, 720));
+    assert_eq!(decode_mjpeg(&jpeg, &mut dst)?, (1280, 720));
     let (best, mean) = time(20, || {
-        decode_mjpeg(&jpeg, &mut dst).unwrap();
-    });
+        decode_mjpeg(&jpeg, &mut dst)?;
+        Ok(())
+    })?;
     let kb = jpeg.len() / 1024;
     eprintln!("decode_mjpeg 1280x720 ({kb} KB): best {best:?}, mean {mean:?} per frame");
+    Ok(())
 }

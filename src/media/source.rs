@@ -326,13 +326,14 @@ mod tests {
     }
 
     #[test]
-    fn spec_display_round_trips() {
+    fn spec_display_round_trips() -> crate::TestResult {
         for s in ["default", "test", "v4l2:/dev/video0", "file:x.y4m"] {
-            assert_eq!(s.parse::<VideoSpec>().unwrap().to_string(), s);
+            assert_eq!(s.parse::<VideoSpec>()?.to_string(), s);
         }
         for s in ["default", "tone", "alsa:hw:0", "file:x.wav"] {
-            assert_eq!(s.parse::<AudioSpec>().unwrap().to_string(), s);
+            assert_eq!(s.parse::<AudioSpec>()?.to_string(), s);
         }
+        Ok(())
     }
 
     #[test]

@@ -324,13 +324,13 @@ mod tests {
     }
 
     #[test]
-    fn sync_frames_are_white_only_at_odd_seconds() {
+    fn sync_frames_are_white_only_at_odd_seconds() -> crate::TestResult {
         for fps in [30u32, 25] {
             let epoch = Instant::now();
             let mut src = pattern(320, 240, fps, Pace::None, epoch);
             let mut white = Vec::new();
             for n in 0..(4 * fps as u64 + 5) {
-                let f = src.next_frame().unwrap().unwrap();
+                let f = src.next_frame()?.ok_or("no frame")?;
                 assert_eq!(f.data.len(), i420_len(320, 240));
                 assert_eq!(f.captured, epoch + frame_offset(n, fps), "frame {n}");
                 let (y, u, v) = f.planes();
@@ -344,10 +344,11 @@ mod tests {
             }
             assert_eq!(white, vec![fps as u64, 3 * fps as u64], "fps {fps}");
         }
+        Ok(())
     }
 
     #[test]
-    fn timestamps_are_exact_integer_nanoseconds() {
+    fn timestamps_are_exact_integer_nanoseconds() -> crate::TestResult {
         let epoch = Instant::now();
         assert_eq!(frame_offset(1, 30), Duration::from_nanos(33_333_333));
         assert_eq!(frame_offset(30, 30), Duration::from_secs(1));
@@ -355,15 +356,16 @@ mod tests {
         assert_eq!(frame_offset(30 * 86_400, 30), Duration::from_secs(86_400));
         let mut src = pattern(64, 48, 30, Pace::None, epoch);
         src.next = 3 * 30 * 60;
-        let f = src.next_frame().unwrap().unwrap();
+        let f = src.next_frame()?.ok_or("no frame")?;
         assert_eq!(f.captured, epoch + Duration::from_secs(180));
+        Ok(())
     }
 
     #[test]
-    fn bars_scroll_and_clock_changes() {
+    fn bars_scroll_and_clock_changes() -> crate::TestResult {
         let mut src = pattern(320, 240, 30, Pace::None, Instant::now());
-        let a = src.next_frame().unwrap().unwrap();
-        let b = src.next_frame().unwrap().unwrap();
+        let a = src.next_frame()?.ok_or("no frame")?;
+        let b = src.next_frame()?.ok_or("no frame")?;
         let w = 320;
         // Row 0 of frame 1 is row 0 of frame 0 moved left by SCROLL_PX.
         let s = SCROLL_PX as usize;
@@ -377,17 +379,19 @@ mod tests {
         let (_, ua, _) = a.planes();
         let (_, ub, _) = b.planes();
         assert_eq!(&ub[..w / 2 - s / 2], &ua[s / 2..w / 2]);
+        Ok(())
     }
 
     #[test]
-    fn tiny_and_odd_requests_do_not_panic() {
+    fn tiny_and_odd_requests_do_not_panic() -> crate::TestResult {
         for (w, h) in [(16, 16), (2, 2), (0, 0), (15, 9)] {
             let mut src = pattern(w, h, 30, Pace::None, Instant::now());
             for _ in 0..3 {
-                let f = src.next_frame().unwrap().unwrap();
+                let f = src.next_frame()?.ok_or("no frame")?;
                 assert_eq!(f.data.len(), i420_len(w, h));
             }
         }
+        Ok(())
     }
 
     #[test]
@@ -400,26 +404,27 @@ mod tests {
     }
 
     #[test]
-    fn pattern_720p_cost_per_frame() {
+    fn pattern_720p_cost_per_frame() -> crate::TestResult {
         let mut src = pattern(1280, 720, 30, Pace::None, Instant::now());
         let start = Instant::now();
         let mut checksum = 0u64;
         for _ in 0..60 {
-            let f = src.next_frame().unwrap().unwrap();
+            let f = src.next_frame()?.ok_or("no frame")?;
             checksum += u64::from(f.data[f.data.len() / 2]);
         }
         let per = start.elapsed() / 60;
         eprintln!("test pattern 1280x720: {per:?} per frame (checksum {checksum})");
         assert!(checksum > 0);
+        Ok(())
     }
 
     #[test]
-    fn realtime_pattern_sleeps_until_due_and_never_skips() {
+    fn realtime_pattern_sleeps_until_due_and_never_skips() -> crate::TestResult {
         let epoch = Instant::now();
         let mut src = pattern(64, 48, 30, Pace::Realtime, epoch);
         assert!(src.is_live());
         for n in 0..10 {
-            let f = src.next_frame().unwrap().unwrap();
+            let f = src.next_frame()?.ok_or("no frame")?;
             assert_eq!(f.captured, epoch + frame_offset(n, 30));
             assert!(Instant::now() >= f.captured);
         }
@@ -432,11 +437,12 @@ mod tests {
         let start = Instant::now();
         for n in 0..10 {
             assert_eq!(
-                src.next_frame().unwrap().unwrap().captured,
+                src.next_frame()?.ok_or("no frame")?.captured,
                 late + frame_offset(n, 30)
             );
         }
         assert!(start.elapsed() < Duration::from_millis(250));
+        Ok(())
     }
 
     fn rms(s: &[i16]) -> f64 {
@@ -487,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    fn tone_chunks_are_contiguous_and_match_tone_sample() {
+    fn tone_chunks_are_contiguous_and_match_tone_sample() -> crate::TestResult {
         let epoch = Instant::now();
         let mut src = TestTone::new(Pace::None, epoch);
         assert!(!src.is_live());
@@ -495,7 +501,7 @@ mod tests {
         let mut all = Vec::new();
         let mut expected_start = epoch;
         for k in 0..250u64 {
-            let c = src.next_chunk().unwrap().unwrap();
+            let c = src.next_chunk()?.ok_or("no chunk")?;
             assert_eq!(c.channels, 1);
             assert_eq!(c.frames(), 480);
             assert_eq!(c.captured, epoch + Duration::from_millis(10 * k));
@@ -505,17 +511,19 @@ mod tests {
         }
         let reference: Vec<i16> = (0..all.len() as u64).map(tone_sample).collect();
         assert_eq!(all, reference);
+        Ok(())
     }
 
     #[test]
-    fn realtime_tone_releases_chunks_at_their_end() {
+    fn realtime_tone_releases_chunks_at_their_end() -> crate::TestResult {
         let epoch = Instant::now();
         let mut src = TestTone::new(Pace::Realtime, epoch);
         assert!(src.is_live());
         for _ in 0..10 {
-            let c = src.next_chunk().unwrap().unwrap();
+            let c = src.next_chunk()?.ok_or("no chunk")?;
             assert!(Instant::now() >= c.end());
         }
         assert!(epoch.elapsed() >= Duration::from_millis(100));
+        Ok(())
     }
 }

@@ -42,25 +42,28 @@ fn wav(chunks: &[(&[u8; 4], Vec<u8>)], data_size: Option<u32>) -> Vec<u8> {
     out
 }
 
-fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> crate::TestResult<PathBuf> {
     let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
+    std::fs::write(&p, bytes)?;
+    Ok(p)
 }
 
-fn read_all(path: &Path) -> (u16, Vec<AudioChunk>) {
-    let mut s = WavSource::open(path, Pace::None, Instant::now()).unwrap();
-    let chunks: Vec<AudioChunk> = std::iter::from_fn(|| s.next_chunk().unwrap()).collect();
-    assert!(s.next_chunk().unwrap().is_none());
-    (s.channels(), chunks)
+fn read_all(path: &Path) -> crate::TestResult<(u16, Vec<AudioChunk>)> {
+    let mut s = WavSource::open(path, Pace::None, Instant::now())?;
+    let mut chunks = Vec::new();
+    while let Some(c) = s.next_chunk()? {
+        chunks.push(c);
+    }
+    assert!(s.next_chunk()?.is_none());
+    Ok((s.channels(), chunks))
 }
 
-fn samples(path: &Path) -> Vec<i16> {
-    read_all(path)
+fn samples(path: &Path) -> crate::TestResult<Vec<i16>> {
+    Ok(read_all(path)?
         .1
         .into_iter()
         .flat_map(|c| c.samples)
-        .collect()
+        .collect())
 }
 
 fn open_err(path: &Path) -> String {
@@ -71,22 +74,22 @@ fn open_err(path: &Path) -> String {
 }
 
 /// Runs ffmpeg on a 1 kHz sine; `input` adds lavfi options, `out` the output arguments.
-fn ffmpeg_sine(input: &str, out: &str) {
+fn ffmpeg_sine(input: &str, out: &str) -> crate::TestResult {
     let args = format!("-v error -y -f lavfi -i sine=frequency=1000:{input} {out}");
     let run = Command::new("ffmpeg").args(args.split(' ')).output();
-    let run = run.expect("ffmpeg must be installed for these tests");
+    let run = run.map_err(|e| format!("ffmpeg must be installed for these tests: {e}"))?;
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
+    Ok(())
 }
 
 #[test]
-fn reads_ffmpeg_wavs_like_ffmpeg_raw_output() {
-    let dir = tempfile::tempdir().unwrap();
+fn reads_ffmpeg_wavs_like_ffmpeg_raw_output() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let raw = dir.path().join("ref.raw");
     let sine = "sample_rate=48000 -t 0.5";
-    ffmpeg_sine(sine, &format!("-f s16le {}", raw.display()));
-    let expected: Vec<i16> = std::fs::read(&raw)
-        .unwrap()
+    ffmpeg_sine(sine, &format!("-f s16le {}", raw.display()))?;
+    let expected: Vec<i16> = std::fs::read(&raw)?
         .chunks_exact(2)
         .map(|b| i16::from_le_bytes([b[0], b[1]]))
         .collect();
@@ -94,63 +97,65 @@ fn reads_ffmpeg_wavs_like_ffmpeg_raw_output() {
     assert!(expected.iter().any(|&s| s > 1000), "the sine is not silent");
     for codec in ["pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le"] {
         let p = dir.path().join(format!("{codec}.wav"));
-        ffmpeg_sine(sine, &format!("-c:a {codec} {}", p.display()));
+        ffmpeg_sine(sine, &format!("-c:a {codec} {}", p.display()))?;
         let epoch = Instant::now();
-        let mut s = WavSource::open(&p, Pace::None, epoch).unwrap();
+        let mut s = WavSource::open(&p, Pace::None, epoch)?;
         assert!(!s.is_live() && s.channels() == 1, "{codec}");
         let mut got = Vec::new();
         for k in 0..50u64 {
-            let c = s.next_chunk().unwrap().unwrap();
+            let c = s.next_chunk()?.ok_or("too few chunks")?;
             assert_eq!((c.frames(), c.channels), (480, 1), "{codec}");
             assert_eq!(c.captured, epoch + Duration::from_millis(10 * k), "{codec}");
             got.extend(c.samples);
         }
-        assert!(s.next_chunk().unwrap().is_none(), "{codec}");
+        assert!(s.next_chunk()?.is_none(), "{codec}");
         // s16 sine scaled up losslessly, so converting back must give it exactly.
         assert!(got == expected, "{codec} differs from ffmpeg's s16 output");
     }
 
     // ffmpeg's mono-to-stereo upmix changes the level, so compare with its own s16 output.
     let (p, raw2) = (dir.path().join("stereo.wav"), dir.path().join("stereo.raw"));
-    ffmpeg_sine(sine, &format!("-ac 2 {}", p.display()));
-    ffmpeg_sine(sine, &format!("-ac 2 -f s16le {}", raw2.display()));
-    let (channels, chunks) = read_all(&p);
+    ffmpeg_sine(sine, &format!("-ac 2 {}", p.display()))?;
+    ffmpeg_sine(sine, &format!("-ac 2 -f s16le {}", raw2.display()))?;
+    let (channels, chunks) = read_all(&p)?;
     assert_eq!((channels, chunks.len()), (2, 50));
     let got: Vec<u8> = chunks
         .iter()
         .flat_map(|c| c.samples.iter())
         .flat_map(|s| s.to_le_bytes())
         .collect();
-    assert!(got == std::fs::read(&raw2).unwrap(), "stereo differs");
+    assert!(got == std::fs::read(&raw2)?, "stereo differs");
     assert!(
         got.chunks_exact(4).all(|f| f[..2] == f[2..]),
         "channels differ"
     );
+    Ok(())
 }
 
 #[test]
-fn streamed_ffmpeg_wav_is_read_to_eof_with_a_short_last_chunk() {
-    let dir = tempfile::tempdir().unwrap();
+fn streamed_ffmpeg_wav_is_read_to_eof_with_a_short_last_chunk() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     // -f wav to a pipe leaves the sizes at 0xFFFFFFFF; 0.105 s = 10.5 chunks.
     let out = Command::new("sh")
         .arg("-c")
         .arg("ffmpeg -v error -f lavfi -i sine=frequency=1000:sample_rate=48000 -t 0.105 -f wav - | cat")
         .output()
-        .unwrap();
+        ?;
     assert!(out.status.success());
     assert_eq!(&out.stdout[4..8], &[0xFF; 4], "ffmpeg wrote a RIFF size");
-    let p = write(dir.path(), "piped.wav", &out.stdout);
-    let (_, chunks) = read_all(&p);
+    let p = write(dir.path(), "piped.wav", &out.stdout)?;
+    let (_, chunks) = read_all(&p)?;
     let frames: Vec<usize> = chunks.iter().map(|c| c.frames()).collect();
     assert_eq!(frames, [[480; 10].as_slice(), &[240]].concat());
     let (first, last) = (chunks[0].captured, &chunks[10]);
     assert_eq!(last.captured, first + Duration::from_millis(100));
     assert_eq!(last.end(), first + Duration::from_millis(105));
+    Ok(())
 }
 
 #[test]
-fn extensible_24_bit_rounds_and_saturates_and_skips_odd_chunks() {
-    let dir = tempfile::tempdir().unwrap();
+fn extensible_24_bit_rounds_and_saturates_and_skips_odd_chunks() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     // 1_193_152 is 0x1234C0: its low byte 0xC0 rounds up to 0x1235.
     let values: [i32; 8] = [
         0x7F_FFFF, -0x80_0000, 0x80, 0x7F, -0x80, -0x81, 1_193_152, 0,
@@ -165,24 +170,25 @@ fn extensible_24_bit_rounds_and_saturates_and_skips_odd_chunks() {
         (b"LIST", b"INFOISFT".to_vec()),
         (b"data", data),
     ];
-    let p = write(dir.path(), "ext24.wav", &wav(&chunks, None));
-    let (channels, read) = read_all(&p);
+    let p = write(dir.path(), "ext24.wav", &wav(&chunks, None))?;
+    let (channels, read) = read_all(&p)?;
     assert_eq!((channels, read.len(), read[0].frames()), (2, 1, 4));
     let want = [32_767, -32_768, 1, 0, 0, -1, 0x1234 + 1, 0];
     assert_eq!(read[0].samples, want);
     // Data size 0 (a streamed file) means "until the end".
-    let p = write(dir.path(), "zero.wav", &wav(&chunks, Some(0)));
-    assert_eq!(samples(&p), want);
+    let p = write(dir.path(), "zero.wav", &wav(&chunks, Some(0)))?;
+    assert_eq!(samples(&p)?, want);
+    Ok(())
 }
 
 #[test]
-fn int32_and_float_convert_with_saturation() {
-    let dir = tempfile::tempdir().unwrap();
+fn int32_and_float_convert_with_saturation() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let ints = [i32::MAX, i32::MIN, 0x8000, 0x7FFF, -0x1_0000, 0x4000_0000];
     let data: Vec<u8> = ints.iter().flat_map(|v| v.to_le_bytes()).collect();
     let chunks = [(b"fmt ", fmt(1, 1, 48_000, 32, false)), (b"data", data)];
-    let p = write(dir.path(), "i32.wav", &wav(&chunks, None));
-    assert_eq!(samples(&p), [32_767, -32_768, 1, 0, -1, 16_384]);
+    let p = write(dir.path(), "i32.wav", &wav(&chunks, None))?;
+    assert_eq!(samples(&p)?, [32_767, -32_768, 1, 0, -1, 16_384]);
 
     let floats = [1.5f32, -1.5, 0.5, -1.0, f32::NAN, 1.0 / 65_536.0 * 3.0];
     let data: Vec<u8> = floats.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -192,40 +198,42 @@ fn int32_and_float_convert_with_saturation() {
     ];
     let plain = [(b"fmt ", fmt(3, 1, 48_000, 32, false)), (b"data", data)];
     for (name, chunks) in [("fext.wav", ext), ("f.wav", plain)] {
-        let p = write(dir.path(), name, &wav(&chunks, None));
+        let p = write(dir.path(), name, &wav(&chunks, None))?;
         assert_eq!(
-            samples(&p),
+            samples(&p)?,
             [32_767, -32_768, 16_384, -32_768, 0, 2],
             "{name}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn data_size_is_respected_when_known() {
-    let dir = tempfile::tempdir().unwrap();
+fn data_size_is_respected_when_known() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let data: Vec<u8> = (1..=1000i16).flat_map(|v| v.to_le_bytes()).collect();
     let chunks = [
         (b"fmt ", fmt(1, 1, 48_000, 16, false)),
         (b"data", data),
         (b"LIST", b"INFOtrailing metadata".to_vec()),
     ];
-    let p = write(dir.path(), "sized.wav", &wav(&chunks, None));
-    let (_, read) = read_all(&p);
+    let p = write(dir.path(), "sized.wav", &wav(&chunks, None))?;
+    let (_, read) = read_all(&p)?;
     let frames: Vec<usize> = read.iter().map(|c| c.frames()).collect();
     assert_eq!(frames, [480, 480, 40]);
     let all: Vec<i16> = read.into_iter().flat_map(|c| c.samples).collect();
     assert_eq!(all, (1..=1000).collect::<Vec<i16>>());
+    Ok(())
 }
 
 #[test]
-fn errors_name_the_file_and_the_problem() {
-    let dir = tempfile::tempdir().unwrap();
+fn errors_name_the_file_and_the_problem() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let e = open_err(&dir.path().join("missing.wav"));
     assert!(e.contains("missing.wav"), "{e}");
 
     let p = dir.path().join("44k.wav");
-    ffmpeg_sine("sample_rate=44100 -t 0.1", &p.display().to_string());
+    ffmpeg_sine("sample_rate=44100 -t 0.1", &p.display().to_string())?;
     let e = open_err(&p);
     let hint = "is 44100 Hz; booth records at 48000 Hz (convert it with: ffmpeg -i in.wav \
                 -ar 48000 out.wav)";
@@ -252,31 +260,33 @@ fn errors_name_the_file_and_the_problem() {
         ),
     ];
     for (i, (bytes, needle)) in cases.iter().enumerate() {
-        let p = write(dir.path(), &format!("bad{i}.wav"), bytes);
+        let p = write(dir.path(), &format!("bad{i}.wav"), bytes)?;
         let e = open_err(&p);
         assert!(
             e.contains(&format!("bad{i}.wav")) && e.contains(needle),
             "{needle}: {e}"
         );
     }
+    Ok(())
 }
 
 #[test]
-fn realtime_releases_each_chunk_after_its_end() {
-    let dir = tempfile::tempdir().unwrap();
+fn realtime_releases_each_chunk_after_its_end() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
     let chunks = [
         (b"fmt ", fmt(1, 1, 48_000, 16, false)),
         (b"data", vec![0; 4_800]),
     ];
-    let p = write(dir.path(), "rt.wav", &wav(&chunks, None));
+    let p = write(dir.path(), "rt.wav", &wav(&chunks, None))?;
     let epoch = Instant::now();
-    let mut s = WavSource::open(&p, Pace::Realtime, epoch).unwrap();
+    let mut s = WavSource::open(&p, Pace::Realtime, epoch)?;
     assert!(s.is_live());
     let mut n = 0;
-    while let Some(c) = s.next_chunk().unwrap() {
+    while let Some(c) = s.next_chunk()? {
         assert!(Instant::now() >= c.end());
         n += 1;
     }
     assert_eq!(n, 5);
     assert!(epoch.elapsed() >= Duration::from_millis(50));
+    Ok(())
 }

@@ -48,8 +48,8 @@ answer_seconds = 60
 attempts = 1
 "#;
 
-fn base() -> State {
-    let iv = Interview::parse(INTERVIEW, std::path::Path::new("snap.toml")).unwrap();
+fn base() -> crate::TestResult<State> {
+    let iv = Interview::parse(INTERVIEW, std::path::Path::new("snap.toml"))?;
     let mut progress = Progress::new("snapshot-session", &iv.id, iv.questions.len(), 0);
     progress.device_test_passed = true;
     let mut st = State::new(
@@ -76,19 +76,20 @@ fn base() -> State {
         }
     }
     st.devices.preview = Some(Arc::new(frame));
-    st
+    Ok(st)
 }
 
-fn draw(st: &State, w: u16, h: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+fn draw(st: &State, w: u16, h: u16) -> crate::TestResult<String> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h))?;
     let theme = Theme::standard(ColorDepth::Ansi16);
-    terminal.draw(|f| super::view(st, &theme, f)).unwrap();
-    format!("{}", terminal.backend())
+    terminal.draw(|f| super::view(st, &theme, f))?;
+    Ok(format!("{}", terminal.backend()))
 }
 
-fn snap(name: &str, st: &State) {
-    insta::assert_snapshot!(format!("{name}_80x24"), draw(st, 80, 24));
-    insta::assert_snapshot!(format!("{name}_160x48"), draw(st, 160, 48));
+fn snap(name: &str, st: &State) -> crate::TestResult {
+    insta::assert_snapshot!(format!("{name}_80x24"), draw(st, 80, 24)?);
+    insta::assert_snapshot!(format!("{name}_160x48"), draw(st, 160, 48)?);
+    Ok(())
 }
 
 fn take(st: &mut State, q: usize, state: TakeState) {
@@ -101,28 +102,29 @@ fn take(st: &mut State, q: usize, state: TakeState) {
 }
 
 #[test]
-fn welcome_and_overview() {
-    let mut st = base();
-    snap("welcome", &st);
+fn welcome_and_overview() -> crate::TestResult {
+    let mut st = base()?;
+    snap("welcome", &st)?;
     st.phase = Phase::Overview;
-    snap("overview", &st);
+    snap("overview", &st)?;
     // The same screens in German, as a candidate who picked it on the welcome screen sees them.
     st.text = crate::i18n::for_language("de");
-    snap("overview_de", &st);
+    snap("overview_de", &st)?;
     st.phase = Phase::Questions { selected: 1 };
-    snap("questions_de", &st);
+    snap("questions_de", &st)?;
+    Ok(())
 }
 
 #[test]
-fn device_test_screens() {
-    let mut st = base();
+fn device_test_screens() -> crate::TestResult {
+    let mut st = base()?;
     st.progress.device_test_passed = false;
     st.phase = Phase::DeviceTest(TestStep::Ready);
-    snap("device_test_ready", &st);
+    snap("device_test_ready", &st)?;
     st.phase = Phase::DeviceTest(TestStep::Recording {
         started: st.now - Duration::from_secs(3),
     });
-    snap("device_test_recording", &st);
+    snap("device_test_recording", &st)?;
     st.phase = Phase::DeviceTest(TestStep::Review {
         checks: ClipChecks {
             picture: PictureVerdict::Ok,
@@ -130,7 +132,7 @@ fn device_test_screens() {
         },
         playing: false,
     });
-    snap("device_test_review_good", &st);
+    snap("device_test_review_good", &st)?;
     st.phase = Phase::DeviceTest(TestStep::Review {
         checks: ClipChecks {
             picture: PictureVerdict::Black,
@@ -138,7 +140,7 @@ fn device_test_screens() {
         },
         playing: false,
     });
-    snap("device_test_review_problems", &st);
+    snap("device_test_review_problems", &st)?;
     st.phase = Phase::DeviceTest(TestStep::Review {
         checks: ClipChecks {
             picture: PictureVerdict::Ok,
@@ -155,34 +157,36 @@ fn device_test_screens() {
         clipped: false,
     });
     st.playback.silent = true;
-    snap("device_test_review_playing", &st);
+    snap("device_test_review_playing", &st)?;
     st.playback = Default::default();
     st.phase = Phase::DeviceTest(TestStep::Ready);
     st.devices.status = DeviceStatus::Failed(crate::app::state::DeviceProblem::Camera);
     st.devices.preview = None;
-    snap("device_test_no_camera", &st);
+    snap("device_test_no_camera", &st)?;
+    Ok(())
 }
 
 #[test]
-fn question_list() {
-    let mut st = base();
+fn question_list() -> crate::TestResult {
+    let mut st = base()?;
     take(&mut st, 0, TakeState::Submitted);
     st.progress.questions[0].delivery = Delivery::Queued;
     st.progress.questions[0].attempts_used = 1;
     st.phase = Phase::Questions { selected: 1 };
-    snap("questions", &st);
+    snap("questions", &st)?;
+    Ok(())
 }
 
 #[test]
-fn answering() {
-    let mut st = base();
+fn answering() -> crate::TestResult {
+    let mut st = base()?;
     st.phase = Phase::Question {
         q: 1,
         prep: Prep::Counting {
             ends: st.now + Duration::from_secs(21),
         },
     };
-    snap("question_preparation", &st);
+    snap("question_preparation", &st)?;
     Arc::make_mut(&mut st.interview).questions[1].video = Some(PathBuf::from("/q.mp4"));
     st.phase = Phase::Question {
         q: 1,
@@ -192,7 +196,7 @@ fn answering() {
     st.playback.position = Duration::from_secs(4);
     st.playback.length = Duration::from_secs(11);
     st.playback.silent = true;
-    snap("question_watching", &st);
+    snap("question_watching", &st)?;
     st.playback = Default::default();
     st.phase = Phase::Question {
         q: 1,
@@ -204,7 +208,7 @@ fn answering() {
         clipped: false,
     });
     st.devices.last_sound = None;
-    snap("question_waiting_for_sound", &st);
+    snap("question_waiting_for_sound", &st)?;
     take(&mut st, 1, TakeState::Recording);
     st.devices.last_sound = Some(st.now - Duration::from_secs(4));
     st.phase = Phase::Recording {
@@ -213,7 +217,7 @@ fn answering() {
         started: Some(st.now - Duration::from_secs(42)),
         stopping: false,
     };
-    snap("recording_silent", &st);
+    snap("recording_silent", &st)?;
     st.progress.questions[1].takes[0].state = TakeState::Saved;
     st.progress.questions[1].attempts_used = 1;
     st.phase = Phase::Review {
@@ -221,12 +225,13 @@ fn answering() {
         take: 0,
         playing: false,
     };
-    snap("review", &st);
+    snap("review", &st)?;
+    Ok(())
 }
 
 #[test]
-fn done_and_help() {
-    let mut st = base();
+fn done_and_help() -> crate::TestResult {
+    let mut st = base()?;
     for q in 0..3 {
         take(&mut st, q, TakeState::Submitted);
         st.progress.questions[q].delivery = if q == 0 {
@@ -242,35 +247,38 @@ fn done_and_help() {
     });
     st.record_upload(2, |u| u.waiting = true);
     st.phase = Phase::Done;
-    snap("done", &st);
+    snap("done", &st)?;
     st.phase = Phase::Questions { selected: 0 };
     st.help = true;
-    snap("help", &st);
+    snap("help", &st)?;
+    Ok(())
 }
 
 #[test]
-fn operator_and_idle_overlays() {
+fn operator_and_idle_overlays() -> crate::TestResult {
     use crate::app::state::OperatorStep;
-    let mut st = base();
+    let mut st = base()?;
     st.phase = Phase::Questions { selected: 1 };
     st.operator.step = OperatorStep::Pin {
         digits: "24".into(),
         checking: false,
     };
     st.operator.failures = 2;
-    snap("operator_pin", &st);
+    snap("operator_pin", &st)?;
     st.operator.step = OperatorStep::Menu { selected: 1 };
     st.operator.granted = vec!["question 1: one more attempt".into()];
-    snap("operator_menu", &st);
+    snap("operator_menu", &st)?;
     st.operator.step = OperatorStep::Closed;
     st.idle_ends = Some(st.now + Duration::from_secs(27));
-    snap("idle_countdown", &st);
+    snap("idle_countdown", &st)?;
+    Ok(())
 }
 
 #[test]
-fn too_small_asks_for_a_larger_window() {
-    let st = base();
-    let out = draw(&st, 60, 20);
+fn too_small_asks_for_a_larger_window() -> crate::TestResult {
+    let st = base()?;
+    let out = draw(&st, 60, 20)?;
     assert!(out.contains("Please make this window larger"), "{out}");
     insta::assert_snapshot!("too_small_60x20", out);
+    Ok(())
 }

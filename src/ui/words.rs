@@ -69,7 +69,7 @@ mod tests {
     use super::*;
     use crate::i18n::for_language;
 
-    fn interview(questions: &[(u64, u64, u32)]) -> Interview {
+    fn interview(questions: &[(u64, u64, u32)]) -> crate::TestResult<Interview> {
         let mut toml = String::from(
             "id = \"t\"\ntitle = \"T\"\nintro = \"I\"\nlanguage = \"en\"\n[support]\ncontact = \"d\"\n",
         );
@@ -78,13 +78,13 @@ mod tests {
                 "[[question]]\nid = \"q{i}\"\ntext = \"Q\"\npreparation_seconds = {prep}\nanswer_seconds = {answer}\nattempts = {attempts}\n"
             ));
         }
-        Interview::parse(&toml, std::path::Path::new("t.toml")).unwrap()
+        Ok(Interview::parse(&toml, std::path::Path::new("t.toml"))?)
     }
 
     #[test]
-    fn overview_facts_in_english() {
+    fn overview_facts_in_english() -> crate::TestResult {
         let en = for_language("en");
-        let same = interview(&[(30, 120, 2), (30, 120, 2)]);
+        let same = interview(&[(30, 120, 2), (30, 120, 2)])?;
         assert_eq!(
             overview_facts(&en, &same),
             [
@@ -94,7 +94,7 @@ mod tests {
                 "30 seconds to prepare for each question"
             ]
         );
-        let mixed = interview(&[(0, 60, 1), (45, 120, 3)]);
+        let mixed = interview(&[(0, 60, 1), (45, 120, 3)])?;
         assert_eq!(
             overview_facts(&en, &mixed)[1..],
             [
@@ -103,7 +103,7 @@ mod tests {
                 "up to 45 seconds to prepare, depending on the question"
             ]
         );
-        let odd = interview(&[(20, 60, 1), (60, 90, 1)]);
+        let odd = interview(&[(20, 60, 1), (60, 90, 1)])?;
         assert_eq!(
             overview_facts(&en, &odd)[1..],
             [
@@ -112,7 +112,7 @@ mod tests {
                 "20–60 seconds to prepare, depending on the question"
             ]
         );
-        let none = interview(&[(0, 90, 1)]);
+        let none = interview(&[(0, 90, 1)])?;
         assert_eq!(
             overview_facts(&en, &none),
             [
@@ -124,6 +124,7 @@ mod tests {
         );
         let de = for_language("de");
         assert_eq!(overview_facts(&de, &none)[0], "1 Frage");
+        Ok(())
     }
 
     #[test]

@@ -108,10 +108,10 @@ mod tests {
     use crate::upload::outbox::{ItemId, Payload};
     use uuid::Uuid;
 
-    fn record(path: &Path) -> Record {
-        let (size, sha) = hash_file(path).unwrap();
+    fn record(path: &Path) -> crate::TestResult<Record> {
+        let (size, sha) = hash_file(path)?;
         let id = Uuid::new_v4();
-        Record::new(
+        Ok(Record::new(
             ItemId(id),
             Payload::Answer(AnswerMeta {
                 interview_id: "iv".into(),
@@ -124,47 +124,51 @@ mod tests {
             path.to_path_buf(),
             size,
             sha,
-        )
+        ))
     }
 
     #[test]
-    fn copies_atomically_and_replaces_a_stale_partial_copy() {
-        let root = tempfile::tempdir().unwrap();
+    fn copies_atomically_and_replaces_a_stale_partial_copy() -> crate::TestResult {
+        let root = tempfile::tempdir()?;
         let src = root.path().join("a.mp4");
-        std::fs::write(&src, vec![7u8; 3 << 20]).unwrap();
-        let rec = record(&src);
+        std::fs::write(&src, vec![7u8; 3 << 20])?;
+        let rec = record(&src)?;
         let out = root.path().join("share");
-        std::fs::create_dir(&out).unwrap();
+        std::fs::create_dir(&out)?;
         // What a crash in the middle of an earlier copy leaves behind.
         let partial = out.join(format!(".{}.part", target_name(&rec)));
-        std::fs::write(&partial, b"half").unwrap();
+        std::fs::write(&partial, b"half")?;
         let meta = serde_json::json!({"answer_id": rec.id.to_string()});
-        let target = deliver(&out, &rec, &meta).unwrap();
-        assert_eq!(
-            std::fs::read(&target).unwrap(),
-            std::fs::read(&src).unwrap()
-        );
+        let target = deliver(&out, &rec, &meta)?;
+        assert_eq!(std::fs::read(&target)?, std::fs::read(&src)?);
         assert!(!partial.exists());
-        let names: Vec<_> = std::fs::read_dir(&out)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut names = Vec::new();
+        for entry in std::fs::read_dir(&out)? {
+            names.push(
+                entry?
+                    .file_name()
+                    .into_string()
+                    .map_err(|n| format!("{n:?}"))?,
+            );
+        }
         assert_eq!(names.len(), 2, "{names:?}");
         // Delivering again is harmless and leaves one copy.
-        assert_eq!(deliver(&out, &rec, &meta).unwrap(), target);
+        assert_eq!(deliver(&out, &rec, &meta)?, target);
+        Ok(())
     }
 
     #[test]
-    fn a_changed_source_is_not_delivered() {
-        let root = tempfile::tempdir().unwrap();
+    fn a_changed_source_is_not_delivered() -> crate::TestResult {
+        let root = tempfile::tempdir()?;
         let src = root.path().join("a.mp4");
-        std::fs::write(&src, b"original").unwrap();
-        let rec = record(&src);
-        std::fs::write(&src, b"tampered").unwrap();
+        std::fs::write(&src, b"original")?;
+        let rec = record(&src)?;
+        std::fs::write(&src, b"tampered")?;
         let out = root.path().join("share");
         let err = deliver(&out, &rec, &serde_json::json!({})).unwrap_err();
         assert!(matches!(err, UploadError::FileChanged { .. }), "{err}");
         assert!(!out.join(target_name(&rec)).exists());
-        assert_eq!(std::fs::read_dir(&out).unwrap().count(), 0);
+        assert_eq!(std::fs::read_dir(&out)?.count(), 0);
+        Ok(())
     }
 }

@@ -142,11 +142,11 @@ mod tests {
     }
 
     #[test]
-    fn hashes_a_file() {
-        let dir = tempfile::tempdir().unwrap();
+    fn hashes_a_file() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
         let path = dir.path().join("f");
-        std::fs::write(&path, b"abc").unwrap();
-        let (size, sha) = hash_file(&path).unwrap();
+        std::fs::write(&path, b"abc")?;
+        let (size, sha) = hash_file(&path)?;
         assert_eq!(size, 3);
         assert_eq!(
             sha,
@@ -156,5 +156,6 @@ mod tests {
             hash_file(dir.path()),
             Err(UploadError::NotAFile { .. })
         ));
+        Ok(())
     }
 }

@@ -364,9 +364,9 @@ mod tests {
     }
 
     #[test]
-    fn records_round_trip_and_list_oldest_first() {
-        let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(&dir.path().join("outbox")).unwrap();
+    fn records_round_trip_and_list_oldest_first() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        let outbox = Outbox::open(&dir.path().join("outbox"))?;
         let mut first = Record::new(
             ItemId(Uuid::new_v4()),
             answer(),
@@ -383,39 +383,41 @@ mod tests {
             20,
             "cd".into(),
         );
-        outbox.save(&second).unwrap();
-        outbox.save(&first).unwrap();
-        std::fs::write(outbox.dir().join("junk.json.tmp"), b"{").unwrap();
-        assert_eq!(outbox.load(first.id).unwrap().as_ref(), Some(&first));
+        outbox.save(&second)?;
+        outbox.save(&first)?;
+        std::fs::write(outbox.dir().join("junk.json.tmp"), b"{")?;
+        assert_eq!(outbox.load(first.id)?.as_ref(), Some(&first));
         let (all, problems) = outbox.load_all();
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(all, vec![first, second]);
+        Ok(())
     }
 
     #[test]
-    fn only_long_delivered_records_without_a_local_copy_are_forgotten() {
-        let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(&dir.path().join("outbox")).unwrap();
+    fn only_long_delivered_records_without_a_local_copy_are_forgotten() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        let outbox = Outbox::open(&dir.path().join("outbox"))?;
         let day = 86_400_000;
         let now = 100 * day;
-        let make = |state: State, delivered: Option<u64>, deleted: bool| {
-            let mut r = Record::new(
-                ItemId(Uuid::new_v4()),
-                answer(),
-                "/a.mp4".into(),
-                10,
-                "ab".into(),
-            );
-            r.state = state;
-            r.delivered_at_ms = delivered;
-            r.local_deleted = deleted;
-            outbox.save(&r).unwrap();
-            r
-        };
-        let old = make(State::Delivered, Some(now - 40 * day), true);
-        let recent = make(State::Delivered, Some(now - 2 * day), true);
-        let old_but_kept_locally = make(State::Delivered, Some(now - 40 * day), false);
-        let waiting = make(State::Uploading, None, false);
+        let make =
+            |state: State, delivered: Option<u64>, deleted: bool| -> crate::TestResult<Record> {
+                let mut r = Record::new(
+                    ItemId(Uuid::new_v4()),
+                    answer(),
+                    "/a.mp4".into(),
+                    10,
+                    "ab".into(),
+                );
+                r.state = state;
+                r.delivered_at_ms = delivered;
+                r.local_deleted = deleted;
+                outbox.save(&r)?;
+                Ok(r)
+            };
+        let old = make(State::Delivered, Some(now - 40 * day), true)?;
+        let recent = make(State::Delivered, Some(now - 2 * day), true)?;
+        let old_but_kept_locally = make(State::Delivered, Some(now - 40 * day), false)?;
+        let waiting = make(State::Uploading, None, false)?;
         let (all, _) = outbox.load_all();
         let left = outbox.prune_delivered(all, now, Duration::from_secs(30 * 86_400));
         let ids: Vec<ItemId> = left.iter().map(|r| r.id).collect();
@@ -425,14 +427,15 @@ mod tests {
             assert!(ids.contains(&kept.id));
             assert!(outbox.record_path(kept.id).exists());
         }
+        Ok(())
     }
 
     #[test]
-    fn a_broken_record_is_reported_with_its_path() {
-        let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(dir.path()).unwrap();
+    fn a_broken_record_is_reported_with_its_path() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        let outbox = Outbox::open(dir.path())?;
         let path = outbox.record_path(ItemId(Uuid::new_v4()));
-        std::fs::write(&path, b"{\"format\": 1").unwrap();
+        std::fs::write(&path, b"{\"format\": 1")?;
         let (all, problems) = outbox.load_all();
         assert!(all.is_empty());
         assert_eq!(problems.len(), 1);
@@ -441,13 +444,14 @@ mod tests {
                 .to_string()
                 .contains(&path.display().to_string())
         );
+        Ok(())
     }
 
     #[test]
-    fn a_second_lock_is_refused_and_names_the_holder() {
-        let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(dir.path()).unwrap();
-        let held = outbox.lock().unwrap();
+    fn a_second_lock_is_refused_and_names_the_holder() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        let outbox = Outbox::open(dir.path())?;
+        let held = outbox.lock()?;
         match outbox.lock() {
             Err(UploadError::OutboxBusy { holder, .. }) => {
                 assert_eq!(holder, Some(std::process::id()))
@@ -455,6 +459,7 @@ mod tests {
             other => panic!("expected OutboxBusy, got {other:?}"),
         }
         drop(held);
-        outbox.lock().unwrap();
+        outbox.lock()?;
+        Ok(())
     }
 }

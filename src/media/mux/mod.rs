@@ -113,11 +113,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn partial_and_final_paths_pair_up() {
+    fn partial_and_final_paths_pair_up() -> crate::TestResult {
         let p = partial_path(Path::new("/d/answer.mp4"));
         assert_eq!(p, Path::new("/d/answer.mp4.part"));
-        assert_eq!(final_path(&p).unwrap(), Path::new("/d/answer.mp4"));
+        assert_eq!(
+            final_path(&p).ok_or("no final path")?,
+            Path::new("/d/answer.mp4")
+        );
         assert_eq!(final_path(Path::new("/d/answer.mp4")), None);
         assert_eq!(final_path(Path::new("/d/.part")), None);
+        Ok(())
     }
 }

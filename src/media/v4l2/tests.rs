@@ -100,7 +100,7 @@ fn fractional_rates_are_rates() {
 }
 
 #[test]
-fn greyscale_is_a_format_booth_uses() {
+fn greyscale_is_a_format_booth_uses() -> crate::TestResult {
     assert_eq!(
         PixelFormat::from_fourcc(FourCC::new(b"GREY")),
         Some(PixelFormat::Grey)
@@ -115,16 +115,17 @@ fn greyscale_is_a_format_booth_uses() {
     let (w, h, stride) = (4u32, 2u32, 6usize);
     let src = [0, 255, 128, 10, 99, 99, 20, 30, 40, 50, 99, 99];
     let mut dst = vec![0u8; i420_len(w, h)];
-    grey_to_i420(&src, w, h, stride, true, &mut dst).unwrap();
+    grey_to_i420(&src, w, h, stride, true, &mut dst)?;
     assert_eq!(&dst[..8], &[16, 235, 126, 25, 33, 42, 50, 59]);
     assert_eq!(&dst[8..], &[128; 4]);
-    grey_to_i420(&src, w, h, stride, false, &mut dst).unwrap();
+    grey_to_i420(&src, w, h, stride, false, &mut dst)?;
     assert_eq!(&dst[..8], &[0, 255, 128, 10, 20, 30, 40, 50]);
     assert!(grey_to_i420(&src[..7], w, h, stride, false, &mut dst).is_err());
+    Ok(())
 }
 
 #[test]
-fn i420_with_padded_rows_is_packed() {
+fn i420_with_padded_rows_is_packed() -> crate::TestResult {
     let (w, h, stride) = (4u32, 2u32, 8usize);
     // Y rows of 8 bytes (4 used), then U and V rows of 4 bytes (2 used).
     let mut src = vec![0u8; 8 * 2 + 4 + 4];
@@ -133,8 +134,9 @@ fn i420_with_padded_rows_is_packed() {
     src[16..18].copy_from_slice(&[9, 10]);
     src[20..22].copy_from_slice(&[11, 12]);
     let mut dst = vec![0u8; i420_len(w, h)];
-    i420_from_strided(&src, w, h, stride, &mut dst).unwrap();
+    i420_from_strided(&src, w, h, stride, &mut dst)?;
     assert_eq!(dst, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    Ok(())
 }
 
 #[test]
@@ -202,21 +204,23 @@ fn stepwise_listing_groups_rates_fastest_first() {
 }
 
 #[test]
-fn missing_camera_names_the_device() {
+fn missing_camera_names_the_device() -> crate::TestResult {
     let err = V4l2Camera::open(Some("/dev/video77"), VideoRequest::default())
         .err()
-        .unwrap();
+        .ok_or("a missing camera opened")?;
     let text = err.to_string();
     assert!(text.starts_with("camera /dev/video77 not found"), "{text}");
+    Ok(())
 }
 
 #[test]
-fn resolves_indexes() {
+fn resolves_indexes() -> crate::TestResult {
     assert_eq!(
-        resolve_device("3").unwrap(),
+        resolve_device("3")?,
         DeviceName {
             path: "/dev/video3".into(),
             index: 3
         }
     );
+    Ok(())
 }
