@@ -60,13 +60,28 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// The body lengths of the PATCHes the server logged since the last call.
-    fn patch_lengths(&self) -> Vec<u64> {
-        self.lines
-            .try_iter()
-            .filter(|l| l.starts_with("patch "))
-            .filter_map(|l| l.rsplit("length=").next()?.parse().ok())
-            .collect()
+    /// The body lengths of the PATCHes the server logged since the last call, waiting (up
+    /// to 10 s) until they add up to `total`: the log reaches us through a reader thread, so
+    /// the last lines may still be on their way when the upload is already done.
+    fn patch_lengths(&self, total: u64) -> Result<Vec<u64>, BenchError> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut lengths = Vec::new();
+        while lengths.iter().sum::<u64>() < total {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let line = self.lines.recv_timeout(wait).map_err(|_| {
+                fail(
+                    "the test tus server",
+                    format!("its log shows PATCHes of {lengths:?} bytes, not {total} in all"),
+                )
+            })?;
+            if let Some(len) = line
+                .strip_prefix("patch ")
+                .and_then(|l| l.rsplit("length=").next()?.parse().ok())
+            {
+                lengths.push(len);
+            }
+        }
+        Ok(lengths)
     }
 }
 
@@ -356,10 +371,9 @@ pub(super) fn measure(
         clear(&store);
         Ok(speed)
     };
-    // Warm-up, which also shows the chunks booth sends.
-    server.patch_lengths();
+    // Warm-up, which also shows the chunks booth sends (the log holds nothing else yet).
     booth_round(ROUNDS)?;
-    let booth_chunks = server.patch_lengths();
+    let booth_chunks = server.patch_lengths(size)?;
     let single = vec![(file.clone(), 0)];
     let parts = split(&file, &dir.path().join("parts"), &booth_chunks)?;
     curl_round(&single)?;
@@ -384,16 +398,14 @@ pub(super) fn measure(
         ));
     }
     let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-    let ratios: Vec<f64> = booth
-        .iter()
-        .zip(&curl)
-        .map(|(b, c)| b / c.max(1e-9))
-        .collect();
-    let chunked_ratios: Vec<f64> = booth
-        .iter()
-        .zip(&curl_chunked)
-        .map(|(b, c)| b / c.max(1e-9))
-        .collect();
+    let per_round = |other: &[f64]| -> Vec<f64> {
+        booth
+            .iter()
+            .zip(other)
+            .map(|(b, c)| b / c.max(1e-9))
+            .collect()
+    };
+    let (ratios, chunked_ratios) = (per_round(&curl), per_round(&curl_chunked));
     Ok(UploadFigure {
         file_mib: mib,
         booth_chunks_mib: booth_chunks
