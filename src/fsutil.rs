@@ -1,6 +1,10 @@
 //! Files that hold a candidate's recordings and progress: created private (0600 files in 0700
 //! directories), replaced atomically (write, fsync, rename, fsync the directory) so a power cut
 //! leaves either the old or the new version, never half of one.
+//!
+//! Every change booth makes to the data directory's structure goes through here, which is
+//! also where [`faults`] can make any of them fail (a full disk, an I/O error) in tests and in
+//! the station simulation.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
@@ -36,12 +40,53 @@ impl FsError {
     }
 }
 
+/// Failures injected on purpose: a test installs a plan that may fail any operation of this
+/// module (with ENOSPC, EIO, …), to prove that nothing is lost when the disk misbehaves. With
+/// no plan installed (always, outside tests) every check passes at the cost of one read lock.
+pub mod faults {
+    use std::io;
+    use std::path::Path;
+    use std::sync::{Arc, PoisonError, RwLock};
+
+    /// The operations a plan can fail.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Op {
+        CreateDir,
+        Create,
+        Write,
+        Sync,
+        Rename,
+        Remove,
+    }
+
+    /// Decides, per operation and path, whether it fails and with which OS error number.
+    pub type Plan = dyn Fn(Op, &Path) -> Option<i32> + Send + Sync;
+
+    static PLAN: RwLock<Option<Arc<Plan>>> = RwLock::new(None);
+
+    /// Installs (or, with `None`, removes) the plan for the whole process.
+    pub fn install(plan: Option<Arc<Plan>>) {
+        *PLAN.write().unwrap_or_else(PoisonError::into_inner) = plan;
+    }
+
+    pub(super) fn check(op: Op, path: &Path) -> io::Result<()> {
+        let plan = PLAN.read().unwrap_or_else(PoisonError::into_inner);
+        match plan.as_ref().and_then(|p| p(op, path)) {
+            Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+            None => Ok(()),
+        }
+    }
+}
+
+use faults::{Op, check};
+
 /// Creates `dir` and any missing parents with mode 0700. Existing directories keep their mode:
 /// an operator may have chosen a shared data directory on purpose.
 pub fn create_private_dir(dir: &Path) -> Result<(), FsError> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
+    check(Op::CreateDir, dir).map_err(|e| FsError::new("cannot create directory", dir, e))?;
     DirBuilder::new()
         .recursive(true)
         .mode(DIR_MODE)
@@ -60,6 +105,7 @@ pub fn create_parent_dir(path: &Path) -> Result<(), FsError> {
 /// Creates (or truncates) a file with mode 0600, creating its directory if needed.
 pub fn create_private_file(path: &Path) -> Result<File, FsError> {
     create_parent_dir(path)?;
+    check(Op::Create, path).map_err(|e| FsError::new("cannot create", path, e))?;
     OpenOptions::new()
         .write(true)
         .read(true)
@@ -77,7 +123,8 @@ pub fn sync_dir(dir: &Path) -> Result<(), FsError> {
     } else {
         dir
     };
-    File::open(dir)
+    check(Op::Sync, dir)
+        .and_then(|()| File::open(dir))
         .and_then(|d| d.sync_all())
         .map_err(|e| FsError::new("cannot sync directory", dir, e))
 }
@@ -89,21 +136,73 @@ pub fn temp_sibling(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Renames `from` to `to` (not durable by itself: sync the directories after).
+pub fn rename(from: &Path, to: &Path) -> Result<(), FsError> {
+    check(Op::Rename, to)
+        .and_then(|()| fs::rename(from, to))
+        .map_err(|e| FsError::new("cannot rename into place", to, e))
+}
+
 /// Renames `from` over `to` and makes the rename durable.
 pub fn rename_durable(from: &Path, to: &Path) -> Result<(), FsError> {
-    fs::rename(from, to).map_err(|e| FsError::new("cannot rename into place", to, e))?;
+    rename(from, to)?;
     sync_dir(to.parent().unwrap_or(Path::new(".")))
 }
 
+/// Removes a file; one already gone is fine.
+pub fn remove_file(path: &Path) -> Result<(), FsError> {
+    match check(Op::Remove, path).and_then(|()| fs::remove_file(path)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => {
+            Err(FsError::new("cannot remove", path, e))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Removes a directory and everything in it; one already gone is fine.
+pub fn remove_dir_all(dir: &Path) -> Result<(), FsError> {
+    match check(Op::Remove, dir).and_then(|()| fs::remove_dir_all(dir)) {
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(FsError::new("cannot remove", dir, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Copies `from` to a new private file `to` through a temporary sibling, synced before it is
+/// renamed into place (for moves across file systems).
+pub fn copy_durably(from: &Path, to: &Path) -> Result<(), FsError> {
+    let tmp = temp_sibling(to);
+    let mut src = File::open(from).map_err(|e| FsError::new("cannot open", from, e))?;
+    let mut dst = create_private_file(&tmp)?;
+    let copied = check(Op::Write, &tmp)
+        .and_then(|()| io::copy(&mut src, &mut dst))
+        .and_then(|_| check(Op::Sync, &tmp))
+        .and_then(|()| dst.sync_all());
+    if let Err(e) = copied {
+        drop(dst);
+        let _ = fs::remove_file(&tmp);
+        return Err(FsError::new("cannot copy to", &tmp, e));
+    }
+    drop(dst);
+    rename_durable(&tmp, to)
+}
+
 /// Writes `bytes` to `path` atomically: a private temporary sibling, fsync, rename, fsync dir.
+/// On failure the old version (if any) is untouched and no temporary file is left.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     let tmp = temp_sibling(path);
     let mut f = create_private_file(&tmp)?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(|e| FsError::new("cannot write", &tmp, e))?;
+    let written = check(Op::Write, &tmp)
+        .and_then(|()| f.write_all(bytes))
+        .and_then(|()| check(Op::Sync, &tmp))
+        .and_then(|()| f.sync_all());
     drop(f);
-    rename_durable(&tmp, path)
+    let result = written
+        .map_err(|e| FsError::new("cannot write", &tmp, e))
+        .and_then(|()| rename_durable(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::fsutil::{self, FsError};
+use crate::interview::Interview;
 
 /// File name of the progress record inside a session directory.
 pub const PROGRESS_FILE: &str = "progress.json";
@@ -39,6 +40,23 @@ pub struct Take {
     /// Why it was interrupted, for the screen and the log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The candidate sent it but it could not be put in the outbox: a privacy wipe sets it
+    /// aside for staff instead of deleting it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub submit_failed: bool,
+}
+
+impl Take {
+    /// A take about to be recorded into `file` (a name inside the session directory).
+    pub fn recording(file: String) -> Take {
+        Take {
+            file,
+            state: TakeState::Recording,
+            seconds: None,
+            note: None,
+            submit_failed: false,
+        }
+    }
 }
 
 /// Where a submitted answer stands on its way to the platform.
@@ -54,6 +72,10 @@ pub enum Delivery {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct QuestionProgress {
+    /// The interview's id for this question, so a restart can tell that the interview file
+    /// changed under a session (empty in records written before it was kept).
+    #[serde(default)]
+    pub question_id: String,
     /// Completed takes that counted as attempts.
     pub attempts_used: u32,
     pub takes: Vec<Take>,
@@ -106,12 +128,31 @@ pub enum SessionError {
     Fs(#[from] FsError),
     #[error("{}: damaged progress file: {detail}", path.display())]
     Damaged { path: PathBuf, detail: String },
-    #[error("{}: belongs to interview '{found}', not '{expected}'", path.display())]
-    OtherInterview {
-        path: PathBuf,
+    #[error("{}: {mismatch}", path.display())]
+    Mismatch { path: PathBuf, mismatch: Mismatch },
+}
+
+/// Why a saved session no longer fits the interview (or its own directory): the interview
+/// file was edited under it, or the record was tampered with. Such a session is set aside,
+/// never resumed: resuming it would index questions that are not there.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    #[error("belongs to interview '{found}', not '{expected}'")]
+    Interview { found: String, expected: String },
+    #[error("session '{found}' is kept in the directory of session '{dir}'")]
+    Session { found: String, dir: String },
+    #[error("has {found} questions, the interview has {expected}")]
+    QuestionCount { found: usize, expected: usize },
+    #[error("question {} is '{found}', the interview has '{expected}' there", .index + 1)]
+    QuestionId {
+        index: usize,
         found: String,
         expected: String,
     },
+    #[error("its current question {} is not in the interview", .index + 1)]
+    Current { index: usize },
+    #[error("take file '{file}' is not a plain file name inside the session directory")]
+    TakeFile { file: String },
 }
 
 impl Progress {
@@ -124,6 +165,63 @@ impl Progress {
             current: None,
             questions: vec![QuestionProgress::default(); questions],
             finished_unix: None,
+        }
+    }
+
+    /// A new session of `interview`, each question labelled with its id.
+    pub fn for_interview(session_id: &str, interview: &Interview, now_unix: u64) -> Self {
+        let mut p = Progress::new(
+            session_id,
+            &interview.id,
+            interview.questions.len(),
+            now_unix,
+        );
+        for (q, question) in p.questions.iter_mut().zip(&interview.questions) {
+            q.question_id = question.id.clone();
+        }
+        p
+    }
+
+    /// Whether this record can be resumed with `interview` from the directory named
+    /// `dir_name`: same interview, same questions in the same order, every index in range and
+    /// every take file a plain name inside the session directory.
+    pub fn fits(&self, interview: &Interview, dir_name: &str) -> Result<(), Mismatch> {
+        if self.interview_id != interview.id {
+            return Err(Mismatch::Interview {
+                found: self.interview_id.clone(),
+                expected: interview.id.clone(),
+            });
+        }
+        if self.session_id != dir_name {
+            return Err(Mismatch::Session {
+                found: self.session_id.clone(),
+                dir: dir_name.to_string(),
+            });
+        }
+        if self.questions.len() != interview.questions.len() {
+            return Err(Mismatch::QuestionCount {
+                found: self.questions.len(),
+                expected: interview.questions.len(),
+            });
+        }
+        for (index, (q, question)) in self.questions.iter().zip(&interview.questions).enumerate() {
+            // Records from before question ids were kept are checked by count only.
+            if !q.question_id.is_empty() && q.question_id != question.id {
+                return Err(Mismatch::QuestionId {
+                    index,
+                    found: q.question_id.clone(),
+                    expected: question.id.clone(),
+                });
+            }
+            if let Some(t) = q.takes.iter().find(|t| !is_plain_name(&t.file)) {
+                return Err(Mismatch::TakeFile {
+                    file: t.file.clone(),
+                });
+            }
+        }
+        match self.current {
+            Some(index) if index >= self.questions.len() => Err(Mismatch::Current { index }),
+            _ => Ok(()),
         }
     }
 
@@ -159,8 +257,9 @@ impl Progress {
         Ok(())
     }
 
-    /// Reads the progress in `dir`, if there is one.
-    pub fn load(dir: &Path, interview_id: &str) -> Result<Option<Progress>, SessionError> {
+    /// Reads the progress in `dir`, if there is one. Whether it fits the interview is
+    /// [`Progress::fits`]'s question.
+    pub fn load(dir: &Path) -> Result<Option<Progress>, SessionError> {
         let path = dir.join(PROGRESS_FILE);
         let bytes = match std::fs::read(&path) {
             Ok(b) => b,
@@ -171,15 +270,38 @@ impl Progress {
             path: path.clone(),
             detail: e.to_string(),
         })?;
-        if p.interview_id != interview_id {
-            return Err(SessionError::OtherInterview {
-                path,
-                found: p.interview_id,
-                expected: interview_id.to_string(),
-            });
-        }
         Ok(Some(p))
     }
+}
+
+/// A file name with no directory part: not empty, no `/`, not `.` or `..`.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains('/') && name != "." && name != ".." && !name.contains('\0')
+}
+
+/// File in a session directory whose content is the Unix time of the candidate's last key
+/// (written at most every few seconds), so the idle clock survives a restart.
+pub const ACTIVITY_FILE: &str = "activity";
+
+/// Notes that the candidate was active at `unix` (not synced: losing the last few seconds of
+/// it to a power cut only makes the station wait a little longer before its privacy wipe).
+pub fn note_activity(dir: &Path, unix: u64) -> Result<(), FsError> {
+    let path = dir.join(ACTIVITY_FILE);
+    std::fs::write(&path, unix.to_string()).map_err(|e| FsError::new("cannot write", &path, e))
+}
+
+/// When the candidate of the session in `dir` was last seen: the newer of the activity note
+/// and the progress record's last change.
+pub fn last_activity(dir: &Path) -> Option<u64> {
+    let noted = std::fs::read_to_string(dir.join(ACTIVITY_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok());
+    let saved = std::fs::metadata(dir.join(PROGRESS_FILE))
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs());
+    noted.max(saved)
 }
 
 #[cfg(test)]
@@ -195,12 +317,12 @@ mod tests {
             state: TakeState::Interrupted,
             seconds: Some(12.5),
             note: Some("the station restarted".into()),
+            submit_failed: true,
         });
         p.current = Some(1);
         p.save(dir.path())?;
-        assert_eq!(Progress::load(dir.path(), "iv")?, Some(p));
-        assert!(Progress::load(dir.path(), "other").is_err());
-        assert_eq!(Progress::load(&dir.path().join("none"), "iv")?, None);
+        assert_eq!(Progress::load(dir.path())?, Some(p));
+        assert_eq!(Progress::load(&dir.path().join("none"))?, None);
         Ok(())
     }
 
@@ -208,7 +330,7 @@ mod tests {
     fn damaged_file_is_named() -> crate::TestResult {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join(PROGRESS_FILE), b"{ not json")?;
-        let err = Progress::load(dir.path(), "iv").unwrap_err().to_string();
+        let err = Progress::load(dir.path()).unwrap_err().to_string();
         assert!(
             err.contains("progress.json") && err.contains("damaged"),
             "{err}"

@@ -26,7 +26,10 @@ fn describe_phase(phase: &Phase) -> (&'static str, &'static str, Option<usize>) 
         Phase::Question { q, .. } => ("question", "in_interview", Some(q + 1)),
         Phase::Recording { q, .. } => ("recording", "recording", Some(q + 1)),
         Phase::Review { q, .. } => ("review", "in_interview", Some(q + 1)),
+        Phase::Submitting { q, .. } => ("submitting", "in_interview", Some(q + 1)),
         Phase::Done => ("done", "idle", None),
+        Phase::Resetting => ("resetting", "idle", None),
+        Phase::OutOfOrder => ("out_of_order", "out_of_order", None),
     }
 }
 

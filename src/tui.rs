@@ -1,32 +1,87 @@
-//! The terminal: entering and leaving the full-screen mode (restored on drop and on panic), and
-//! turning crossterm's events into the flow's messages. The only module that talks to
-//! crossterm.
+//! The terminal: entering and leaving the full-screen mode (restored when the kiosk ends, and
+//! only then), the kiosk's panic hook, and turning crossterm's events into the flow's
+//! messages. The only module that talks to crossterm.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::DefaultTerminal;
 
 use crate::app::msg::{Key, Msg};
 
-/// The terminal in full-screen raw mode; restored when dropped.
+/// The terminal in full-screen raw mode; restored when dropped (which a panic on the UI task
+/// does too, as it unwinds out of the kiosk).
 pub struct TerminalGuard {
     pub terminal: DefaultTerminal,
 }
 
 impl TerminalGuard {
-    /// Enters raw mode and the alternate screen, hides the cursor. ratatui's panic hook restores
-    /// the terminal before any panic message, so install other hooks first.
+    /// Enters raw mode and the alternate screen, hides the cursor. Unlike `ratatui::init`, no
+    /// panic hook restores the terminal: a worker thread's panic (caught and logged) must not
+    /// hand a locked kiosk's terminal back in cooked mode while booth goes on.
     pub fn enter() -> std::io::Result<Self> {
-        let mut terminal = ratatui::try_init()?;
-        terminal.hide_cursor()?;
-        Ok(TerminalGuard { terminal })
+        crossterm::terminal::enable_raw_mode()?;
+        let entered =
+            crossterm::execute!(std::io::stdout(), crossterm::terminal::EnterAlternateScreen)
+                .and_then(|()| {
+                    let mut terminal = ratatui::Terminal::new(
+                        ratatui::backend::CrosstermBackend::new(std::io::stdout()),
+                    )?;
+                    terminal.hide_cursor()?;
+                    Ok(terminal)
+                });
+        match entered {
+            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Err(e) => {
+                restore();
+                Err(e)
+            }
+        }
     }
 }
 
 impl Drop for TerminalGuard {
     fn drop(&mut self) {
         let _ = self.terminal.show_cursor();
-        ratatui::restore();
+        restore();
     }
+}
+
+fn restore() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(std::io::stdout(), crossterm::terminal::LeaveAlternateScreen);
+}
+
+/// Panics are logged (thread, place, message) and nothing else: the terminal stays the
+/// kiosk's. A panic on the UI task ends the kiosk, and the [`TerminalGuard`] restores the
+/// terminal as it unwinds; one in a worker thread ends only that worker.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let backtrace = std::backtrace::Backtrace::force_capture();
+        tracing::error!(
+            thread = thread.name().unwrap_or("unnamed"),
+            panic = %info,
+            %backtrace,
+            "panic"
+        );
+    }));
+}
+
+/// Keys and resizes from the terminal; Ctrl+C, Ctrl+Z and Ctrl+\\ typed as keys become
+/// interrupts.
+pub fn input() -> impl futures::Stream<Item = Msg> + Unpin {
+    use futures::StreamExt;
+    Box::pin(
+        crossterm::event::EventStream::new().filter_map(|e| async move {
+            match e {
+                Ok(ev) if is_interrupt(&ev) => Some(Msg::Interrupt),
+                Ok(ev) => translate(ev),
+                Err(e) => {
+                    tracing::error!(error = %e, "terminal input failed");
+                    None
+                }
+            }
+        }),
+    )
 }
 
 /// Translates a terminal event into a message; `None` for what the flow ignores (key

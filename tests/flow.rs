@@ -64,11 +64,6 @@ impl Harness {
         for e in fx {
             self.effects.push(e.clone());
             match e {
-                Effect::SaveProgress => self
-                    .state
-                    .progress
-                    .save(&self.state.settings.session_dir)
-                    .unwrap(),
                 Effect::Quit => {}
                 other => self.executor.execute(other).await,
             }
@@ -97,11 +92,7 @@ impl Harness {
                 self.state.notice
             );
             let msg = tokio::select! {
-                Some(m) = self.reports.recv() => match m {
-                    // The recorder stamps real instants; the flow runs on shifted time.
-                    Msg::RecordingStarted { purpose, at } => Msg::RecordingStarted { purpose, at: at + self.skew },
-                    other => other,
-                },
+                Some(m) = self.reports.recv() => m,
                 _ = tokio::time::sleep(Duration::from_millis(20)) => Msg::Tick(self.now()),
             };
             self.send(msg).await;
@@ -147,7 +138,7 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
     // Shorter than an interview file may ask for, to keep the test quick.
     interview.questions[2].answer_limit = Duration::from_secs(3);
     let interview = Arc::new(interview);
-    let progress = Progress::new("s1", &interview.id, 3, 0);
+    let progress = Progress::for_interview("s1", &interview, 0);
     let mut settings = Settings::new(session_dir.clone());
     settings.test_clip = Duration::from_secs(4);
     settings.test_clip_minimum = Duration::from_secs(2);
@@ -161,6 +152,7 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
                 height: 240,
                 fps: 30,
             },
+            pace: booth::media::source::Pace::Realtime,
             video_kbps: 400,
             audio_kbps: 64,
             sound_output: false,
@@ -171,6 +163,7 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
             station_id: "flow-station".into(),
             doctor: None,
         },
+        (data.path().to_path_buf(), interview.clone()),
         tx,
         uploads,
     );
@@ -272,7 +265,8 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
     .await;
 
     // Question 2: no preparation, the candidate starts; 2 s; sent.
-    assert_eq!(h.state.phase, Phase::Questions { selected: 1 });
+    h.pump_until("the list", |s| s.phase == Phase::Questions { selected: 1 })
+        .await;
     h.key(Key::Enter).await;
     h.key(Key::Enter).await;
     h.pump_until("recording", |s| {
@@ -290,6 +284,8 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
     h.pump_until("the take", |s| matches!(s.phase, Phase::Review { .. }))
         .await;
     h.key(Key::Enter).await;
+    h.pump_until("the list", |s| s.phase == Phase::Questions { selected: 2 })
+        .await;
 
     // Question 3: the 3 s limit stops the recording by itself.
     h.key(Key::Enter).await;
@@ -301,7 +297,8 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
     let seconds = h.state.progress.questions[2].takes[0].seconds.unwrap();
     assert!((seconds - 3.0).abs() < 0.2, "limit of 3 s gave {seconds} s");
     h.key(Key::Enter).await;
-    assert_eq!(h.state.phase, Phase::Done);
+    h.pump_until("the last answer in the outbox", |s| s.phase == Phase::Done)
+        .await;
     // Every answer reaches the platform (here a directory) and the screen says so.
     h.pump_until("all deliveries", |s| {
         s.progress
@@ -310,7 +307,7 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
             .all(|q| q.delivery == Delivery::Uploaded)
     })
     .await;
-    h.executor.shutdown();
+    h.executor.shutdown().await;
 
     // One valid MP4 per answer delivered; the test clip nowhere.
     let mut files: Vec<PathBuf> = std::fs::read_dir(&delivered)
@@ -333,7 +330,7 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
         TakeState::Discarded
     );
     // The saved progress agrees with the screen.
-    let saved = Progress::load(&session_dir, "flow").unwrap().unwrap();
+    let saved = Progress::load(&session_dir).unwrap().unwrap();
     assert!(saved.all_submitted());
     assert!(saved.questions.iter().all(|q| q.answer_id.is_some()));
     // The session manifest follows the answers, naming each of them.

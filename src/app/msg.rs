@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::app::state::DeviceProblem;
 use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
 use crate::media::frame::VideoFrame;
-use crate::session::Delivery;
+use crate::session::Progress;
 
 /// The keys the flow understands, already translated from the terminal's events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,14 +29,60 @@ pub enum Key {
     Char(char),
 }
 
-/// What a recording is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One take of one candidate session. Every report about a take names it whole, so a report
+/// that arrives after its session ended can never change the next candidate's progress.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TakeRef {
+    pub session: String,
+    pub question: usize,
+    pub take: usize,
+}
+
+/// What a recording is for, and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purpose {
     /// The device-test clip: never leaves the machine.
-    TestClip,
-    Answer {
-        question: usize,
-        take: usize,
+    TestClip {
+        session: String,
+    },
+    Answer(TakeRef),
+}
+
+impl Purpose {
+    /// The candidate session the recording belongs to.
+    pub fn session(&self) -> &str {
+        match self {
+            Purpose::TestClip { session } => session,
+            Purpose::Answer(take) => &take.session,
+        }
+    }
+}
+
+/// Why a recording did not start or stopped early, as the flow needs to tell it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordingProblem {
+    /// The camera or microphone failed (or was never opened).
+    Device(DeviceProblem),
+    /// The disk could not hold an answer of this length.
+    NoSpace,
+    /// Anything else (encoder, file); the detail is in the log.
+    Station,
+}
+
+/// What happened to an answer on its way to the platform, as the question list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadNews {
+    /// Bytes of the answer the platform (or the folder) has.
+    Progress {
+        sent: u64,
+        total: u64,
+    },
+    /// The network or the platform is unavailable; the answer is safe and will be retried.
+    Waiting,
+    Delivered,
+    /// The platform refused it for good (it stays on this station).
+    Refused {
+        reason: String,
     },
 }
 
@@ -74,19 +120,21 @@ pub enum Msg {
     DevicesFailed {
         problem: DeviceProblem,
     },
+    /// The pipeline is recording; the flow's clock for it starts now.
     RecordingStarted {
         purpose: Purpose,
-        at: Instant,
     },
     RecordingSaved {
         purpose: Purpose,
         seconds: f64,
         checks: Option<ClipChecks>,
     },
-    /// The recording stopped early; `kept_seconds` is what was saved of it (if anything).
+    /// The recording did not start or stopped early; `kept_seconds` is what was saved of it
+    /// (if anything). `detail` is for the log and the station's status only.
     RecordingFailed {
         purpose: Purpose,
-        message: String,
+        problem: RecordingProblem,
+        detail: String,
         kept_seconds: Option<f64>,
     },
     /// A picture of the take or question video being played.
@@ -100,29 +148,21 @@ pub enum Msg {
     /// What is playing has sound, but the station has no speaker.
     PlaybackSilent,
     PlaybackEnded,
-    Delivery {
-        question: usize,
-        delivery: Delivery,
-    },
-    /// The answer to `question` is in the outbox under this id.
-    Queued {
-        question: usize,
+    /// The take is in the outbox (its record durable, the upload service told) under this id.
+    Submitted {
+        take: TakeRef,
         answer_id: String,
     },
-    /// Bytes of the answer to `question` the platform has.
-    UploadProgress {
-        question: usize,
-        sent: u64,
-        total: u64,
+    /// The take could not be put in the outbox; it stays where it was, reviewable.
+    SubmitFailed {
+        take: TakeRef,
+        detail: String,
     },
-    /// The network or the platform is unavailable; the answer is safe and will be retried.
-    UploadWaiting {
+    /// News of the answer to `question` of `session` on its way to the platform.
+    Upload {
+        session: String,
         question: usize,
-    },
-    /// The platform refused the answer for good (it stays on this station).
-    UploadRefused {
-        question: usize,
-        reason: String,
+        news: UploadNews,
     },
     /// SIGTERM / SIGHUP: finish any recording cleanly, then leave.
     Terminate,
@@ -144,18 +184,20 @@ pub enum Msg {
     },
     /// A new candidate's session replaced the old one after a reset.
     SessionStarted {
-        progress: crate::session::Progress,
-        dir: std::path::PathBuf,
+        progress: Progress,
+        dir: PathBuf,
+    },
+    /// The old session could not be closed (the disk failed); it is kept as it was.
+    SessionEndFailed {
+        detail: String,
     },
 }
 
 /// A take on its way to the platform, with what the upload's metadata needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Submission {
-    pub question: usize,
-    pub take: usize,
+    pub take: TakeRef,
     pub file: PathBuf,
-    pub session_id: String,
     pub interview_id: String,
     pub question_id: String,
     /// The take's number for this question, 1-based.
@@ -189,8 +231,17 @@ pub enum Effect {
     },
     StopPlayback,
     DeleteFile(PathBuf),
-    SaveProgress,
-    /// Hands a take to delivery (the outbox, then the platform).
+    /// Writes the candidate's progress durably into the session directory `dir`.
+    SaveProgress {
+        dir: PathBuf,
+        progress: Box<Progress>,
+    },
+    /// Notes the candidate's last key in the session directory (the idle clock across a
+    /// restart).
+    NoteActivity {
+        dir: PathBuf,
+    },
+    /// Puts a take in the outbox; answered by `Submitted` or `SubmitFailed`.
     Submit(Submission),
     /// Queues the session manifest after the last answer.
     SendManifest(ManifestInfo),
@@ -205,9 +256,20 @@ pub enum Effect {
         session: String,
         phase: &'static str,
     },
-    /// Privacy wipe of the session in `dir` (what was not sent), then a new session.
+    /// Privacy wipe of session `session` in `dir` (after every effect before it: a submit
+    /// asked for earlier is in the outbox first), then a new session; answered by
+    /// `SessionStarted` or `SessionEndFailed`.
     EndSession {
+        session: String,
         dir: PathBuf,
     },
+    /// Stops in order (recording finalized, uploads paused) after every effect before it;
+    /// then the run loop ends.
     Quit,
+}
+
+impl Effect {
+    pub fn is_save(&self) -> bool {
+        matches!(self, Effect::SaveProgress { .. })
+    }
 }

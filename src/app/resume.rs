@@ -1,76 +1,244 @@
-//! Starting a station: which candidate session to continue (or begin), recovering a take the
-//! last run was recording when it died, and which screen to reopen on. Runs once before the
-//! loop; it is the only place the flow's start touches the disk.
+//! Starting a station: reconciling what is on disk before anything is shown (finishing
+//! interrupted wipes, wiping sessions left behind, matching the current session against the
+//! interview and the outbox's records), recovering a take the last run was recording when it
+//! died, and which screen to reopen on. Whatever does not fit is set aside for staff, never
+//! deleted; a station always starts. Runs once before the loop.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use super::msg::{Submission, TakeRef};
+use super::sessions;
 use super::state::{Phase, State};
 use crate::fsutil;
 use crate::interview::Interview;
 use crate::media::mp4read;
 use crate::media::mux::{partial_path, recover};
-use crate::session::{Progress, SessionError, TakeState};
+use crate::session::{Delivery, Progress, SessionError, TakeState};
+use crate::upload::{Payload, Record, State as ItemState};
 
-/// Names the session in progress, inside `<data_dir>/sessions/`.
-const CURRENT: &str = "current";
-
-pub fn sessions_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("sessions")
+/// The session a station starts with.
+#[derive(Debug)]
+pub struct Resumed {
+    pub progress: Progress,
+    pub dir: PathBuf,
+    /// How long the station had been left alone before it stopped: the idle clock goes on
+    /// from there, so a walked-away candidate's screen is never simply reopened.
+    pub idle_for: Duration,
+    /// Takes the candidate sent that are not in the outbox (an older booth's crash): sent
+    /// again at start, idempotently.
+    pub resubmit: Vec<Submission>,
 }
 
-/// The unfinished session of this interview, or a new one. Returns its progress and directory.
+/// Reconciles the data directory and returns the session to continue (or a new one).
+/// `records` are the outbox's records as the upload service left them at its start.
 pub fn open_session(
     data_dir: &Path,
     interview: &Interview,
+    records: &[Record],
     now_unix: u64,
-) -> Result<(Progress, PathBuf), SessionError> {
-    let sessions = sessions_dir(data_dir);
-    fsutil::create_private_dir(&sessions)?;
-    let pointer = sessions.join(CURRENT);
-    if let Ok(id) = std::fs::read_to_string(&pointer) {
-        let id = id.trim();
-        let dir = sessions.join(id);
-        if !id.is_empty() && dir.is_dir() {
-            match Progress::load(&dir, &interview.id) {
-                Ok(Some(mut p)) if !p.all_submitted() => {
-                    recover_takes(&mut p, &dir);
-                    p.save(&dir)?;
-                    return Ok((p, dir));
+) -> Result<Resumed, SessionError> {
+    fsutil::create_private_dir(&sessions::sessions_dir(data_dir))?;
+    let current = sessions::current_id(data_dir);
+    let (stale, wiping) = sessions::leftovers(data_dir, current.as_deref());
+    for dir in wiping.iter().chain(&stale) {
+        finish_wipe(data_dir, dir);
+    }
+    let mut resubmit = Vec::new();
+    if let Some(id) = current {
+        let dir = sessions::sessions_dir(data_dir).join(&id);
+        if dir.is_dir() {
+            match resume_dir(data_dir, &dir, interview, records, &mut resubmit)? {
+                Some(mut resumed) => {
+                    resumed.idle_for = idle_for(&dir, now_unix);
+                    return Ok(resumed);
                 }
-                Ok(_) => {}
-                // Another interview's session (the station was switched over) is left alone
-                // on disk and a new one begins.
-                Err(SessionError::OtherInterview { .. }) => {}
-                Err(e) => return Err(e),
+                None => {
+                    let (progress, dir) =
+                        sessions::end_session(data_dir, &dir, interview, now_unix)?;
+                    return Ok(fresh(progress, dir, resubmit));
+                }
             }
         }
     }
-    let id = uuid::Uuid::new_v4().to_string();
-    let dir = sessions.join(&id);
-    fsutil::create_private_dir(&dir)?;
-    let progress = Progress::new(&id, &interview.id, interview.questions.len(), now_unix);
-    progress.save(&dir)?;
-    fsutil::write_atomic(&pointer, id.as_bytes())?;
-    Ok((progress, dir))
+    let (progress, dir) = sessions::new_session(data_dir, interview, now_unix)?;
+    Ok(fresh(progress, dir, resubmit))
 }
 
-/// The privacy wipe at the end of a candidate's session: the session directory goes (its
-/// unsent takes, the test clip, the progress record); sent answers already live in the outbox
-/// and are untouched. Then a fresh session for the next candidate.
-pub fn end_session(
+fn fresh(progress: Progress, dir: PathBuf, resubmit: Vec<Submission>) -> Resumed {
+    Resumed {
+        progress,
+        dir,
+        idle_for: Duration::ZERO,
+        resubmit,
+    }
+}
+
+/// A session that is not current (a crash between the steps of a wipe, or an older booth's
+/// leftovers): its candidate has gone, so it is wiped, its sent takes set aside first.
+fn finish_wipe(data_dir: &Path, dir: &Path) {
+    let result = sessions::set_aside_sent_takes(data_dir, dir)
+        .and_then(|()| fsutil::remove_dir_all(dir).map_err(SessionError::from));
+    match result {
+        Ok(()) => tracing::warn!(dir = %dir.display(), "finished wiping a session left behind"),
+        Err(e) => {
+            tracing::error!(dir = %dir.display(), error = %e, "cannot wipe a session left behind")
+        }
+    }
+}
+
+/// The current session, if it can go on: `None` when it has finished (every answer sent).
+/// One that cannot be read or no longer fits the interview is set aside (its sent takes
+/// queued from there) and `None` returned.
+fn resume_dir(
     data_dir: &Path,
     dir: &Path,
     interview: &Interview,
-) -> Result<(Progress, PathBuf), SessionError> {
-    match std::fs::remove_dir_all(dir) {
-        Ok(()) => tracing::info!(dir = %dir.display(), "session wiped"),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fsutil::FsError::new("cannot wipe", dir, e).into()),
+    records: &[Record],
+    resubmit: &mut Vec<Submission>,
+) -> Result<Option<Resumed>, SessionError> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let loaded = Progress::load(dir).and_then(|p| match p {
+        Some(p) => p
+            .fits(interview, &name)
+            .map(|()| Some(p))
+            .map_err(|mismatch| SessionError::Mismatch {
+                path: dir.join(crate::session::PROGRESS_FILE),
+                mismatch,
+            }),
+        None => Ok(None),
+    });
+    let mut progress = match loaded {
+        Ok(Some(p)) => p,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            tracing::error!(error = %e, "the session cannot be resumed; it is set aside");
+            let old = Progress::load(dir).ok().flatten();
+            let kept = sessions::set_aside(data_dir, dir, &e.to_string())?;
+            if let Some(old) = old {
+                resubmit.extend(unsent(&old, &kept, interview, records));
+            }
+            return Ok(None);
+        }
+    };
+    apply_outbox(&mut progress, interview, records);
+    recover_takes(&mut progress, dir);
+    resubmit.extend(unsent(&progress, dir, interview, records));
+    if progress.all_submitted() && resubmit.is_empty() {
+        return Ok(None);
     }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    open_session(data_dir, interview, now)
+    progress.save(dir)?;
+    Ok(Some(Resumed {
+        progress,
+        dir: dir.to_path_buf(),
+        idle_for: Duration::ZERO,
+        resubmit: std::mem::take(resubmit),
+    }))
+}
+
+/// What the outbox knows of this session's answers wins over the progress record: a crash
+/// after the outbox took an answer but before the progress said so loses nothing.
+fn apply_outbox(progress: &mut Progress, interview: &Interview, records: &[Record]) {
+    for rec in records {
+        let Payload::Answer(a) = &rec.payload else {
+            continue;
+        };
+        if a.candidate_id != progress.session_id || rec.staged_from.is_some() {
+            continue;
+        }
+        let Some(q) = interview
+            .questions
+            .iter()
+            .position(|x| x.id == a.question_id)
+        else {
+            continue;
+        };
+        let Some(qp) = progress.questions.get_mut(q) else {
+            continue;
+        };
+        let Some(take) = qp.takes.get_mut(a.attempt.saturating_sub(1) as usize) else {
+            continue;
+        };
+        if take.state != TakeState::Submitted {
+            tracing::warn!(
+                question = q,
+                attempt = a.attempt,
+                "the outbox has an answer the progress did not record as sent"
+            );
+        }
+        take.state = TakeState::Submitted;
+        take.submit_failed = false;
+        qp.answer_id = Some(a.answer_id.to_string());
+        qp.delivery = match rec.state {
+            ItemState::Delivered => Delivery::Uploaded,
+            _ => Delivery::Queued,
+        };
+        if progress.current == Some(q) {
+            progress.current = None;
+        }
+    }
+}
+
+/// Takes marked sent whose file is still in `dir` and that the outbox does not hold.
+fn unsent(
+    progress: &Progress,
+    dir: &Path,
+    interview: &Interview,
+    records: &[Record],
+) -> Vec<Submission> {
+    let in_outbox = |session: &str, question_id: &str, attempt: u32| {
+        records.iter().any(|r| {
+            matches!(&r.payload, Payload::Answer(a)
+                if a.candidate_id == session && a.question_id == question_id && a.attempt == attempt)
+        })
+    };
+    let mut out = Vec::new();
+    for (q, qp) in progress.questions.iter().enumerate() {
+        let question_id = if qp.question_id.is_empty() {
+            interview
+                .questions
+                .get(q)
+                .map(|x| x.id.clone())
+                .unwrap_or_default()
+        } else {
+            qp.question_id.clone()
+        };
+        for (i, take) in qp.takes.iter().enumerate() {
+            let file = dir.join(&take.file);
+            let attempt = i as u32 + 1;
+            if take.state != TakeState::Submitted
+                || !file.is_file()
+                || question_id.is_empty()
+                || in_outbox(&progress.session_id, &question_id, attempt)
+            {
+                continue;
+            }
+            tracing::warn!(path = %file.display(), "a sent take is not in the outbox; sending it again");
+            out.push(Submission {
+                take: TakeRef {
+                    session: progress.session_id.clone(),
+                    question: q,
+                    take: i,
+                },
+                file,
+                interview_id: progress.interview_id.clone(),
+                question_id: question_id.clone(),
+                attempt,
+                seconds: take.seconds.unwrap_or(0.0),
+            });
+        }
+    }
+    out
+}
+
+/// Seconds since the candidate of the session in `dir` was last seen.
+fn idle_for(dir: &Path, now_unix: u64) -> Duration {
+    crate::session::last_activity(dir).map_or(Duration::ZERO, |t| {
+        Duration::from_secs(now_unix.saturating_sub(t))
+    })
 }
 
 /// Takes left "recording" by a crash: recovered and shown (never counted as an attempt), or
@@ -173,19 +341,25 @@ attempts = 1
     fn sessions_resume_until_finished_then_start_afresh() -> crate::TestResult {
         let data = tempfile::tempdir()?;
         let iv = Interview::parse(IV, Path::new("iv.toml"))?;
-        let (mut p, dir) = open_session(data.path(), &iv, 1)?;
+        let Resumed {
+            progress: mut p,
+            dir,
+            ..
+        } = open_session(data.path(), &iv, &[], 1)?;
         p.device_test_passed = true;
         p.save(&dir)?;
-        let (again, dir2) = open_session(data.path(), &iv, 2)?;
-        assert_eq!(dir, dir2);
-        assert!(again.device_test_passed);
-        // Once every answer is in, the next start is a new candidate.
-        let mut done = again;
+        let again = open_session(data.path(), &iv, &[], 2)?;
+        assert_eq!(dir, again.dir);
+        assert!(again.progress.device_test_passed);
+        // Once every answer is in, the next start is a new candidate, and the old one's
+        // traces are wiped.
+        let mut done = again.progress;
         done.questions[0].delivery = crate::session::Delivery::Queued;
         done.save(&dir)?;
-        let (fresh, dir3) = open_session(data.path(), &iv, 3)?;
-        assert_ne!(dir, dir3);
-        assert!(!fresh.device_test_passed);
+        let fresh = open_session(data.path(), &iv, &[], 3)?;
+        assert_ne!(dir, fresh.dir);
+        assert!(!fresh.progress.device_test_passed);
+        assert!(!dir.exists());
         Ok(())
     }
 
@@ -193,12 +367,9 @@ attempts = 1
     fn a_take_with_nothing_written_is_dropped_not_counted() -> crate::TestResult {
         let dir = tempfile::tempdir()?;
         let mut p = Progress::new("s", "iv", 1, 0);
-        p.questions[0].takes.push(Take {
-            file: "q1-take1.mp4".into(),
-            state: TakeState::Recording,
-            seconds: None,
-            note: None,
-        });
+        p.questions[0]
+            .takes
+            .push(Take::recording("q1-take1.mp4".into()));
         recover_takes(&mut p, dir.path());
         assert_eq!(p.questions[0].takes[0].state, TakeState::Discarded);
         assert_eq!(p.questions[0].attempts_used, 0);

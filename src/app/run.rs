@@ -1,27 +1,33 @@
-//! The loop: messages in (terminal input, worker reports, ticks), `update`, effects out (to the
-//! executor task, in order), and a redraw at most ~15 times a second. Generic over the
-//! terminal backend and the input stream, so whole flows run headless in tests.
+//! The loop: messages in (terminal input, ticks, worker reports), `update`, every effect out
+//! to the executor task (which carries them out in order), and a redraw at most ~15 times a
+//! second. It touches no file and no device: the executor owns the effects, a small writer
+//! task owns `status.json`. The loop ends when the executor has carried out a quit (so a
+//! recording is finalized first). Generic over the terminal backend and the input stream
+//! (which brings the ticks too), so whole flows run headless, on fake time, in tests.
 
 use std::io;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 use ratatui::Terminal;
 use ratatui::backend::Backend;
-use tokio::sync::mpsc;
-use tracing::Instrument;
+use tokio::sync::{mpsc, watch};
 
-use super::effects::Executor;
+use super::effects::{Ended, Executor};
 use super::msg::{Effect, Msg};
 use super::state::State;
 use super::update::update;
+use crate::status::KioskStatus;
 use crate::ui::graphics::Graphics;
 use crate::ui::theme::Theme;
 
 /// Time between ticks: fine enough for countdowns and the silence warning.
-const TICK: Duration = Duration::from_millis(50);
+pub const TICK: Duration = Duration::from_millis(50);
 /// At most this often a frame is drawn (the preview runs at up to 15 pictures a second).
 const FRAME: Duration = Duration::from_millis(66);
+/// The status file is rewritten at least this often, so its time stays fresh.
+const STATUS_REFRESH: Duration = Duration::from_secs(30);
 
 /// The background side of the loop: the executor that carries out effects, the channel its
 /// reports come back on, and the effects to run before the first message.
@@ -31,13 +37,29 @@ pub struct Workers {
     pub first: Vec<Effect>,
 }
 
-/// Runs the flow until it asks to quit or the input ends. Returns the final state.
+/// What the loop draws on and how.
+pub struct Screen<'a, B: Backend> {
+    pub terminal: &'a mut Terminal<B>,
+    pub theme: Theme,
+    pub graphics: Option<Graphics>,
+}
+
+/// Ticks on the real clock, for the kiosk's input.
+pub fn ticks() -> impl Stream<Item = Msg> + Unpin {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    Box::pin(futures::stream::unfold(tick, |mut t| async move {
+        t.tick().await;
+        Some((Msg::Tick(Instant::now()), t))
+    }))
+}
+
+/// Runs the flow until the executor has carried out a quit (or stopped for good). Returns the
+/// final state. `status_dir`: where `status.json` is kept, if anywhere.
 pub async fn run<B, S>(
-    terminal: &mut Terminal<B>,
-    data_dir: &std::path::Path,
+    screen: Screen<'_, B>,
+    status_dir: Option<PathBuf>,
     mut state: State,
-    theme: Theme,
-    mut graphics: Option<Graphics>,
     mut input: S,
     workers: Workers,
 ) -> io::Result<State>
@@ -46,73 +68,43 @@ where
     B::Error: Into<io::Error>,
     S: Stream<Item = Msg> + Unpin,
 {
+    let Screen {
+        terminal,
+        theme,
+        mut graphics,
+    } = screen;
     let Workers {
-        mut executor,
+        executor,
         mut reports,
         first,
     } = workers;
     // Each effect travels with the span of the session that asked for it, so the executor's
     // log lines name the candidate session too.
-    let (effects_tx, mut effects_rx) = mpsc::unbounded_channel::<(Effect, tracing::Span)>();
-    // The executor takes effects one at a time, in order, off the UI task.
-    let worker = tokio::spawn(async move {
-        while let Some((effect, span)) = effects_rx.recv().await {
-            executor.execute(effect).instrument(span).await;
-        }
-        // Stop in order: media first (a recording is finalized), then the uploads.
-        let executor = tokio::task::spawn_blocking(move || {
-            executor.shutdown();
-            executor
-        })
-        .await?;
-        executor.shutdown_uploads().await;
-        Ok::<(), tokio::task::JoinError>(())
-    });
+    let (effects, effects_rx) = mpsc::unbounded_channel::<(Effect, tracing::Span)>();
+    let mut worker = tokio::spawn(executor.run(effects_rx));
+    let status = status_dir.map(|dir| spawn_status_writer(dir, KioskStatus::of(&state, 0)));
 
-    let mut quit = false;
     let mut pending = first;
-    let mut tick = tokio::time::interval(TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw = Instant::now() - FRAME;
     let mut dirty = true;
     let mut input_open = true;
-    let mut pending_after = Vec::new();
-    let mut status: Option<(crate::status::KioskStatus, Instant)> = None;
     let mut span = session_span(&state);
     let mut span_for = state.progress.session_id.clone();
-    loop {
-        pending.append(&mut pending_after);
-        // Not held across an await: the loop below is synchronous.
-        let entered = span.enter();
+    let ended = loop {
         for effect in pending.drain(..) {
-            match effect {
-                Effect::SaveProgress => {
-                    if let Err(e) = state.progress.save(&state.settings.session_dir) {
-                        tracing::error!(error = %e, "cannot save progress");
-                    }
-                }
-                Effect::Quit => quit = true,
-                Effect::EndSession { dir } => {
-                    let next = super::resume::end_session(data_dir, &dir, &state.interview);
-                    match next {
-                        Ok((progress, dir)) => {
-                            let more = update(&mut state, Msg::SessionStarted { progress, dir });
-                            pending_after.extend(more);
-                        }
-                        Err(e) => tracing::error!(error = %e, "cannot start a new session"),
-                    }
-                }
-                other => {
-                    tracing::debug!(effect = ?other, "effect");
-                    let _ = effects_tx.send((other, span.clone()));
-                }
-            }
+            // A closed channel means the executor is gone; the select below sees it end.
+            let _ = effects.send((effect, span.clone()));
         }
-        drop(entered);
-        if quit {
-            break;
+        if let Some(status) = &status {
+            status.send_if_modified(|old| {
+                let now = KioskStatus::of(&state, crate::clock::unix_now());
+                let changed = !old.same_as(&now);
+                if changed {
+                    *old = now;
+                }
+                changed
+            });
         }
-        publish_status(&state, data_dir, &mut status);
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
                 .draw(|f| crate::ui::view_with(&state, &theme, graphics.as_mut(), f))
@@ -126,20 +118,9 @@ where
                 None => { input_open = false; continue; }
             },
             Some(m) = reports.recv() => m,
-            _ = tick.tick() => Msg::Tick(Instant::now()),
+            done = &mut worker => break done,
         };
-        // Keys are left out: at the operator menu they are the PIN.
-        if !matches!(
-            msg,
-            Msg::Tick(_)
-                | Msg::Key(_)
-                | Msg::Preview(_)
-                | Msg::Level(_)
-                | Msg::PlaybackFrame(_)
-                | Msg::PlaybackLevel(_)
-        ) {
-            span.in_scope(|| tracing::debug!(?msg, "message"));
-        }
+        log_message(&span, &msg);
         pending = span.in_scope(|| update(&mut state, msg));
         if span_for != state.progress.session_id {
             span = session_span(&state);
@@ -147,13 +128,30 @@ where
             span.in_scope(|| tracing::info!(interview = %state.interview.id, "session started"));
         }
         dirty = true;
-    }
-    drop(effects_tx);
-    match worker.await {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) | Err(e) => tracing::error!(error = %e, "executor task failed"),
+    };
+    match ended {
+        Ok(Ended::Quit) => {}
+        Ok(Ended::Closed) => tracing::error!("the executor stopped without a quit"),
+        Err(e) => tracing::error!(error = %e, "executor task failed"),
     }
     Ok(state)
+}
+
+/// Worker reports in the log; keys are left out (at the operator menu they are the PIN), and
+/// so are the many pictures, levels and ticks.
+fn log_message(span: &tracing::Span, msg: &Msg) {
+    if !matches!(
+        msg,
+        Msg::Tick(_)
+            | Msg::Key(_)
+            | Msg::Preview(_)
+            | Msg::Level(_)
+            | Msg::PlaybackFrame(_)
+            | Msg::PlaybackLevel(_)
+            | Msg::PlaybackPosition { .. }
+    ) {
+        span.in_scope(|| tracing::debug!(?msg, "message"));
+    }
 }
 
 /// The span every log line of one candidate session is inside (`session{id=…}`).
@@ -161,24 +159,28 @@ fn session_span(state: &State) -> tracing::Span {
     tracing::info_span!("session", id = %state.progress.session_id)
 }
 
-/// Writes the station status when it changed (or every half minute, so its time stays fresh).
-fn publish_status(
-    state: &State,
-    data_dir: &std::path::Path,
-    last: &mut Option<(crate::status::KioskStatus, Instant)>,
-) {
-    let now_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let current = crate::status::KioskStatus::of(state, now_unix);
-    let fresh = last
-        .as_ref()
-        .is_some_and(|(s, at)| s.same_as(&current) && at.elapsed() < Duration::from_secs(30));
-    if fresh {
-        return;
-    }
-    if let Err(e) = current.write(data_dir) {
-        tracing::warn!(error = %e, "cannot write the station status");
-    }
-    *last = Some((current, Instant::now()));
+/// The owner of `status.json`: writes the latest status when it changes (and every half
+/// minute, so its time stays fresh), off the UI task.
+fn spawn_status_writer(dir: PathBuf, first: KioskStatus) -> watch::Sender<KioskStatus> {
+    let (tx, mut rx) = watch::channel(first);
+    tokio::spawn(async move {
+        loop {
+            let current = rx.borrow_and_update().clone();
+            let dir = dir.clone();
+            let written = tokio::task::spawn_blocking(move || {
+                let mut current = current;
+                current.updated_unix = crate::clock::unix_now();
+                current.write(&dir)
+            })
+            .await;
+            if let Ok(Err(e)) = written {
+                tracing::warn!(error = %e, "cannot write the station status");
+            }
+            tokio::select! {
+                changed = rx.changed() => if changed.is_err() { break },
+                _ = tokio::time::sleep(STATUS_REFRESH) => {}
+            }
+        }
+    });
+    tx
 }

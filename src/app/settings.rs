@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::media::source::{AudioSpec, VideoRequest, VideoSpec};
+use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
 
 /// What the executor needs to know about the station.
 #[derive(Debug, Clone)]
@@ -13,6 +13,8 @@ pub struct DeviceSettings {
     pub video: VideoSpec,
     pub audio: AudioSpec,
     pub request: VideoRequest,
+    /// Real time for a kiosk; `Pace::None` lets the station simulation record in an instant.
+    pub pace: Pace,
     pub video_kbps: u32,
     pub audio_kbps: u32,
     /// Play sound through the default output device during playback.

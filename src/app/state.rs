@@ -6,11 +6,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::msg::ClipChecks;
+use super::msg::{ClipChecks, Effect, Submission, TakeRef};
 use crate::i18n::Text;
 use crate::interview::{Interview, Question};
 use crate::media::analyze::Level;
 use crate::media::frame::VideoFrame;
+use crate::media::source::CaptureError;
 use crate::session::{Progress, TakeState};
 
 /// What the operator menu offers, in order.
@@ -166,7 +167,18 @@ pub enum Phase {
         take: usize,
         playing: bool,
     },
+    /// The candidate sent the take; it is being put in the outbox (a moment). Nothing else
+    /// happens until that is certain, so the screen never says "sent" before it is.
+    Submitting {
+        q: usize,
+        take: usize,
+    },
     Done,
+    /// The session is being closed (privacy wipe) and a new one opened.
+    Resetting,
+    /// The station cannot go on by itself (the session could not be closed): staff are
+    /// called; the operator menu still works.
+    OutOfOrder,
 }
 
 /// What went wrong with the devices, in terms the candidate's screen can say plainly.
@@ -188,18 +200,22 @@ impl DeviceProblem {
             DeviceProblem::Devices => "devices.problem_devices",
         }
     }
+}
 
-    /// Reads a device error's text (which names the device) for the kind of problem.
-    pub fn from_detail(detail: &str) -> Self {
-        let lower = detail.to_lowercase();
-        if lower.contains("camera") && (lower.contains("busy") || lower.contains("held by")) {
-            DeviceProblem::CameraBusy
-        } else if lower.contains("camera") {
-            DeviceProblem::Camera
-        } else if lower.contains("microphone") {
-            DeviceProblem::Microphone
-        } else {
-            DeviceProblem::Devices
+impl From<&CaptureError> for DeviceProblem {
+    fn from(e: &CaptureError) -> Self {
+        match e {
+            CaptureError::CameraBusy { .. } => DeviceProblem::CameraBusy,
+            CaptureError::CameraNotFound { .. }
+            | CaptureError::CameraPermission { .. }
+            | CaptureError::Camera { .. }
+            | CaptureError::CameraLost { .. }
+            | CaptureError::BadSize { .. } => DeviceProblem::Camera,
+            CaptureError::MicrophoneNotFound { .. }
+            | CaptureError::MicrophoneBusy { .. }
+            | CaptureError::Microphone { .. }
+            | CaptureError::MicrophoneLost { .. } => DeviceProblem::Microphone,
+            CaptureError::FileIo { .. } | CaptureError::BadFile { .. } => DeviceProblem::Devices,
         }
     }
 }
@@ -211,6 +227,10 @@ pub enum Notice {
     AnswerInterrupted,
     AnswerDidNotStart,
     StaffCalled,
+    /// The answer could not be put in the outbox; it is kept and staff were called.
+    SubmitFailed,
+    /// The disk cannot hold an answer: staff were called.
+    NoSpace,
 }
 
 impl Notice {
@@ -220,6 +240,8 @@ impl Notice {
             Notice::AnswerInterrupted => "review.interrupted_notice",
             Notice::AnswerDidNotStart => "question.did_not_start",
             Notice::StaffCalled => "common.staff_called",
+            Notice::SubmitFailed => "review.submit_failed",
+            Notice::NoSpace => "question.no_space",
         }
     }
 }
@@ -292,16 +314,38 @@ pub struct State {
     pub last_error: Option<String>,
     /// Per question: its answer's upload, while it runs.
     pub uploads: Vec<UploadView>,
+    /// When the candidate's activity was last noted on disk (at most every few seconds).
+    pub activity_noted: Option<Instant>,
 }
 
 impl State {
-    /// What the upload side needs of take `take` of question `q`.
-    pub fn submission(&self, q: usize, take: usize) -> super::msg::Submission {
-        super::msg::Submission {
+    /// Take `take` of question `q` of this session, as reports name it.
+    pub fn take_ref(&self, q: usize, take: usize) -> TakeRef {
+        TakeRef {
+            session: self.progress.session_id.clone(),
             question: q,
             take,
+        }
+    }
+
+    /// Whether a report about `session` concerns the candidate on screen.
+    pub fn is_current(&self, session: &str) -> bool {
+        self.progress.session_id == session
+    }
+
+    /// The effect that writes the progress as it is now.
+    pub fn save(&self) -> Effect {
+        Effect::SaveProgress {
+            dir: self.settings.session_dir.clone(),
+            progress: Box::new(self.progress.clone()),
+        }
+    }
+
+    /// What the upload side needs of take `take` of question `q`.
+    pub fn submission(&self, q: usize, take: usize) -> Submission {
+        Submission {
+            take: self.take_ref(q, take),
             file: self.take_path(q, take),
-            session_id: self.progress.session_id.clone(),
             interview_id: self.interview.id.clone(),
             question_id: self.question(q).id.clone(),
             attempt: take as u32 + 1,
@@ -347,6 +391,7 @@ impl State {
             idle_ends: None,
             last_error: None,
             uploads: Vec::new(),
+            activity_noted: None,
         }
     }
 

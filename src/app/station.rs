@@ -152,7 +152,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
                 state.progress.questions[q].extra_attempts += 1;
                 grant(state, &format!("question {}: one more attempt", q + 1));
                 state.operator.step = OperatorStep::Closed;
-                return vec![Effect::SaveProgress];
+                return vec![state.save()];
             }
         }
         OperatorAction::ExtraAnswerTime => {
@@ -163,7 +163,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
                     &format!("question {}: {} s more answer time", q + 1, step.as_secs()),
                 );
                 state.operator.step = OperatorStep::Closed;
-                return vec![Effect::SaveProgress];
+                return vec![state.save()];
             }
         }
         OperatorAction::ExtraPreparation => {
@@ -182,7 +182,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
                     &format!("question {}: {} s more preparation", q + 1, step.as_secs()),
                 );
                 state.operator.step = OperatorStep::Closed;
-                return vec![Effect::SaveProgress];
+                return vec![state.save()];
             }
         }
         OperatorAction::UploadQueue => return vec![Effect::ShowUploadQueue],
@@ -201,20 +201,26 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
 }
 
 /// Ends the session: what was sent stays in the outbox, the rest of the candidate's traces go.
-/// Never during a recording (the reset waits for it).
+/// Never during a recording or while a take is going into the outbox (the reset waits for
+/// them); the screen is blank until the new session is there.
 pub fn end_session(state: &mut State) -> Vec<Effect> {
     if matches!(
         state.phase,
-        Phase::Recording { .. } | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
+        Phase::Recording { .. }
+            | Phase::Submitting { .. }
+            | Phase::Resetting
+            | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
     ) {
         return Vec::new();
     }
     state.idle_ends = None;
     state.help = false;
+    state.phase = Phase::Resetting;
     tracing::info!(session = %state.progress.session_id, "session ended");
     vec![
         Effect::StopPlayback,
         Effect::EndSession {
+            session: state.progress.session_id.clone(),
             dir: state.settings.session_dir.clone(),
         },
     ]
@@ -229,6 +235,9 @@ pub fn idle_tick(state: &mut State) -> Vec<Effect> {
         state.phase,
         Phase::Welcome
             | Phase::Recording { .. }
+            | Phase::Submitting { .. }
+            | Phase::Resetting
+            | Phase::OutOfOrder
             | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
     ) || state.operator.step != OperatorStep::Closed;
     if busy {
@@ -258,6 +267,9 @@ pub fn session_started(
     state.phase = Phase::Welcome;
     state.notice = None;
     state.playback = Default::default();
+    state.uploads = Vec::new();
+    state.activity_noted = None;
+    state.last_input = state.now;
     state.idle_ends = None;
     state.help = false;
     state.text = crate::i18n::for_language(&state.interview.language);
@@ -267,6 +279,18 @@ pub fn session_started(
         ..state.operator.clone()
     };
     Vec::new()
+}
+
+/// The old session could not be closed: nothing of it is lost (it stays on disk as it was),
+/// but the station cannot go on alone. Staff are called; the operator menu can try again.
+pub fn session_end_failed(state: &mut State, detail: String) -> Vec<Effect> {
+    tracing::error!(%detail, "the session could not be closed");
+    state.last_error = Some(format!("the session could not be closed: {detail}"));
+    state.phase = Phase::OutOfOrder;
+    vec![Effect::CallStaff {
+        session: state.progress.session_id.clone(),
+        phase: crate::status::phase_name(&state.phase),
+    }]
 }
 
 pub fn call_staff(state: &mut State) -> Vec<Effect> {

@@ -4,11 +4,17 @@
 
 use std::time::Duration;
 
-use super::msg::{Effect, Key, ManifestInfo, Msg, Purpose};
+use super::msg::{Effect, Key, ManifestInfo, Msg, Purpose, UploadNews};
 use super::state::{DeviceStatus, Notice, OperatorStep, Phase, Prep, State, TestStep};
 use super::station;
 use crate::session::{Delivery, Take, TakeState};
-use answer::{recording_failed, recording_saved, review_key, start_answer, stop_answer, try_start};
+use answer::{
+    recording_failed, recording_saved, review_key, start_answer, stop_answer, submit_failed,
+    submitted, try_start,
+};
+
+/// The candidate's activity is noted on disk at most this often.
+const NOTE_ACTIVITY_EVERY: Duration = Duration::from_secs(10);
 
 pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
     match msg {
@@ -42,11 +48,17 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::Key(key) => on_key(state, key),
-        Msg::RecordingStarted { purpose, at } => {
-            match (&mut state.phase, purpose) {
-                (Phase::Recording { started, .. }, Purpose::Answer { .. }) => *started = Some(at),
-                (Phase::DeviceTest(TestStep::Recording { started }), Purpose::TestClip) => {
-                    *started = at
+        Msg::RecordingStarted { purpose } if state.is_current(purpose.session()) => {
+            let now = state.now;
+            match (&mut state.phase, &purpose) {
+                (
+                    Phase::Recording {
+                        q, take, started, ..
+                    },
+                    Purpose::Answer(t),
+                ) if (*q, *take) == (t.question, t.take) => *started = Some(now),
+                (Phase::DeviceTest(TestStep::Recording { started }), Purpose::TestClip { .. }) => {
+                    *started = now
                 }
                 _ => {}
             }
@@ -56,14 +68,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             purpose,
             seconds,
             checks,
-        } => recording_saved(state, purpose, seconds, checks),
+        } if state.is_current(purpose.session()) => {
+            recording_saved(state, purpose, seconds, checks)
+        }
         Msg::RecordingFailed {
             purpose,
-            message,
+            problem,
+            detail,
             kept_seconds,
-        } => {
-            state.last_error = Some(message.clone());
-            recording_failed(state, purpose, message, kept_seconds)
+        } if state.is_current(purpose.session()) => {
+            state.last_error = Some(detail.clone());
+            recording_failed(state, purpose, problem, detail, kept_seconds)
+        }
+        Msg::RecordingStarted { purpose }
+        | Msg::RecordingSaved { purpose, .. }
+        | Msg::RecordingFailed { purpose, .. } => {
+            tracing::warn!(
+                session = purpose.session(),
+                "a recording report for another session ignored"
+            );
+            Vec::new()
         }
         Msg::PlaybackFrame(frame) => {
             state.playback.frame = Some(frame);
@@ -83,51 +107,26 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::PlaybackEnded => playback_ended(state),
-        Msg::Delivery { question, delivery } => {
-            if let Some(q) = state.progress.questions.get_mut(question)
-                && q.delivery != delivery
-            {
-                q.delivery = delivery;
-                state.record_upload(question, |u| u.waiting = false);
-                return vec![Effect::SaveProgress];
-            }
+        Msg::Submitted { take, answer_id } if state.is_current(&take.session) => {
+            submitted(state, take, answer_id)
+        }
+        Msg::SubmitFailed { take, detail } if state.is_current(&take.session) => {
+            submit_failed(state, take, detail)
+        }
+        Msg::Submitted { take, .. } | Msg::SubmitFailed { take, .. } => {
+            tracing::warn!(session = %take.session, "a submission report for another session ignored");
             Vec::new()
         }
-        Msg::Queued {
+        Msg::Upload {
+            session,
             question,
-            answer_id,
-        } => {
-            let Some(q) = state.progress.questions.get_mut(question) else {
-                return Vec::new();
-            };
-            q.answer_id = Some(answer_id);
-            if q.delivery == Delivery::NotSubmitted {
-                q.delivery = Delivery::Queued;
-            }
-            vec![Effect::SaveProgress]
+            news,
+        } if state.is_current(&session) && question < state.progress.questions.len() => {
+            upload_news(state, question, news)
         }
-        Msg::UploadProgress {
-            question,
-            sent,
-            total,
-        } => {
-            state.record_upload(question, |u| {
-                u.sent = sent;
-                u.total = total;
-                u.waiting = false;
-            });
-            Vec::new()
-        }
-        Msg::UploadWaiting { question } => {
-            state.record_upload(question, |u| u.waiting = true);
-            Vec::new()
-        }
-        Msg::UploadRefused { question, reason } => {
-            tracing::error!(question, %reason, "the platform refused an answer");
-            state.last_error = Some(format!("answer {} refused: {reason}", question + 1));
-            state.record_upload(question, |u| u.refused = true);
-            Vec::new()
-        }
+        // An answer of an earlier candidate: the outbox has it; this candidate's screen does
+        // not change.
+        Msg::Upload { .. } => Vec::new(),
         Msg::Terminate => terminate(state),
         Msg::Interrupt if state.settings.lockdown => {
             tracing::info!("interrupt ignored: the kiosk is locked");
@@ -149,7 +148,34 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::SessionStarted { progress, dir } => station::session_started(state, progress, dir),
+        Msg::SessionEndFailed { detail } => station::session_end_failed(state, detail),
     }
+}
+
+/// News of an answer of this candidate on its way to the platform.
+fn upload_news(state: &mut State, question: usize, news: UploadNews) -> Vec<Effect> {
+    match news {
+        UploadNews::Progress { sent, total } => state.record_upload(question, |u| {
+            u.sent = sent;
+            u.total = total;
+            u.waiting = false;
+        }),
+        UploadNews::Waiting => state.record_upload(question, |u| u.waiting = true),
+        UploadNews::Delivered => {
+            state.record_upload(question, |u| u.waiting = false);
+            let q = &mut state.progress.questions[question];
+            if q.delivery != Delivery::Uploaded {
+                q.delivery = Delivery::Uploaded;
+                return vec![state.save()];
+            }
+        }
+        UploadNews::Refused { reason } => {
+            tracing::error!(question, %reason, "the platform refused an answer");
+            state.last_error = Some(format!("answer {} refused: {reason}", question + 1));
+            state.record_upload(question, |u| u.refused = true);
+        }
+    }
+    Vec::new()
 }
 
 fn tick(state: &mut State) -> Vec<Effect> {
@@ -191,6 +217,31 @@ fn gate_opened(state: &mut State) -> Vec<Effect> {
 }
 
 fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
+    let mut fx = handle_key(state, key);
+    if let Some(note) = note_activity(state) {
+        fx.push(note);
+    }
+    fx
+}
+
+/// Notes the candidate's key on disk now and then, so that a restart knows how long the
+/// station has been left alone (a walked-away candidate's screen is never reopened).
+fn note_activity(state: &mut State) -> Option<Effect> {
+    if matches!(state.phase, Phase::Welcome | Phase::Resetting) {
+        return None;
+    }
+    let due = state
+        .activity_noted
+        .is_none_or(|t| state.now.saturating_duration_since(t) >= NOTE_ACTIVITY_EVERY);
+    due.then(|| {
+        state.activity_noted = Some(state.now);
+        Effect::NoteActivity {
+            dir: state.settings.session_dir.clone(),
+        }
+    })
+}
+
+fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
     state.last_input = state.now;
     // A key during the reset countdown only says "still here".
     if state.idle_ends.take().is_some() {
@@ -272,7 +323,7 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
         },
         Phase::Recording { .. } => Vec::new(),
         Phase::Review { q, take, playing } => review_key(state, q, take, playing, key),
-        Phase::Done => Vec::new(),
+        Phase::Submitting { .. } | Phase::Done | Phase::Resetting | Phase::OutOfOrder => Vec::new(),
     }
 }
 
@@ -370,7 +421,9 @@ fn start_test_clip(state: &mut State) -> Vec<Effect> {
     state.playback = Default::default();
     state.phase = Phase::DeviceTest(TestStep::Recording { started: state.now });
     vec![Effect::StartRecording {
-        purpose: Purpose::TestClip,
+        purpose: Purpose::TestClip {
+            session: state.progress.session_id.clone(),
+        },
         file: state.test_clip_path(),
         limit: state.settings.test_clip,
     }]
@@ -385,7 +438,7 @@ fn test_passed(state: &mut State) -> Vec<Effect> {
     vec![
         Effect::StopPlayback,
         Effect::DeleteFile(state.test_clip_path()),
-        Effect::SaveProgress,
+        state.save(),
     ]
 }
 
@@ -421,12 +474,12 @@ fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
             take,
             playing: false,
         };
-        return vec![Effect::SaveProgress];
+        return vec![state.save()];
     }
     if state.attempts_left(q) == 0 {
         return Vec::new();
     }
-    let mut fx = vec![Effect::SaveProgress];
+    let mut fx = vec![state.save()];
     match state.question(q).video.clone() {
         Some(video) => {
             state.playback = Default::default();
@@ -498,7 +551,7 @@ pub(super) fn terminate(state: &mut State) -> Vec<Effect> {
             vec![Effect::StopRecording]
         }
         Phase::DeviceTest(TestStep::Saving) => Vec::new(),
-        _ => vec![Effect::StopPlayback, Effect::SaveProgress, Effect::Quit],
+        _ => vec![Effect::StopPlayback, state.save(), Effect::Quit],
     }
 }
 

@@ -3,6 +3,7 @@
 //! last answer), and what happens when the station saves or loses a take.
 
 use super::*;
+use crate::app::msg::{RecordingProblem, TakeRef};
 
 /// Starts recording question `q` if the microphone has heard the candidate; otherwise waits
 /// for them to make a sound (and says so on screen).
@@ -26,12 +27,9 @@ pub(super) fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
     let limit = state.answer_limit(q);
     let progress = &mut state.progress.questions[q];
     let take = progress.takes.len();
-    progress.takes.push(Take {
-        file: format!("{question}-take{}.mp4", take + 1),
-        state: TakeState::Recording,
-        seconds: None,
-        note: None,
-    });
+    progress
+        .takes
+        .push(Take::recording(format!("{question}-take{}.mp4", take + 1)));
     state.progress.current = Some(q);
     state.notice = None;
     state.phase = Phase::Recording {
@@ -42,9 +40,9 @@ pub(super) fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
     };
     // Progress first: if the station dies mid-answer, the restart knows which file to recover.
     vec![
-        Effect::SaveProgress,
+        state.save(),
         Effect::StartRecording {
-            purpose: Purpose::Answer { question: q, take },
+            purpose: Purpose::Answer(state.take_ref(q, take)),
             file: state.take_path(q, take),
             limit,
         },
@@ -75,11 +73,7 @@ pub(super) fn review_key(
                 q,
                 prep: preparation(state, q),
             };
-            vec![
-                Effect::StopPlayback,
-                Effect::DeleteFile(file),
-                Effect::SaveProgress,
-            ]
+            vec![Effect::StopPlayback, Effect::DeleteFile(file), state.save()]
         }
         Key::Char('p') | Key::Space => {
             state.phase = Phase::Review {
@@ -97,18 +91,38 @@ pub(super) fn review_key(
     }
 }
 
+/// The candidate sends the take: it goes to the outbox first, and only when that is certain
+/// (`submitted`) does the screen move on.
 pub(super) fn submit(state: &mut State, q: usize, take: usize) -> Vec<Effect> {
-    let submission = state.submission(q, take);
-    let progress = &mut state.progress.questions[q];
-    progress.takes[take].state = TakeState::Submitted;
-    progress.delivery = Delivery::Queued;
-    state.progress.current = None;
+    state.notice = None;
     state.playback = Default::default();
-    let mut fx = vec![
+    state.phase = Phase::Submitting { q, take };
+    vec![
         Effect::StopPlayback,
-        Effect::Submit(submission),
-        Effect::SaveProgress,
-    ];
+        Effect::Submit(state.submission(q, take)),
+    ]
+}
+
+/// The take is safely in the outbox: it counts as sent, and the candidate moves on.
+pub(super) fn submitted(state: &mut State, take: TakeRef, answer_id: String) -> Vec<Effect> {
+    let TakeRef {
+        question: q, take, ..
+    } = take;
+    let Some(t) = state.progress.questions[q].takes.get_mut(take) else {
+        return Vec::new();
+    };
+    t.state = TakeState::Submitted;
+    t.submit_failed = false;
+    let progress = &mut state.progress.questions[q];
+    if progress.delivery == Delivery::NotSubmitted {
+        progress.delivery = Delivery::Queued;
+    }
+    progress.answer_id = Some(answer_id);
+    state.progress.current = None;
+    let mut fx = vec![state.save()];
+    if state.phase != (Phase::Submitting { q, take }) {
+        return fx;
+    }
     match state.next_open_question(q + 1) {
         Some(next) => state.phase = Phase::Questions { selected: next },
         None => {
@@ -117,6 +131,34 @@ pub(super) fn submit(state: &mut State, q: usize, take: usize) -> Vec<Effect> {
         }
     }
     fx
+}
+
+/// The take could not be put in the outbox: it stays as it was, the candidate may try again,
+/// and staff are called.
+pub(super) fn submit_failed(state: &mut State, take: TakeRef, detail: String) -> Vec<Effect> {
+    let TakeRef {
+        question: q, take, ..
+    } = take;
+    tracing::error!(question = q, take, %detail, "an answer could not be queued");
+    state.last_error = Some(format!("answer {} could not be queued: {detail}", q + 1));
+    if let Some(t) = state.progress.questions[q].takes.get_mut(take) {
+        t.submit_failed = true;
+    }
+    if state.phase == (Phase::Submitting { q, take }) {
+        state.phase = Phase::Review {
+            q,
+            take,
+            playing: false,
+        };
+    }
+    state.notice = Some(Notice::SubmitFailed);
+    vec![
+        state.save(),
+        Effect::CallStaff {
+            session: state.progress.session_id.clone(),
+            phase: crate::status::phase_name(&state.phase),
+        },
+    ]
 }
 
 /// The session manifest's content, from the progress.
@@ -158,7 +200,7 @@ pub(super) fn recording_saved(
 ) -> Vec<Effect> {
     let mut fx = Vec::new();
     match purpose {
-        Purpose::TestClip => {
+        Purpose::TestClip { .. } => {
             if let (Phase::DeviceTest(_), Some(checks)) = (&state.phase, checks) {
                 state.phase = Phase::DeviceTest(TestStep::Review {
                     checks,
@@ -166,7 +208,7 @@ pub(super) fn recording_saved(
                 });
             }
         }
-        Purpose::Answer { question, take } => {
+        Purpose::Answer(TakeRef { question, take, .. }) => {
             let progress = &mut state.progress.questions[question];
             if let Some(t) = progress.takes.get_mut(take) {
                 t.state = TakeState::Saved;
@@ -178,7 +220,7 @@ pub(super) fn recording_saved(
                 take,
                 playing: false,
             };
-            fx.push(Effect::SaveProgress);
+            fx.push(state.save());
         }
     }
     if state.quitting {
@@ -190,17 +232,18 @@ pub(super) fn recording_saved(
 pub(super) fn recording_failed(
     state: &mut State,
     purpose: Purpose,
-    message: String,
+    problem: RecordingProblem,
+    detail: String,
     kept_seconds: Option<f64>,
 ) -> Vec<Effect> {
     let mut fx = Vec::new();
     match purpose {
-        Purpose::TestClip => {
-            tracing::warn!(%message, "test clip failed");
+        Purpose::TestClip { .. } => {
+            tracing::warn!(%detail, "test clip failed");
             state.notice = Some(Notice::TestClipFailed);
             state.phase = Phase::DeviceTest(TestStep::Ready);
         }
-        Purpose::Answer { question, take } => {
+        Purpose::Answer(TakeRef { question, take, .. }) => {
             let Some(t) = state.progress.questions[question].takes.get_mut(take) else {
                 return fx;
             };
@@ -210,7 +253,7 @@ pub(super) fn recording_failed(
                     // not counted.
                     t.state = TakeState::Interrupted;
                     t.seconds = Some(seconds);
-                    t.note = Some(message.clone());
+                    t.note = Some(detail);
                     state.notice = Some(Notice::AnswerInterrupted);
                     state.phase = Phase::Review {
                         q: question,
@@ -220,15 +263,24 @@ pub(super) fn recording_failed(
                 }
                 _ => {
                     t.state = TakeState::Discarded;
-                    t.note = Some(message.clone());
-                    state.notice = Some(Notice::AnswerDidNotStart);
+                    t.note = Some(detail);
+                    state.notice = Some(match problem {
+                        RecordingProblem::NoSpace => Notice::NoSpace,
+                        _ => Notice::AnswerDidNotStart,
+                    });
                     state.phase = Phase::Question {
                         q: question,
                         prep: Prep::Ready,
                     };
                 }
             }
-            fx.push(Effect::SaveProgress);
+            fx.push(state.save());
+            if problem == RecordingProblem::NoSpace {
+                fx.push(Effect::CallStaff {
+                    session: state.progress.session_id.clone(),
+                    phase: crate::status::phase_name(&state.phase),
+                });
+            }
         }
     }
     if state.quitting {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::*;
-use crate::app::msg::ClipChecks;
+use crate::app::msg::{ClipChecks, RecordingProblem, TakeRef};
 use crate::app::state::Notice;
 use crate::app::state::Settings;
 use crate::interview::Interview;
@@ -46,6 +46,35 @@ fn state() -> crate::TestResult<State> {
     ))
 }
 
+fn test_clip() -> Purpose {
+    Purpose::TestClip {
+        session: "s1".into(),
+    }
+}
+
+fn take_ref(question: usize, take: usize) -> TakeRef {
+    TakeRef {
+        session: "s1".into(),
+        question,
+        take,
+    }
+}
+
+fn answer(question: usize, take: usize) -> Purpose {
+    Purpose::Answer(take_ref(question, take))
+}
+
+/// The outbox took the take: the flow hears it.
+fn submitted(st: &mut State, q: usize, take: usize) -> Vec<Effect> {
+    update(
+        st,
+        Msg::Submitted {
+            take: take_ref(q, take),
+            answer_id: format!("answer-{q}-{take}"),
+        },
+    )
+}
+
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -55,8 +84,12 @@ fn tick(st: &mut State, after: Duration) -> Vec<Effect> {
     update(st, Msg::Tick(now))
 }
 
+/// A key, without the activity notes (a test of its own checks those).
 fn key(st: &mut State, k: Key) -> Vec<Effect> {
     update(st, Msg::Key(k))
+        .into_iter()
+        .filter(|e| !matches!(e, Effect::NoteActivity { .. }))
+        .collect()
 }
 
 fn loud() -> Msg {
@@ -129,7 +162,7 @@ fn device_test_records_checks_and_deletes_the_clip() -> crate::TestResult {
     assert_eq!(
         fx,
         vec![Effect::StartRecording {
-            purpose: Purpose::TestClip,
+            purpose: test_clip(),
             file: clip.clone(),
             limit: secs(8),
         }]
@@ -140,7 +173,7 @@ fn device_test_records_checks_and_deletes_the_clip() -> crate::TestResult {
     update(
         &mut st,
         Msg::RecordingSaved {
-            purpose: Purpose::TestClip,
+            purpose: test_clip(),
             seconds: 8.0,
             checks: Some(good_checks()),
         },
@@ -156,11 +189,7 @@ fn device_test_records_checks_and_deletes_the_clip() -> crate::TestResult {
     let fx = key(&mut st, Key::Enter);
     assert_eq!(
         fx,
-        vec![
-            Effect::StopPlayback,
-            Effect::DeleteFile(clip),
-            Effect::SaveProgress
-        ]
+        vec![Effect::StopPlayback, Effect::DeleteFile(clip), st.save(),]
     );
     assert!(st.progress.device_test_passed);
     assert_eq!(st.phase, Phase::Questions { selected: 0 });
@@ -184,7 +213,7 @@ fn failed_checks_offer_record_again_first() -> crate::TestResult {
     update(
         &mut st,
         Msg::RecordingSaved {
-            purpose: Purpose::TestClip,
+            purpose: test_clip(),
             seconds: 8.0,
             checks: Some(checks),
         },
@@ -200,7 +229,7 @@ fn failed_checks_offer_record_again_first() -> crate::TestResult {
     update(
         &mut st,
         Msg::RecordingSaved {
-            purpose: Purpose::TestClip,
+            purpose: test_clip(),
             seconds: 8.0,
             checks: Some(checks),
         },
@@ -215,7 +244,7 @@ fn failed_checks_offer_record_again_first() -> crate::TestResult {
 fn preparation_counts_down_then_waits_for_sound_then_starts() -> crate::TestResult {
     let mut st = at_questions()?;
     let fx = key(&mut st, Key::Enter);
-    assert_eq!(fx, vec![Effect::SaveProgress]);
+    assert_eq!(fx, vec![st.save()]);
     let ends = st.now + secs(30);
     assert_eq!(
         st.phase,
@@ -237,14 +266,11 @@ fn preparation_counts_down_then_waits_for_sound_then_starts() -> crate::TestResu
     assert!(update(&mut st, quiet()).is_empty());
     let fx = update(&mut st, loud());
     assert_eq!(fx.len(), 2, "{fx:?}");
-    assert_eq!(fx[0], Effect::SaveProgress);
+    assert!(fx[0].is_save(), "{fx:?}");
     assert_eq!(
         fx[1],
         Effect::StartRecording {
-            purpose: Purpose::Answer {
-                question: 0,
-                take: 0
-            },
+            purpose: answer(0, 0),
             file: PathBuf::from("/data/s1/q1-take1.mp4"),
             limit: secs(60),
         }
@@ -276,15 +302,10 @@ fn recording_q1(st: &mut State) {
     update(st, loud());
     key(st, Key::Enter);
     key(st, Key::Enter);
-    let at = st.now;
     update(
         st,
         Msg::RecordingStarted {
-            purpose: Purpose::Answer {
-                question: 0,
-                take: 0,
-            },
-            at,
+            purpose: answer(0, 0),
         },
     );
 }
@@ -327,7 +348,7 @@ fn saved(st: &mut State, q: usize, take: usize) {
     update(
         st,
         Msg::RecordingSaved {
-            purpose: Purpose::Answer { question: q, take },
+            purpose: answer(q, take),
             seconds: 12.0,
             checks: None,
         },
@@ -367,16 +388,22 @@ fn attempts_are_counted_and_rerecording_stops_when_they_run_out() -> crate::Test
     assert!(key(&mut st, Key::Char('r')).is_empty());
     let fx = key(&mut st, Key::Enter);
     assert!(fx.contains(&Effect::Submit(crate::app::msg::Submission {
-        question: 0,
-        take: 1,
+        take: take_ref(0, 1),
         file: PathBuf::from("/data/s1/q1-take2.mp4"),
-        session_id: "s1".into(),
         interview_id: "test-interview".into(),
         question_id: "q1".into(),
         attempt: 2,
         seconds: 12.0,
     })));
+    // Nothing counts as sent until the outbox has it.
+    assert_eq!(st.phase, Phase::Submitting { q: 0, take: 1 });
+    assert_eq!(st.progress.questions[0].delivery, Delivery::NotSubmitted);
+    submitted(&mut st, 0, 1);
     assert_eq!(st.progress.questions[0].delivery, Delivery::Queued);
+    assert_eq!(
+        st.progress.questions[0].takes[1].state,
+        TakeState::Submitted
+    );
     assert_eq!(st.phase, Phase::Questions { selected: 1 });
     Ok(())
 }
@@ -408,7 +435,8 @@ fn submitting_the_last_answer_finishes() -> crate::TestResult {
         key(&mut st, Key::Enter);
         key(&mut st, Key::Enter);
         saved(&mut st, q, 0);
-        last = key(&mut st, Key::Enter);
+        key(&mut st, Key::Enter);
+        last = submitted(&mut st, q, 0);
     }
     assert_eq!(st.phase, Phase::Done);
     assert!(st.progress.all_submitted());
@@ -431,11 +459,9 @@ fn a_station_fault_keeps_the_take_and_costs_no_attempt() -> crate::TestResult {
     update(
         &mut st,
         Msg::RecordingFailed {
-            purpose: Purpose::Answer {
-                question: 0,
-                take: 0,
-            },
-            message: "camera /dev/video0 stopped delivering pictures".into(),
+            purpose: answer(0, 0),
+            problem: RecordingProblem::Device(crate::app::state::DeviceProblem::Camera),
+            detail: "camera /dev/video0 stopped delivering pictures".into(),
             kept_seconds: Some(14.0),
         },
     );
@@ -460,11 +486,9 @@ fn a_recording_that_never_started_returns_to_the_question() -> crate::TestResult
     update(
         &mut st,
         Msg::RecordingFailed {
-            purpose: Purpose::Answer {
-                question: 0,
-                take: 0,
-            },
-            message: "camera not found".into(),
+            purpose: answer(0, 0),
+            problem: RecordingProblem::Device(crate::app::state::DeviceProblem::Camera),
+            detail: "camera not found".into(),
             kept_seconds: None,
         },
     );
@@ -491,19 +515,16 @@ fn terminate_while_recording_saves_first_then_quits() -> crate::TestResult {
     let fx = update(
         &mut st,
         Msg::RecordingSaved {
-            purpose: Purpose::Answer {
-                question: 0,
-                take: 0,
-            },
+            purpose: answer(0, 0),
             seconds: 3.0,
             checks: None,
         },
     );
-    assert_eq!(fx, vec![Effect::SaveProgress, Effect::Quit]);
+    assert_eq!(fx, vec![st.save(), Effect::Quit]);
     let mut idle = at_questions()?;
     assert_eq!(
         update(&mut idle, Msg::Terminate),
-        vec![Effect::StopPlayback, Effect::SaveProgress, Effect::Quit]
+        vec![Effect::StopPlayback, idle.save(), Effect::Quit]
     );
     Ok(())
 }
@@ -554,10 +575,9 @@ fn a_video_question_prepares_after_the_video() -> crate::TestResult {
 fn resuming_with_a_pending_take_opens_its_review() -> crate::TestResult {
     let mut st = at_questions()?;
     st.progress.questions[0].takes.push(Take {
-        file: "q1-take1.mp4".into(),
         state: TakeState::Interrupted,
         seconds: Some(9.0),
-        note: None,
+        ..Take::recording("q1-take1.mp4".into())
     });
     key(&mut st, Key::Enter);
     assert_eq!(

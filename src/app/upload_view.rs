@@ -1,61 +1,6 @@
-//! The upload service as the flow sees it: its events turned into messages for the question
-//! each answer belongs to, and the outbox summed up for the operator's queue page.
+//! The outbox summed up for the operator's queue page.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
-
-use tokio::sync::mpsc;
-
-use super::msg::Msg;
-use crate::upload::{ItemId, State as UploadState, UploadEvent, UploadHandle};
-
-/// Which question each queued answer belongs to, so upload events reach the right line.
-pub(super) type AnswerMap = Arc<Mutex<HashMap<uuid::Uuid, usize>>>;
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Turns upload events into the flow's messages, naming the question each answer belongs to.
-pub(super) async fn forward_uploads(
-    mut events: mpsc::UnboundedReceiver<UploadEvent>,
-    tx: mpsc::UnboundedSender<Msg>,
-    answers: AnswerMap,
-) {
-    while let Some(event) = events.recv().await {
-        let question = |id: &ItemId| lock(&answers).get(&id.0).copied();
-        let msg = match &event {
-            UploadEvent::Progress { id, sent, total } => {
-                question(id).map(|q| Msg::UploadProgress {
-                    question: q,
-                    sent: *sent,
-                    total: *total,
-                })
-            }
-            UploadEvent::Waiting { id, reason, .. } => {
-                tracing::warn!(answer = %id, %reason, "upload waiting");
-                question(id).map(|q| Msg::UploadWaiting { question: q })
-            }
-            UploadEvent::Delivered { id, url } => {
-                tracing::info!(answer = %id, %url, "answer delivered");
-                question(id).map(|q| Msg::Delivery {
-                    question: q,
-                    delivery: crate::session::Delivery::Uploaded,
-                })
-            }
-            UploadEvent::Refused { id, reason } => question(id).map(|q| Msg::UploadRefused {
-                question: q,
-                reason: reason.clone(),
-            }),
-            _ => None,
-        };
-        if let Some(m) = msg
-            && tx.send(m).is_err()
-        {
-            break;
-        }
-    }
-}
+use crate::upload::{State as UploadState, UploadHandle};
 
 /// The outbox as the operator sees it: one line per item, with its state and last error.
 pub(super) fn queue_lines(uploads: &UploadHandle) -> Vec<String> {

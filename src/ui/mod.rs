@@ -79,7 +79,10 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
         Phase::Review { q, take, playing } => {
             record::review(state, (*q, *take, *playing), theme, gfx, frame, body)
         }
+        Phase::Submitting { .. } => pause(t.get("review.submitting"), theme, frame, body),
         Phase::Done => done::done(state, theme, frame, body),
+        Phase::Resetting => pause(t.get("common.one_moment"), theme, frame, body),
+        Phase::OutOfOrder => pause(t.get("common.out_of_order"), theme, frame, body),
     };
     if let Some(n) = state.notice {
         frame.render_widget(
@@ -103,11 +106,15 @@ fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Phase::Welcome | Phase::Overview => String::new(),
         Phase::DeviceTest(_) => t.get("header.device_test").to_string(),
         Phase::Questions { .. } => t.get("header.questions").to_string(),
-        Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => t.fmt(
+        Phase::Question { q, .. }
+        | Phase::Recording { q, .. }
+        | Phase::Review { q, .. }
+        | Phase::Submitting { q, .. } => t.fmt(
             "header.question_of",
             &[("n", &(q + 1)), ("total", &state.interview.questions.len())],
         ),
         Phase::Done => t.get("header.finished").to_string(),
+        Phase::Resetting | Phase::OutOfOrder => String::new(),
     };
     let [left, right] =
         Layout::horizontal([Constraint::Min(20), Constraint::Length(32)]).areas(area);
@@ -122,6 +129,29 @@ fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         Paragraph::new(Line::styled(step, theme.accent)).alignment(Alignment::Right),
         right,
     );
+}
+
+/// A screen with one calm sentence and no keys: while booth does something that takes a
+/// moment, or needs staff.
+fn pause(
+    sentence: &str,
+    theme: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) -> Vec<(&'static str, String)> {
+    let [_, middle, _] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(4),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(Line::styled(sentence.to_string(), theme.accent))
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        middle,
+    );
+    Vec::new()
 }
 
 #[cfg(test)]

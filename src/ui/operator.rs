@@ -128,6 +128,9 @@ pub fn idle(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     let t = &state.text;
     let seconds = remaining(state.now, ends).as_secs();
+    // Nothing of the candidate's stays on screen while the station waits to wipe it.
+    frame.render_widget(Clear, area);
+    frame.render_widget(ratatui::widgets::Block::default().style(theme.text), area);
     let area = popup(area, 60, 8);
     frame.render_widget(Clear, area);
     frame.render_widget(

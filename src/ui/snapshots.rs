@@ -98,6 +98,7 @@ fn take(st: &mut State, q: usize, state: TakeState) {
         state,
         seconds: Some(47.0),
         note: None,
+        submit_failed: false,
     });
 }
 

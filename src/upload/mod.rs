@@ -63,7 +63,7 @@ pub use error::{UploadError, Verdict};
 pub use manifest::{ManifestAnswer, ManifestRequest, receipt_code};
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};
-pub use service::{UploadHandle, UploadService};
+pub use service::{ANSWERS_DIR, NewAnswer, ORPHANS_DIR, UploadHandle, UploadService};
 
 use crate::config::Config;
 

@@ -123,6 +123,10 @@ pub struct Record {
     /// The local copy was removed after delivery (retention = delete).
     #[serde(default)]
     pub local_deleted: bool,
+    /// Set while a submitted take is being moved into the outbox: where it still is. Nothing
+    /// delivers a staged item; the next start finishes an interrupted move.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staged_from: Option<PathBuf>,
 }
 
 impl Record {
@@ -151,6 +155,7 @@ impl Record {
             updated_at_ms: now,
             delivered_at_ms: None,
             local_deleted: false,
+            staged_from: None,
         }
     }
 

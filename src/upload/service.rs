@@ -23,6 +23,9 @@ use super::tus::{Capabilities, TokenSource, TusClient};
 use super::{ItemKind, ItemView, Tuning, UploadError, UploadEvent};
 use crate::config::{Config, Endpoint, Retention};
 
+mod submit;
+pub use submit::{ANSWERS_DIR, NewAnswer, ORPHANS_DIR};
+
 /// Progress events for one item are at most this frequent.
 const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
@@ -242,12 +245,14 @@ impl UploadService {
         for p in problems {
             tracing::warn!(error = %p, "outbox record skipped");
         }
+        let records = submit::finish_staged(&shared.outbox, records);
         let records = shared
             .outbox
             .prune_delivered(records, now_ms(), FORGET_DELIVERED_AFTER);
         {
             let mut views = lock(&shared.views);
-            for rec in &records {
+            // A submission that could not be finished stays out of the queue until it can.
+            for rec in records.iter().filter(|r| r.staged_from.is_none()) {
                 views.insert(rec.id, ItemView::from_record(rec));
             }
         }

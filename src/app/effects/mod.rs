@@ -1,0 +1,282 @@
+//! Carrying out the flow's effects — all of them, in the order `update` asked for them, off the
+//! UI task: devices, recordings and playback (`media`), putting sent takes in the outbox and
+//! following their upload (`delivery`), saving the candidate's progress, the privacy wipe that
+//! ends a session, the operator's PIN and pages, calling staff, and stopping. Reports come back
+//! as `Msg`s naming the session and take they belong to.
+//!
+//! One owner, one order: a wipe asked for after a submit runs after that submit is in the
+//! outbox; a quit runs after everything before it. The run loop only routes and draws.
+
+mod delivery;
+mod media;
+
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::msg::{Effect, Msg};
+use super::upload_view::queue_lines;
+use crate::interview::Interview;
+use crate::media::capture::CaptureSession;
+use crate::media::player::Player;
+use crate::upload::{UploadEvent, UploadHandle};
+use delivery::{AnswerMap, forward_uploads};
+use media::{ClipAnalysis, RunningRecording};
+
+pub use super::settings::{DeviceSettings, DoctorInput};
+pub use delivery::answer_file_name;
+
+pub struct Executor {
+    settings: DeviceSettings,
+    /// Where sessions live, and the interview a new session is for.
+    data_dir: PathBuf,
+    interview: Arc<Interview>,
+    tx: mpsc::UnboundedSender<Msg>,
+    session: Option<Arc<CaptureSession>>,
+    forwarder: Option<CancellationToken>,
+    recording: Option<RunningRecording>,
+    analysis: Arc<Mutex<ClipAnalysis>>,
+    player: Option<Player>,
+    uploads: UploadHandle,
+    answers: AnswerMap,
+}
+
+/// Locks a std mutex, riding over poisoning: the data are plain values a panic cannot leave
+/// half-changed.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How the executor's work ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The flow asked to quit; everything was stopped in order.
+    Quit,
+    /// The channel closed (the loop went away) without a quit.
+    Closed,
+}
+
+impl Executor {
+    /// Needs a tokio runtime: it starts the task that turns upload events into messages.
+    pub fn new(
+        settings: DeviceSettings,
+        station: (PathBuf, Arc<Interview>),
+        tx: mpsc::UnboundedSender<Msg>,
+        uploads: (UploadHandle, mpsc::UnboundedReceiver<UploadEvent>),
+    ) -> Self {
+        let (handle, events) = uploads;
+        let answers = AnswerMap::default();
+        tokio::spawn(forward_uploads(events, tx.clone(), answers.clone()));
+        let (data_dir, interview) = station;
+        Executor {
+            uploads: handle,
+            answers,
+            settings,
+            data_dir,
+            interview,
+            tx,
+            session: None,
+            forwarder: None,
+            recording: None,
+            analysis: Arc::new(Mutex::new(ClipAnalysis::default())),
+            player: None,
+        }
+    }
+
+    fn send(&self, msg: Msg) {
+        let _ = self.tx.send(msg);
+    }
+
+    /// Takes effects in order until the flow quits or the channel closes, then stops
+    /// everything in order: media first (a recording is finalized), then the uploads.
+    pub async fn run(
+        mut self,
+        mut effects: mpsc::UnboundedReceiver<(Effect, tracing::Span)>,
+    ) -> Ended {
+        use tracing::Instrument;
+        let mut ended = Ended::Closed;
+        while let Some((effect, span)) = effects.recv().await {
+            if effect == Effect::Quit {
+                ended = Ended::Quit;
+                break;
+            }
+            self.execute(effect).instrument(span).await;
+        }
+        self.shutdown().await;
+        ended
+    }
+
+    /// Carries out one effect. Slow work (opening devices, finalizing a recording, hashing)
+    /// runs on blocking threads; a recording's outcome arrives later as a message.
+    pub async fn execute(&mut self, effect: Effect) {
+        tracing::debug!(effect = effect_name(&effect), "effect");
+        match effect {
+            Effect::OpenDevices => self.open_devices().await,
+            Effect::StartRecording {
+                purpose,
+                file,
+                limit,
+            } => self.start_recording(purpose, file, limit),
+            Effect::StopRecording => self.stop_recording(),
+            Effect::Play { file } => self.play(file),
+            Effect::StopPlayback => self.player = None,
+            Effect::DeleteFile(path) => match crate::fsutil::remove_file(&path) {
+                Ok(()) => tracing::info!(path = %path.display(), "deleted"),
+                Err(e) => tracing::warn!(error = %e, "cannot delete"),
+            },
+            Effect::SaveProgress { dir, progress } => {
+                let saved = tokio::task::spawn_blocking(move || progress.save(&dir)).await;
+                match saved {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::error!(error = %e, "cannot save progress"),
+                    Err(e) => tracing::error!(error = %e, "progress save task failed"),
+                }
+            }
+            Effect::NoteActivity { dir } => {
+                if let Err(e) = crate::session::note_activity(&dir, crate::clock::unix_now()) {
+                    tracing::warn!(error = %e, "cannot note the candidate's activity");
+                }
+            }
+            Effect::Submit(submission) => self.submit(submission).await,
+            Effect::SendManifest(info) => self.send_manifest(info).await,
+            Effect::EndSession { session, dir } => self.end_session(session, dir).await,
+            Effect::CheckPin { pin } => {
+                let hash = self.settings.pin_hash.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let ok = hash.is_some_and(|h| crate::pin::verify_pin(pin.expose(), &h));
+                    let _ = tx.send(Msg::PinChecked { ok });
+                });
+            }
+            Effect::ShowUploadQueue => self.send(Msg::OperatorPage {
+                title: "operator.upload_queue",
+                lines: queue_lines(&self.uploads),
+            }),
+            Effect::RunDiagnostics => self.run_diagnostics(),
+            Effect::CallStaff { session, phase } => self.call_staff(session, phase),
+            // `run` stops on it; executed on its own it stops media and uploads.
+            Effect::Quit => self.stop_media(),
+        }
+    }
+
+    /// The privacy wipe and a new session, after every effect asked for before it.
+    async fn end_session(&mut self, session: String, dir: PathBuf) {
+        let (data_dir, interview) = (self.data_dir.clone(), self.interview.clone());
+        let ended = tokio::task::spawn_blocking(move || {
+            super::sessions::end_session(&data_dir, &dir, &interview, crate::clock::unix_now())
+        })
+        .await;
+        let msg = match ended {
+            Ok(Ok((progress, dir))) => {
+                tracing::info!(ended = %session, next = %progress.session_id, "new session");
+                Msg::SessionStarted { progress, dir }
+            }
+            Ok(Err(e)) => Msg::SessionEndFailed {
+                detail: e.to_string(),
+            },
+            Err(e) => Msg::SessionEndFailed {
+                detail: format!("the wipe task failed: {e}"),
+            },
+        };
+        self.send(msg);
+    }
+
+    fn run_diagnostics(&self) {
+        let lines = self.diagnostics();
+        self.send(Msg::OperatorPage {
+            title: "operator.diagnostics",
+            lines: lines.iter().cloned().chain(["…".to_string()]).collect(),
+        });
+        // The station checks wait on the network: the page fills in when they finish.
+        if let Some(doctor) = self.settings.doctor.clone() {
+            let tx = self.tx.clone();
+            tokio::task::spawn_blocking(move || {
+                let report = crate::doctor::run_in_kiosk(&doctor.config, doctor.file.as_deref());
+                let _ = tx.send(Msg::OperatorPageUpdated {
+                    title: "operator.diagnostics",
+                    lines: lines.into_iter().chain(report.lines()).collect(),
+                });
+            });
+        }
+    }
+
+    fn call_staff(&self, session: String, phase: &'static str) {
+        if let Some(url) = &self.settings.staff_webhook {
+            let unix = crate::clock::unix_now();
+            let call = super::notify::StaffCall {
+                station_id: self.settings.station_id.clone(),
+                session_id: session,
+                time: crate::clock::rfc3339(unix),
+                unix,
+                phase: phase.to_string(),
+            };
+            super::notify::spawn_staff_call(url.clone(), call);
+        }
+        if self.settings.staff_bell {
+            use std::io::Write;
+            // BEL moves nothing on screen, so it is safe while the TUI draws.
+            let mut out = std::io::stdout();
+            let _ = out.write_all(b"\x07").and_then(|_| out.flush());
+        }
+    }
+
+    /// Plain lines about the station for the operator: devices, disk, outbox.
+    fn diagnostics(&self) -> Vec<String> {
+        let mut lines = vec![format!("booth {}", env!("CARGO_PKG_VERSION"))];
+        match &self.session {
+            Some(s) => {
+                let (camera, mic) = s.describe();
+                let c = s.counters();
+                lines.push(format!("camera: {camera}"));
+                lines.push(format!("microphone: {mic}"));
+                lines.push(format!(
+                    "frames captured {}, dropped {}",
+                    c.frames_captured.load(Ordering::Relaxed),
+                    c.frames_dropped.load(Ordering::Relaxed)
+                ));
+            }
+            None => lines.push("camera and microphone: not open".into()),
+        }
+        lines.extend(queue_lines(&self.uploads));
+        lines
+    }
+
+    /// Stops everything in order: media (a recording is finalized), then the uploads (they
+    /// resume from the server's offset on the next start).
+    pub async fn shutdown(mut self) {
+        let mut this = tokio::task::spawn_blocking(move || {
+            self.stop_media();
+            self
+        })
+        .await;
+        match &mut this {
+            Ok(executor) => executor.uploads.clone().shutdown().await,
+            Err(e) => tracing::error!(error = %e, "stopping media failed"),
+        }
+    }
+}
+
+/// The effect's name for the log (a saved progress or a PIN is not written out).
+fn effect_name(effect: &Effect) -> &'static str {
+    match effect {
+        Effect::OpenDevices => "open_devices",
+        Effect::StartRecording { .. } => "start_recording",
+        Effect::StopRecording => "stop_recording",
+        Effect::Play { .. } => "play",
+        Effect::StopPlayback => "stop_playback",
+        Effect::DeleteFile(_) => "delete_file",
+        Effect::SaveProgress { .. } => "save_progress",
+        Effect::NoteActivity { .. } => "note_activity",
+        Effect::Submit(_) => "submit",
+        Effect::SendManifest(_) => "send_manifest",
+        Effect::CheckPin { .. } => "check_pin",
+        Effect::ShowUploadQueue => "show_upload_queue",
+        Effect::RunDiagnostics => "run_diagnostics",
+        Effect::CallStaff { .. } => "call_staff",
+        Effect::EndSession { .. } => "end_session",
+        Effect::Quit => "quit",
+    }
+}

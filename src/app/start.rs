@@ -1,0 +1,102 @@
+//! Bringing a station up from what is on disk, the same way for `booth run` and for the station
+//! simulation: the upload service first (it finishes interrupted submissions and owns the
+//! outbox), then the reconciliation of sessions against the interview and the outbox's
+//! records, then the flow's state on the right screen, the executor, and the first effects.
+//! A station always starts: when even a new session cannot be made, it starts out of order,
+//! staff are called, and the operator menu can try again.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
+
+use super::effects::{DeviceSettings, Executor};
+use super::msg::Effect;
+use super::resume;
+use super::run::Workers;
+use super::state::{DeviceStatus, Phase, Settings, State};
+use crate::config::Config;
+use crate::interview::Interview;
+use crate::session::Progress;
+use crate::upload::{Outbox, Tuning, UploadError, UploadService};
+
+/// Everything a station is started from.
+pub struct Setup {
+    pub config: Config,
+    pub data_dir: PathBuf,
+    pub interview: Arc<Interview>,
+    /// The flow's settings; `session_dir` is filled in here.
+    pub settings: Settings,
+    pub devices: DeviceSettings,
+    pub tuning: Tuning,
+}
+
+/// Starts the station; must be called within a tokio runtime. Fails only when the outbox
+/// cannot be taken (another booth has it, or its directory cannot be made), which no screen
+/// could mend.
+pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadError> {
+    let outbox_dir = crate::upload::outbox_dir(&setup.config);
+    let uploads = UploadService::start_with(&setup.config, &outbox_dir, setup.tuning.clone())?;
+    // Read after the service started: it has finished any interrupted submission by now.
+    let (records, problems) = Outbox::at(&outbox_dir).load_all();
+    for p in problems {
+        tracing::warn!(error = %p, "an outbox record cannot be read");
+    }
+    let opened = resume::open_session(
+        &setup.data_dir,
+        &setup.interview,
+        &records,
+        crate::clock::unix_now(),
+    );
+    let mut settings = setup.settings.clone();
+    let (progress, idle_for, resubmit, failure) = match opened {
+        Ok(r) => {
+            settings.session_dir = r.dir;
+            (r.progress, r.idle_for, r.resubmit, None)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "no session can be opened; the station starts out of order");
+            settings.session_dir =
+                super::sessions::sessions_dir(&setup.data_dir).join("unavailable");
+            let placeholder = Progress::for_interview("unavailable", &setup.interview, 0);
+            (placeholder, Duration::ZERO, Vec::new(), Some(e.to_string()))
+        }
+    };
+    tracing::info!(
+        session = %progress.session_id,
+        interview = %setup.interview.id,
+        dir = %settings.session_dir.display(),
+        idle_seconds = idle_for.as_secs(),
+        "session"
+    );
+    let mut state = State::new(setup.interview.clone(), settings, progress, now);
+    // The time the station stood idle before it stopped counts towards the idle reset.
+    state.last_input = now.checked_sub(idle_for).unwrap_or(now);
+    state.phase = resume::resume_phase(&state);
+    let mut first = Vec::new();
+    if let Some(detail) = failure {
+        first.extend(super::station::session_end_failed(&mut state, detail));
+    } else if !matches!(state.phase, Phase::Welcome | Phase::Done) {
+        // A resumed candidate past the device test needs the camera straight away.
+        state.devices.status = DeviceStatus::Opening;
+        first.push(Effect::OpenDevices);
+    }
+    first.extend(resubmit.into_iter().map(Effect::Submit));
+    let (tx, reports) = mpsc::unbounded_channel();
+    let mut executor = Executor::new(
+        setup.devices.clone(),
+        (setup.data_dir.clone(), setup.interview.clone()),
+        tx,
+        uploads,
+    );
+    executor.follow(&state.progress);
+    Ok((
+        state,
+        Workers {
+            executor,
+            reports,
+            first,
+        },
+    ))
+}

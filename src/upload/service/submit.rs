@@ -1,0 +1,234 @@
+//! Putting a candidate's take into the outbox as one transaction: hash it, write its record as
+//! *staged* (naming where the file still is), move the file into `outbox/answers/`, then mark
+//! the record queued and wake the scheduler. Every step is durable before the next, so a crash
+//! anywhere leaves either the take where it was with no record, or a staged record that the
+//! next start finishes ([`finish_staged`]). A file in `outbox/answers/` that no record names
+//! (left by an older booth) is set aside in `outbox/orphans/`, never deleted.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use super::UploadHandle;
+use crate::fsutil::{self, FsError};
+use crate::upload::meta::{AnswerMeta, answer_id_for, hash_file};
+use crate::upload::outbox::{ItemId, Outbox, Payload, Record, State};
+use crate::upload::{UploadError, UploadEvent};
+
+/// Where submitted answers wait, inside the outbox.
+pub const ANSWERS_DIR: &str = "answers";
+/// Where files found in `answers/` without a record are set aside.
+pub const ORPHANS_DIR: &str = "orphans";
+
+/// What a submitted take says about itself; its answer id comes from its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAnswer {
+    pub interview_id: String,
+    pub candidate_id: String,
+    pub question_id: String,
+    /// 1-based.
+    pub attempt: u32,
+    /// The name the platform stores it under (and the outbox keeps it under).
+    pub filename: String,
+}
+
+impl UploadHandle {
+    /// Moves the take at `from` into the outbox and queues it; returns its item id (the answer
+    /// id, derived from the content) once the record is durable and the file is in place.
+    /// Submitting the same content again (after a crash) returns the same item. On error
+    /// the take is where it was and no item exists for it.
+    pub async fn submit_file(&self, from: &Path, answer: NewAnswer) -> Result<ItemId, UploadError> {
+        let shared = &self.shared;
+        let hashed = from.to_path_buf();
+        let (size, sha256) = blocking(move || hash_file(&hashed)).await?;
+        if size == 0 {
+            return Err(UploadError::EmptyFile {
+                path: from.to_path_buf(),
+            });
+        }
+        let id = ItemId(answer_id_for(&sha256));
+        let _one_at_a_time = shared.enqueue.lock().await;
+        if let Some(existing) = shared.outbox.load(id)? {
+            return self.submitted_again(existing, &sha256).await;
+        }
+        let answers = shared.outbox.dir().join(ANSWERS_DIR);
+        let to = free_name(&answers, &answer.filename);
+        let meta = AnswerMeta {
+            interview_id: answer.interview_id,
+            candidate_id: answer.candidate_id,
+            question_id: answer.question_id,
+            attempt: answer.attempt,
+            answer_id: id.0,
+            filename: answer.filename,
+        };
+        let mut rec = Record::new(id, Payload::Answer(meta), to.clone(), size, sha256);
+        rec.staged_from = Some(from.to_path_buf());
+        let (outbox, staged) = (shared.outbox.clone(), rec.clone());
+        blocking(move || outbox.save(&staged)).await?;
+        let (src, dst) = (from.to_path_buf(), to);
+        if let Err(e) = blocking(move || move_durably(&src, &dst)).await {
+            // Undo: the take stays where it was, reviewable; a record left behind by a failing
+            // disk is finished (or dropped) by the next start.
+            let (outbox, path) = (shared.outbox.clone(), shared.outbox.record_path(id));
+            let removed = blocking(move || {
+                std::fs::remove_file(&path)
+                    .and_then(|()| fsutil::sync_dir(outbox.dir()).map_err(|e| e.source))
+                    .map_err(|e| UploadError::from(FsError::new("cannot remove", &path, e)))
+            })
+            .await;
+            if let Err(undo) = removed {
+                tracing::warn!(item = %id, error = %undo, "a staged record stays for the next start");
+            }
+            return Err(e);
+        }
+        rec.staged_from = None;
+        shared.save(&mut rec).await?;
+        tracing::info!(item = %id, path = %rec.path.display(), "answer in the outbox");
+        shared.emit(UploadEvent::Queued { id });
+        shared.wake.notify_one();
+        Ok(id)
+    }
+
+    /// The same content was submitted before (a resubmission after a crash): finish what the
+    /// first one left, and hand back its item.
+    async fn submitted_again(&self, mut rec: Record, sha256: &str) -> Result<ItemId, UploadError> {
+        let id = rec.id;
+        if rec.sha256 != sha256 {
+            return Err(UploadError::DuplicateAnswer {
+                id: id.to_string(),
+                existing: rec.path,
+            });
+        }
+        if rec.staged_from.is_some() {
+            let (outbox, copy) = (self.shared.outbox.clone(), rec.clone());
+            rec = blocking(move || finish_one(&outbox, copy)).await?;
+            self.shared.save(&mut rec).await?;
+            self.shared.wake.notify_one();
+        }
+        if matches!(rec.state, State::Refused | State::Abandoned) {
+            self.retry(id).await?;
+        }
+        Ok(id)
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, UploadError> + Send + 'static,
+) -> Result<T, UploadError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| UploadError::Client(format!("file task failed: {e}")))?
+}
+
+/// `dir/name`, or `dir/<stem>-2.<ext>` and so on if that is taken: an answer never replaces
+/// another file.
+fn free_name(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if !first.exists() {
+        return first;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) => (s, format!(".{e}")),
+        None => (name, String::new()),
+    };
+    (2..)
+        .map(|n| dir.join(format!("{stem}-{n}{ext}")))
+        .find(|p| !p.exists())
+        .unwrap_or(first)
+}
+
+/// Renames `from` to `to` (copying across file systems) and syncs both directories, so that
+/// after a power cut the file is in exactly one of the two places.
+fn move_durably(from: &Path, to: &Path) -> Result<(), UploadError> {
+    fsutil::create_parent_dir(to)?;
+    match fsutil::rename(from, to) {
+        Ok(()) => {}
+        Err(e) if e.source.raw_os_error() == Some(rustix::io::Errno::XDEV.raw_os_error()) => {
+            fsutil::copy_durably(from, to)?;
+            fsutil::remove_file(from)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    fsutil::sync_dir(to.parent().unwrap_or(Path::new(".")))?;
+    fsutil::sync_dir(from.parent().unwrap_or(Path::new(".")))?;
+    Ok(())
+}
+
+/// Finishes one staged record: moves the file if it was not moved yet.
+fn finish_one(outbox: &Outbox, mut rec: Record) -> Result<Record, UploadError> {
+    let Some(from) = rec.staged_from.clone() else {
+        return Ok(rec);
+    };
+    if !rec.path.exists() {
+        if from.exists() {
+            move_durably(&from, &rec.path)?;
+        } else {
+            // Neither here nor there: nothing can be delivered; staff see why.
+            rec.state = State::Refused;
+            rec.last_error = Some(format!(
+                "the recording is missing (neither {} nor {})",
+                from.display(),
+                rec.path.display()
+            ));
+        }
+    }
+    rec.staged_from = None;
+    outbox.save(&rec)?;
+    Ok(rec)
+}
+
+/// At start: finishes every staged record (a crash in the middle of a submission) and sets
+/// aside files in `answers/` that no record names. Returns the records as they are now.
+pub(super) fn finish_staged(outbox: &Outbox, records: Vec<Record>) -> Vec<Record> {
+    let records: Vec<Record> = records
+        .into_iter()
+        .map(|rec| {
+            if rec.staged_from.is_none() {
+                return rec;
+            }
+            let id = rec.id;
+            match finish_one(outbox, rec.clone()) {
+                Ok(done) => {
+                    tracing::warn!(item = %id, state = %done.state, "finished a submission a stop interrupted");
+                    done
+                }
+                Err(e) => {
+                    tracing::error!(item = %id, error = %e, "cannot finish an interrupted submission");
+                    rec
+                }
+            }
+        })
+        .collect();
+    set_aside_orphans(outbox, &records);
+    records
+}
+
+/// Files in `answers/` that no record names: moved to `orphans/` with a log line each.
+fn set_aside_orphans(outbox: &Outbox, records: &[Record]) {
+    let answers = outbox.dir().join(ANSWERS_DIR);
+    let Ok(entries) = std::fs::read_dir(&answers) else {
+        return;
+    };
+    let known: HashSet<&Path> = records.iter().map(|r| r.path.as_path()).collect();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let absolute = std::path::absolute(&path).unwrap_or_else(|_| path.clone());
+        if known.contains(path.as_path()) || known.contains(absolute.as_path()) {
+            continue;
+        }
+        if path.extension().is_some_and(|e| e == "tmp") {
+            continue;
+        }
+        let orphans = outbox.dir().join(ORPHANS_DIR);
+        let to = free_name(&orphans, &entry.file_name().to_string_lossy());
+        match move_durably(&path, &to) {
+            Ok(()) => tracing::warn!(
+                from = %path.display(),
+                to = %to.display(),
+                "a file in the outbox had no record; set aside for staff"
+            ),
+            Err(e) => {
+                tracing::error!(path = %path.display(), error = %e, "cannot set aside an orphan")
+            }
+        }
+    }
+}
