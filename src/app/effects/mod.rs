@@ -280,3 +280,6 @@ fn effect_name(effect: &Effect) -> &'static str {
         Effect::Quit => "quit",
     }
 }
+
+#[cfg(test)]
+mod tests;

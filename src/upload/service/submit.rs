@@ -232,3 +232,164 @@ fn set_aside_orphans(outbox: &Outbox, records: &[Record]) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::sync::mpsc;
+
+    use super::*;
+    use crate::config::Config;
+    use crate::upload::UploadService;
+
+    /// A station whose outbox delivers to a folder beside it.
+    struct Bench {
+        root: tempfile::TempDir,
+        config: Config,
+    }
+
+    impl Bench {
+        fn new() -> crate::TestResult<Bench> {
+            let root = tempfile::tempdir()?;
+            let text = format!(
+                "[station]\ndata_dir = \"{}\"\n[upload]\nendpoint = \"dir:{}\"\n",
+                root.path().join("data").display(),
+                root.path().join("platform").display()
+            );
+            let config = Config::parse(&text, Path::new("/t/config.toml"))?;
+            Ok(Bench { root, config })
+        }
+
+        fn outbox(&self) -> PathBuf {
+            crate::upload::outbox_dir(&self.config)
+        }
+
+        /// A take in the session directory.
+        fn take(&self, name: &str, content: &[u8]) -> crate::TestResult<PathBuf> {
+            let dir = self.root.path().join("data/sessions/s1");
+            std::fs::create_dir_all(&dir)?;
+            let path = dir.join(name);
+            std::fs::write(&path, content)?;
+            Ok(path)
+        }
+
+        fn start(&self) -> crate::TestResult<(UploadHandle, mpsc::UnboundedReceiver<UploadEvent>)> {
+            Ok(UploadService::start(&self.config, &self.outbox())?)
+        }
+    }
+
+    fn answer(name: &str) -> NewAnswer {
+        NewAnswer {
+            interview_id: "iv".into(),
+            candidate_id: "s1".into(),
+            question_id: "q1".into(),
+            attempt: 1,
+            filename: name.into(),
+        }
+    }
+
+    async fn delivered(events: &mut mpsc::UnboundedReceiver<UploadEvent>, id: ItemId) -> bool {
+        let wait = async {
+            while let Some(e) = events.recv().await {
+                if matches!(e, UploadEvent::Delivered { id: got, .. } if got == id) {
+                    return true;
+                }
+            }
+            false
+        };
+        tokio::time::timeout(Duration::from_secs(20), wait)
+            .await
+            .unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn a_take_moves_into_the_outbox_once_and_is_delivered() -> crate::TestResult {
+        let bench = Bench::new()?;
+        let (handle, mut events) = bench.start()?;
+        let take = bench.take("q1-take1.mp4", b"an answer")?;
+        let id = handle.submit_file(&take, answer("s1--q1--1.mp4")).await?;
+        assert!(!take.exists(), "the take was copied, not moved");
+        let rec = Outbox::at(&bench.outbox()).load(id)?.ok_or("no record")?;
+        assert_eq!(rec.staged_from, None);
+        assert_eq!(
+            rec.path,
+            bench.outbox().join(ANSWERS_DIR).join("s1--q1--1.mp4")
+        );
+        assert!(delivered(&mut events, id).await);
+        // The same content again (a resubmission after a crash) is the same item.
+        let again = bench.take("q1-take1.mp4", b"an answer")?;
+        assert_eq!(
+            handle.submit_file(&again, answer("s1--q1--1.mp4")).await?,
+            id
+        );
+        assert_eq!(Outbox::at(&bench.outbox()).load_all().0.len(), 1);
+        handle.shutdown().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_move_that_fails_leaves_the_take_and_no_item() -> crate::TestResult {
+        let bench = Bench::new()?;
+        let (handle, _events) = bench.start()?;
+        let take = bench.take("q1-take1.mp4", b"an answer")?;
+        let answers = bench.outbox().join(ANSWERS_DIR);
+        let plan: Arc<crate::fsutil::faults::Plan> = Arc::new(move |op, path: &Path| {
+            (op == crate::fsutil::faults::Op::Rename && path.starts_with(&answers)).then_some(28) // ENOSPC
+        });
+        crate::fsutil::faults::install(Some(plan));
+        let result = handle.submit_file(&take, answer("s1--q1--1.mp4")).await;
+        crate::fsutil::faults::install(None);
+        let Err(UploadError::Fs(e)) = result else {
+            panic!("expected a file error, got {result:?}")
+        };
+        assert_eq!(e.source.raw_os_error(), Some(28));
+        assert!(take.exists(), "the take must stay where it was");
+        let (records, problems) = Outbox::at(&bench.outbox()).load_all();
+        assert!(records.is_empty() && problems.is_empty(), "{records:?}");
+        // Once the disk is back, the same take goes through.
+        handle.submit_file(&take, answer("s1--q1--1.mp4")).await?;
+        assert!(!take.exists());
+        handle.shutdown().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_start_finishes_an_interrupted_submission_and_sets_orphans_aside() -> crate::TestResult
+    {
+        let bench = Bench::new()?;
+        let take = bench.take("q1-take1.mp4", b"an answer")?;
+        // The station died after the staged record, before the move.
+        let (size, sha) = crate::upload::hash_file(&take)?;
+        let id = ItemId(answer_id_for(&sha));
+        let outbox = Outbox::open(&bench.outbox())?;
+        let to = bench.outbox().join(ANSWERS_DIR).join("s1--q1--1.mp4");
+        let meta = AnswerMeta {
+            interview_id: "iv".into(),
+            candidate_id: "s1".into(),
+            question_id: "q1".into(),
+            attempt: 1,
+            answer_id: id.0,
+            filename: "s1--q1--1.mp4".into(),
+        };
+        let mut rec = Record::new(id, Payload::Answer(meta), to.clone(), size, sha);
+        rec.staged_from = Some(take.clone());
+        outbox.save(&rec)?;
+        // And an older booth left a file without a record.
+        let orphan = bench.outbox().join(ANSWERS_DIR).join("lost.mp4");
+        std::fs::create_dir_all(bench.outbox().join(ANSWERS_DIR))?;
+        std::fs::write(&orphan, b"whose?")?;
+        let (handle, mut events) = bench.start()?;
+        assert!(!take.exists() && to.exists());
+        assert!(!orphan.exists());
+        assert_eq!(
+            std::fs::read(bench.outbox().join(ORPHANS_DIR).join("lost.mp4"))?,
+            b"whose?"
+        );
+        assert!(delivered(&mut events, id).await);
+        handle.shutdown().await;
+        Ok(())
+    }
+}

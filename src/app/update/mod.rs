@@ -561,8 +561,10 @@ pub fn remaining(now: std::time::Instant, ends: std::time::Instant) -> Duration 
     Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0))
 }
 
-#[path = "update_answer.rs"]
 mod answer;
 #[cfg(test)]
-#[path = "update_tests.rs"]
+mod fixtures;
+#[cfg(test)]
+mod joint_tests;
+#[cfg(test)]
 mod tests;

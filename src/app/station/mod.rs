@@ -303,5 +303,4 @@ pub fn call_staff(state: &mut State) -> Vec<Effect> {
 }
 
 #[cfg(test)]
-#[path = "station_tests.rs"]
 mod tests;

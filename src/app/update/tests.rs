@@ -5,130 +5,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::fixtures::*;
+use super::fixtures::{submitted, tick};
 use super::*;
-use crate::app::msg::{ClipChecks, RecordingProblem, TakeRef};
+use crate::app::msg::{ClipChecks, RecordingProblem};
 use crate::app::state::Notice;
-use crate::app::state::Settings;
-use crate::interview::Interview;
-use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
-use crate::session::Progress;
-
-const INTERVIEW: &str = r#"
-id = "test-interview"
-title = "Test"
-intro = "Hello."
-language = "en"
-[support]
-contact = "Ask the desk."
-[[question]]
-id = "q1"
-text = "First?"
-preparation_seconds = 30
-answer_seconds = 60
-minimum_answer_seconds = 10
-attempts = 2
-[[question]]
-id = "q2"
-text = "Second?"
-preparation_seconds = 0
-answer_seconds = 30
-attempts = 1
-"#;
-
-fn state() -> crate::TestResult<State> {
-    let interview = Interview::parse(INTERVIEW, std::path::Path::new("t.toml"))?;
-    let progress = Progress::new("s1", &interview.id, interview.questions.len(), 0);
-    Ok(State::new(
-        Arc::new(interview),
-        Settings::new(PathBuf::from("/data/s1")),
-        progress,
-        Instant::now(),
-    ))
-}
-
-fn test_clip() -> Purpose {
-    Purpose::TestClip {
-        session: "s1".into(),
-    }
-}
-
-fn take_ref(question: usize, take: usize) -> TakeRef {
-    TakeRef {
-        session: "s1".into(),
-        question,
-        take,
-    }
-}
-
-fn answer(question: usize, take: usize) -> Purpose {
-    Purpose::Answer(take_ref(question, take))
-}
-
-/// The outbox took the take: the flow hears it.
-fn submitted(st: &mut State, q: usize, take: usize) -> Vec<Effect> {
-    update(
-        st,
-        Msg::Submitted {
-            take: take_ref(q, take),
-            answer_id: format!("answer-{q}-{take}"),
-        },
-    )
-}
-
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
-
-fn tick(st: &mut State, after: Duration) -> Vec<Effect> {
-    let now = st.now + after;
-    update(st, Msg::Tick(now))
-}
-
-/// A key, without the activity notes (a test of its own checks those).
-fn key(st: &mut State, k: Key) -> Vec<Effect> {
-    update(st, Msg::Key(k))
-        .into_iter()
-        .filter(|e| !matches!(e, Effect::NoteActivity { .. }))
-        .collect()
-}
-
-fn loud() -> Msg {
-    Msg::Level(Level {
-        rms_dbfs: -20.0,
-        peak_dbfs: -10.0,
-        clipped: false,
-    })
-}
-
-fn quiet() -> Msg {
-    Msg::Level(Level {
-        rms_dbfs: -70.0,
-        peak_dbfs: -60.0,
-        clipped: false,
-    })
-}
-
-fn ready_devices(st: &mut State) {
-    update(
-        st,
-        Msg::DevicesReady {
-            camera: "cam".into(),
-            microphone: "mic".into(),
-        },
-    );
-}
-
-/// A state on the question list, device test done.
-fn at_questions() -> crate::TestResult<State> {
-    let mut st = state()?;
-    st.progress.device_test_passed = true;
-    key(&mut st, Key::Char('x'));
-    let fx = key(&mut st, Key::Enter);
-    assert_eq!(fx, vec![Effect::OpenDevices]);
-    ready_devices(&mut st);
-    assert_eq!(st.phase, Phase::Questions { selected: 0 });
-    Ok(st)
-}
+use crate::media::analyze::{AudioVerdict, PictureVerdict};
 
 fn good_checks() -> ClipChecks {
     ClipChecks {
@@ -297,19 +179,6 @@ fn candidate_may_start_early_once_heard() -> crate::TestResult {
     Ok(())
 }
 
-/// Starts recording question 0 and reports it started.
-fn recording_q1(st: &mut State) {
-    update(st, loud());
-    key(st, Key::Enter);
-    key(st, Key::Enter);
-    update(
-        st,
-        Msg::RecordingStarted {
-            purpose: answer(0, 0),
-        },
-    );
-}
-
 #[test]
 fn minimum_length_blocks_an_early_stop_and_the_limit_stops_by_itself() -> crate::TestResult {
     let mut st = at_questions()?;
@@ -342,17 +211,6 @@ fn silence_warning_after_three_seconds_while_recording() -> crate::TestResult {
     update(&mut st, loud());
     assert_eq!(st.silent_for(), None);
     Ok(())
-}
-
-fn saved(st: &mut State, q: usize, take: usize) {
-    update(
-        st,
-        Msg::RecordingSaved {
-            purpose: answer(q, take),
-            seconds: 12.0,
-            checks: None,
-        },
-    );
 }
 
 #[test]

@@ -1,0 +1,207 @@
+//! The executor as the one owner of effects: what is asked in order happens in order, across
+//! the joint between sending a take and wiping its session.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::*;
+use crate::app::msg::{Submission, TakeRef};
+use crate::config::Config;
+use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
+use crate::session::{Progress, Take, TakeState};
+
+const IV: &str = r#"
+id = "iv"
+title = "T"
+intro = "I"
+language = "en"
+[support]
+contact = "desk"
+[[question]]
+id = "q1"
+text = "Q?"
+preparation_seconds = 0
+answer_seconds = 30
+attempts = 2
+"#;
+
+struct Station {
+    root: tempfile::TempDir,
+    data: PathBuf,
+    interview: Arc<Interview>,
+    session: PathBuf,
+}
+
+/// A data directory with one session holding one recorded take of q1.
+fn station(take: Take) -> crate::TestResult<Station> {
+    let root = tempfile::tempdir()?;
+    let data = root.path().join("data");
+    let interview = Arc::new(Interview::parse(IV, Path::new("iv.toml"))?);
+    let (mut progress, session) =
+        crate::app::sessions::new_session(&data, &interview, crate::clock::unix_now())?;
+    std::fs::write(session.join(&take.file), b"the answer")?;
+    progress.questions[0].takes.push(take);
+    progress.save(&session)?;
+    Ok(Station {
+        root,
+        data,
+        interview,
+        session,
+    })
+}
+
+fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceiver<Msg>)> {
+    let text = format!(
+        "[station]\ndata_dir = \"{}\"\n[upload]\nendpoint = \"dir:{}\"\n",
+        st.data.display(),
+        st.root.path().join("platform").display()
+    );
+    let config = Config::parse(&text, Path::new("/t/config.toml"))?;
+    let uploads = crate::upload::UploadService::start(&config, &st.data.join("outbox"))?;
+    let devices = DeviceSettings {
+        video: VideoSpec::Test,
+        audio: AudioSpec::Tone,
+        request: VideoRequest::default(),
+        pace: Pace::Realtime,
+        video_kbps: 400,
+        audio_kbps: 64,
+        sound_output: false,
+        pin_hash: None,
+        staff_bell: false,
+        staff_webhook: None,
+        outbox: st.data.join("outbox"),
+        station_id: "t".into(),
+        doctor: None,
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let station = (st.data.clone(), st.interview.clone());
+    Ok((Executor::new(devices, station, tx, uploads), rx))
+}
+
+fn session_id(st: &Station) -> String {
+    st.session
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_wipe_asked_right_after_a_submit_waits_for_the_outbox() -> crate::TestResult {
+    let st = station(Take {
+        state: TakeState::Saved,
+        seconds: Some(3.0),
+        ..Take::recording("q1-take1.mp4".into())
+    })?;
+    let (executor, mut reports) = executor(&st)?;
+    let session = session_id(&st);
+    let take = TakeRef {
+        session: session.clone(),
+        question: 0,
+        take: 0,
+    };
+    let (effects, rx) = mpsc::unbounded_channel();
+    let span = tracing::Span::none;
+    effects.send((
+        Effect::Submit(Submission {
+            take: take.clone(),
+            file: st.session.join("q1-take1.mp4"),
+            interview_id: "iv".into(),
+            question_id: "q1".into(),
+            attempt: 1,
+            seconds: 3.0,
+        }),
+        span(),
+    ))?;
+    effects.send((
+        Effect::EndSession {
+            session: session.clone(),
+            dir: st.session.clone(),
+        },
+        span(),
+    ))?;
+    effects.send((Effect::Quit, span()))?;
+    assert_eq!(executor.run(rx).await, Ended::Quit);
+    // The take reached the outbox before the wipe, and the reports say so in that order
+    // (upload news may come in between).
+    let mut order = Vec::new();
+    while let Ok(msg) = reports.try_recv() {
+        match msg {
+            Msg::Submitted { take: got, .. } => order.push(Ok(got)),
+            Msg::SessionStarted { progress, dir } => order.push(Err((progress, dir))),
+            _ => {}
+        }
+    }
+    let [Ok(got), Err((progress, dir))] =
+        <[_; 2]>::try_from(order).map_err(|o| format!("{o:?}"))?
+    else {
+        panic!("the submission was not reported before the new session")
+    };
+    assert_eq!(got, take);
+    assert_ne!(progress.session_id, session);
+    assert!(dir.is_dir());
+    assert!(!st.session.exists(), "the old session was not wiped");
+    let answers = st.data.join("outbox").join(crate::upload::ANSWERS_DIR);
+    let queued: Vec<_> = std::fs::read_dir(&answers)?.flatten().collect();
+    assert_eq!(queued.len() + platform_files(&st), 1, "{queued:?}");
+    Ok(())
+}
+
+/// Answers the platform stand-in already has.
+fn platform_files(st: &Station) -> usize {
+    std::fs::read_dir(st.root.path().join("platform"))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn the_wipe_sets_aside_a_take_whose_sending_failed() -> crate::TestResult {
+    let st = station(Take {
+        state: TakeState::Saved,
+        submit_failed: true,
+        ..Take::recording("q1-take1.mp4".into())
+    })?;
+    let (mut executor, mut reports) = executor(&st)?;
+    executor
+        .execute(Effect::EndSession {
+            session: session_id(&st),
+            dir: st.session.clone(),
+        })
+        .await;
+    assert!(matches!(
+        reports.recv().await,
+        Some(Msg::SessionStarted { .. })
+    ));
+    let kept = crate::app::sessions::set_aside_dir(&st.data)
+        .join(session_id(&st))
+        .join("q1-take1.mp4");
+    assert_eq!(std::fs::read(&kept)?, b"the answer");
+    assert!(!st.session.exists());
+    executor.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn progress_is_saved_by_the_executor_in_order() -> crate::TestResult {
+    let st = station(Take::recording("q1-take1.mp4".into()))?;
+    let (mut executor, _reports) = executor(&st)?;
+    let mut p = Progress::load(&st.session)?.ok_or("no progress")?;
+    for n in 1..=3 {
+        p.questions[0].extra_attempts = n;
+        executor
+            .execute(Effect::SaveProgress {
+                dir: st.session.clone(),
+                progress: Box::new(p.clone()),
+            })
+            .await;
+    }
+    let saved = Progress::load(&st.session)?.ok_or("no progress")?;
+    assert_eq!(saved.questions[0].extra_attempts, 3);
+    executor.shutdown().await;
+    Ok(())
+}
