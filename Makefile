@@ -8,7 +8,7 @@ CARGO ?= cargo
 LINT = $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build demo test lint fmt bench
+.PHONY: help setup build demo test lint fmt bench soak
 
 help:
 	@echo 'booth make targets:'
@@ -20,6 +20,7 @@ help:
 	@echo '  make lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings'
 	@echo '  make fmt     cargo fmt'
 	@echo '  make bench   release build, then booth bench (encoding vs ffmpeg, live load, upload vs curl)'
+	@echo '  make soak    the station simulation for a million steps (40 seeds x 25 000; hours)'
 	@echo '  make setup   only install the Debian packages (scripts/setup.sh test)'
 
 setup:
@@ -50,3 +51,11 @@ bench:
 	@scripts/setup.sh bench
 	@scripts/cargo-build.sh --release
 	$(CARGO) run --release -- bench
+
+# The station simulation of `make test` (tests/sim.rs), a hundred times longer.
+SOAK_SEEDS ?= 40
+SOAK_STEPS ?= 25000
+soak:
+	@scripts/setup.sh test
+	@scripts/cargo-build.sh --all-targets
+	BOOTH_SIM_SEEDS=$(SOAK_SEEDS) BOOTH_SIM_STEPS=$(SOAK_STEPS) $(CARGO) test --test sim -- --nocapture

@@ -262,6 +262,8 @@ pub enum Effect {
     EndSession {
         session: String,
         dir: PathBuf,
+        /// The progress as the flow knows it (newer than the disk's if a save failed).
+        progress: Box<Progress>,
     },
     /// Stops in order (recording finalized, uploads paused) after every effect before it;
     /// then the run loop ends.

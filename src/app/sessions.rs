@@ -54,15 +54,19 @@ pub fn new_session(
 /// whose sending failed) is set aside first, never deleted. The directory is renamed away
 /// before it is removed, so a crash part-way never leaves a half-deleted session that looks
 /// current.
+///
+/// `known` is the progress as the flow last knew it: when the disk failed to save it, it is
+/// newer than the record in `dir`, and a take sent under it counts as sent.
 pub fn end_session(
     data_dir: &Path,
     dir: &Path,
+    known: Option<&Progress>,
     interview: &Interview,
     now_unix: u64,
 ) -> Result<(Progress, PathBuf), SessionError> {
     let doomed = match dir.file_name() {
         Some(name) if dir.exists() => {
-            set_aside_sent_takes(data_dir, dir)?;
+            set_aside_sent_takes(data_dir, dir, known)?;
             let doomed = sessions_dir(data_dir).join(format!("{WIPING}{}", name.to_string_lossy()));
             fsutil::rename_durable(dir, &doomed)?;
             Some(doomed)
@@ -81,27 +85,43 @@ pub fn end_session(
 }
 
 /// Moves out of a session about to be wiped every take the candidate sent that is still in
-/// it (sent, or failed to send): those belong to the hiring team, not to the wipe. A session
-/// whose progress cannot be read is set aside whole.
-pub fn set_aside_sent_takes(data_dir: &Path, dir: &Path) -> Result<(), SessionError> {
-    let progress = match Progress::load(dir) {
-        Ok(Some(p)) => p,
-        Ok(None) => return Ok(()),
-        Err(e) => {
+/// it (sent, or failed to send) by the record in `dir` or by `known`: those belong to the
+/// hiring team, not to the wipe. A session whose record cannot be read, and of which nothing
+/// else is known, is set aside whole.
+pub fn set_aside_sent_takes(
+    data_dir: &Path,
+    dir: &Path,
+    known: Option<&Progress>,
+) -> Result<(), SessionError> {
+    let on_disk = match Progress::load(dir) {
+        Ok(p) => p,
+        Err(e) if known.is_none() => {
             tracing::error!(error = %e, "a session's progress cannot be read; set aside whole");
             set_aside(data_dir, dir, &e.to_string())?;
             return Ok(());
         }
+        Err(e) => {
+            tracing::warn!(error = %e, "a session's progress cannot be read; using the last known");
+            None
+        }
     };
-    for q in &progress.questions {
-        for take in &q.takes {
-            let file = dir.join(&take.file);
-            let sent = take.state == TakeState::Submitted || take.submit_failed;
-            if sent && !take.file.contains('/') && file.is_file() {
-                let why = "the candidate sent it, but it is not in the outbox";
-                let to = set_aside_file(data_dir, &progress.session_id, &file, why)?;
-                tracing::error!(from = %file.display(), to = %to.display(), "a sent take was set aside");
-            }
+    let session = known
+        .or(on_disk.as_ref())
+        .map_or_else(String::new, |p| p.session_id.clone());
+    let sent: std::collections::BTreeSet<&str> = on_disk
+        .iter()
+        .chain(known)
+        .flat_map(|p| &p.questions)
+        .flat_map(|q| &q.takes)
+        .filter(|t| t.state == TakeState::Submitted || t.submit_failed)
+        .map(|t| t.file.as_str())
+        .collect();
+    for name in sent {
+        let file = dir.join(name);
+        if !name.contains('/') && file.is_file() {
+            let why = "the candidate sent it, but it is not in the outbox";
+            let to = set_aside_file(data_dir, &session, &file, why)?;
+            tracing::error!(from = %file.display(), to = %to.display(), "a sent take was set aside");
         }
     }
     Ok(())

@@ -48,7 +48,10 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
             quick = 0;
         }
         let err = match result {
-            Ok(url) => return finish(shared, rec, url).await,
+            Ok(url) => match finish(shared, &mut rec, url).await {
+                Ok(()) => return,
+                Err(e) => e,
+            },
             Err(UploadError::Stopped) => return,
             Err(e) => e,
         };
@@ -261,19 +264,28 @@ async fn retire(shared: &Shared, rec: &mut Record, cancel: &CancellationToken) {
     }
 }
 
-async fn finish(shared: &Shared, mut rec: Record, url: String) {
+/// Marks the item delivered, durably, and only then removes the local copy. If the record
+/// cannot be saved (a failing disk) the file stays and the error goes back to the delivery
+/// loop: the next try finds the item complete on the server and marks it then.
+async fn finish(shared: &Shared, rec: &mut Record, url: String) -> Result<(), UploadError> {
+    let before = rec.clone();
     rec.state = State::Delivered;
     rec.url = Some(url.clone());
     rec.confirmed = rec.size;
     rec.delivered_at_ms = Some(now_ms());
     rec.last_error = None;
-    save(shared, &mut rec).await;
+    if let Err(e) = shared.save(rec).await {
+        *rec = before;
+        tracing::warn!(item = %rec.id, error = %e, "delivered, but the outbox cannot record it yet");
+        return Err(e);
+    }
     tracing::info!(item = %rec.id, url = %url, "delivered");
     if shared.retention == Retention::Delete {
-        delete_local(shared, &mut rec).await;
+        delete_local(shared, rec).await;
     }
     shared.progress(rec.id, rec.size, rec.size);
     shared.emit(UploadEvent::Delivered { id: rec.id, url });
+    Ok(())
 }
 
 /// Removes the local copy of a delivered item (a file already gone is fine).

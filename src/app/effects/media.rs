@@ -143,12 +143,15 @@ impl Executor {
             ));
             return;
         };
-        if let Some((_, t)) = &self.recording {
+        // The last recording's thread sends its outcome as its very last act, so the flow can
+        // ask for the next one a moment before that thread has ended: wait for it (stopping
+        // it first, should the flow ever ask while one still runs).
+        if let Some((stop, t)) = self.recording.take() {
             if !t.is_finished() {
-                tracing::error!("a recording is already running");
-                return;
+                tracing::warn!("the last recording's thread is still ending; waiting for it");
             }
-            self.recording_done();
+            stop.store(true, Ordering::Relaxed);
+            let _ = t.join();
         }
         let mut settings = RecordSettings::new(&file);
         settings.video_bitrate = Some(self.settings.video_kbps * 1000);
@@ -192,13 +195,6 @@ impl Executor {
     pub(super) fn stop_recording(&self) {
         if let Some((stop, _)) = &self.recording {
             stop.store(true, Ordering::Relaxed);
-        }
-    }
-
-    /// Joins a finished recording's thread, so the next may start.
-    pub(super) fn recording_done(&mut self) {
-        if let Some((_, t)) = self.recording.take() {
-            let _ = t.join();
         }
     }
 

@@ -22,6 +22,7 @@ use super::upload_view::queue_lines;
 use crate::interview::Interview;
 use crate::media::capture::CaptureSession;
 use crate::media::player::Player;
+use crate::session::Progress;
 use crate::upload::{UploadEvent, UploadHandle};
 use delivery::{AnswerMap, forward_uploads};
 use media::{ClipAnalysis, RunningRecording};
@@ -142,7 +143,11 @@ impl Executor {
             }
             Effect::Submit(submission) => self.submit(submission).await,
             Effect::SendManifest(info) => self.send_manifest(info).await,
-            Effect::EndSession { session, dir } => self.end_session(session, dir).await,
+            Effect::EndSession {
+                session,
+                dir,
+                progress,
+            } => self.end_session(session, dir, progress).await,
             Effect::CheckPin { pin } => {
                 let hash = self.settings.pin_hash.clone();
                 let tx = self.tx.clone();
@@ -163,10 +168,11 @@ impl Executor {
     }
 
     /// The privacy wipe and a new session, after every effect asked for before it.
-    async fn end_session(&mut self, session: String, dir: PathBuf) {
+    async fn end_session(&mut self, session: String, dir: PathBuf, known: Box<Progress>) {
         let (data_dir, interview) = (self.data_dir.clone(), self.interview.clone());
         let ended = tokio::task::spawn_blocking(move || {
-            super::sessions::end_session(&data_dir, &dir, &interview, crate::clock::unix_now())
+            let now = crate::clock::unix_now();
+            super::sessions::end_session(&data_dir, &dir, Some(&known), &interview, now)
         })
         .await;
         let msg = match ended {

@@ -114,10 +114,12 @@ async fn a_wipe_asked_right_after_a_submit_waits_for_the_outbox() -> crate::Test
         }),
         span(),
     ))?;
+    let known = Progress::load(&st.session)?.ok_or("no progress")?;
     effects.send((
         Effect::EndSession {
             session: session.clone(),
             dir: st.session.clone(),
+            progress: Box::new(known),
         },
         span(),
     ))?;
@@ -161,16 +163,21 @@ fn platform_files(st: &Station) -> usize {
 
 #[tokio::test]
 async fn the_wipe_sets_aside_a_take_whose_sending_failed() -> crate::TestResult {
+    // Found by the station simulation: on a failing disk the progress saying so was never
+    // written, and the wipe, reading the disk, deleted the take. The flow's own progress
+    // travels with the wipe now.
     let st = station(Take {
         state: TakeState::Saved,
-        submit_failed: true,
         ..Take::recording("q1-take1.mp4".into())
     })?;
+    let mut known = Progress::load(&st.session)?.ok_or("no progress")?;
+    known.questions[0].takes[0].submit_failed = true;
     let (mut executor, mut reports) = executor(&st)?;
     executor
         .execute(Effect::EndSession {
             session: session_id(&st),
             dir: st.session.clone(),
+            progress: Box::new(known),
         })
         .await;
     assert!(matches!(
@@ -202,6 +209,68 @@ async fn progress_is_saved_by_the_executor_in_order() -> crate::TestResult {
     }
     let saved = Progress::load(&st.session)?.ok_or("no progress")?;
     assert_eq!(saved.questions[0].extra_attempts, 3);
+    executor.shutdown().await;
+    Ok(())
+}
+
+/// The next report about the devices or a recording (pictures and levels skipped).
+async fn next(reports: &mut mpsc::UnboundedReceiver<Msg>) -> Option<Msg> {
+    let wait = async {
+        while let Some(m) = reports.recv().await {
+            if matches!(
+                m,
+                Msg::DevicesReady { .. }
+                    | Msg::RecordingStarted { .. }
+                    | Msg::RecordingSaved { .. }
+                    | Msg::RecordingFailed { .. }
+            ) {
+                return Some(m);
+            }
+        }
+        None
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), wait)
+        .await
+        .ok()
+        .flatten()
+}
+
+#[tokio::test]
+async fn the_next_recording_starts_right_after_the_last_ones_outcome() -> crate::TestResult {
+    // Found by the station simulation: the last recording's thread sends its outcome just
+    // before it ends, and a recording asked for in that instant was refused without a word,
+    // leaving the candidate on "starting" for good.
+    let st = station(Take::recording("q1-take1.mp4".into()))?;
+    let (mut executor, mut reports) = executor(&st)?;
+    executor.execute(Effect::OpenDevices).await;
+    assert!(matches!(
+        next(&mut reports).await,
+        Some(Msg::DevicesReady { .. })
+    ));
+    let clip = || Effect::StartRecording {
+        purpose: crate::app::msg::Purpose::TestClip {
+            session: "s".into(),
+        },
+        file: st.session.join("device-test.mp4"),
+        limit: std::time::Duration::from_secs(30),
+    };
+    for round in 0..5 {
+        executor.execute(clip()).await;
+        let started = next(&mut reports).await;
+        assert!(
+            matches!(started, Some(Msg::RecordingStarted { .. })),
+            "round {round}: {started:?}"
+        );
+        executor.execute(Effect::StopRecording).await;
+        let outcome = next(&mut reports).await;
+        assert!(
+            matches!(
+                outcome,
+                Some(Msg::RecordingSaved { .. } | Msg::RecordingFailed { .. })
+            ),
+            "round {round}: {outcome:?}"
+        );
+    }
     executor.shutdown().await;
     Ok(())
 }

@@ -55,7 +55,7 @@ pub fn open_session(
                 }
                 None => {
                     let (progress, dir) =
-                        sessions::end_session(data_dir, &dir, interview, now_unix)?;
+                        sessions::end_session(data_dir, &dir, None, interview, now_unix)?;
                     return Ok(fresh(progress, dir, resubmit));
                 }
             }
@@ -77,7 +77,7 @@ fn fresh(progress: Progress, dir: PathBuf, resubmit: Vec<Submission>) -> Resumed
 /// A session that is not current (a crash between the steps of a wipe, or an older booth's
 /// leftovers): its candidate has gone, so it is wiped, its sent takes set aside first.
 fn finish_wipe(data_dir: &Path, dir: &Path) {
-    let result = sessions::set_aside_sent_takes(data_dir, dir)
+    let result = sessions::set_aside_sent_takes(data_dir, dir, None)
         .and_then(|()| fsutil::remove_dir_all(dir).map_err(SessionError::from));
     match result {
         Ok(()) => tracing::warn!(dir = %dir.display(), "finished wiping a session left behind"),

@@ -222,6 +222,7 @@ pub fn end_session(state: &mut State) -> Vec<Effect> {
         Effect::EndSession {
             session: state.progress.session_id.clone(),
             dir: state.settings.session_dir.clone(),
+            progress: Box::new(state.progress.clone()),
         },
     ]
 }

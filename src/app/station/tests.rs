@@ -285,7 +285,8 @@ fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
             Effect::StopPlayback,
             Effect::EndSession {
                 session: "s".into(),
-                dir: PathBuf::from("/data/s")
+                dir: PathBuf::from("/data/s"),
+                progress: Box::new(st.progress.clone()),
             }
         ]
     );

@@ -184,7 +184,8 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
         fx.last(),
         Some(&Effect::EndSession {
             session: "s1".into(),
-            dir: PathBuf::from("/data/s1")
+            dir: PathBuf::from("/data/s1"),
+            progress: Box::new(st.progress.clone()),
         })
     );
     assert_eq!(st.phase, Phase::Resetting);

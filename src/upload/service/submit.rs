@@ -281,6 +281,9 @@ mod tests {
         }
     }
 
+    /// Tests that install a fault plan (one per process) take turns.
+    static FAULTS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
     fn answer(name: &str) -> NewAnswer {
         NewAnswer {
             interview_id: "iv".into(),
@@ -332,6 +335,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_move_that_fails_leaves_the_take_and_no_item() -> crate::TestResult {
+        let _faults = FAULTS.lock().await;
         let bench = Bench::new()?;
         let (handle, _events) = bench.start()?;
         let take = bench.take("q1-take1.mp4", b"an answer")?;
@@ -389,6 +393,58 @@ mod tests {
             b"whose?"
         );
         assert!(delivered(&mut events, id).await);
+        handle.shutdown().await;
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_delivery_the_outbox_cannot_record_keeps_the_local_copy() -> crate::TestResult {
+        // Found by the station simulation: the record's save failed, the copy was deleted
+        // anyway, and the outbox then held an undelivered item without its file.
+        let _faults = FAULTS.lock().await;
+        let bench = Bench::new()?;
+        let records = bench.outbox();
+        let platform = bench.root.path().join("platform");
+        let (platform_away, records_fail) = (platform.clone(), records.clone());
+        // First the platform is away, so the answer waits in the outbox.
+        crate::fsutil::faults::install(Some(Arc::new(move |_, path: &Path| {
+            path.starts_with(&platform_away).then_some(5)
+        })));
+        let (handle, mut events) = bench.start()?;
+        let take = bench.take("q1-take1.mp4", b"an answer")?;
+        let id = handle.submit_file(&take, answer("s1--q1--1.mp4")).await?;
+        // Then the platform is back, but the outbox's disk fails every rename.
+        crate::fsutil::faults::install(Some(Arc::new(move |op, path: &Path| {
+            (op == crate::fsutil::faults::Op::Rename
+                && path.starts_with(&records_fail)
+                && path.extension().is_some_and(|e| e == "json"))
+            .then_some(5)
+        })));
+        let waited = tokio::time::timeout(Duration::from_secs(20), async {
+            while let Some(e) = events.recv().await {
+                if matches!(&e, UploadEvent::Waiting { id: got, reason, .. }
+                    if *got == id && reason.contains(".json"))
+                {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        let kept = Outbox::at(&records).load(id)?.ok_or("no record")?;
+        crate::fsutil::faults::install(None);
+        assert_eq!(waited, Ok(true), "the failed save was not reported");
+        assert!(platform.join(format!("{id}.mp4")).is_file());
+        assert_ne!(kept.state, State::Delivered);
+        assert!(
+            kept.path.is_file(),
+            "the local copy went before the outbox knew"
+        );
+        // Once the disk is well, the next try records it and only then removes the copy.
+        assert!(delivered(&mut events, id).await);
+        let done = Outbox::at(&records).load(id)?.ok_or("no record")?;
+        assert_eq!(done.state, State::Delivered);
+        assert!(!done.path.exists());
         handle.shutdown().await;
         Ok(())
     }
