@@ -29,7 +29,7 @@ use super::encode::{
 };
 use super::frame::{AudioChunk, VideoFrame, duration_to_frames};
 use super::mux::fmp4::FragmentWriter;
-use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize};
+use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize, scan};
 
 /// Encoder settings for a recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -537,7 +537,7 @@ fn mux_loop(
     };
     recorded.store(stats.video_time, Ordering::Relaxed);
 
-    let finished = finalize::scan(partial)
+    let finished = scan::scan(partial)
         .and_then(|scan| finalize::write_progressive(&scan, partial, output, audio_frames));
     let finished = match finished {
         Ok(f) => f,

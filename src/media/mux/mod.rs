@@ -10,7 +10,9 @@
 pub mod boxes;
 pub mod finalize;
 pub mod fmp4;
+pub mod layout;
 pub mod recover;
+pub mod scan;
 
 use std::path::{Path, PathBuf};
 

@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::finalize::{self, Finished};
+use super::scan;
 use super::{MuxError, PARTIAL_SUFFIX, final_path, partial_path};
 
 /// What happened to one file.
@@ -93,7 +94,7 @@ fn recover_into(source: &Path, output: &Path) -> Report {
     let in_place = source == output;
     if !in_place
         && output.exists()
-        && let Ok(scan) = finalize::scan(output)
+        && let Ok(scan) = scan::scan(output)
         && scan.finished
         && scan.torn_bytes == 0
     {
@@ -102,7 +103,7 @@ fn recover_into(source: &Path, output: &Path) -> Report {
             Err(e) => report(Outcome::Failed(MuxError::write(source, e))),
         };
     }
-    let scan = match finalize::scan(source) {
+    let scan = match scan::scan(source) {
         Ok(s) => s,
         Err(e) => return report(Outcome::Failed(e)),
     };
