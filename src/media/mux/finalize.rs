@@ -11,6 +11,9 @@ use super::scan::Scan;
 use super::{AUDIO_TIMESCALE, AUDIO_TRACK, MuxError, VIDEO_TIMESCALE, VIDEO_TRACK};
 use crate::fsutil;
 
+/// Media is copied through a buffer this large.
+const COPY_BUFFER: usize = 1 << 20;
+
 /// Facts about a finished file.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Finished {
@@ -44,14 +47,21 @@ pub fn write_progressive(
     let werr = |e| MuxError::write(&tmp, e);
     w.write_all(&layout.head).map_err(werr)?;
     let mut source = File::open(src).map_err(|e| MuxError::read(src, e))?;
-    let mut buf = Vec::new();
+    // A fixed buffer: a chunk's length comes from the file, and a damaged one may claim GiBs.
+    let mut buf = vec![0u8; COPY_BUFFER];
     for c in &layout.chunks {
-        buf.resize(c.len as usize, 0);
         source
             .seek(SeekFrom::Start(c.src_offset))
-            .and_then(|_| source.read_exact(&mut buf))
             .map_err(|e| MuxError::read(src, e))?;
-        w.write_all(&buf).map_err(werr)?;
+        let mut left = c.len;
+        while left > 0 {
+            let n = left.min(COPY_BUFFER as u64) as usize;
+            source
+                .read_exact(&mut buf[..n])
+                .map_err(|e| MuxError::read(src, e))?;
+            w.write_all(&buf[..n]).map_err(werr)?;
+            left -= n as u64;
+        }
     }
     let file = w.into_inner().map_err(|e| werr(e.into_error()))?;
     file.sync_all().map_err(werr)?;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use mp4_atom::{Decode, FourCC, Ftyp, Moof, Moov, TrunSamples};
 
-use super::{MuxError, TrackSetup, VIDEO_TRACK, boxes};
+use super::{MuxError, TrackSetup, VIDEO_TRACK, boxes, tables};
 
 /// One sample located in the source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +143,7 @@ pub fn scan(path: &Path) -> Result<Scan, MuxError> {
                 break;
             }
             let bytes = read_box(&mut file, &head).map_err(io)?;
+            tables::check_box(path, &bytes)?;
             moov = Some(
                 Moov::decode(&mut bytes.as_slice()).map_err(|e| not_ours(&format!("moov: {e}")))?,
             );
@@ -151,6 +152,10 @@ pub fn scan(path: &Path) -> Result<Scan, MuxError> {
                 break;
             }
             let bytes = read_box(&mut file, &head).map_err(io)?;
+            // A fragment whose tables contradict themselves is where the good part ends.
+            if tables::check_box(path, &bytes).is_err() {
+                break;
+            }
             match Moof::decode(&mut bytes.as_slice()) {
                 Ok(m) => pending_moof = Some((head.start, m)),
                 Err(_) => break,
