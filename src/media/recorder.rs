@@ -537,8 +537,15 @@ fn mux_loop(
     };
     recorded.store(stats.video_time, Ordering::Relaxed);
 
-    let finished = scan::scan(partial)
-        .and_then(|scan| finalize::write_progressive(&scan, partial, output, audio_frames));
+    let finished = scan::scan(partial).and_then(|scan| {
+        finalize::write_progressive(
+            &scan,
+            partial,
+            output,
+            audio_frames,
+            finalize::Existing::Replace,
+        )
+    });
     let finished = match finished {
         Ok(f) => f,
         Err(e) => {

@@ -24,6 +24,40 @@ pub struct Finished {
     pub bytes: u64,
 }
 
+/// What to do when the destination already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Replace it (a recording written again under the name the caller chose).
+    Replace,
+    /// Never touch it: placing the result fails with `AlreadyExists` instead (recovery, which
+    /// must not overwrite a finished file it did not write).
+    Keep,
+}
+
+/// Moves `from` to `to` durably; with [`Existing::Keep`] atomically refuses an existing `to`.
+pub fn place(from: &Path, to: &Path, existing: Existing) -> Result<(), MuxError> {
+    if existing == Existing::Replace {
+        return Ok(fsutil::rename_durable(from, to)?);
+    }
+    let flags = rustix::fs::RenameFlags::NOREPLACE;
+    match rustix::fs::renameat_with(rustix::fs::CWD, from, rustix::fs::CWD, to, flags) {
+        Ok(()) => {}
+        // Filesystems without RENAME_NOREPLACE (some network and FUSE ones): check, then
+        // rename. Only another writer racing for the same new name could slip in between.
+        Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
+            if std::fs::symlink_metadata(to).is_ok() {
+                return Err(MuxError::write(
+                    to,
+                    std::io::ErrorKind::AlreadyExists.into(),
+                ));
+            }
+            fsutil::rename_durable(from, to)?;
+        }
+        Err(e) => return Err(MuxError::write(to, e.into())),
+    }
+    Ok(fsutil::sync_dir(to.parent().unwrap_or(Path::new(".")))?)
+}
+
 /// Writes the scanned recording at `src` as a normal MP4 at `dst` (via a temporary file,
 /// fsync and rename). `audio_frames` is the number of real audio samples when known (a clean
 /// stop); after a crash the whole encoded audio is presented.
@@ -32,6 +66,7 @@ pub fn write_progressive(
     src: &Path,
     dst: &Path,
     audio_frames: Option<u64>,
+    existing: Existing,
 ) -> Result<Finished, MuxError> {
     if scan.track(VIDEO_TRACK).next().is_none() {
         return Err(MuxError::Unrecoverable {
@@ -67,7 +102,10 @@ pub fn write_progressive(
     file.sync_all().map_err(werr)?;
     let bytes = file.metadata().map_err(werr)?.len();
     drop(file);
-    fsutil::rename_durable(&tmp, dst)?;
+    if let Err(e) = place(&tmp, dst, existing) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
 
     Ok(Finished {
         video_frames: scan.track(VIDEO_TRACK).count() as u64,
@@ -80,4 +118,4 @@ pub fn write_progressive(
 
 #[cfg(test)]
 #[path = "finalize_tests.rs"]
-mod tests;
+pub(crate) mod tests;

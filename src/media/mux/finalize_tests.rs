@@ -9,7 +9,7 @@ use crate::media::mux::{Sample, TrackSetup, VIDEO_TIMESCALE};
 use std::time::{Duration, Instant};
 
 /// Writes `seconds` of 160x120@30 video and 48 kHz mono audio as a fragmented file.
-fn write_fragmented(path: &Path, seconds: u32) -> crate::TestResult<(u64, u64)> {
+pub(crate) fn write_fragmented(path: &Path, seconds: u32) -> crate::TestResult<(u64, u64)> {
     let mut video = H264Encoder::new(VideoEncoderConfig {
         width: 160,
         height: 120,
@@ -84,7 +84,7 @@ fn finalized_file_reads_back_with_an_independent_parser() -> crate::TestResult {
     assert_eq!(scanned.torn_bytes, 0);
     assert!(!scanned.finished);
     assert!(scanned.fragments >= 3, "{} fragments", scanned.fragments);
-    let fin = write_progressive(&scanned, &part, &out, Some(3 * 48_000))?;
+    let fin = write_progressive(&scanned, &part, &out, Some(3 * 48_000), Existing::Replace)?;
     assert_eq!(fin.video_frames, frames);
     assert_eq!(fin.audio_units, units);
     assert!((fin.video_seconds - 3.0).abs() < 1e-9);
@@ -130,7 +130,7 @@ fn a_torn_tail_is_dropped_and_every_complete_fragment_kept() -> crate::TestResul
     assert_eq!(torn.fragments, full.fragments - 1);
     assert!(torn.torn_bytes > 0);
     let out = dir.path().join("b.mp4");
-    let fin = write_progressive(&torn, &part, &out, None)?;
+    let fin = write_progressive(&torn, &part, &out, None, Existing::Replace)?;
     assert!(fin.video_seconds >= 2.9, "{}", fin.video_seconds);
     // Cutting inside the init segment leaves nothing to recover, said plainly.
     let f = std::fs::OpenOptions::new().write(true).open(&part)?;
