@@ -4,6 +4,7 @@
 
 pub mod alsa;
 pub mod analyze;
+pub mod audio_clock;
 pub mod capture;
 pub mod convert;
 pub mod encode;

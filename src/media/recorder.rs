@@ -23,11 +23,12 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::audio_clock::AudioClock;
 use super::capture::{CaptureSession, Feeds};
 use super::encode::{
     AAC_FRAME, AacEncoder, EncodeError, EncodedPicture, H264Encoder, VideoEncoderConfig,
 };
-use super::frame::{AudioChunk, VideoFrame, duration_to_frames};
+use super::frame::{AudioChunk, VideoFrame};
 use super::mux::fmp4::FragmentWriter;
 use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize, scan};
 
@@ -299,77 +300,6 @@ fn video_encoder(mut encoder: H264Encoder, frames: Receiver<Arc<VideoFrame>>, tx
                 return;
             }
         }
-    }
-}
-
-/// Places audio on the sample-count timeline, correcting when the source's capture times and
-/// the count disagree by more than the threshold (lost samples after an overrun, or a device
-/// clock running fast or slow against the monotonic clock).
-#[derive(Debug)]
-pub struct AudioClock {
-    origin: Instant,
-    frames: u64,
-    drift: f64,
-}
-
-/// What to do with an incoming chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Placement {
-    /// Silent frames to write before the chunk.
-    pub silence: u64,
-    /// Frames to drop from the start of the chunk.
-    pub drop: u64,
-}
-
-/// Beyond this a gap or overlap is corrected at once (OBS uses 70 ms; jitter stays below).
-const JUMP: Duration = Duration::from_millis(70);
-/// A steady disagreement this large (after smoothing) is corrected: ~a lip-sync threshold.
-const DRIFT: f64 = 0.020;
-
-impl AudioClock {
-    pub fn new(origin: Instant) -> Self {
-        AudioClock {
-            origin,
-            frames: 0,
-            drift: 0.0,
-        }
-    }
-
-    /// Frames placed on the timeline so far.
-    pub fn frames(&self) -> u64 {
-        self.frames
-    }
-
-    pub fn place(&mut self, captured: Instant, frames: u64) -> Placement {
-        let expected = self.origin + super::frame::frames_to_duration(self.frames);
-        let err = if captured >= expected {
-            (captured - expected).as_secs_f64()
-        } else {
-            -(expected - captured).as_secs_f64()
-        };
-        let mut p = Placement::default();
-        if self.frames == 0 {
-            // The first chunk: everything before it is silence, exactly.
-            p.silence = duration_to_frames(captured.saturating_duration_since(self.origin));
-        } else {
-            self.drift = self.drift * 0.95 + err * 0.05;
-            if err.abs() > JUMP.as_secs_f64() || self.drift.abs() > DRIFT {
-                let correction = if err.abs() > JUMP.as_secs_f64() {
-                    err
-                } else {
-                    self.drift
-                };
-                let n = duration_to_frames(Duration::from_secs_f64(correction.abs()));
-                if correction > 0.0 {
-                    p.silence = n;
-                } else {
-                    p.drop = n.min(frames);
-                }
-                self.drift = 0.0;
-            }
-        }
-        self.frames += p.silence + (frames - p.drop);
-        p
     }
 }
 
