@@ -203,6 +203,7 @@ fn finish(result: Result<Summary, RecordError>, events: &[CaptureEvent], json: b
                     "dropped_frames": s.dropped_frames,
                     "bytes": s.bytes,
                     "fragments": s.fragments,
+                    "finalized": s.finalized,
                     "complete": source_failure.is_none(),
                     "cpu_seconds": crate::procinfo::cpu_seconds(),
                     "peak_rss_kib": crate::procinfo::peak_rss_kib(),
@@ -217,6 +218,13 @@ fn finish(result: Result<Summary, RecordError>, events: &[CaptureEvent], json: b
                     s.output.display(),
                     s.bytes as f64 / 1e6
                 );
+            }
+            if !s.finalized {
+                console(&format!(
+                    "booth: the disk had no room to rewrite {} with its index first, so it is kept as recorded (a fragmented MP4, which plays); `booth recover {}` rewrites it once there is room",
+                    s.output.display(),
+                    s.output.display()
+                ));
             }
             match source_failure {
                 Some(e) => {

@@ -45,6 +45,7 @@ pub fn run(args: &RecoverArgs) -> Exit {
                     "bytes": finished.bytes,
                     "discarded_tail_bytes": torn_bytes,
                     "kept_existing": kept_existing,
+                    "finalized": finished.finalized,
                 }),
             ),
             Outcome::AlreadyFinished => ("already-finished", serde_json::json!({})),
@@ -84,6 +85,12 @@ pub fn run(args: &RecoverArgs) -> Exit {
                         fragments,
                         torn_bytes
                     );
+                    if !finished.finalized {
+                        println!(
+                            "  the disk had no room to rewrite it with its index first: it is kept as recorded (a fragmented MP4, which plays); run `booth recover {}` again once there is room",
+                            r.output.display()
+                        );
+                    }
                     if let Some(kept) = kept_existing {
                         println!(
                             "  {} already held a different recording: it was left as it was, and this one was saved as {}",

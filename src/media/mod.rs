@@ -16,6 +16,7 @@ pub mod mux;
 pub mod player;
 pub mod recorder;
 pub mod source;
+pub mod space;
 pub mod synthetic;
 pub mod v4l2;
 pub mod wav;

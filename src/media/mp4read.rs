@@ -1,6 +1,7 @@
-//! Reading a finished (non-fragmented) MP4 for playback: each track's codec configuration and
-//! its samples (file offset, size, time, duration, sync), expanded from the sample tables.
-//! Enough for booth's own recordings and for question videos made the same way.
+//! Reading an MP4 for playback: each track's codec configuration and its samples (file
+//! offset, size, time, duration, sync), expanded from the sample tables of a finished file,
+//! or from the fragments of a booth recording delivered as recorded. Enough for booth's own
+//! recordings and for question videos made the same way.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
@@ -8,7 +9,7 @@ use std::path::Path;
 
 use mp4_atom::{Codec, Decode, FourCC, Moov, Stbl, Stsz, StszSamples, Stts, Trak};
 
-use super::mux::{MuxError, tables};
+use super::mux::{MuxError, scan, tables};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackKind {
@@ -117,10 +118,7 @@ pub fn read_tracks(path: &Path) -> Result<Vec<Track>, MuxError> {
             tables::check_box(path, &buf)?;
             let moov = Moov::decode(&mut buf.as_slice()).map_err(|e| bad(path, e.to_string()))?;
             if moov.mvex.is_some() {
-                return Err(bad(
-                    path,
-                    "still fragmented: run `booth recover` on it first",
-                ));
+                return fragmented_tracks(path, &moov);
             }
             return moov
                 .trak
@@ -306,18 +304,57 @@ fn track(path: &Path, trak: &Trak, file_len: u64) -> Result<Option<Track>, MuxEr
             s
         })
         .collect();
-    let start = trak
-        .edts
-        .as_ref()
-        .and_then(|e| e.elst.as_ref())
-        .and_then(|l| l.entries.iter().find_map(|e| e.media_time))
-        .unwrap_or(0);
     Ok(Some(Track {
         kind,
         timescale: trak.mdia.mdhd.timescale,
         samples,
-        start,
+        start: edit_start(trak),
     }))
+}
+
+/// Media time where presentation starts, from the edit list.
+fn edit_start(trak: &Trak) -> u64 {
+    trak.edts
+        .as_ref()
+        .and_then(|e| e.elst.as_ref())
+        .and_then(|l| l.entries.iter().find_map(|e| e.media_time))
+        .unwrap_or(0)
+}
+
+/// A fragmented booth recording (delivered as recorded when the disk had no room to rewrite
+/// it, or still being written): the sample descriptions and edit lists from its `moov`, the
+/// samples from its complete fragments.
+fn fragmented_tracks(path: &Path, moov: &Moov) -> Result<Vec<Track>, MuxError> {
+    let scan = scan::scan(path)?;
+    let tracks = moov
+        .trak
+        .iter()
+        .filter_map(|trak| {
+            let kind = codec_kind(&trak.mdia.minf.stbl)?;
+            let mut time = 0u64;
+            let samples = scan
+                .track(trak.tkhd.track_id)
+                .map(|s| {
+                    let info = SampleInfo {
+                        offset: s.offset,
+                        size: s.size,
+                        time,
+                        duration: s.duration,
+                        sync: s.sync,
+                    };
+                    time += u64::from(s.duration);
+                    info
+                })
+                .collect();
+            Some(Track {
+                kind,
+                timescale: trak.mdia.mdhd.timescale,
+                samples,
+                start: edit_start(trak),
+            })
+        })
+        .collect();
+    Ok(tracks)
 }
 
 /// Reads one sample's bytes.

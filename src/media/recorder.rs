@@ -31,6 +31,7 @@ use super::encode::{
 use super::frame::{AudioChunk, VideoFrame};
 use super::mux::fmp4::FragmentWriter;
 use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize, scan};
+use super::space;
 
 /// Encoder settings for a recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +62,18 @@ pub enum RecordError {
     Mux(#[from] MuxError),
     #[error("the camera delivered no picture, so nothing was recorded")]
     NoPicture,
+    /// Refused before recording: the answer would not fit on the disk.
+    #[error(
+        "not enough free disk space to record this answer at {}: it needs {} MB (with margin), {} MB are free",
+        path.display(),
+        needed.div_ceil(1_000_000),
+        free / 1_000_000
+    )]
+    NoSpace {
+        path: PathBuf,
+        needed: u64,
+        free: u64,
+    },
     /// The recording ended early; what was captured up to then is kept where it says.
     #[error("recording stopped early: {cause}{}", kept_text(.kept))]
     Stopped {
@@ -87,6 +100,9 @@ pub struct Summary {
     pub fragments: u32,
     /// Pictures the capture thread dropped because the encoder was behind.
     pub dropped_frames: u64,
+    /// False when the disk had no room to rewrite the answer as a normal MP4 and the
+    /// fragmented file was delivered as it is (it plays; `booth recover` rewrites it later).
+    pub finalized: bool,
 }
 
 enum MuxItem {
@@ -129,6 +145,13 @@ impl Recording {
         let video_bitrate = settings.video_bitrate.unwrap_or_else(|| {
             VideoEncoderConfig::default_bitrate(format.width, format.height, format.fps)
         });
+        let length = end.map(|e| e.saturating_duration_since(origin));
+        check_room(
+            &settings.output,
+            length,
+            video_bitrate,
+            settings.audio_bitrate,
+        )?;
         let video = H264Encoder::new(VideoEncoderConfig {
             width: format.width,
             height: format.height,
@@ -265,6 +288,28 @@ impl Recording {
                 cause: Box::new(RecordError::Mux(MuxError::Encode("muxer panicked".into()))),
                 kept: Some(self.partial),
             }),
+        }
+    }
+}
+
+/// Refuses an answer that would not fit on the disk (see [`space`] for the margin).
+fn check_room(
+    output: &Path,
+    length: Option<Duration>,
+    video_bitrate: u32,
+    audio_bitrate: u32,
+) -> Result<(), RecordError> {
+    match space::room_for(output, length, video_bitrate, audio_bitrate) {
+        Ok(room) if !room.fits() => Err(RecordError::NoSpace {
+            path: room.path,
+            needed: room.needed,
+            free: room.free,
+        }),
+        Ok(_) => Ok(()),
+        // Not knowing is no reason to refuse: a disk that fills says so while recording.
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot measure free space before recording");
+            Ok(())
         }
     }
 }
@@ -456,6 +501,19 @@ fn mux_loop(
             }
         }
     }
+    close_and_deliver(w, failure, (partial, output), audio_frames, recorded)
+}
+
+/// Writes the last fragment, then delivers the answer under its final name (rewritten, or
+/// as recorded when the disk has no room for that); `failure` is what stopped the pipeline
+/// early, if anything did.
+fn close_and_deliver(
+    w: FragmentWriter,
+    failure: Option<RecordError>,
+    (partial, output): (&Path, &Path),
+    audio_frames: Option<u64>,
+    recorded: &AtomicU64,
+) -> Result<Summary, RecordError> {
     let stats = match w.finish() {
         Ok(s) => s,
         Err(e) => {
@@ -468,7 +526,7 @@ fn mux_loop(
     recorded.store(stats.video_time, Ordering::Relaxed);
 
     let finished = scan::scan(partial).and_then(|scan| {
-        finalize::write_progressive(
+        finalize::deliver(
             &scan,
             partial,
             output,
@@ -485,7 +543,10 @@ fn mux_loop(
             });
         }
     };
-    if let Err(e) = std::fs::remove_file(partial) {
+    // Delivered as recorded, the partial file itself became the output.
+    if finished.finalized
+        && let Err(e) = std::fs::remove_file(partial)
+    {
         tracing::warn!(path = %partial.display(), error = %e, "cannot remove the partial file");
     }
     if let Some(cause) = failure {
@@ -502,6 +563,7 @@ fn mux_loop(
         bytes: finished.bytes,
         fragments: stats.fragments,
         dropped_frames: 0,
+        finalized: finished.finalized,
     })
 }
 

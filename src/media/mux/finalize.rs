@@ -1,20 +1,28 @@
-//! Rewriting a scanned booth recording as a normal MP4: `ftyp`, one `moov` with complete
-//! sample tables, then the media in its original interleaving. The media bytes are streamed
-//! through a fixed buffer, so memory stays flat however long the answer.
+//! Finishing a recording: rewriting its fragmented file as a normal MP4 (`ftyp`, one `moov`
+//! with complete sample tables, then the media in its original interleaving), streamed
+//! through a fixed buffer so memory stays flat however long the answer.
+//!
+//! The rewrite needs room for a second copy for a moment. It never costs the recording: when
+//! the disk does not have that room, or writing the copy fails (ENOSPC, EIO), the copy is
+//! removed and the fragmented file — which plays as it is — is delivered under the final
+//! name instead, and [`Finished::finalized`] says so.
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
-use super::layout;
+use super::layout::{self, Layout};
 use super::scan::Scan;
 use super::{AUDIO_TIMESCALE, AUDIO_TRACK, MuxError, VIDEO_TIMESCALE, VIDEO_TRACK};
-use crate::fsutil;
+use crate::fsutil::{self, FsError};
 
 /// Media is copied through a buffer this large.
 const COPY_BUFFER: usize = 1 << 20;
+/// Bytes the rewrite leaves free beyond its copy: while the partial file and the copy both
+/// exist, the station's logs and progress files must still be writable.
+pub const FINALIZE_RESERVE: u64 = 8 << 20;
 
-/// Facts about a finished file.
+/// Facts about a delivered recording.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Finished {
     pub video_frames: u64,
@@ -22,6 +30,23 @@ pub struct Finished {
     pub video_seconds: f64,
     pub audio_seconds: f64,
     pub bytes: u64,
+    /// True for a rewritten normal MP4; false when the fragmented file was delivered as it
+    /// is (it plays, but has no index up front; `booth recover FILE` rewrites it later).
+    pub finalized: bool,
+}
+
+impl Finished {
+    fn of(scan: &Scan, audio_frames: Option<u64>, bytes: u64, finalized: bool) -> Self {
+        let durations = layout::durations(scan, audio_frames);
+        Finished {
+            video_frames: scan.track(VIDEO_TRACK).count() as u64,
+            audio_units: scan.track(AUDIO_TRACK).count() as u64,
+            video_seconds: durations.video as f64 / VIDEO_TIMESCALE as f64,
+            audio_seconds: durations.audio_presented as f64 / AUDIO_TIMESCALE as f64,
+            bytes,
+            finalized,
+        }
+    }
 }
 
 /// What to do when the destination already exists.
@@ -58,10 +83,70 @@ pub fn place(from: &Path, to: &Path, existing: Existing) -> Result<(), MuxError>
     Ok(fsutil::sync_dir(to.parent().unwrap_or(Path::new(".")))?)
 }
 
-/// Writes the scanned recording at `src` as a normal MP4 at `dst` (via a temporary file,
-/// fsync and rename). `audio_frames` is the number of real audio samples when known (a clean
-/// stop); after a crash the whole encoded audio is presented.
-pub fn write_progressive(
+/// The disk as finalizing sees it: the real one, or in tests a fuller one.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Disk {
+    /// Free bytes on the filesystem holding a path.
+    pub free_bytes: fn(&Path) -> Result<u64, FsError>,
+    /// Bytes the copy may take before its writes fail as on a full disk (ENOSPC).
+    pub writable: Option<u64>,
+}
+
+impl Disk {
+    pub const REAL: Disk = Disk {
+        free_bytes: fsutil::free_bytes,
+        writable: None,
+    };
+}
+
+/// A writer that fails with ENOSPC once `left` bytes are written, as a full disk does.
+struct Limited<W> {
+    inner: W,
+    left: u64,
+}
+
+impl<W: Write> Write for Limited<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.left == 0 && !buf.is_empty() {
+            return Err(rustix::io::Errno::NOSPC.into());
+        }
+        let n = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let written = self.inner.write(&buf[..n])?;
+        self.left -= written as u64;
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Why the fragmented file was delivered instead of a rewritten one.
+#[derive(Debug)]
+enum Fallback {
+    NoRoom { needed: u64, free: u64 },
+    Failed(MuxError),
+}
+
+/// Delivers the scanned recording at `src` as `dst`: rewritten as a normal MP4 when the disk
+/// has room, else the fragmented file itself (see the module doc). `audio_frames` is the
+/// number of real audio samples when known (a clean stop); after a crash the whole encoded
+/// audio is presented. Fails only when there is no video at all or `src` cannot be moved
+/// to `dst`; `src` is then left where it was.
+pub fn deliver(
+    scan: &Scan,
+    src: &Path,
+    dst: &Path,
+    audio_frames: Option<u64>,
+    existing: Existing,
+) -> Result<Finished, MuxError> {
+    deliver_on(Disk::REAL, scan, src, dst, audio_frames, existing)
+}
+
+pub(crate) fn deliver_on(
+    disk: Disk,
     scan: &Scan,
     src: &Path,
     dst: &Path,
@@ -74,12 +159,70 @@ pub fn write_progressive(
             detail: "no complete second of video was written".into(),
         });
     }
-    let layout = layout::plan(scan, audio_frames)?;
+    let attempt = layout::plan(scan, audio_frames)
+        .map_err(Fallback::Failed)
+        .and_then(|layout| rewrite(disk, &layout, src, dst, existing));
+    let why = match attempt {
+        Ok(bytes) => return Ok(Finished::of(scan, audio_frames, bytes, true)),
+        Err(why) => why,
+    };
+    match &why {
+        Fallback::NoRoom { needed, free } => tracing::warn!(
+            path = %dst.display(), needed, free,
+            "not enough free space to rewrite the recording; delivering it as recorded (fragmented MP4)"
+        ),
+        Fallback::Failed(e) => tracing::warn!(
+            path = %dst.display(), error = %e,
+            "rewriting the recording failed; delivering it as recorded (fragmented MP4)"
+        ),
+    }
+    if src != dst {
+        place(src, dst, existing)?;
+    }
+    let bytes = std::fs::metadata(dst).map_or(scan.file_len, |m| m.len());
+    Ok(Finished::of(scan, audio_frames, bytes, false))
+}
 
+/// Writes `layout` with `src`'s media to a temporary sibling of `dst` and puts it in place;
+/// on any failure the temporary file is removed. Returns the file's size.
+fn rewrite(
+    disk: Disk,
+    layout: &Layout,
+    src: &Path,
+    dst: &Path,
+    existing: Existing,
+) -> Result<u64, Fallback> {
+    let dir = dst.parent().unwrap_or(Path::new("."));
+    let needed = layout.len().saturating_add(FINALIZE_RESERVE);
+    match (disk.free_bytes)(dir) {
+        Ok(free) if free < needed => return Err(Fallback::NoRoom { needed, free }),
+        Ok(_) => {}
+        // The write itself will say if there is no room.
+        Err(e) => tracing::warn!(error = %e, "cannot measure free space before finalizing"),
+    }
     let tmp = fsutil::temp_sibling(dst);
-    let out = fsutil::create_private_file(&tmp)?;
-    let mut w = BufWriter::with_capacity(1 << 20, out);
-    let werr = |e| MuxError::write(&tmp, e);
+    let written = write_copy(disk, layout, src, &tmp).and_then(|bytes| {
+        place(&tmp, dst, existing)?;
+        Ok(bytes)
+    });
+    written.map_err(|e| {
+        if let Err(rm) = std::fs::remove_file(&tmp)
+            && rm.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::error!(path = %tmp.display(), error = %rm, "cannot remove the unfinished copy");
+        }
+        Fallback::Failed(e)
+    })
+}
+
+fn write_copy(disk: Disk, layout: &Layout, src: &Path, tmp: &Path) -> Result<u64, MuxError> {
+    let out = fsutil::create_private_file(tmp)?;
+    let limited = Limited {
+        inner: out,
+        left: disk.writable.unwrap_or(u64::MAX),
+    };
+    let mut w = BufWriter::with_capacity(1 << 20, limited);
+    let werr = |e| MuxError::write(tmp, e);
     w.write_all(&layout.head).map_err(werr)?;
     let mut source = File::open(src).map_err(|e| MuxError::read(src, e))?;
     // A fixed buffer: a chunk's length comes from the file, and a damaged one may claim GiBs.
@@ -98,22 +241,9 @@ pub fn write_progressive(
             left -= n as u64;
         }
     }
-    let file = w.into_inner().map_err(|e| werr(e.into_error()))?;
+    let file = w.into_inner().map_err(|e| werr(e.into_error()))?.inner;
     file.sync_all().map_err(werr)?;
-    let bytes = file.metadata().map_err(werr)?.len();
-    drop(file);
-    if let Err(e) = place(&tmp, dst, existing) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e);
-    }
-
-    Ok(Finished {
-        video_frames: scan.track(VIDEO_TRACK).count() as u64,
-        audio_units: scan.track(AUDIO_TRACK).count() as u64,
-        video_seconds: layout.durations.video as f64 / VIDEO_TIMESCALE as f64,
-        audio_seconds: layout.durations.audio_presented as f64 / AUDIO_TIMESCALE as f64,
-        bytes,
-    })
+    Ok(file.metadata().map_err(werr)?.len())
 }
 
 #[cfg(test)]

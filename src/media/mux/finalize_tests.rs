@@ -84,11 +84,12 @@ fn finalized_file_reads_back_with_an_independent_parser() -> crate::TestResult {
     assert_eq!(scanned.torn_bytes, 0);
     assert!(!scanned.finished);
     assert!(scanned.fragments >= 3, "{} fragments", scanned.fragments);
-    let fin = write_progressive(&scanned, &part, &out, Some(3 * 48_000), Existing::Replace)?;
+    let fin = deliver(&scanned, &part, &out, Some(3 * 48_000), Existing::Replace)?;
     assert_eq!(fin.video_frames, frames);
     assert_eq!(fin.audio_units, units);
     assert!((fin.video_seconds - 3.0).abs() < 1e-9);
     assert!((fin.audio_seconds - 3.0).abs() < 1e-9);
+    assert!(fin.finalized);
 
     // The `mp4` crate is a second, independent reader of the finished file.
     let bytes = std::fs::read(&out)?;
@@ -130,7 +131,7 @@ fn a_torn_tail_is_dropped_and_every_complete_fragment_kept() -> crate::TestResul
     assert_eq!(torn.fragments, full.fragments - 1);
     assert!(torn.torn_bytes > 0);
     let out = dir.path().join("b.mp4");
-    let fin = write_progressive(&torn, &part, &out, None, Existing::Replace)?;
+    let fin = deliver(&torn, &part, &out, None, Existing::Replace)?;
     assert!(fin.video_seconds >= 2.9, "{}", fin.video_seconds);
     // Cutting inside the init segment leaves nothing to recover, said plainly.
     let f = std::fs::OpenOptions::new().write(true).open(&part)?;
@@ -138,5 +139,82 @@ fn a_torn_tail_is_dropped_and_every_complete_fragment_kept() -> crate::TestResul
     drop(f);
     let err = scan(&part).unwrap_err().to_string();
     assert!(err.contains("b.mp4.part"), "{err}");
+    Ok(())
+}
+
+/// A disk that is full: 1000 bytes free, or (with `writable`) enough free space by its
+/// measure but a copy that fails with ENOSPC after `writable` bytes.
+fn full_disk(writable: Option<u64>) -> Disk {
+    Disk {
+        free_bytes: if writable.is_some() {
+            crate::fsutil::free_bytes
+        } else {
+            |_| Ok(1_000)
+        },
+        writable,
+    }
+}
+
+/// Delivers a 3 s recording on `disk`; checks it came out as recorded, whole and playable.
+fn delivered_as_recorded(disk: Disk) -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
+    let part = dir.path().join("c.mp4.part");
+    let out = dir.path().join("c.mp4");
+    let (frames, units) = write_fragmented(&part, 3)?;
+    let recorded = std::fs::read(&part)?;
+    let scanned = scan(&part)?;
+    let fin = deliver_on(
+        disk,
+        &scanned,
+        &part,
+        &out,
+        Some(3 * 48_000),
+        Existing::Replace,
+    )?;
+    assert!(!fin.finalized);
+    assert_eq!((fin.video_frames, fin.audio_units), (frames, units));
+    assert!((fin.video_seconds - 3.0).abs() < 1e-9);
+    assert_eq!(fin.bytes, recorded.len() as u64);
+    // The recording itself, under its final name; no partial or half-written copy is left.
+    assert_eq!(std::fs::read(&out)?, recorded);
+    assert!(!part.exists());
+    assert!(
+        !fsutil::temp_sibling(&out).exists(),
+        "the copy was left behind"
+    );
+    // It plays: the reader finds every sample in its fragments.
+    let tracks = crate::media::mp4read::read_tracks(&out)?;
+    assert_eq!(tracks[0].samples.len() as u64, frames);
+    assert_eq!(tracks[1].samples.len() as u64, units);
+    Ok(())
+}
+
+#[test]
+fn without_room_for_the_copy_the_recording_is_delivered_as_recorded() -> crate::TestResult {
+    delivered_as_recorded(full_disk(None))
+}
+
+#[test]
+fn a_copy_failing_as_on_a_full_disk_is_removed_and_the_recording_kept() -> crate::TestResult {
+    delivered_as_recorded(full_disk(Some(20_000)))
+}
+
+#[test]
+fn in_place_without_room_the_file_stays_as_it_is() -> crate::TestResult {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("copied.mp4");
+    write_fragmented(&file, 2)?;
+    let recorded = std::fs::read(&file)?;
+    let scanned = scan(&file)?;
+    let fin = deliver_on(
+        full_disk(None),
+        &scanned,
+        &file,
+        &file,
+        None,
+        Existing::Replace,
+    )?;
+    assert!(!fin.finalized);
+    assert_eq!(std::fs::read(&file)?, recorded);
     Ok(())
 }

@@ -146,20 +146,26 @@ fn sample_table(
     }
 }
 
+/// The tracks' durations: all the video, and the encoded audio without its priming, cut to
+/// `audio_frames` (the samples really recorded) when known.
+pub fn durations(scan: &Scan, audio_frames: Option<u64>) -> Durations {
+    let video: u64 = scan.track(VIDEO_TRACK).map(|s| s.duration as u64).sum();
+    let audio_media: u64 = scan.track(AUDIO_TRACK).map(|s| s.duration as u64).sum();
+    let encoded_audio = audio_media.saturating_sub(scan.setup.audio_priming as u64);
+    Durations {
+        video,
+        audio_media,
+        audio_presented: audio_frames.map_or(encoded_audio, |f| f.min(encoded_audio)),
+    }
+}
+
 /// Plans the finalized file for `scan`. `audio_frames` is the number of real audio samples
 /// when known (a clean stop); otherwise the whole encoded audio is presented.
 pub fn plan(scan: &Scan, audio_frames: Option<u64>) -> Result<Layout, MuxError> {
     let setup = &scan.setup;
     let init = boxes::init_moov(setup)?;
     let codec_stbl = |i: usize| init.trak[i].mdia.minf.stbl.clone();
-    let video_time: u64 = scan.track(VIDEO_TRACK).map(|s| s.duration as u64).sum();
-    let audio_media: u64 = scan.track(AUDIO_TRACK).map(|s| s.duration as u64).sum();
-    let encoded_audio = audio_media.saturating_sub(setup.audio_priming as u64);
-    let durations = Durations {
-        video: video_time,
-        audio_media,
-        audio_presented: audio_frames.map_or(encoded_audio, |f| f.min(encoded_audio)),
-    };
+    let durations = durations(scan, audio_frames);
 
     let chunk_list = chunks(scan);
     let payload: u64 = chunk_list.iter().map(|c| c.len).sum();

@@ -142,9 +142,13 @@ fn recover_into(source: &Path, output: &Path) -> Report {
     } else {
         Existing::Keep
     };
-    match finalize::write_progressive(&scan, source, &target, None, existing) {
+    match finalize::deliver(&scan, source, &target, None, existing) {
         Ok(finished) => {
-            if !in_place && let Err(e) = fs::remove_file(source) {
+            // Delivered as recorded, the partial file itself was moved into place.
+            if !in_place
+                && finished.finalized
+                && let Err(e) = fs::remove_file(source)
+            {
                 return report(&target, Outcome::Failed(MuxError::write(source, e)));
             }
             let kept_existing = taken.then(|| output.to_path_buf());

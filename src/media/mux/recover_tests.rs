@@ -11,7 +11,7 @@ fn finished_answer(dir: &Path, seconds: u32) -> crate::TestResult<(PathBuf, Vec<
     let out = dir.join("answer.mp4");
     write_fragmented(&part, seconds)?;
     let scan = scan::scan(&part)?;
-    finalize::write_progressive(&scan, &part, &out, None, Existing::Replace)?;
+    finalize::deliver(&scan, &part, &out, None, Existing::Replace)?;
     fs::remove_file(&part)?;
     let bytes = fs::read(&out)?;
     Ok((out, bytes))
@@ -64,7 +64,7 @@ fn the_leftover_partial_of_a_finished_recording_is_removed() -> crate::TestResul
     write_fragmented(&part, 2)?;
     // The crash came after finalizing, before the partial file was removed.
     let scanned = scan::scan(&part)?;
-    finalize::write_progressive(&scanned, &part, &answer, Some(96_000), Existing::Replace)?;
+    finalize::deliver(&scanned, &part, &answer, Some(96_000), Existing::Replace)?;
     let before = fs::read(&answer)?;
 
     let reports = recover(&part)?;
@@ -86,7 +86,7 @@ fn same_tables_with_different_bytes_keep_both() -> crate::TestResult {
     let part = partial_path(&answer);
     write_fragmented(&part, 2)?;
     let scanned = scan::scan(&part)?;
-    finalize::write_progressive(&scanned, &part, &answer, None, Existing::Replace)?;
+    finalize::deliver(&scanned, &part, &answer, None, Existing::Replace)?;
     // Same sample tables, one byte of the last sample different.
     let mut bytes = fs::read(&answer)?;
     let last = bytes.len() - 1;
