@@ -201,6 +201,7 @@ fn finish(result: Result<Summary, RecordError>, events: &[CaptureEvent], json: b
                     "video_seconds": s.video_seconds,
                     "audio_seconds": s.audio_seconds,
                     "dropped_frames": s.dropped_frames,
+                    "undecodable_frames": s.undecodable_frames,
                     "bytes": s.bytes,
                     "fragments": s.fragments,
                     "finalized": s.finalized,
@@ -210,8 +211,12 @@ fn finish(result: Result<Summary, RecordError>, events: &[CaptureEvent], json: b
                 });
                 println!("{v}");
             } else {
+                let undecodable = match s.undecodable_frames {
+                    0 => String::new(),
+                    n => format!(", {n} undecodable skipped"),
+                };
                 println!(
-                    "recorded {:.2} s ({} frames, {} dropped) to {} ({:.1} MB)",
+                    "recorded {:.2} s ({} frames, {} dropped{undecodable}) to {} ({:.1} MB)",
                     s.video_seconds,
                     s.video_frames,
                     s.dropped_frames,

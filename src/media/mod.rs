@@ -18,6 +18,7 @@ pub mod recorder;
 pub mod source;
 pub mod space;
 pub mod synthetic;
+pub mod undecodable;
 pub mod v4l2;
 pub mod wav;
 pub mod y4m;

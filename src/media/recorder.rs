@@ -100,6 +100,8 @@ pub struct Summary {
     pub fragments: u32,
     /// Pictures the capture thread dropped because the encoder was behind.
     pub dropped_frames: u64,
+    /// Pictures the camera sent that could not be decoded, skipped while recording.
+    pub undecodable_frames: u64,
     /// False when the disk had no room to rewrite the answer as a normal MP4 and the
     /// fragmented file was delivered as it is (it plays; `booth recover` rewrites it later).
     pub finalized: bool,
@@ -118,6 +120,7 @@ pub struct Recording {
     partial: PathBuf,
     end: Option<Instant>,
     dropped_at_start: u64,
+    undecodable_at_start: u64,
     encoders: Vec<JoinHandle<()>>,
     mux: JoinHandle<Result<Summary, RecordError>>,
     recorded: Arc<AtomicU64>,
@@ -215,6 +218,10 @@ impl Recording {
             partial,
             end,
             dropped_at_start: session.counters().frames_dropped.load(Ordering::Relaxed),
+            undecodable_at_start: session
+                .counters()
+                .frames_undecodable
+                .load(Ordering::Relaxed),
             encoders,
             mux,
             recorded,
@@ -277,11 +284,14 @@ impl Recording {
                 tracing::error!("an encoder thread panicked");
             }
         }
-        let dropped =
-            session.counters().frames_dropped.load(Ordering::Relaxed) - self.dropped_at_start;
+        let counters = session.counters();
+        let dropped = counters.frames_dropped.load(Ordering::Relaxed) - self.dropped_at_start;
+        let undecodable =
+            counters.frames_undecodable.load(Ordering::Relaxed) - self.undecodable_at_start;
         match self.mux.join() {
             Ok(result) => result.map(|s| Summary {
                 dropped_frames: dropped,
+                undecodable_frames: undecodable,
                 ..s
             }),
             Err(_) => Err(RecordError::Stopped {
@@ -563,6 +573,7 @@ fn close_and_deliver(
         bytes: finished.bytes,
         fragments: stats.fragments,
         dropped_frames: 0,
+        undecodable_frames: 0,
         finalized: finished.finalized,
     })
 }
