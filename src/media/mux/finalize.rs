@@ -66,21 +66,18 @@ pub fn place(from: &Path, to: &Path, existing: Existing) -> Result<(), MuxError>
     }
     let flags = rustix::fs::RenameFlags::NOREPLACE;
     match rustix::fs::renameat_with(rustix::fs::CWD, from, rustix::fs::CWD, to, flags) {
-        Ok(()) => {}
+        Ok(()) => Ok(fsutil::sync_dir(to.parent().unwrap_or(Path::new(".")))?),
         // Filesystems without RENAME_NOREPLACE (some network and FUSE ones): check, then
         // rename. Only another writer racing for the same new name could slip in between.
         Err(rustix::io::Errno::INVAL | rustix::io::Errno::NOSYS) => {
             if std::fs::symlink_metadata(to).is_ok() {
-                return Err(MuxError::write(
-                    to,
-                    std::io::ErrorKind::AlreadyExists.into(),
-                ));
+                let exists = std::io::ErrorKind::AlreadyExists.into();
+                return Err(MuxError::write(to, exists));
             }
-            fsutil::rename_durable(from, to)?;
+            Ok(fsutil::rename_durable(from, to)?)
         }
-        Err(e) => return Err(MuxError::write(to, e.into())),
+        Err(e) => Err(MuxError::write(to, e.into())),
     }
-    Ok(fsutil::sync_dir(to.parent().unwrap_or(Path::new(".")))?)
 }
 
 /// The disk as finalizing sees it: the real one, or in tests a fuller one.
