@@ -205,6 +205,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     result
 }
 
+/// Bytes an unprivileged writer can still use on the filesystem holding `path`, or holding
+/// its nearest existing ancestor when it does not exist yet (a recording's directory is
+/// created when the recording starts).
+pub fn free_bytes(path: &Path) -> Result<u64, FsError> {
+    let mut probe = path;
+    while fs::symlink_metadata(probe).is_err() {
+        match probe.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => probe = parent,
+            _ => {
+                probe = Path::new(".");
+                break;
+            }
+        }
+    }
+    let st = rustix::fs::statvfs(probe)
+        .map_err(|e| FsError::new("cannot measure free space on", probe, e.into()))?;
+    Ok(st.f_bavail.saturating_mul(st.f_frsize))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,6 +249,19 @@ mod tests {
         write_atomic(&path, b"second")?;
         assert_eq!(fs::read(&path)?, b"second");
         assert!(!temp_sibling(&path).exists());
+        Ok(())
+    }
+
+    #[test]
+    fn free_space_is_measured_for_paths_not_yet_created() -> crate::TestResult {
+        let root = tempfile::tempdir()?;
+        let here = free_bytes(root.path())?;
+        assert!(here > 0);
+        let later = free_bytes(&root.path().join("sessions/c1/answer.mp4"))?;
+        // The same filesystem; other writers may change it a little in between.
+        assert!(later.abs_diff(here) < 64 << 20, "{here} then {later}");
+        let st = rustix::fs::statvfs(root.path())?;
+        assert!(here <= st.f_blocks.saturating_mul(st.f_frsize));
         Ok(())
     }
 

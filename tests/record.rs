@@ -505,3 +505,62 @@ fn missing_devices_and_files_are_named_with_distinct_exit_codes() {
 
     assert!(!Path::new(out).exists());
 }
+
+/// Waits until the recording's partial file holds at least one complete fragment.
+fn wait_for_a_fragment(partial: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !booth::media::mux::scan::scan(partial).is_ok_and(|s| s.fragments >= 1) {
+        assert!(
+            Instant::now() < deadline,
+            "no fragment in {}",
+            partial.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn recover_keeps_a_finished_answer_beside_a_later_partial_of_the_same_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("answer.mp4");
+    let args = |seconds: &'static str| {
+        [
+            "--video",
+            "test",
+            "--audio",
+            "tone",
+            "--duration",
+            seconds,
+            "--size",
+            "320x240",
+        ]
+    };
+    let o = record(&[&args("2")[..], &["--output", out.to_str().unwrap()]].concat());
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    let finished = std::fs::read(&out).unwrap();
+
+    // A later run under the same name is killed mid-answer.
+    let (mut child, _, _reader) =
+        start_recording(&[&args("60")[..], &["--output", out.to_str().unwrap()]].concat());
+    let partial = booth::media::mux::partial_path(&out);
+    wait_for_a_fragment(&partial);
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let o = run(booth().arg("recover").arg(dir.path()), "booth");
+    assert!(o.status.success(), "{}", stderr_of(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    let aside = dir.path().join("answer.recovered.mp4");
+    assert!(
+        said.contains(&aside.display().to_string()) && said.contains("left as it was"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        finished,
+        "the finished answer changed"
+    );
+    assert!(!partial.exists());
+    assert_decodes_cleanly(&aside);
+    assert!(probe(&aside).video().duration.unwrap() >= 0.9);
+}

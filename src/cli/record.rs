@@ -201,22 +201,35 @@ fn finish(result: Result<Summary, RecordError>, events: &[CaptureEvent], json: b
                     "video_seconds": s.video_seconds,
                     "audio_seconds": s.audio_seconds,
                     "dropped_frames": s.dropped_frames,
+                    "undecodable_frames": s.undecodable_frames,
                     "bytes": s.bytes,
                     "fragments": s.fragments,
+                    "finalized": s.finalized,
                     "complete": source_failure.is_none(),
                     "cpu_seconds": crate::procinfo::cpu_seconds(),
                     "peak_rss_kib": crate::procinfo::peak_rss_kib(),
                 });
                 println!("{v}");
             } else {
+                let undecodable = match s.undecodable_frames {
+                    0 => String::new(),
+                    n => format!(", {n} undecodable skipped"),
+                };
                 println!(
-                    "recorded {:.2} s ({} frames, {} dropped) to {} ({:.1} MB)",
+                    "recorded {:.2} s ({} frames, {} dropped{undecodable}) to {} ({:.1} MB)",
                     s.video_seconds,
                     s.video_frames,
                     s.dropped_frames,
                     s.output.display(),
                     s.bytes as f64 / 1e6
                 );
+            }
+            if !s.finalized {
+                console(&format!(
+                    "booth: the disk had no room to rewrite {} with its index first, so it is kept as recorded (a fragmented MP4, which plays); `booth recover {}` rewrites it once there is room",
+                    s.output.display(),
+                    s.output.display()
+                ));
             }
             match source_failure {
                 Some(e) => {

@@ -34,6 +34,7 @@ pub fn run(args: &RecoverArgs) -> Exit {
                 finished,
                 fragments,
                 torn_bytes,
+                kept_existing,
             } => (
                 "recovered",
                 serde_json::json!({
@@ -43,6 +44,8 @@ pub fn run(args: &RecoverArgs) -> Exit {
                     "fragments": fragments,
                     "bytes": finished.bytes,
                     "discarded_tail_bytes": torn_bytes,
+                    "kept_existing": kept_existing,
+                    "finalized": finished.finalized,
                 }),
             ),
             Outcome::AlreadyFinished => ("already-finished", serde_json::json!({})),
@@ -71,15 +74,31 @@ pub fn run(args: &RecoverArgs) -> Exit {
                     finished,
                     fragments,
                     torn_bytes,
-                } => println!(
-                    "recovered {} -> {}: {:.2} s of video, {:.2} s of sound, {} fragments ({} bytes of an unfinished fragment discarded)",
-                    r.source.display(),
-                    r.output.display(),
-                    finished.video_seconds,
-                    finished.audio_seconds,
-                    fragments,
-                    torn_bytes
-                ),
+                    kept_existing,
+                } => {
+                    println!(
+                        "recovered {} -> {}: {:.2} s of video, {:.2} s of sound, {} fragments ({} bytes of an unfinished fragment discarded)",
+                        r.source.display(),
+                        r.output.display(),
+                        finished.video_seconds,
+                        finished.audio_seconds,
+                        fragments,
+                        torn_bytes
+                    );
+                    if !finished.finalized {
+                        println!(
+                            "  the disk had no room to rewrite it with its index first: it is kept as recorded (a fragmented MP4, which plays); run `booth recover {}` again once there is room",
+                            r.output.display()
+                        );
+                    }
+                    if let Some(kept) = kept_existing {
+                        println!(
+                            "  {} already held a different recording: it was left as it was, and this one was saved as {}",
+                            kept.display(),
+                            r.output.display()
+                        );
+                    }
+                }
                 Outcome::AlreadyFinished => println!(
                     "{} was already finished; removed the leftover {}",
                     r.output.display(),

@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::analyze::{Level, LevelMeter};
 use super::frame::{AudioChunk, VideoFormat, VideoFrame, duration_to_frames, frames_to_duration};
 use super::source::{AudioSource, CaptureError, VideoSource};
+use super::undecodable::{Undecodable, Verdict};
 
 /// Frames queued between capture and the encoder before new ones are dropped (~0.25 s at 30
 /// fps: enough to ride out a slow fsync, small enough to bound memory at 1080p).
@@ -40,6 +41,8 @@ pub enum CaptureEvent {
 pub struct CaptureCounters {
     pub frames_captured: AtomicU64,
     pub frames_dropped: AtomicU64,
+    /// Pictures the camera sent that could not be decoded, skipped (see [`super::undecodable`]).
+    pub frames_undecodable: AtomicU64,
     pub audio_frames_captured: AtomicU64,
     pub audio_chunks_dropped: AtomicU64,
 }
@@ -291,6 +294,7 @@ fn video_loop(
     preview: &watch::Sender<Option<Arc<VideoFrame>>>,
 ) {
     let live = source.is_live();
+    let mut undecodable = Undecodable::default();
     while !cancel.is_cancelled() {
         if !live {
             wait_for_sink(&sinks.video, cancel);
@@ -299,7 +303,26 @@ fn video_loop(
             }
         }
         let frame = match source.next_frame() {
-            Ok(Some(f)) => Arc::new(f),
+            Ok(Some(f)) => {
+                undecodable.good();
+                Arc::new(f)
+            }
+            Err(CaptureError::CorruptFrame {
+                device,
+                captured,
+                detail,
+            }) => {
+                counters.frames_undecodable.fetch_add(1, Ordering::Relaxed);
+                match undecodable.bad(&device, captured, &detail) {
+                    Verdict::Skip => continue,
+                    Verdict::Lost(e) => {
+                        tracing::error!(error = %e, "video capture failed");
+                        lock(&sinks.video).take();
+                        let _ = events.send(CaptureEvent::VideoFailed(e));
+                        break;
+                    }
+                }
+            }
             Ok(None) => {
                 lock(&sinks.video).take();
                 let _ = events.send(CaptureEvent::VideoEnded);

@@ -197,6 +197,10 @@ const fn build_std_dht() -> [u8; STD_DHT_LEN] {
     out
 }
 
+/// The largest picture decoded: the encoder's (and `source::check_size`'s) limit.
+const MAX_WIDTH: usize = 3840;
+const MAX_HEIGHT: usize = 2160;
+
 const SOI: u8 = 0xD8;
 const EOI: u8 = 0xD9;
 const SOS: u8 = 0xDA;
@@ -329,9 +333,13 @@ pub fn decode_mjpeg(jpeg: &[u8], dst: &mut Vec<u8>) -> Result<(u32, u32), MjpegE
         with_standard_huffman_tables(jpeg)
     };
 
+    // A glitch can turn the size into anything up to 65535x65535; nothing booth records is
+    // larger than its encoder's limit, so nothing larger is allocated for.
     let options = DecoderOptions::default()
         .jpeg_set_out_colorspace(ColorSpace::YCbCr)
-        .set_strict_mode(!has_eoi);
+        .set_strict_mode(!has_eoi)
+        .set_max_width(MAX_WIDTH)
+        .set_max_height(MAX_HEIGHT);
     let decoder_error = |e| decoder_error(e, has_eoi);
     let mut decoder = JpegDecoder::new_with_options(ZCursor::new(&bytes[..]), options);
     decoder.decode_headers().map_err(decoder_error)?;

@@ -220,6 +220,29 @@ fn broken_frames_get_clear_errors() -> crate::TestResult {
 }
 
 #[test]
+fn a_glitched_picture_size_is_refused_before_anything_is_allocated() -> crate::TestResult {
+    let mut jpeg = test_jpeg(PATTERN, "")?;
+    // The baseline SOF0 segment: ff c0, length, precision, height, width.
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .ok_or("no SOF0")?;
+    jpeg[sof + 5..sof + 7].copy_from_slice(&12_000u16.to_be_bytes());
+    jpeg[sof + 7..sof + 9].copy_from_slice(&16_000u16.to_be_bytes());
+    let mut dst = Vec::new();
+    let started = std::time::Instant::now();
+    let result = decode_mjpeg(&jpeg, &mut dst);
+    assert!(result.is_err(), "decoded a 16000x12000 picture: {result:?}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert!(
+        dst.capacity() < 1 << 20,
+        "{} bytes allocated",
+        dst.capacity()
+    );
+    Ok(())
+}
+
+#[test]
 fn time_720p_decode() -> crate::TestResult {
     // Sensor-like noise keeps the frame as busy as a real webcam's, not a cartoon's.
     let jpeg = test_jpeg("testsrc2=size=1280x720", "-vf noise=alls=8:allf=t -q:v 4")?;

@@ -4,6 +4,7 @@
 
 pub mod alsa;
 pub mod analyze;
+pub mod audio_clock;
 pub mod capture;
 pub mod convert;
 pub mod encode;
@@ -15,7 +16,9 @@ pub mod mux;
 pub mod player;
 pub mod recorder;
 pub mod source;
+pub mod space;
 pub mod synthetic;
+pub mod undecodable;
 pub mod v4l2;
 pub mod wav;
 pub mod y4m;

@@ -1,14 +1,15 @@
-//! Reading a finished (non-fragmented) MP4 for playback: each track's codec configuration and
-//! its samples (file offset, size, time, duration, sync), expanded from the sample tables.
-//! Enough for booth's own recordings and for question videos made the same way.
+//! Reading an MP4 for playback: each track's codec configuration and its samples (file
+//! offset, size, time, duration, sync), expanded from the sample tables of a finished file,
+//! or from the fragments of a booth recording delivered as recorded. Enough for booth's own
+//! recordings and for question videos made the same way.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
-use mp4_atom::{Codec, Decode, FourCC, Moov, StszSamples, Trak};
+use mp4_atom::{Codec, Decode, FourCC, Moov, Stbl, Stsz, StszSamples, Stts, Trak};
 
-use super::mux::MuxError;
+use super::mux::{MuxError, scan, tables};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrackKind {
@@ -62,7 +63,23 @@ fn bad(path: &Path, detail: impl Into<String>) -> MuxError {
     }
 }
 
-/// Reads the `moov` of `path` (which may sit before or after the media).
+fn corrupt(path: &Path, box_type: &str, detail: String) -> MuxError {
+    MuxError::Corrupt {
+        path: path.to_path_buf(),
+        box_type: box_type.to_string(),
+        detail,
+    }
+}
+
+/// The largest `moov` read: a 4 GiB answer's index is a few MiB.
+const MAX_MOOV: u64 = 64 << 20;
+/// The most samples one track may claim (over 38 hours at 60 fps): bounds what a damaged
+/// count can make the reader allocate.
+const MAX_SAMPLES: u64 = 1 << 23;
+
+/// Reads the `moov` of `path` (which may sit before or after the media). Every count in it is
+/// checked against the bytes its box holds and the size of the file before anything is
+/// allocated from it.
 pub fn read_tracks(path: &Path) -> Result<Vec<Track>, MuxError> {
     let mut file = File::open(path).map_err(|e| MuxError::read(path, e))?;
     let len = file.metadata().map_err(|e| MuxError::read(path, e))?.len();
@@ -83,25 +100,30 @@ pub fn read_tracks(path: &Path) -> Result<Vec<Track>, MuxError> {
             }
             n => n,
         };
-        if size < 8 || pos + size > len {
+        if size < 8 || size > len - pos {
             break;
         }
         if kind == FourCC::new(b"moov") {
+            if size > MAX_MOOV {
+                return Err(corrupt(
+                    path,
+                    "moov",
+                    format!("claims {size} bytes; an index is never over {MAX_MOOV}"),
+                ));
+            }
             let mut buf = vec![0u8; size as usize];
             file.seek(SeekFrom::Start(pos))
                 .and_then(|_| file.read_exact(&mut buf))
                 .map_err(|e| MuxError::read(path, e))?;
+            tables::check_box(path, &buf)?;
             let moov = Moov::decode(&mut buf.as_slice()).map_err(|e| bad(path, e.to_string()))?;
             if moov.mvex.is_some() {
-                return Err(bad(
-                    path,
-                    "still fragmented: run `booth recover` on it first",
-                ));
+                return fragmented_tracks(path, &moov);
             }
             return moov
                 .trak
                 .iter()
-                .filter_map(|t| track(path, t).transpose())
+                .filter_map(|t| track(path, t, len).transpose())
                 .collect();
         }
         pos += size;
@@ -109,10 +131,9 @@ pub fn read_tracks(path: &Path) -> Result<Vec<Track>, MuxError> {
     Err(bad(path, "no moov box"))
 }
 
-fn track(path: &Path, trak: &Trak) -> Result<Option<Track>, MuxError> {
-    let stbl = &trak.mdia.minf.stbl;
-    let kind = match stbl.stsd.codecs.first() {
-        Some(Codec::Avc1(avc1)) => TrackKind::Video {
+fn codec_kind(stbl: &Stbl) -> Option<TrackKind> {
+    match stbl.stsd.codecs.first() {
+        Some(Codec::Avc1(avc1)) => Some(TrackKind::Video {
             width: avc1.visual.width as u32,
             height: avc1.visual.height as u32,
             sps: avc1
@@ -127,8 +148,8 @@ fn track(path: &Path, trak: &Trak) -> Result<Option<Track>, MuxError> {
                 .first()
                 .cloned()
                 .unwrap_or_default(),
-        },
-        Some(Codec::Mp4a(mp4a)) => TrackKind::Audio {
+        }),
+        Some(Codec::Mp4a(mp4a)) => Some(TrackKind::Audio {
             channels: mp4a.audio.channel_count,
             config: mp4a
                 .esds
@@ -138,44 +159,134 @@ fn track(path: &Path, trak: &Trak) -> Result<Option<Track>, MuxError> {
                 .as_ref()
                 .map(|d| d.raw.clone())
                 .unwrap_or_default(),
-        },
-        _ => return Ok(None),
+        }),
+        _ => None,
+    }
+}
+
+/// Every sample's size. Samples of one size are counted, not listed: the count must fit in
+/// the file before it is expanded.
+fn sample_sizes(path: &Path, stsz: &Stsz, file_len: u64) -> Result<Vec<u32>, MuxError> {
+    let (count, size) = match &stsz.samples {
+        StszSamples::Different { sizes } => (sizes.len() as u64, None),
+        StszSamples::Identical { count, size } => (u64::from(*count), Some(*size)),
     };
-    let sizes: Vec<u32> = match &stbl.stsz.samples {
-        StszSamples::Identical { count, size } => vec![*size; *count as usize],
-        StszSamples::Different { sizes } => sizes.clone(),
-    };
-    let chunk_offsets: Vec<u64> = match (&stbl.stco, &stbl.co64) {
-        (Some(s), _) => s.entries.iter().map(|&o| o as u64).collect(),
-        (None, Some(c)) => c.entries.clone(),
+    if count > MAX_SAMPLES {
+        return Err(corrupt(
+            path,
+            "stsz",
+            format!("claims {count} samples; booth reads at most {MAX_SAMPLES} a track"),
+        ));
+    }
+    match (&stsz.samples, size) {
+        (StszSamples::Different { sizes }, _) => Ok(sizes.clone()),
+        (_, Some(size)) if count * u64::from(size) > file_len => Err(corrupt(
+            path,
+            "stsz",
+            format!(
+                "claims {count} samples of {size} bytes, more than the whole file ({file_len} bytes)"
+            ),
+        )),
+        (_, size) => Ok(vec![size.unwrap_or(0); count as usize]),
+    }
+}
+
+/// Each sample's file offset, from the chunk offsets and the samples-per-chunk runs (walked
+/// once, in step). Every sample must lie inside the file.
+fn sample_offsets(
+    path: &Path,
+    stbl: &Stbl,
+    sizes: &[u32],
+    file_len: u64,
+) -> Result<Vec<u64>, MuxError> {
+    let (offset_box, chunk_offsets): (&str, Vec<u64>) = match (&stbl.stco, &stbl.co64) {
+        (Some(s), _) => ("stco", s.entries.iter().map(|&o| o as u64).collect()),
+        (None, Some(c)) => ("co64", c.entries.clone()),
         (None, None) => return Err(bad(path, "a track has no chunk offsets")),
     };
+    let runs = &stbl.stsc.entries;
+    if runs
+        .windows(2)
+        .any(|w| w[0].first_chunk >= w[1].first_chunk)
+        || runs.first().is_some_and(|e| e.first_chunk != 1)
+    {
+        return Err(corrupt(
+            path,
+            "stsc",
+            "its runs do not start at chunk 1 and rise".into(),
+        ));
+    }
     let mut offsets = Vec::with_capacity(sizes.len());
-    let entries = &stbl.stsc.entries;
+    let mut run = 0;
     for (ci, &chunk_start) in chunk_offsets.iter().enumerate() {
-        let chunk_no = ci as u32 + 1;
-        let per = entries
-            .iter()
-            .rev()
-            .find(|e| e.first_chunk <= chunk_no)
-            .map_or(0, |e| e.samples_per_chunk);
+        let chunk_no = ci as u64 + 1;
+        while runs
+            .get(run + 1)
+            .is_some_and(|e| u64::from(e.first_chunk) <= chunk_no)
+        {
+            run += 1;
+        }
+        let per = runs.get(run).map_or(0, |e| e.samples_per_chunk);
         let mut at = chunk_start;
         for _ in 0..per {
             let Some(&size) = sizes.get(offsets.len()) else {
                 break;
             };
+            let end = at + u64::from(size);
+            if end > file_len {
+                return Err(corrupt(
+                    path,
+                    offset_box,
+                    format!(
+                        "sample {} lies at bytes {at}..{end}, past the end of the file ({file_len})",
+                        offsets.len() + 1
+                    ),
+                ));
+            }
             offsets.push(at);
-            at += size as u64;
+            at = end;
         }
     }
     if offsets.len() != sizes.len() {
-        return Err(bad(path, "sample tables disagree"));
+        return Err(corrupt(
+            path,
+            "stsc",
+            format!(
+                "places {} samples in chunks, but stsz lists {}",
+                offsets.len(),
+                sizes.len()
+            ),
+        ));
     }
-    let mut durations = Vec::with_capacity(sizes.len());
-    for e in &stbl.stts.entries {
+    Ok(offsets)
+}
+
+/// Each sample's duration; a table that stops early repeats its last duration.
+fn sample_durations(path: &Path, stts: &Stts, samples: usize) -> Result<Vec<u32>, MuxError> {
+    let described: u64 = stts.entries.iter().map(|e| u64::from(e.sample_count)).sum();
+    if described > samples as u64 {
+        return Err(corrupt(
+            path,
+            "stts",
+            format!("describes {described} samples, but stsz lists {samples}"),
+        ));
+    }
+    let mut durations = Vec::with_capacity(samples);
+    for e in &stts.entries {
         durations.extend(std::iter::repeat_n(e.sample_delta, e.sample_count as usize));
     }
-    durations.resize(sizes.len(), durations.last().copied().unwrap_or(0));
+    durations.resize(samples, durations.last().copied().unwrap_or(0));
+    Ok(durations)
+}
+
+fn track(path: &Path, trak: &Trak, file_len: u64) -> Result<Option<Track>, MuxError> {
+    let stbl = &trak.mdia.minf.stbl;
+    let Some(kind) = codec_kind(stbl) else {
+        return Ok(None);
+    };
+    let sizes = sample_sizes(path, &stbl.stsz, file_len)?;
+    let offsets = sample_offsets(path, stbl, &sizes, file_len)?;
+    let durations = sample_durations(path, &stbl.stts, sizes.len())?;
     let sync: Option<Vec<u32>> = stbl.stss.as_ref().map(|s| s.entries.clone());
     let mut time = 0u64;
     let samples = (0..sizes.len())
@@ -193,18 +304,57 @@ fn track(path: &Path, trak: &Trak) -> Result<Option<Track>, MuxError> {
             s
         })
         .collect();
-    let start = trak
-        .edts
-        .as_ref()
-        .and_then(|e| e.elst.as_ref())
-        .and_then(|l| l.entries.iter().find_map(|e| e.media_time))
-        .unwrap_or(0);
     Ok(Some(Track {
         kind,
         timescale: trak.mdia.mdhd.timescale,
         samples,
-        start,
+        start: edit_start(trak),
     }))
+}
+
+/// Media time where presentation starts, from the edit list.
+fn edit_start(trak: &Trak) -> u64 {
+    trak.edts
+        .as_ref()
+        .and_then(|e| e.elst.as_ref())
+        .and_then(|l| l.entries.iter().find_map(|e| e.media_time))
+        .unwrap_or(0)
+}
+
+/// A fragmented booth recording (delivered as recorded when the disk had no room to rewrite
+/// it, or still being written): the sample descriptions and edit lists from its `moov`, the
+/// samples from its complete fragments.
+fn fragmented_tracks(path: &Path, moov: &Moov) -> Result<Vec<Track>, MuxError> {
+    let scan = scan::scan(path)?;
+    let tracks = moov
+        .trak
+        .iter()
+        .filter_map(|trak| {
+            let kind = codec_kind(&trak.mdia.minf.stbl)?;
+            let mut time = 0u64;
+            let samples = scan
+                .track(trak.tkhd.track_id)
+                .map(|s| {
+                    let info = SampleInfo {
+                        offset: s.offset,
+                        size: s.size,
+                        time,
+                        duration: s.duration,
+                        sync: s.sync,
+                    };
+                    time += u64::from(s.duration);
+                    info
+                })
+                .collect();
+            Some(Track {
+                kind,
+                timescale: trak.mdia.mdhd.timescale,
+                samples,
+                start: edit_start(trak),
+            })
+        })
+        .collect();
+    Ok(tracks)
 }
 
 /// Reads one sample's bytes.
@@ -213,3 +363,7 @@ pub fn read_sample(file: &mut File, s: &SampleInfo, buf: &mut Vec<u8>) -> std::i
     file.seek(SeekFrom::Start(s.offset))?;
     file.read_exact(buf)
 }
+
+#[cfg(test)]
+#[path = "mp4read_tests.rs"]
+mod tests;

@@ -23,13 +23,15 @@ use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, Sender};
 
+use super::audio_clock::AudioClock;
 use super::capture::{CaptureSession, Feeds};
 use super::encode::{
     AAC_FRAME, AacEncoder, EncodeError, EncodedPicture, H264Encoder, VideoEncoderConfig,
 };
-use super::frame::{AudioChunk, VideoFrame, duration_to_frames};
+use super::frame::{AudioChunk, VideoFrame};
 use super::mux::fmp4::FragmentWriter;
-use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize};
+use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize, scan};
+use super::space;
 
 /// Encoder settings for a recording.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,18 @@ pub enum RecordError {
     Mux(#[from] MuxError),
     #[error("the camera delivered no picture, so nothing was recorded")]
     NoPicture,
+    /// Refused before recording: the answer would not fit on the disk.
+    #[error(
+        "not enough free disk space to record this answer at {}: it needs {} MB (with margin), {} MB are free",
+        path.display(),
+        needed.div_ceil(1_000_000),
+        free / 1_000_000
+    )]
+    NoSpace {
+        path: PathBuf,
+        needed: u64,
+        free: u64,
+    },
     /// The recording ended early; what was captured up to then is kept where it says.
     #[error("recording stopped early: {cause}{}", kept_text(.kept))]
     Stopped {
@@ -86,6 +100,11 @@ pub struct Summary {
     pub fragments: u32,
     /// Pictures the capture thread dropped because the encoder was behind.
     pub dropped_frames: u64,
+    /// Pictures the camera sent that could not be decoded, skipped while recording.
+    pub undecodable_frames: u64,
+    /// False when the disk had no room to rewrite the answer as a normal MP4 and the
+    /// fragmented file was delivered as it is (it plays; `booth recover` rewrites it later).
+    pub finalized: bool,
 }
 
 enum MuxItem {
@@ -101,6 +120,7 @@ pub struct Recording {
     partial: PathBuf,
     end: Option<Instant>,
     dropped_at_start: u64,
+    undecodable_at_start: u64,
     encoders: Vec<JoinHandle<()>>,
     mux: JoinHandle<Result<Summary, RecordError>>,
     recorded: Arc<AtomicU64>,
@@ -128,6 +148,13 @@ impl Recording {
         let video_bitrate = settings.video_bitrate.unwrap_or_else(|| {
             VideoEncoderConfig::default_bitrate(format.width, format.height, format.fps)
         });
+        let length = end.map(|e| e.saturating_duration_since(origin));
+        check_room(
+            &settings.output,
+            length,
+            video_bitrate,
+            settings.audio_bitrate,
+        )?;
         let video = H264Encoder::new(VideoEncoderConfig {
             width: format.width,
             height: format.height,
@@ -191,6 +218,10 @@ impl Recording {
             partial,
             end,
             dropped_at_start: session.counters().frames_dropped.load(Ordering::Relaxed),
+            undecodable_at_start: session
+                .counters()
+                .frames_undecodable
+                .load(Ordering::Relaxed),
             encoders,
             mux,
             recorded,
@@ -253,17 +284,42 @@ impl Recording {
                 tracing::error!("an encoder thread panicked");
             }
         }
-        let dropped =
-            session.counters().frames_dropped.load(Ordering::Relaxed) - self.dropped_at_start;
+        let counters = session.counters();
+        let dropped = counters.frames_dropped.load(Ordering::Relaxed) - self.dropped_at_start;
+        let undecodable =
+            counters.frames_undecodable.load(Ordering::Relaxed) - self.undecodable_at_start;
         match self.mux.join() {
             Ok(result) => result.map(|s| Summary {
                 dropped_frames: dropped,
+                undecodable_frames: undecodable,
                 ..s
             }),
             Err(_) => Err(RecordError::Stopped {
                 cause: Box::new(RecordError::Mux(MuxError::Encode("muxer panicked".into()))),
                 kept: Some(self.partial),
             }),
+        }
+    }
+}
+
+/// Refuses an answer that would not fit on the disk (see [`space`] for the margin).
+fn check_room(
+    output: &Path,
+    length: Option<Duration>,
+    video_bitrate: u32,
+    audio_bitrate: u32,
+) -> Result<(), RecordError> {
+    match space::room_for(output, length, video_bitrate, audio_bitrate) {
+        Ok(room) if !room.fits() => Err(RecordError::NoSpace {
+            path: room.path,
+            needed: room.needed,
+            free: room.free,
+        }),
+        Ok(_) => Ok(()),
+        // Not knowing is no reason to refuse: a disk that fills says so while recording.
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot measure free space before recording");
+            Ok(())
         }
     }
 }
@@ -299,77 +355,6 @@ fn video_encoder(mut encoder: H264Encoder, frames: Receiver<Arc<VideoFrame>>, tx
                 return;
             }
         }
-    }
-}
-
-/// Places audio on the sample-count timeline, correcting when the source's capture times and
-/// the count disagree by more than the threshold (lost samples after an overrun, or a device
-/// clock running fast or slow against the monotonic clock).
-#[derive(Debug)]
-pub struct AudioClock {
-    origin: Instant,
-    frames: u64,
-    drift: f64,
-}
-
-/// What to do with an incoming chunk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Placement {
-    /// Silent frames to write before the chunk.
-    pub silence: u64,
-    /// Frames to drop from the start of the chunk.
-    pub drop: u64,
-}
-
-/// Beyond this a gap or overlap is corrected at once (OBS uses 70 ms; jitter stays below).
-const JUMP: Duration = Duration::from_millis(70);
-/// A steady disagreement this large (after smoothing) is corrected: ~a lip-sync threshold.
-const DRIFT: f64 = 0.020;
-
-impl AudioClock {
-    pub fn new(origin: Instant) -> Self {
-        AudioClock {
-            origin,
-            frames: 0,
-            drift: 0.0,
-        }
-    }
-
-    /// Frames placed on the timeline so far.
-    pub fn frames(&self) -> u64 {
-        self.frames
-    }
-
-    pub fn place(&mut self, captured: Instant, frames: u64) -> Placement {
-        let expected = self.origin + super::frame::frames_to_duration(self.frames);
-        let err = if captured >= expected {
-            (captured - expected).as_secs_f64()
-        } else {
-            -(expected - captured).as_secs_f64()
-        };
-        let mut p = Placement::default();
-        if self.frames == 0 {
-            // The first chunk: everything before it is silence, exactly.
-            p.silence = duration_to_frames(captured.saturating_duration_since(self.origin));
-        } else {
-            self.drift = self.drift * 0.95 + err * 0.05;
-            if err.abs() > JUMP.as_secs_f64() || self.drift.abs() > DRIFT {
-                let correction = if err.abs() > JUMP.as_secs_f64() {
-                    err
-                } else {
-                    self.drift
-                };
-                let n = duration_to_frames(Duration::from_secs_f64(correction.abs()));
-                if correction > 0.0 {
-                    p.silence = n;
-                } else {
-                    p.drop = n.min(frames);
-                }
-                self.drift = 0.0;
-            }
-        }
-        self.frames += p.silence + (frames - p.drop);
-        p
     }
 }
 
@@ -526,6 +511,19 @@ fn mux_loop(
             }
         }
     }
+    close_and_deliver(w, failure, (partial, output), audio_frames, recorded)
+}
+
+/// Writes the last fragment, then delivers the answer under its final name (rewritten, or
+/// as recorded when the disk has no room for that); `failure` is what stopped the pipeline
+/// early, if anything did.
+fn close_and_deliver(
+    w: FragmentWriter,
+    failure: Option<RecordError>,
+    (partial, output): (&Path, &Path),
+    audio_frames: Option<u64>,
+    recorded: &AtomicU64,
+) -> Result<Summary, RecordError> {
     let stats = match w.finish() {
         Ok(s) => s,
         Err(e) => {
@@ -537,8 +535,15 @@ fn mux_loop(
     };
     recorded.store(stats.video_time, Ordering::Relaxed);
 
-    let finished = finalize::scan(partial)
-        .and_then(|scan| finalize::write_progressive(&scan, partial, output, audio_frames));
+    let finished = scan::scan(partial).and_then(|scan| {
+        finalize::deliver(
+            &scan,
+            partial,
+            output,
+            audio_frames,
+            finalize::Existing::Replace,
+        )
+    });
     let finished = match finished {
         Ok(f) => f,
         Err(e) => {
@@ -548,7 +553,10 @@ fn mux_loop(
             });
         }
     };
-    if let Err(e) = std::fs::remove_file(partial) {
+    // Delivered as recorded, the partial file itself became the output.
+    if finished.finalized
+        && let Err(e) = std::fs::remove_file(partial)
+    {
         tracing::warn!(path = %partial.display(), error = %e, "cannot remove the partial file");
     }
     if let Some(cause) = failure {
@@ -565,6 +573,8 @@ fn mux_loop(
         bytes: finished.bytes,
         fragments: stats.fragments,
         dropped_frames: 0,
+        undecodable_frames: 0,
+        finalized: finished.finalized,
     })
 }
 

@@ -186,6 +186,15 @@ pub enum CaptureError {
     Camera { device: String, detail: String },
     #[error("camera {device} stopped delivering pictures: {detail}")]
     CameraLost { device: String, detail: String },
+    /// One picture that cannot be decoded (a USB transfer glitch): the capture loop skips and
+    /// counts it, and only a sustained run of them ends the recording (as `CameraLost`).
+    #[error("camera {device} sent a picture that cannot be decoded: {detail}")]
+    CorruptFrame {
+        device: String,
+        /// When the picture was taken: runs of bad pictures are timed by it.
+        captured: Instant,
+        detail: String,
+    },
     #[error("microphone {device} not found{hint}")]
     MicrophoneNotFound { device: String, hint: String },
     #[error("microphone {device} is busy (another program is recording from it)")]

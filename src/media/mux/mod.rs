@@ -10,7 +10,10 @@
 pub mod boxes;
 pub mod finalize;
 pub mod fmp4;
+pub mod layout;
 pub mod recover;
+pub mod scan;
+pub mod tables;
 
 use std::path::{Path, PathBuf};
 
@@ -63,6 +66,13 @@ pub enum MuxError {
     NotRecording { path: PathBuf, detail: String },
     #[error("{}: nothing recoverable: {detail}", path.display())]
     Unrecoverable { path: PathBuf, detail: String },
+    /// A box whose contents contradict themselves (a count larger than the box can hold).
+    #[error("{}: damaged {box_type} box: {detail}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        box_type: String,
+        detail: String,
+    },
     #[error("MP4 box encoding failed: {0}")]
     Encode(String),
 }

@@ -111,8 +111,11 @@ pub(super) fn convert_frame(
 ) -> Result<VideoFrame, CaptureError> {
     let (w, h) = (mode.width, mode.height);
     let mut data = vec![0u8; i420_len(w, h)];
-    let bad = |detail: String| CaptureError::Camera {
+    // Whatever is wrong with one buffer is wrong with that picture only: the capture loop
+    // skips it, and gives up on the camera only when nothing else comes.
+    let bad = |detail: String| CaptureError::CorruptFrame {
         device: device.to_string(),
+        captured,
         detail,
     };
     match mode.pixel {

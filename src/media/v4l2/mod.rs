@@ -15,6 +15,8 @@ mod frames;
 mod modes;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod undecodable_tests;
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -385,7 +387,7 @@ fn camera_thread(
             }
             Err(e) => Err(lost(&device_name, &e, patience)),
         };
-        let failed = result.is_err();
+        let failed = matches!(&result, Err(e) if !matches!(e, CaptureError::CorruptFrame { .. }));
         if frames.send(result).is_err() || failed {
             break;
         }
