@@ -210,6 +210,7 @@ impl From<&CaptureError> for DeviceProblem {
             | CaptureError::CameraPermission { .. }
             | CaptureError::Camera { .. }
             | CaptureError::CameraLost { .. }
+            | CaptureError::CorruptFrame { .. }
             | CaptureError::BadSize { .. } => DeviceProblem::Camera,
             CaptureError::MicrophoneNotFound { .. }
             | CaptureError::MicrophoneBusy { .. }

@@ -243,6 +243,7 @@ fn problem_of(e: &RecordError, device: Option<&CaptureError>) -> RecordingProble
     match e {
         RecordError::Stopped { cause, .. } => problem_of(cause, None),
         RecordError::NoPicture => RecordingProblem::Device(DeviceProblem::Camera),
+        RecordError::NoSpace { .. } => RecordingProblem::NoSpace,
         RecordError::Mux(crate::media::mux::MuxError::Fs(fs))
             if fs.source.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) =>
         {
@@ -303,8 +304,10 @@ fn kept_length(path: &Path) -> Option<f64> {
         .ends_with(crate::media::mux::PARTIAL_SUFFIX)
     {
         let reports = recover::recover(path).ok()?;
-        match &reports.first()?.outcome {
+        let report = reports.first()?;
+        match &report.outcome {
             recover::Outcome::Recovered { finished, .. } => Some(finished.video_seconds),
+            recover::Outcome::AlreadyFinished => kept_length(&report.output),
             _ => None,
         }
     } else {

@@ -253,12 +253,22 @@ pub fn recover_takes(progress: &mut Progress, dir: &Path) {
             let partial = partial_path(&file);
             let seconds = if partial.exists() {
                 match recover::recover(&partial) {
-                    Ok(reports) => reports.into_iter().find_map(|r| match r.outcome {
-                        recover::Outcome::Recovered { finished, .. } => {
-                            Some(finished.video_seconds)
+                    Ok(reports) => reports.into_iter().find_map(|r| {
+                        let seconds = match r.outcome {
+                            recover::Outcome::Recovered { finished, .. } => {
+                                Some(finished.video_seconds)
+                            }
+                            recover::Outcome::AlreadyFinished => length(&r.output),
+                            _ => None,
+                        };
+                        // Recovered beside a file that had its name: the take is the new one.
+                        if seconds.is_some()
+                            && r.output != file
+                            && let Some(name) = r.output.file_name()
+                        {
+                            take.file = name.to_string_lossy().to_string();
                         }
-                        recover::Outcome::AlreadyFinished => length(&file),
-                        _ => None,
+                        seconds
                     }),
                     Err(e) => {
                         tracing::error!(path = %partial.display(), error = %e, "cannot recover");
@@ -268,6 +278,7 @@ pub fn recover_takes(progress: &mut Progress, dir: &Path) {
             } else {
                 length(&file)
             };
+            let file = dir.join(&take.file);
             match seconds {
                 Some(s) if s > 0.0 => {
                     tracing::warn!(path = %file.display(), seconds = s, "recovered an interrupted take");
