@@ -31,8 +31,9 @@ fn lockdown_holds_against_keys_and_signals_and_only_the_operator_quits() {
     let pid = t.booth_pid();
     // Keys that end or suspend ordinary programs.
     t.keys(&["C-c", "C-z", "C-\\", "Escape", "C-d"]);
-    // And the signals those keys would send outside raw mode.
-    for sig in ["INT", "TSTP"] {
+    // And the signals those keys would send outside raw mode (SIGQUIT would otherwise end
+    // booth with a core dump).
+    for sig in ["INT", "TSTP", "QUIT"] {
         t.signal(sig);
     }
     std::thread::sleep(Duration::from_secs(1));
@@ -126,6 +127,54 @@ fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     let kept = mp4s_in(&outbox);
     assert_eq!(kept.len(), 1, "the wipe touched the outbox: {kept:?}");
     common::assert_decodes_cleanly(&kept[0]);
+    t.signal("TERM");
+    assert_eq!(t.wait_exit(15), 0);
+}
+
+#[test]
+fn a_station_restarted_after_its_candidate_left_does_not_reopen_their_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "lockdown = false\nidle_reset_seconds = 60\nidle_countdown_seconds = 5",
+    );
+    let data = dir.path().join("data");
+    {
+        let t = Tmux::start("left", &["--config", cfg.to_str().unwrap()]);
+        t.pass_device_test();
+        t.keys(&["Enter", "Enter"]);
+        t.wait_for("RECORDING", 15);
+        t.keys(&["s"]);
+        t.wait_for("Send this answer", 15);
+        // The station dies, and stays off while the candidate walks away.
+        t.signal("KILL");
+        assert_eq!(t.wait_exit(10), 137);
+    }
+    let sessions = data.join("sessions");
+    let id = std::fs::read_to_string(sessions.join("current")).unwrap();
+    let session = sessions.join(id.trim());
+    let ten_minutes_ago = booth::clock::unix_now() - 600;
+    std::fs::write(session.join("activity"), ten_minutes_ago.to_string()).unwrap();
+    let progress = std::fs::File::options()
+        .write(true)
+        .open(session.join("progress.json"))
+        .unwrap();
+    progress
+        .set_modified(std::time::UNIX_EPOCH + Duration::from_secs(ten_minutes_ago))
+        .unwrap();
+    drop(progress);
+
+    let t = Tmux::start("back", &["--config", cfg.to_str().unwrap()]);
+    // The first screen is the countdown over a blank screen, never the candidate's answer.
+    t.wait_for("Are you still there?", 15);
+    let screen = t.screen();
+    assert!(!screen.contains("Send this answer"), "{screen}");
+    assert!(!screen.contains("Question 1"), "{screen}");
+    t.wait_for("Press any key to begin", 15);
+    assert!(
+        !session.exists(),
+        "the walked-away candidate's session was not wiped"
+    );
     t.signal("TERM");
     assert_eq!(t.wait_exit(15), 0);
 }

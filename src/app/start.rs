@@ -74,6 +74,14 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
     // The time the station stood idle before it stopped counts towards the idle reset.
     state.last_input = now.checked_sub(idle_for).unwrap_or(now);
     state.phase = resume::resume_phase(&state);
+    // Left alone past the idle reset before the stop: the countdown is the first thing
+    // drawn, over a blank screen, not the walked-away candidate's last screen.
+    if let Some(idle) = state.settings.idle_reset
+        && idle_for >= idle
+        && !matches!(state.phase, Phase::Welcome)
+    {
+        state.idle_ends = Some(now + state.settings.idle_countdown);
+    }
     let mut first = Vec::new();
     if let Some(detail) = failure {
         first.extend(super::station::session_end_failed(&mut state, detail));

@@ -48,9 +48,11 @@ pub fn open_session(
     if let Some(id) = current {
         let dir = sessions::sessions_dir(data_dir).join(&id);
         if dir.is_dir() {
+            // Before the reconciliation below rewrites the progress (and so its time).
+            let idle = idle_for(&dir, now_unix);
             match resume_dir(data_dir, &dir, interview, records, &mut resubmit)? {
                 Some(mut resumed) => {
-                    resumed.idle_for = idle_for(&dir, now_unix);
+                    resumed.idle_for = idle;
                     return Ok(resumed);
                 }
                 None => {

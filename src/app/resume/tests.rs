@@ -293,14 +293,19 @@ fn leftovers_are_wiped_but_sent_takes_are_set_aside() -> crate::TestResult {
 #[test]
 fn the_idle_clock_goes_on_from_the_last_key_before_the_stop() -> crate::TestResult {
     let st = mid_interview()?;
-    crate::session::note_activity(&st.dir, 1_000)?;
-    // The progress file was written now (its mtime is recent), so that counts instead.
-    let now = crate::clock::unix_now() + 400;
+    let now = crate::clock::unix_now();
+    crate::session::note_activity(&st.dir, now - 600)?;
+    let progress = std::fs::File::options()
+        .write(true)
+        .open(st.dir.join(crate::session::PROGRESS_FILE))?;
+    progress.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now - 700))?;
+    drop(progress);
     let r = open_session(st.data.path(), &st.iv, &[], now)?;
-    assert!(
-        (399..=402).contains(&r.idle_for.as_secs()),
-        "{:?}",
-        r.idle_for
-    );
+    assert_eq!(r.dir, st.dir);
+    assert_eq!(r.idle_for.as_secs(), 600, "{:?}", r.idle_for);
+    // A key noted after the last save counts; so does a save after the last note.
+    crate::session::note_activity(&st.dir, now - 900)?;
+    let r = open_session(st.data.path(), &st.iv, &[], now + 5)?;
+    assert!(r.idle_for.as_secs() <= 6, "{:?}", r.idle_for);
     Ok(())
 }
