@@ -55,8 +55,19 @@ pub struct Interview {
     pub support: Support,
     /// At least one.
     pub questions: Vec<Question>,
+    /// The privacy notice the candidate must accept before anything is recorded.
+    pub consent: Option<Consent>,
     /// The file this was read from, absolute.
     pub source: PathBuf,
+}
+
+/// A privacy notice (how answers are used, how long they are kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub title: Option<String>,
+    pub text: String,
+    /// Lowercase hex sha256 of `text`: which notice a candidate accepted.
+    pub sha256: String,
 }
 
 /// Who the candidate can turn to; shown on every screen that can go wrong.
@@ -254,6 +265,7 @@ fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview
         language,
         support,
         questions,
+        consent: None,
         source,
     })
 }

@@ -120,6 +120,51 @@ pub struct Progress {
     pub questions: Vec<QuestionProgress>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_unix: Option<u64>,
+    /// The code the candidate (or staff for them) entered: whose answers these are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_ref: Option<String>,
+    /// The privacy notice the candidate accepted, if the interview has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentRecord>,
+    /// What staff granted in this session, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<Grant>,
+}
+
+/// The consent the candidate gave: which text (its sha256) and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentRecord {
+    pub sha256: String,
+    pub accepted_unix: u64,
+}
+
+/// What staff may grant a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    ExtraAttempt,
+    ExtraAnswerTime,
+    ExtraPreparation,
+}
+
+impl GrantKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::ExtraAttempt => "extra_attempt",
+            GrantKind::ExtraAnswerTime => "extra_answer_time",
+            GrantKind::ExtraPreparation => "extra_preparation",
+        }
+    }
+}
+
+/// One grant: kind, the question it was for, how much (attempts or seconds), when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub kind: GrantKind,
+    pub question: usize,
+    pub question_id: String,
+    pub amount: u64,
+    pub at_unix: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -165,6 +210,9 @@ impl Progress {
             current: None,
             questions: vec![QuestionProgress::default(); questions],
             finished_unix: None,
+            candidate_ref: None,
+            consent: None,
+            grants: Vec::new(),
         }
     }
 

@@ -18,7 +18,9 @@ pub fn phase_name(phase: &Phase) -> &'static str {
 /// (screen, idle | in_interview | recording, the question on screen counted from 1).
 fn describe_phase(phase: &Phase) -> (&'static str, &'static str, Option<usize>) {
     match phase {
-        Phase::Welcome => ("welcome", "idle", None),
+        Phase::Welcome(_) => ("welcome", "idle", None),
+        Phase::Consent => ("consent", "in_interview", None),
+        Phase::Declined { .. } => ("declined", "in_interview", None),
         Phase::Overview => ("overview", "in_interview", None),
         Phase::DeviceTest(TestStep::Recording { .. }) => ("device_test", "recording", None),
         Phase::DeviceTest(_) => ("device_test", "in_interview", None),
@@ -27,7 +29,7 @@ fn describe_phase(phase: &Phase) -> (&'static str, &'static str, Option<usize>) 
         Phase::Recording { q, .. } => ("recording", "recording", Some(q + 1)),
         Phase::Review { q, .. } => ("review", "in_interview", Some(q + 1)),
         Phase::Submitting { q, .. } => ("submitting", "in_interview", Some(q + 1)),
-        Phase::Done => ("done", "idle", None),
+        Phase::Done { .. } => ("done", "idle", None),
         Phase::Resetting => ("resetting", "idle", None),
         Phase::OutOfOrder => ("out_of_order", "out_of_order", None),
     }

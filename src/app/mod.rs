@@ -8,6 +8,7 @@
 pub mod effects;
 pub mod msg;
 pub mod notify;
+pub mod printer;
 pub mod resume;
 pub mod run;
 pub mod sessions;

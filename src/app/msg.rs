@@ -182,6 +182,11 @@ pub enum Msg {
         title: &'static str,
         lines: Vec<String>,
     },
+    /// The roster's answer about a code typed on the welcome screen.
+    CodeChecked {
+        code: String,
+        result: Result<Arc<crate::interview::Interview>, crate::app::state::CodeProblem>,
+    },
     /// A new candidate's session replaced the old one after a reset.
     SessionStarted {
         progress: Progress,
@@ -210,11 +215,16 @@ pub struct Submission {
 pub struct ManifestInfo {
     pub session_id: String,
     pub interview_id: String,
+    /// The candidate's code, if one was entered.
+    pub candidate_ref: Option<String>,
     pub started_unix: u64,
+    pub finished_unix: u64,
     /// Per submitted answer: question index, question id, attempt, seconds, answer id if known.
     pub answers: Vec<(usize, String, u32, f64, Option<String>)>,
-    /// What staff granted, recorded with the session.
-    pub grants: Vec<String>,
+    /// The privacy notice accepted, if the interview has one.
+    pub consent: Option<crate::session::ConsentRecord>,
+    /// What staff granted, with when.
+    pub grants: Vec<crate::session::Grant>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -245,6 +255,19 @@ pub enum Effect {
     Submit(Submission),
     /// Queues the session manifest after the last answer.
     SendManifest(ManifestInfo),
+    /// Looks a candidate's code up in the roster; answered by `CodeChecked`.
+    CheckCode {
+        code: String,
+    },
+    /// Gives the answer being recorded more time (staff granted it): it now ends `limit`
+    /// after it started.
+    ExtendRecording {
+        limit: Duration,
+    },
+    /// Pipes a plain-text receipt to the station's receipt printer command.
+    PrintReceipt {
+        text: String,
+    },
     /// Checks the operator PIN against the configured hash (slow on purpose).
     CheckPin {
         pin: crate::pin::TypedPin,

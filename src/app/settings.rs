@@ -25,6 +25,8 @@ pub struct DeviceSettings {
     pub staff_bell: bool,
     /// POST a [`super::notify::StaffCall`] here when the candidate calls staff.
     pub staff_webhook: Option<String>,
+    /// A shell command that prints the receipt piped to it (e.g. `lp -d receipts`).
+    pub receipt_command: Option<String>,
     /// Where submitted answers wait (for the operator's queue page).
     pub outbox: PathBuf,
     /// Named in the session manifest.

@@ -78,14 +78,14 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
     // drawn, over a blank screen, not the walked-away candidate's last screen.
     if let Some(idle) = state.settings.idle_reset
         && idle_for >= idle
-        && !matches!(state.phase, Phase::Welcome)
+        && !matches!(state.phase, Phase::Welcome(_))
     {
         state.idle_ends = Some(now + state.settings.idle_countdown);
     }
     let mut first = Vec::new();
     if let Some(detail) = failure {
         first.extend(super::station::session_end_failed(&mut state, detail));
-    } else if !matches!(state.phase, Phase::Welcome | Phase::Done) {
+    } else if !matches!(state.phase, Phase::Welcome(_) | Phase::Done { .. }) {
         // A resumed candidate past the device test needs the camera straight away.
         state.devices.status = DeviceStatus::Opening;
         first.push(Effect::OpenDevices);

@@ -66,8 +66,6 @@ pub struct Operator {
     /// Wrong PINs in a row; five lock the menu for a growing time.
     pub failures: u32,
     pub locked_until: Option<Instant>,
-    /// What staff did in this session, for the log and the manifest.
-    pub granted: Vec<String>,
 }
 
 /// Station settings the flow's rules depend on.
@@ -94,6 +92,19 @@ pub struct Settings {
     pub idle_countdown: Duration,
     /// Staff granted this much at a time.
     pub grant_step: Duration,
+    pub codes: CodeMode,
+    pub code_rules: CodeRules,
+    /// Codes are looked up in a roster (which also picks the interview).
+    pub roster: bool,
+    pub target: Target,
+    /// Delivered answers are kept on this station (retention = keep).
+    pub keeps_copies: bool,
+    /// The done screen clears for the next candidate after this long.
+    pub done_wait: Duration,
+    /// The declined screen clears after this long.
+    pub declined_wait: Duration,
+    /// A receipt is printed when the candidate finishes.
+    pub receipt: bool,
 }
 
 impl Settings {
@@ -110,6 +121,14 @@ impl Settings {
             idle_reset: None,
             idle_countdown: Duration::from_secs(30),
             grant_step: Duration::from_secs(60),
+            codes: CodeMode::Off,
+            code_rules: CodeRules { min: 4, max: 32 },
+            roster: false,
+            target: Target::Platform,
+            keeps_copies: false,
+            done_wait: Duration::from_secs(60),
+            declined_wait: Duration::from_secs(20),
+            receipt: false,
         }
     }
 }
@@ -142,10 +161,109 @@ pub enum Prep {
     WaitingForSound,
 }
 
+/// The candidate's code as it is being typed (or arrives from a barcode scanner, which types
+/// it and presses Enter in a few milliseconds).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeEntry {
+    pub typed: String,
+    /// Why the last code was not accepted, shown until the next key.
+    pub problem: Option<CodeProblem>,
+    /// The station is looking the code up in its roster.
+    pub checking: bool,
+}
+
+/// Why a code was not accepted, each with its own plain sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeProblem {
+    Empty,
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
+    BadCharacter,
+    Unknown,
+    NotYet,
+    Expired,
+    Used,
+    /// The code is fine but this station cannot run its interview (a staff matter).
+    NoInterview,
+}
+
+impl CodeProblem {
+    /// Text key of the sentence shown to the candidate.
+    pub fn key(self) -> &'static str {
+        match self {
+            CodeProblem::Empty => "welcome.code_empty",
+            CodeProblem::TooShort { .. } => "welcome.code_too_short",
+            CodeProblem::TooLong { .. } => "welcome.code_too_long",
+            CodeProblem::BadCharacter => "welcome.code_bad_character",
+            CodeProblem::Unknown => "welcome.code_unknown",
+            CodeProblem::NotYet => "welcome.code_not_yet",
+            CodeProblem::Expired => "welcome.code_expired",
+            CodeProblem::Used => "welcome.code_used",
+            CodeProblem::NoInterview => "welcome.code_no_interview",
+        }
+    }
+}
+
+/// Whether candidates type a code on the welcome screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeMode {
+    /// No code: any key begins (a station without invitations).
+    Off,
+    /// A code may be typed; Enter on an empty field begins without one.
+    Optional,
+    /// A code is needed (always with a roster).
+    Required,
+}
+
+/// What a code must look like before it is even looked up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeRules {
+    pub min: usize,
+    pub max: usize,
+}
+
+/// Where answers go, so that the screen says what really happened to them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A hiring platform that confirms each upload.
+    Platform,
+    /// A folder (a share or a disk): answers are saved there, not received by anyone yet.
+    Folder,
+}
+
+/// Wall-clock time, derived from the flow's own clock: the Unix time at one instant, so that
+/// `update` can stamp consents and grants without reading a clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WallClock {
+    pub at: Instant,
+    pub unix: u64,
+}
+
+impl WallClock {
+    pub fn unix_at(&self, t: Instant) -> u64 {
+        match t.checked_duration_since(self.at) {
+            Some(d) => self.unix + d.as_secs(),
+            None => self
+                .unix
+                .saturating_sub(self.at.duration_since(t).as_secs()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Phase {
-    /// Attract screen between candidates.
-    Welcome,
+    /// Attract screen between candidates, where they type their code.
+    Welcome(CodeEntry),
+    /// The interview's privacy notice, accepted by an explicit key.
+    Consent,
+    /// The candidate declined the notice: nothing was recorded; the screen clears at `ends`.
+    Declined {
+        ends: Instant,
+    },
     Overview,
     DeviceTest(TestStep),
     Questions {
@@ -173,7 +291,11 @@ pub enum Phase {
         q: usize,
         take: usize,
     },
-    Done,
+    /// Every answer is sent; the screen clears for the next candidate at `ends` (or on
+    /// Finish).
+    Done {
+        ends: Instant,
+    },
     /// The session is being closed (privacy wipe) and a new one opened.
     Resetting,
     /// The station cannot go on by itself (the session could not be closed): staff are
@@ -317,6 +439,8 @@ pub struct State {
     pub uploads: Vec<UploadView>,
     /// When the candidate's activity was last noted on disk (at most every few seconds).
     pub activity_noted: Option<Instant>,
+    /// Wall-clock time, for the stamps on consents and grants.
+    pub wall: WallClock,
 }
 
 impl State {
@@ -368,7 +492,7 @@ impl State {
             interview,
             settings,
             progress,
-            phase: Phase::Welcome,
+            phase: Phase::Welcome(CodeEntry::default()),
             now,
             devices: Devices {
                 status: DeviceStatus::Closed,
@@ -386,13 +510,13 @@ impl State {
                 step: OperatorStep::Closed,
                 failures: 0,
                 locked_until: None,
-                granted: Vec::new(),
             },
             last_input: now,
             idle_ends: None,
             last_error: None,
             uploads: Vec::new(),
             activity_noted: None,
+            wall: WallClock { at: now, unix: 0 },
         }
     }
 

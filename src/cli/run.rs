@@ -13,7 +13,7 @@ use super::{Exit, report_error};
 use crate::app::effects::DeviceSettings;
 use crate::app::msg::Msg;
 use crate::app::start::Setup;
-use crate::app::state::Settings;
+use crate::app::state::{Settings, Target};
 use crate::config::{Config, TextSize, ThemeName};
 use crate::interview::Interview;
 use crate::logging::console;
@@ -197,6 +197,7 @@ fn prepare(args: &RunArgs) -> Result<(Setup, Option<PathBuf>, crate::logging::Lo
         pin_hash: config.kiosk.operator_pin_hash.clone(),
         staff_bell: config.kiosk.call_staff_bell,
         staff_webhook: config.kiosk.call_staff_webhook.clone(),
+        receipt_command: config.kiosk.receipt_command.clone(),
         outbox: data_dir.join("outbox"),
         station_id: config.station.id.clone(),
         doctor: Some(Arc::new(crate::app::effects::DoctorInput {
@@ -232,6 +233,13 @@ fn settings(config: &Config, data_dir: &Path, demo: bool) -> Settings {
     settings.idle_reset = kiosk.idle_reset;
     settings.idle_countdown = kiosk.idle_countdown;
     settings.grant_step = kiosk.grant;
+    settings.done_wait = kiosk.done;
+    settings.receipt = kiosk.receipt_command.is_some();
+    settings.target = match config.upload.endpoint {
+        crate::config::Endpoint::Dir(_) => Target::Folder,
+        crate::config::Endpoint::Tus(_) => Target::Platform,
+    };
+    settings.keeps_copies = config.upload.retention == crate::config::Retention::Keep;
     settings
 }
 

@@ -15,6 +15,8 @@ pub(super) const IDLE_RESET: (i64, i64) = (0, 86_400);
 pub(super) const IDLE_COUNTDOWN: (i64, i64) = (5, 300);
 pub(super) const HEARTBEAT: (i64, i64) = (10, 3600);
 pub(super) const GRANT: (i64, i64) = (10, 600);
+pub(super) const DONE: (i64, i64) = (5, 3600);
+pub(super) const RECEIPT_RULE: &str = "a shell command that prints text from its standard input (like \"lp -d receipts\"), or \"\" for none";
 pub(super) const THEME_RULE: &str = "\"standard\" or \"high-contrast\"";
 pub(super) const TEXT_SIZE_RULE: &str = "\"normal\" or \"large\"";
 pub(super) const PIN_RULE: &str =
@@ -52,6 +54,10 @@ pub struct Kiosk {
     pub heartbeat_url: Option<String>,
     pub heartbeat_interval: Duration,
     pub grant: Duration,
+    /// The done screen clears itself for the next candidate after this long.
+    pub done: Duration,
+    /// A receipt is piped to this shell command when a candidate finishes.
+    pub receipt_command: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -68,6 +74,8 @@ pub(super) struct RawKiosk {
     heartbeat_url: Option<Spanned<String>>,
     heartbeat_seconds: Option<Spanned<i64>>,
     grant_seconds: Option<Spanned<i64>>,
+    done_seconds: Option<Spanned<i64>>,
+    receipt_command: Option<Spanned<String>>,
 }
 
 /// What each `[kiosk]` field accepts, for messages.
@@ -83,6 +91,8 @@ pub(super) fn expectation(field: &str) -> Option<String> {
         "text_size" => TEXT_SIZE_RULE.to_string(),
         "heartbeat_seconds" => whole(HEARTBEAT),
         "grant_seconds" => whole(GRANT),
+        "done_seconds" => whole(DONE),
+        "receipt_command" => RECEIPT_RULE.to_string(),
         _ => return None,
     })
 }
@@ -237,6 +247,25 @@ pub(super) fn build(
             s,
             "grant_seconds",
             |v| int(doc, v, "grant_seconds", GRANT).map(secs),
+        )?,
+        done: pick(
+            doc,
+            k.done_seconds,
+            base.map(|b| b.done),
+            s,
+            "done_seconds",
+            |v| int(doc, v, "done_seconds", DONE).map(secs),
+        )?,
+        receipt_command: pick(
+            doc,
+            k.receipt_command,
+            base.map(|b| b.receipt_command.clone()),
+            s,
+            "receipt_command",
+            |v| {
+                let c = v.get_ref().trim();
+                Ok((!c.is_empty()).then(|| c.to_string()))
+            },
         )?,
     })
 }

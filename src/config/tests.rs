@@ -48,6 +48,8 @@ fn documented_defaults() -> Config {
             heartbeat_url: None,
             heartbeat_interval: Duration::from_secs(60),
             grant: Duration::from_secs(60),
+            done: Duration::from_secs(60),
+            receipt_command: None,
         },
         logging: Logging {
             json: false,

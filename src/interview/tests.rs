@@ -360,6 +360,7 @@ fn with_questions(questions: Vec<Question>) -> Interview {
             phone: None,
         },
         questions,
+        consent: None,
         source: PathBuf::from("/x.toml"),
     }
 }

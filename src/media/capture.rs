@@ -227,6 +227,19 @@ impl CaptureSession {
         }
     }
 
+    /// Moves a recording's end later (never earlier); one without an end keeps none.
+    pub fn extend_end(&self, at: Instant) {
+        for end in [
+            lock(&self.sinks.video).as_mut().map(|s| &mut s.end),
+            lock(&self.sinks.audio).as_mut().map(|s| &mut s.end),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *end = end.map(|e| e.max(at));
+        }
+    }
+
     /// Closes the feeds now, whatever the sources are doing (a camera that stopped).
     pub fn detach(&self) {
         lock(&self.sinks.video).take();

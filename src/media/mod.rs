@@ -8,6 +8,7 @@ pub mod audio_clock;
 pub mod capture;
 pub mod convert;
 pub mod encode;
+pub mod extend;
 pub mod frame;
 pub mod holders;
 pub mod mjpeg;

@@ -130,7 +130,7 @@ pub struct Recording {
 }
 
 /// 90 kHz ticks from `origin` to `t` (0 before it), rounded to the nearest tick.
-fn ticks(origin: Instant, t: Instant) -> u64 {
+pub(super) fn ticks(origin: Instant, t: Instant) -> u64 {
     let ns = t.saturating_duration_since(origin).as_nanos();
     ((ns * VIDEO_TIMESCALE as u128 + 500_000_000) / 1_000_000_000) as u64
 }
@@ -242,6 +242,11 @@ impl Recording {
     /// Seconds of video safely written so far.
     pub fn recorded_seconds(&self) -> f64 {
         self.recorded.load(Ordering::Relaxed) as f64 / VIDEO_TIMESCALE as f64
+    }
+
+    /// A handle that can lengthen this recording while it runs.
+    pub fn extension(&self) -> super::extend::Extension {
+        super::extend::Extension::new(self.origin, self.end_ticks.clone())
     }
 
     /// Whether the pipeline has finished by itself (end reached, source ended or failed).

@@ -8,7 +8,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::overview::Hints;
 use super::theme::Theme;
-use crate::app::state::State;
+use crate::app::state::{Phase, State, Target};
+use crate::app::update::remaining;
 use crate::session::Delivery;
 
 pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
@@ -35,8 +36,12 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
         .iter()
         .enumerate()
         .map(|(i, _)| {
+            let delivered = match state.settings.target {
+                Target::Platform => "done.received",
+                Target::Folder => "done.in_folder",
+            };
             let status = match state.progress.questions[i].delivery {
-                Delivery::Uploaded => Span::styled(t.get("done.received"), theme.good),
+                Delivery::Uploaded => Span::styled(t.get(delivered), theme.good),
                 Delivery::Queued => {
                     let u = state.upload(i);
                     let words = if u.waiting {
@@ -81,20 +86,31 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
         .questions
         .iter()
         .all(|q| q.delivery == Delivery::Uploaded);
-    let status = t.get(if all_sent {
-        "done.all_sent"
-    } else {
-        "done.sending_note"
+    // Only what really happened: the platform confirmed it, or it sits in a folder, or it
+    // waits on this booth.
+    let status = t.get(match (all_sent, state.settings.target) {
+        (true, Target::Platform) if state.settings.keeps_copies => "done.all_sent_kept",
+        (true, Target::Platform) => "done.all_sent",
+        (true, Target::Folder) => "done.all_in_folder",
+        (false, Target::Platform) if state.settings.keeps_copies => "done.sending_note_kept",
+        (false, Target::Platform) => "done.sending_note",
+        (false, Target::Folder) => "done.copying_note",
     });
+    let mut after_lines = vec![Line::raw(status), Line::raw("")];
+    after_lines.push(Line::raw(t.get("done.tell_staff")));
+    if let Phase::Done { ends } = state.phase {
+        let seconds = remaining(state.now, ends).as_secs();
+        after_lines.push(Line::raw(""));
+        after_lines.push(Line::styled(
+            t.fmt("done.clears", &[("seconds", &seconds)]),
+            theme.dim,
+        ));
+    }
     frame.render_widget(
-        Paragraph::new(Text::from(vec![
-            Line::raw(status),
-            Line::raw(""),
-            Line::raw(t.get("done.tell_staff")),
-        ]))
-        .alignment(Alignment::Center)
-        .wrap(Wrap { trim: true }),
+        Paragraph::new(Text::from(after_lines))
+            .alignment(Alignment::Center)
+            .wrap(Wrap { trim: true }),
         after,
     );
-    vec![]
+    vec![("Enter", t.get("done.finish").to_string())]
 }

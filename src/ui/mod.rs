@@ -12,6 +12,7 @@ mod questions;
 mod record;
 mod setup;
 pub mod theme;
+mod welcome;
 pub mod widgets;
 mod words;
 
@@ -68,7 +69,9 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
     .areas(area);
     render_header(state, theme, frame, header);
     let hints = match &state.phase {
-        Phase::Welcome => overview::welcome(state, theme, frame, body),
+        Phase::Welcome(entry) => welcome::welcome(state, entry, theme, frame, body),
+        Phase::Consent => welcome::consent(state, theme, frame, body),
+        Phase::Declined { .. } => welcome::declined(state, theme, frame, body),
         Phase::Overview => overview::overview(state, theme, frame, body),
         Phase::DeviceTest(step) => setup::device_test(state, step, theme, gfx, frame, body),
         Phase::Questions { selected } => questions::list(state, *selected, theme, frame, body),
@@ -80,7 +83,7 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
             record::review(state, (*q, *take, *playing), theme, gfx, frame, body)
         }
         Phase::Submitting { .. } => pause(t.get("review.submitting"), theme, frame, body),
-        Phase::Done => done::done(state, theme, frame, body),
+        Phase::Done { .. } => done::done(state, theme, frame, body),
         Phase::Resetting => pause(t.get("common.one_moment"), theme, frame, body),
         Phase::OutOfOrder => pause(t.get("common.out_of_order"), theme, frame, body),
     };
@@ -103,7 +106,9 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
 fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let t = &state.text;
     let step = match &state.phase {
-        Phase::Welcome | Phase::Overview => String::new(),
+        Phase::Welcome(_) | Phase::Consent | Phase::Declined { .. } | Phase::Overview => {
+            String::new()
+        }
         Phase::DeviceTest(_) => t.get("header.device_test").to_string(),
         Phase::Questions { .. } => t.get("header.questions").to_string(),
         Phase::Question { q, .. }
@@ -113,7 +118,7 @@ fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             "header.question_of",
             &[("n", &(q + 1)), ("total", &state.interview.questions.len())],
         ),
-        Phase::Done => t.get("header.finished").to_string(),
+        Phase::Done { .. } => t.get("header.finished").to_string(),
         Phase::Resetting | Phase::OutOfOrder => String::new(),
     };
     let [left, right] =

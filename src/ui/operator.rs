@@ -95,9 +95,15 @@ pub fn operator(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                         Line::raw(format!("  {words}"))
                     }
                 })
-                .chain((!op.granted.is_empty()).then(|| {
+                .chain((!state.progress.grants.is_empty()).then(|| {
+                    let list: Vec<String> = state
+                        .progress
+                        .grants
+                        .iter()
+                        .map(crate::app::station::grant_line)
+                        .collect();
                     Line::styled(
-                        t.fmt("operator.granted", &[("list", &op.granted.join("; "))]),
+                        t.fmt("operator.granted", &[("list", &list.join("; "))]),
                         theme.dim,
                     )
                 }))

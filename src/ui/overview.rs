@@ -1,8 +1,8 @@
-//! The welcome (attract) screen, where the candidate may pick a language, and the interview
-//! overview: what will happen, how many questions, attempts, answer length and preparation.
+//! The interview overview: what will happen, how many questions, attempts, answer length and
+//! preparation.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Padding, Paragraph, Wrap};
 
@@ -12,35 +12,6 @@ use crate::app::state::State;
 
 /// The key hints of a screen: a key and what it does, in the candidate's language.
 pub type Hints = Vec<(&'static str, String)>;
-
-pub fn welcome(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
-    let t = &state.text;
-    let [_, middle, _] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(8),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
-    let text = Text::from(vec![
-        Line::styled(t.get("welcome.title"), theme.title),
-        Line::raw(""),
-        Line::styled(state.interview.title.as_str(), theme.accent),
-        Line::raw(""),
-        Line::raw(""),
-        Line::styled(t.get("welcome.press_any_key"), theme.text),
-        Line::raw(""),
-        Line::styled(
-            t.fmt("welcome.language_note", &[("name", &t.name())]),
-            theme.dim,
-        ),
-    ]);
-    frame.render_widget(Paragraph::new(text).alignment(Alignment::Center), middle);
-    vec![
-        ("← →", t.get("common.language").to_string()),
-        // Any key begins; Enter is the one people look for.
-        ("Enter", t.get("common.begin").to_string()),
-    ]
-}
 
 pub fn overview(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
     let t = &state.text;

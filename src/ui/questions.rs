@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Padding, Parag
 use super::overview::Hints;
 use super::theme::Theme;
 use super::words::duration;
-use crate::app::state::State;
+use crate::app::state::{State, Target};
 use crate::session::{Delivery, TakeState};
 
 /// A question's state in words, with its style.
@@ -17,7 +17,13 @@ fn status(state: &State, q: usize, theme: &Theme) -> Span<'static> {
     let t = &state.text;
     let p = &state.progress.questions[q];
     match p.delivery {
-        Delivery::Uploaded => Span::styled(t.get("list.sent").to_string(), theme.good),
+        Delivery::Uploaded => {
+            let words = match state.settings.target {
+                Target::Platform => "list.sent",
+                Target::Folder => "list.in_folder",
+            };
+            Span::styled(t.get(words).to_string(), theme.good)
+        }
         Delivery::Queued => {
             let u = state.upload(q);
             let words = if u.waiting {

@@ -247,7 +247,9 @@ fn done_and_help() -> crate::TestResult {
         u.total = 100;
     });
     st.record_upload(2, |u| u.waiting = true);
-    st.phase = Phase::Done;
+    st.phase = Phase::Done {
+        ends: st.now + Duration::from_secs(45),
+    };
     snap("done", &st)?;
     st.phase = Phase::Questions { selected: 0 };
     st.help = true;
@@ -267,7 +269,13 @@ fn operator_and_idle_overlays() -> crate::TestResult {
     st.operator.failures = 2;
     snap("operator_pin", &st)?;
     st.operator.step = OperatorStep::Menu { selected: 1 };
-    st.operator.granted = vec!["question 1: one more attempt".into()];
+    st.progress.grants = vec![crate::session::Grant {
+        kind: crate::session::GrantKind::ExtraAttempt,
+        question: 0,
+        question_id: "q1".into(),
+        amount: 1,
+        at_unix: 0,
+    }];
     snap("operator_menu", &st)?;
     st.operator.step = OperatorStep::Closed;
     st.idle_ends = Some(st.now + Duration::from_secs(27));

@@ -442,6 +442,7 @@ impl Sim {
             pin_hash: Some(schedule::cheap_pin_hash(PIN)?),
             staff_bell: false,
             staff_webhook: None,
+            receipt_command: None,
             outbox: self.data().join("outbox"),
             station_id: "sim".into(),
             doctor: None,

@@ -181,7 +181,7 @@ impl Sim {
             return self.key(stray).await;
         }
         match phase {
-            Phase::Welcome | Phase::Overview => {
+            Phase::Welcome(_) | Phase::Overview => {
                 let k = self
                     .rng
                     .pick(&[Key::Enter, Key::Enter, Key::Enter, Key::Right]);
@@ -233,7 +233,16 @@ impl Sim {
                     self.tick(d).await
                 }
             }
-            Phase::Done | Phase::OutOfOrder => {
+            Phase::Consent => {
+                let k = self
+                    .rng
+                    .pick(&[Key::Char('a'), Key::Char('a'), Key::Char('d')]);
+                self.key(k).await
+            }
+            Phase::Done { .. } | Phase::Declined { .. } if self.rng.chance(0.5) => {
+                self.key(Key::Enter).await
+            }
+            Phase::Done { .. } | Phase::Declined { .. } | Phase::OutOfOrder => {
                 let d = Duration::from_secs(5 + self.rng.below(60));
                 self.tick(d).await
             }

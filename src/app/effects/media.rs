@@ -15,6 +15,7 @@ use crate::app::msg::{ClipChecks, Msg, Purpose, RecordingProblem};
 use crate::app::state::DeviceProblem;
 use crate::media::analyze::{AudioCheck, PictureCheck};
 use crate::media::capture::{CaptureEvent, CaptureSession};
+use crate::media::extend::Extension;
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::recorder::{RecordError, RecordSettings, Recording};
 use crate::media::source::{CaptureError, open_audio, open_video};
@@ -30,8 +31,14 @@ pub(super) struct ClipAnalysis {
     sound: AudioCheck,
 }
 
-/// A recording running on its own thread: the flag that stops it, and the thread.
-pub(super) type RunningRecording = (Arc<AtomicBool>, std::thread::JoinHandle<()>);
+/// A recording running on its own thread: the flag that stops it, the thread, and how to
+/// lengthen it.
+pub(super) struct RunningRecording {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+    extension: Extension,
+    origin: Instant,
+}
 
 impl Executor {
     pub(super) async fn open_devices(&mut self) {
@@ -146,12 +153,12 @@ impl Executor {
         // The last recording's thread sends its outcome as its very last act, so the flow can
         // ask for the next one a moment before that thread has ended: wait for it (stopping
         // it first, should the flow ever ask while one still runs).
-        if let Some((stop, t)) = self.recording.take() {
-            if !t.is_finished() {
+        if let Some(last) = self.recording.take() {
+            if !last.thread.is_finished() {
                 tracing::warn!("the last recording's thread is still ending; waiting for it");
             }
-            stop.store(true, Ordering::Relaxed);
-            let _ = t.join();
+            last.stop.store(true, Ordering::Relaxed);
+            let _ = last.thread.join();
         }
         let mut settings = RecordSettings::new(&file);
         settings.video_bitrate = Some(self.settings.video_kbps * 1000);
@@ -173,6 +180,7 @@ impl Executor {
         self.send(Msg::RecordingStarted {
             purpose: purpose.clone(),
         });
+        let extension = recording.extension();
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let tx = self.tx.clone();
@@ -189,12 +197,31 @@ impl Executor {
             let checks = finish_checks(&analysis);
             let _ = tx.send(outcome(purpose, result, checks, &session));
         });
-        self.recording = Some((stop, waiter));
+        self.recording = Some(RunningRecording {
+            stop,
+            thread: waiter,
+            extension,
+            origin,
+        });
     }
 
     pub(super) fn stop_recording(&self) {
-        if let Some((stop, _)) = &self.recording {
-            stop.store(true, Ordering::Relaxed);
+        if let Some(r) = &self.recording {
+            r.stop.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Staff granted more time: the recording running now ends `limit` after it started.
+    pub(super) fn extend_recording(&self, limit: Duration) {
+        match (&self.recording, &self.session) {
+            (Some(r), Some(session)) if !r.thread.is_finished() => {
+                tracing::info!(
+                    seconds = limit.as_secs(),
+                    "the answer's recording was lengthened"
+                );
+                r.extension.extend_to(session, r.origin + limit);
+            }
+            _ => tracing::warn!("no recording to lengthen"),
         }
     }
 
@@ -218,9 +245,9 @@ impl Executor {
     /// Stops media in order: playback, the recording (finalized), the devices.
     pub(super) fn stop_media(&mut self) {
         self.player = None;
-        if let Some((stop, t)) = self.recording.take() {
-            stop.store(true, Ordering::Relaxed);
-            let _ = t.join();
+        if let Some(r) = self.recording.take() {
+            r.stop.store(true, Ordering::Relaxed);
+            let _ = r.thread.join();
         }
         self.close_devices();
     }

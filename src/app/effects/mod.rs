@@ -161,6 +161,9 @@ impl Executor {
                 lines: queue_lines(&self.uploads),
             }),
             Effect::RunDiagnostics => self.run_diagnostics(),
+            Effect::CheckCode { code } => self.check_code(code),
+            Effect::ExtendRecording { limit } => self.extend_recording(limit),
+            Effect::PrintReceipt { text } => self.print_receipt(text),
             Effect::CallStaff { session, phase } => self.call_staff(session, phase),
             // `run` stops on it; executed on its own it stops media and uploads.
             Effect::Quit => self.stop_media(),
@@ -188,6 +191,29 @@ impl Executor {
             },
         };
         self.send(msg);
+    }
+
+    /// Looks a code up. Without a roster (one interview file) every well-formed code is
+    /// the station's interview.
+    fn check_code(&self, code: String) {
+        self.send(Msg::CodeChecked {
+            code,
+            result: Ok(self.interview.clone()),
+        });
+    }
+
+    /// Pipes the receipt to the configured printer command, in the background and under a
+    /// time limit; a printer problem is logged and never holds the candidate up.
+    fn print_receipt(&self, text: String) {
+        let Some(command) = self.settings.receipt_command.clone() else {
+            return;
+        };
+        tokio::spawn(async move {
+            match super::printer::print(&command, &text).await {
+                Ok(()) => tracing::info!("receipt printed"),
+                Err(e) => tracing::warn!(error = %e, "the receipt could not be printed"),
+            }
+        });
     }
 
     fn run_diagnostics(&self) {
@@ -283,6 +309,9 @@ fn effect_name(effect: &Effect) -> &'static str {
         Effect::RunDiagnostics => "run_diagnostics",
         Effect::CallStaff { .. } => "call_staff",
         Effect::EndSession { .. } => "end_session",
+        Effect::CheckCode { .. } => "check_code",
+        Effect::ExtendRecording { .. } => "extend_recording",
+        Effect::PrintReceipt { .. } => "print_receipt",
         Effect::Quit => "quit",
     }
 }

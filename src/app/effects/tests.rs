@@ -71,6 +71,7 @@ fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceive
         pin_hash: None,
         staff_bell: false,
         staff_webhook: None,
+        receipt_command: None,
         outbox: st.data.join("outbox"),
         station_id: "t".into(),
         doctor: None,

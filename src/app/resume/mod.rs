@@ -307,7 +307,9 @@ fn length(file: &Path) -> Option<f64> {
 /// question list once the device test passed, else the welcome screen.
 pub fn resume_phase(state: &State) -> Phase {
     if state.progress.all_submitted() {
-        return Phase::Done;
+        return Phase::Done {
+            ends: state.now + state.settings.done_wait,
+        };
     }
     if let Some(q) = state.progress.current
         && let Some(take) = state.pending_take(q)
@@ -327,7 +329,15 @@ pub fn resume_phase(state: &State) -> Phase {
                 .unwrap_or(0),
         };
     }
-    Phase::Welcome
+    // Past the welcome screen (a code entered): the notice, or the overview.
+    if state.progress.candidate_ref.is_some() || state.progress.consent.is_some() {
+        return if state.interview.consent.is_some() && state.progress.consent.is_none() {
+            Phase::Consent
+        } else {
+            Phase::Overview
+        };
+    }
+    Phase::Welcome(Default::default())
 }
 
 #[cfg(test)]

@@ -152,7 +152,7 @@ fn an_interview_edited_under_a_session_never_stops_the_station() -> crate::TestR
         r.progress,
         std::time::Instant::now(),
     );
-    assert_eq!(resume_phase(&state), Phase::Welcome);
+    assert_eq!(resume_phase(&state), Phase::Welcome(Default::default()));
     Ok(())
 }
 

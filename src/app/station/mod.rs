@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use super::msg::{Effect, Key};
-use super::state::{Notice, Operator, OperatorAction, OperatorStep, Phase, Prep, State, TestStep};
+use super::state::{CodeEntry, Notice, OperatorAction, OperatorStep, Phase, Prep, State, TestStep};
+use crate::session::{Grant, GrantKind};
 
 /// Wrong PINs in a row before the menu locks.
 const TRIES: u32 = 5;
@@ -139,9 +140,46 @@ fn menu_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
     Vec::new()
 }
 
-fn grant(state: &mut State, what: &str) {
-    tracing::info!(grant = what, "operator granted");
-    state.operator.granted.push(what.to_string());
+/// Records a grant in the candidate's progress (so a restart keeps it and the manifest lists
+/// it) and closes the menu.
+fn grant(state: &mut State, kind: GrantKind, q: usize, amount: u64) -> Vec<Effect> {
+    let grant = Grant {
+        kind,
+        question: q,
+        question_id: state.question(q).id.clone(),
+        amount,
+        at_unix: state.wall.unix_at(state.now),
+    };
+    tracing::info!(
+        grant = kind.as_str(),
+        question = q + 1,
+        amount,
+        "operator granted"
+    );
+    state.progress.grants.push(grant);
+    state.operator.step = OperatorStep::Closed;
+    vec![state.save()]
+}
+
+/// A grant as the operator menu lists it.
+pub fn grant_line(g: &Grant) -> String {
+    match g.kind {
+        GrantKind::ExtraAttempt => format!("question {}: one more attempt", g.question + 1),
+        GrantKind::ExtraAnswerTime => {
+            format!(
+                "question {}: {} s more answer time",
+                g.question + 1,
+                g.amount
+            )
+        }
+        GrantKind::ExtraPreparation => {
+            format!(
+                "question {}: {} s more preparation",
+                g.question + 1,
+                g.amount
+            )
+        }
+    }
 }
 
 fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
@@ -150,20 +188,22 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
         OperatorAction::ExtraAttempt => {
             if let Some(q) = current_question(state) {
                 state.progress.questions[q].extra_attempts += 1;
-                grant(state, &format!("question {}: one more attempt", q + 1));
-                state.operator.step = OperatorStep::Closed;
-                return vec![state.save()];
+                return grant(state, GrantKind::ExtraAttempt, q, 1);
             }
         }
         OperatorAction::ExtraAnswerTime => {
             if let Some(q) = current_question(state) {
                 state.progress.questions[q].extra_answer_seconds += step.as_secs();
-                grant(
-                    state,
-                    &format!("question {}: {} s more answer time", q + 1, step.as_secs()),
-                );
-                state.operator.step = OperatorStep::Closed;
-                return vec![state.save()];
+                let mut fx = grant(state, GrantKind::ExtraAnswerTime, q, step.as_secs());
+                // An answer being recorded gets the time at once: its recording ends later.
+                if let Phase::Recording { q: rq, .. } = state.phase
+                    && rq == q
+                {
+                    fx.push(Effect::ExtendRecording {
+                        limit: state.answer_limit(q),
+                    });
+                }
+                return fx;
             }
         }
         OperatorAction::ExtraPreparation => {
@@ -177,12 +217,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
                 {
                     *ends += step;
                 }
-                grant(
-                    state,
-                    &format!("question {}: {} s more preparation", q + 1, step.as_secs()),
-                );
-                state.operator.step = OperatorStep::Closed;
-                return vec![state.save()];
+                return grant(state, GrantKind::ExtraPreparation, q, step.as_secs());
             }
         }
         OperatorAction::UploadQueue => return vec![Effect::ShowUploadQueue],
@@ -234,7 +269,8 @@ pub fn idle_tick(state: &mut State) -> Vec<Effect> {
     };
     let busy = matches!(
         state.phase,
-        Phase::Welcome
+        Phase::Welcome(_)
+            | Phase::Declined { .. }
             | Phase::Recording { .. }
             | Phase::Submitting { .. }
             | Phase::Resetting
@@ -265,7 +301,7 @@ pub fn session_started(
 ) -> Vec<Effect> {
     state.progress = progress;
     state.settings.session_dir = dir;
-    state.phase = Phase::Welcome;
+    state.phase = Phase::Welcome(CodeEntry::default());
     state.notice = None;
     state.playback = Default::default();
     state.uploads = Vec::new();
@@ -275,10 +311,6 @@ pub fn session_started(
     state.help = false;
     state.text = crate::i18n::for_language(&state.interview.language);
     state.devices.preview_hidden = false;
-    state.operator = Operator {
-        granted: Vec::new(),
-        ..state.operator.clone()
-    };
     Vec::new()
 }
 

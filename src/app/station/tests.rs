@@ -167,7 +167,7 @@ fn staff_grant_attempts_and_time_and_they_are_recorded() -> crate::TestResult {
             }
         }
     );
-    assert_eq!(st.operator.granted.len(), 3);
+    assert_eq!(st.progress.grants.len(), 3);
     Ok(())
 }
 
@@ -299,7 +299,7 @@ fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
             dir: PathBuf::from("/data/s2"),
         },
     );
-    assert_eq!(st.phase, Phase::Welcome);
+    assert_eq!(st.phase, Phase::Welcome(Default::default()));
     assert_eq!(st.text.code, "en");
     assert_eq!(st.progress.session_id, "s2");
     Ok(())
@@ -323,7 +323,7 @@ fn never_idle_while_recording_or_on_the_welcome_screen() -> crate::TestResult {
     tick(&mut st, Duration::from_secs(200));
     assert_eq!(st.idle_ends, None);
     let mut welcome = state()?;
-    welcome.phase = Phase::Welcome;
+    welcome.phase = Phase::Welcome(Default::default());
     tick(&mut welcome, Duration::from_secs(1000));
     assert_eq!(welcome.idle_ends, None);
     Ok(())

@@ -126,8 +126,15 @@ pub(super) fn submitted(state: &mut State, take: TakeRef, answer_id: String) -> 
     match state.next_open_question(q + 1) {
         Some(next) => state.phase = Phase::Questions { selected: next },
         None => {
-            state.phase = Phase::Done;
+            state.phase = Phase::Done {
+                ends: state.now + state.settings.done_wait,
+            };
             fx.push(Effect::SendManifest(manifest(state)));
+            if state.settings.receipt {
+                fx.push(Effect::PrintReceipt {
+                    text: super::receipt::text(state),
+                });
+            }
         }
     }
     fx
@@ -186,9 +193,12 @@ pub(super) fn manifest(state: &State) -> ManifestInfo {
     ManifestInfo {
         session_id: state.progress.session_id.clone(),
         interview_id: state.interview.id.clone(),
+        candidate_ref: state.progress.candidate_ref.clone(),
         started_unix: state.progress.started_unix,
+        finished_unix: state.wall.unix_at(state.now),
         answers,
-        grants: state.operator.granted.clone(),
+        consent: state.progress.consent.clone(),
+        grants: state.progress.grants.clone(),
     }
 }
 

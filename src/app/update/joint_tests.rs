@@ -202,7 +202,7 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
             dir: PathBuf::from("/data/s2"),
         },
     );
-    assert_eq!(st.phase, Phase::Welcome);
+    assert_eq!(st.phase, Phase::Welcome(Default::default()));
     assert_eq!(st.settings.session_dir, PathBuf::from("/data/s2"));
     // Nothing of the previous candidate's uploads shows for the next one.
     assert_eq!(st.upload(0), Default::default());
@@ -277,7 +277,7 @@ fn activity_is_noted_on_disk_at_most_every_ten_seconds() -> crate::TestResult {
     };
     // Not on the welcome screen: nobody's session has begun.
     assert_eq!(note(&update(&mut st, Msg::Key(Key::Right))), 0);
-    assert_eq!(st.phase, Phase::Welcome);
+    assert_eq!(st.phase, Phase::Welcome(Default::default()));
     assert_eq!(note(&update(&mut st, Msg::Key(Key::Char('x')))), 1);
     assert_eq!(st.phase, Phase::Overview);
     assert_eq!(note(&update(&mut st, Msg::Key(Key::Char('x')))), 0);

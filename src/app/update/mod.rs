@@ -147,6 +147,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Msg::CodeChecked { code, result } => arrival::code_checked(state, code, result),
         Msg::SessionStarted { progress, dir } => station::session_started(state, progress, dir),
         Msg::SessionEndFailed { detail } => station::session_end_failed(state, detail),
     }
@@ -201,6 +202,8 @@ fn tick(state: &mut State) -> Vec<Effect> {
             state.phase = Phase::DeviceTest(TestStep::Saving);
             vec![Effect::StopRecording]
         }
+        Phase::Done { ends } if now >= ends => arrival::finish(state),
+        Phase::Declined { ends } if now >= ends => station::end_session(state),
         _ => Vec::new(),
     }
 }
@@ -227,7 +230,7 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
 /// Notes the candidate's key on disk now and then, so that a restart knows how long the
 /// station has been left alone (a walked-away candidate's screen is never reopened).
 fn note_activity(state: &mut State) -> Option<Effect> {
-    if matches!(state.phase, Phase::Welcome | Phase::Resetting) {
+    if matches!(state.phase, Phase::Welcome(_) | Phase::Resetting) {
         return None;
     }
     let due = state
@@ -278,13 +281,12 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
         k => k,
     };
     match state.phase.clone() {
-        Phase::Welcome => {
-            match key {
-                Key::Left | Key::Right => switch_language(state, key == Key::Right),
-                _ => state.phase = Phase::Overview,
-            }
-            Vec::new()
-        }
+        Phase::Welcome(entry) => arrival::welcome_key(state, entry, key),
+        Phase::Consent => arrival::consent_key(state, key),
+        Phase::Declined { .. } => match key {
+            Key::Enter => station::end_session(state),
+            _ => Vec::new(),
+        },
         Phase::Overview => match key {
             Key::Enter => start_interview(state),
             _ => Vec::new(),
@@ -323,12 +325,16 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
         },
         Phase::Recording { .. } => Vec::new(),
         Phase::Review { q, take, playing } => review_key(state, q, take, playing, key),
-        Phase::Submitting { .. } | Phase::Done | Phase::Resetting | Phase::OutOfOrder => Vec::new(),
+        Phase::Done { .. } => match key {
+            Key::Enter => arrival::finish(state),
+            _ => Vec::new(),
+        },
+        Phase::Submitting { .. } | Phase::Resetting | Phase::OutOfOrder => Vec::new(),
     }
 }
 
 /// The candidate picks the language on the welcome screen (the interview's is the default).
-fn switch_language(state: &mut State, forward: bool) {
+pub(super) fn switch_language(state: &mut State, forward: bool) {
     let all = crate::i18n::languages();
     if all.is_empty() {
         return;
@@ -562,9 +568,13 @@ pub fn remaining(now: std::time::Instant, ends: std::time::Instant) -> Duration 
 }
 
 mod answer;
+pub mod arrival;
+#[cfg(test)]
+mod arrival_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod joint_tests;
+pub mod receipt;
 #[cfg(test)]
 mod tests;

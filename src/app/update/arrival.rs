@@ -1,0 +1,188 @@
+//! A candidate's arrival and departure, as rules of `update`: the code typed (or scanned) on
+//! the welcome screen and its checks, the interview it picks, the privacy notice accepted or
+//! declined, and the done screen that clears itself for the next person.
+
+use std::sync::Arc;
+
+use super::switch_language;
+use crate::app::msg::{Effect, Key};
+use crate::app::state::{CodeEntry, CodeMode, CodeProblem, CodeRules, Phase, State};
+use crate::interview::Interview;
+use crate::session::{ConsentRecord, Progress};
+
+/// Longest text the code field takes (a scanner sending garbage fills no memory).
+const MAX_TYPED: usize = 64;
+
+pub(super) fn welcome_key(state: &mut State, mut entry: CodeEntry, key: Key) -> Vec<Effect> {
+    if let Key::Left | Key::Right = key {
+        switch_language(state, key == Key::Right);
+        return Vec::new();
+    }
+    if state.settings.codes == CodeMode::Off {
+        return begin(state, None, None);
+    }
+    if entry.checking {
+        return Vec::new();
+    }
+    entry.problem = None;
+    let fx = match key {
+        Key::Char(c) if entry.typed.len() < MAX_TYPED => {
+            entry.typed.push(c.to_ascii_uppercase());
+            Vec::new()
+        }
+        Key::Backspace => {
+            entry.typed.pop();
+            Vec::new()
+        }
+        Key::Esc => {
+            entry.typed.clear();
+            Vec::new()
+        }
+        Key::Enter => return submit_code(state, entry),
+        _ => Vec::new(),
+    };
+    state.phase = Phase::Welcome(entry);
+    fx
+}
+
+fn submit_code(state: &mut State, mut entry: CodeEntry) -> Vec<Effect> {
+    let typed = entry.typed.trim().to_string();
+    if typed.is_empty() && state.settings.codes == CodeMode::Optional {
+        return begin(state, None, None);
+    }
+    match check_format(&typed, state.settings.code_rules) {
+        Err(problem) => {
+            entry.problem = Some(problem);
+            state.phase = Phase::Welcome(entry);
+            Vec::new()
+        }
+        Ok(code) if state.settings.roster => {
+            entry.checking = true;
+            state.phase = Phase::Welcome(entry);
+            vec![Effect::CheckCode { code }]
+        }
+        Ok(code) => begin(state, Some(code), None),
+    }
+}
+
+/// The station's rules for a code's form: letters, digits, '-' and '_', within the lengths.
+fn check_format(code: &str, rules: CodeRules) -> Result<String, CodeProblem> {
+    let len = code.chars().count();
+    if len == 0 {
+        Err(CodeProblem::Empty)
+    } else if !code
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        Err(CodeProblem::BadCharacter)
+    } else if len < rules.min {
+        Err(CodeProblem::TooShort { min: rules.min })
+    } else if len > rules.max {
+        Err(CodeProblem::TooLong { max: rules.max })
+    } else {
+        Ok(code.to_ascii_uppercase())
+    }
+}
+
+/// The roster's answer about a code the candidate entered.
+pub(super) fn code_checked(
+    state: &mut State,
+    code: String,
+    result: Result<Arc<Interview>, CodeProblem>,
+) -> Vec<Effect> {
+    let Phase::Welcome(entry) = &state.phase else {
+        return Vec::new();
+    };
+    if !entry.checking || entry.typed.trim() != code {
+        return Vec::new();
+    }
+    match result {
+        Ok(interview) => begin(state, Some(code), Some(interview)),
+        Err(problem) => {
+            tracing::info!(code = %mask(&code), ?problem, "a code was refused");
+            state.phase = Phase::Welcome(CodeEntry {
+                typed: String::new(),
+                problem: Some(problem),
+                checking: false,
+            });
+            Vec::new()
+        }
+    }
+}
+
+/// The candidate begins: with their code (and the interview it picked), or without one.
+pub(super) fn begin(
+    state: &mut State,
+    code: Option<String>,
+    interview: Option<Arc<Interview>>,
+) -> Vec<Effect> {
+    let mut changed = false;
+    if let Some(interview) = interview
+        && interview.id != state.interview.id
+    {
+        let p = &state.progress;
+        state.progress = Progress::for_interview(&p.session_id, &interview, p.started_unix);
+        state.interview = interview;
+        changed = true;
+    }
+    if let Some(code) = &code {
+        tracing::info!(code = %mask(code), interview = %state.interview.id, "candidate code accepted");
+        changed = true;
+    }
+    state.progress.candidate_ref = code;
+    state.notice = None;
+    state.phase = if state.interview.consent.is_some() && state.progress.consent.is_none() {
+        Phase::Consent
+    } else {
+        Phase::Overview
+    };
+    // Whose session this is must survive a restart; an anonymous start changes nothing.
+    if changed {
+        vec![state.save()]
+    } else {
+        Vec::new()
+    }
+}
+
+/// What logs say of a code: never all of it.
+pub fn mask(code: &str) -> String {
+    let chars: Vec<char> = code.chars().collect();
+    if chars.len() < 6 {
+        return "•".repeat(chars.len());
+    }
+    let head: String = chars[..2].iter().collect();
+    let tail: String = chars[chars.len() - 2..].iter().collect();
+    format!("{head}…{tail}")
+}
+
+pub(super) fn consent_key(state: &mut State, key: Key) -> Vec<Effect> {
+    let Some(consent) = state.interview.consent.as_ref() else {
+        state.phase = Phase::Overview;
+        return Vec::new();
+    };
+    match key {
+        Key::Char('a') => {
+            state.progress.consent = Some(ConsentRecord {
+                sha256: consent.sha256.clone(),
+                accepted_unix: state.wall.unix_at(state.now),
+            });
+            tracing::info!(sha256 = %consent.sha256, "privacy notice accepted");
+            state.phase = Phase::Overview;
+            vec![state.save()]
+        }
+        Key::Char('d') => {
+            tracing::info!("privacy notice declined; nothing recorded");
+            state.phase = Phase::Declined {
+                ends: state.now + state.settings.declined_wait,
+            };
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Enter on the done screen: finished, the screen clears for the next person.
+pub(super) fn finish(state: &mut State) -> Vec<Effect> {
+    tracing::info!("the candidate finished");
+    crate::app::station::end_session(state)
+}
