@@ -258,9 +258,13 @@ fn an_abandoned_upload_is_terminated_and_its_file_kept() {
     let (a, sha) = station.random_file("q1.mp4", 3_000_000, 16);
     proxy.set_rate(Some(500_000));
     let mut child = station.spawn_upload(&[a.to_str().unwrap()]);
-    server.wait_for_log("created", Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(600));
+    // Killed once the server holds part of the upload, its connection with it (what the proxy
+    // had not forwarded yet would otherwise still arrive, and hold the upload for a while).
+    server.wait_for_event(Duration::from_secs(20), |_| {
+        server.uploads().iter().any(|u| u.stored > 0).then_some(())
+    });
     child.kill().unwrap();
+    proxy.cut_all();
     child.wait().unwrap();
     assert_eq!(server.uploads().len(), 1);
     let id = answer_id_for(&sha).to_string();
