@@ -1,7 +1,8 @@
 //! `booth upload` against a real tus server (npm @tus/server + @tus/file-store) behind a
 //! fault-injecting proxy: cut connections, stalls, lost replies, the network going down, a
-//! server restart, corrupted bytes, expired uploads, and SIGKILL of booth (with its
-//! connections, as in a power cut) at moments chosen from what the server sees.
+//! server restart, corrupted bytes, expired uploads, SIGKILL of booth (with its connections,
+//! as in a power cut) at moments chosen from what the server sees, and a server that answers
+//! PATCH with success while keeping nothing.
 //! After each, every answer must be stored by the server exactly once, complete and with the
 //! local file's sha256 — judged from the server's store, not from booth's report — and the
 //! server's log must show that the fault landed mid-transfer (the upload stood at an offset
@@ -494,4 +495,56 @@ fn sigkill_at_chosen_moments_loses_nothing_and_duplicates_nothing() {
     );
     let items = station.queue();
     assert_eq!(items.len(), 3, "{items:#?}");
+}
+
+#[test]
+fn a_server_that_keeps_nothing_gets_the_backoff_not_a_tight_loop() {
+    // The first four PATCHes are answered 204 at the offset they came at, their bytes dropped.
+    let server = TusServer::start(TusOptions {
+        ignore_patches: 4,
+        ..TusOptions::default()
+    });
+    let station = Station::new(&server.url(), "retention = \"keep\"");
+    let (a, sha) = station.random_file("q1.mp4", 2_000_000, 40);
+    let out = station.upload(&[a.to_str().unwrap()]);
+    assert_success(&out);
+    let stored = assert_each_delivered_once(&server, &[&sha]);
+    let events = server.events();
+    let ignored: Vec<(usize, u64)> = events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e {
+            Seen::Ignored { at_ms, .. } => Some((i, *at_ms)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ignored.len(), 4, "{}", server.log());
+    // booth's retry delays: 50 ms doubling up to 400 ms (plus jitter). After each PATCH that
+    // moved nothing: HEAD at once, then the delay, then the next try.
+    for (k, pair) in ignored.windows(2).enumerate() {
+        let ((i, t0), (j, t1)) = (pair[0], pair[1]);
+        let least = (50u64 << k).min(400);
+        let head = events[i..j].iter().find_map(|e| match e {
+            Seen::Head { at_ms, .. } => Some(*at_ms),
+            _ => None,
+        });
+        let head = head.unwrap_or_else(|| {
+            panic!("no HEAD after a PATCH that kept nothing:\n{}", server.log())
+        });
+        assert!(
+            t1.saturating_sub(head) + 2 >= least,
+            "try {k}: HEAD at {head} ms, next PATCH at {t1} ms (after {t0} ms); expected a wait of \
+             at least {least} ms:\n{}",
+            server.log()
+        );
+    }
+    // booth said why it waited, and counted the tries.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the server kept nothing"),
+        "{}",
+        text(&out)
+    );
+    assert!(stored[0].complete());
+    let attempts = station.queue()[0]["attempts"].as_u64().unwrap();
+    assert!(attempts >= 4, "{attempts}");
 }

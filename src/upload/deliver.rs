@@ -8,8 +8,10 @@
 //! with 413 while larger than the configured chunk → HEAD, and only configured chunks from
 //! then on; 412/413 and other refusals → refused, file kept;
 //! network trouble, stalls and 5xx → wait with exponential backoff and jitter (reset whenever
-//! the server confirms new bytes), then HEAD. Cancellation is only observed around network
-//! calls and sleeps, so a record save is never cut short and never lands after the loop ends.
+//! the server confirms new bytes), then HEAD. A PATCH answered as a success that moved nothing
+//! is trouble too: HEAD at once, and unless the server has more than it said, back off.
+//! Cancellation is only observed around network calls and sleeps, so a record save is never
+//! cut short and never lands after the loop ends.
 
 use std::time::Duration;
 
@@ -211,17 +213,12 @@ async fn attempt_tus(
             client.patch(&url, &rec.path, offset, len, sha1, &report),
         )
         .await;
-        let new = match sent {
-            Err(UploadError::Status { status: 413, .. }) if sizer.refused_as_too_large(len) => {
-                tracing::warn!(item = %rec.id, bytes = len, "a chunk was refused as too large (413); sending the configured chunk size from now on");
-                net(cancel, client.head(&url)).await?.offset
-            }
-            sent => {
-                let new = sent?;
-                sizer.sent(new - offset, started.elapsed());
-                new
-            }
+        let chunk = Chunk {
+            offset,
+            len,
+            took: started.elapsed(),
         };
+        let new = settle_patch(client, &url, cancel, sizer, chunk, sent).await?;
         if new > offset {
             *progressed = true;
             shared.clear_waiting(rec.id);
@@ -243,6 +240,48 @@ async fn attempt_tus(
         });
     }
     Ok(url.to_string())
+}
+
+/// One PATCH as sent.
+struct Chunk {
+    offset: u64,
+    len: u64,
+    took: Duration,
+}
+
+/// What a PATCH came to: the server's new offset, or the trouble to handle.
+async fn settle_patch(
+    client: &TusClient,
+    url: &Url,
+    cancel: &CancellationToken,
+    sizer: &mut ChunkSizer,
+    chunk: Chunk,
+    sent: Result<u64, UploadError>,
+) -> Result<u64, UploadError> {
+    match sent {
+        Err(UploadError::Status { status: 413, .. }) if sizer.refused_as_too_large(chunk.len) => {
+            tracing::warn!(url = %url, bytes = chunk.len, "a chunk was refused as too large (413); sending the configured chunk size from now on");
+            Ok(net(cancel, client.head(url)).await?.offset)
+        }
+        Err(e) => Err(e),
+        Ok(new) if new > chunk.offset => {
+            sizer.sent(new - chunk.offset, chunk.took);
+            Ok(new)
+        }
+        Ok(_) => {
+            // A success that kept nothing. Resending at once would loop as fast as the server
+            // answers; the server's own offset decides whether anything moved after all.
+            let st = net(cancel, client.head(url)).await?;
+            if st.offset > chunk.offset {
+                Ok(st.offset)
+            } else {
+                Err(UploadError::NoProgress {
+                    url: url.to_string(),
+                    offset: chunk.offset,
+                })
+            }
+        }
+    }
 }
 
 /// Gives the current upload URL up for good: it is never sent to again, and is terminated

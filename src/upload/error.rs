@@ -38,6 +38,11 @@ pub enum UploadError {
         /// The server's `Retry-After`, in seconds (429, 503).
         retry_after: Option<u64>,
     },
+    /// The server answered a PATCH as a success but kept none of its bytes.
+    #[error(
+        "PATCH {url} answered as a success but the server kept nothing (offset still {offset})"
+    )]
+    NoProgress { url: String, offset: u64 },
     #[error("{method} {url}: {detail}")]
     Protocol {
         method: &'static str,
@@ -138,6 +143,7 @@ impl UploadError {
             },
             UploadError::Network { .. }
             | UploadError::Stalled { .. }
+            | UploadError::NoProgress { .. }
             | UploadError::Protocol { .. }
             | UploadError::Token(_)
             | UploadError::CopyMismatch { .. }
@@ -190,6 +196,11 @@ mod tests {
         assert_eq!(status("POST", 401).verdict(), Verdict::Retry);
         assert_eq!(status("POST", 400).verdict(), Verdict::Refuse);
         assert_eq!(status("PATCH", 415).verdict(), Verdict::Refuse);
+        let kept_nothing = UploadError::NoProgress {
+            url: "https://x/files/1".into(),
+            offset: 5,
+        };
+        assert_eq!(kept_nothing.verdict(), Verdict::Retry);
     }
 
     #[test]
