@@ -3,6 +3,7 @@
 //! size, a Location on another origin, the bearer token (sent, never logged), abandoning an
 //! upload, one process per outbox, the session manifest through the library API the TUI
 //! uses, chunks that grow on a fast link, and a proxy that refuses large PATCH bodies.
+//! The outbox is counted from its records wherever the answers wait.
 
 mod common;
 
@@ -443,4 +444,63 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
         );
         assert_eq!(answer.sha256(), entry["sha256"].as_str().unwrap());
     }
+}
+
+/// `booth status --json` of the station, parsed.
+fn status_json(station: &Station) -> serde_json::Value {
+    let out = common::booth()
+        .args(["status", "--json", "--config"])
+        .arg(&station.config)
+        .output()
+        .expect("running booth status");
+    assert!(out.status.success(), "booth status: {}", text(&out));
+    serde_json::from_slice(&out.stdout).expect("booth status --json")
+}
+
+#[test]
+fn an_answer_waiting_in_outbox_answers_counts_in_booth_status() {
+    // The kiosk puts submitted answers in outbox/answers/; no upload runs here.
+    let share = tempfile::tempdir().unwrap();
+    let station = Station::new(&format!("dir:{}", share.path().display()), "");
+    let answers = station.outbox().join("answers");
+    std::fs::create_dir_all(&answers).unwrap();
+    let file = answers.join("sess--q1--1.mp4");
+    std::fs::write(&file, vec![5u8; 123_456]).unwrap();
+    let id = Uuid::new_v4();
+    let meta = AnswerMeta {
+        interview_id: "iv".into(),
+        candidate_id: "sess".into(),
+        question_id: "q1".into(),
+        attempt: 1,
+        answer_id: id,
+        filename: "sess--q1--1.mp4".into(),
+    };
+    let outbox = booth::upload::Outbox::open(&station.outbox()).unwrap();
+    let rec = booth::upload::Record::new(
+        ItemId(id),
+        booth::upload::Payload::Answer(meta),
+        file,
+        123_456,
+        "ab".into(),
+    );
+    outbox.save(&rec).unwrap();
+    let status = status_json(&station);
+    assert_eq!(status["outbox_items"], 1, "{status:#}");
+    assert_eq!(status["outbox_bytes"], 123_456, "{status:#}");
+    let outbox = &status["outbox"];
+    assert_eq!(outbox["waiting"], 1, "{status:#}");
+    assert_eq!(outbox["waiting_bytes"], 123_456, "{status:#}");
+    assert_eq!(outbox["oldest_waiting_ms"], rec.queued_at_ms, "{status:#}");
+    assert_eq!(outbox["refused"], 0, "{status:#}");
+    // The people's version says the same.
+    let out = common::booth()
+        .args(["status", "--config"])
+        .arg(&station.config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("outbox:      1 waiting (0.1 MB to send"),
+        "{stdout}"
+    );
 }

@@ -11,6 +11,8 @@
 //! - [`manifest`]: the session manifest, uploaded after the session's answers.
 //! - `service`: the actor front ends talk to ([`UploadService`], [`UploadHandle`],
 //!   [`UploadEvent`]).
+//! - [`summary`]: the outbox counted from its records ([`OutboxSummary`]), for every front end
+//!   and for monitoring.
 //!
 //! An item is delivered only when the server's HEAD reports offset == length (for `dir:`, when
 //! the copy's sha256 matches); only then is the local file deleted (unless retention = keep).
@@ -52,6 +54,7 @@ pub mod manifest;
 pub mod meta;
 pub mod outbox;
 mod service;
+pub mod summary;
 pub mod tus;
 
 use std::path::{Path, PathBuf};
@@ -64,6 +67,7 @@ pub use manifest::{ManifestAnswer, ManifestRequest, receipt_code};
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};
 pub use service::{UploadHandle, UploadService};
+pub use summary::OutboxSummary;
 
 use crate::config::Config;
 
@@ -123,6 +127,7 @@ pub struct ItemView {
     /// Set while the item waits to retry after network or server trouble: the reason.
     pub waiting: Option<String>,
     pub queued_at_ms: u64,
+    pub delivered_at_ms: Option<u64>,
 }
 
 impl ItemView {
@@ -150,6 +155,7 @@ impl ItemView {
             last_error: rec.last_error.clone(),
             waiting: None,
             queued_at_ms: rec.queued_at_ms,
+            delivered_at_ms: rec.delivered_at_ms,
         }
     }
 }

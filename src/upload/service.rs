@@ -20,7 +20,7 @@ use super::manifest::ManifestRequest;
 use super::meta::{AnswerMeta, hash_file};
 use super::outbox::{ItemId, Outbox, OutboxLock, Payload, Record, State, now_ms};
 use super::tus::{Capabilities, TokenSource, TusClient};
-use super::{ItemKind, ItemView, Tuning, UploadError, UploadEvent};
+use super::{ItemKind, ItemView, OutboxSummary, Tuning, UploadError, UploadEvent};
 use crate::config::{Config, Endpoint, Retention};
 
 /// Progress events for one item are at most this frequent.
@@ -305,6 +305,14 @@ fn spawn_delivery(shared: &Arc<Shared>, id: ItemId) {
 #[derive(Clone)]
 pub struct UploadHandle {
     shared: Arc<Shared>,
+}
+
+/// What monitoring asks of a running service.
+impl UploadHandle {
+    /// The outbox summed up, as this service sees it (no disk access).
+    pub fn summary(&self) -> OutboxSummary {
+        OutboxSummary::of(&self.snapshot(), Vec::new(), now_ms())
+    }
 }
 
 impl UploadHandle {
