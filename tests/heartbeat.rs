@@ -2,7 +2,8 @@
 //! POSTs the `booth status --json` object at the configured interval, and calling staff POSTs
 //! the webhook naming the station, session and screen. Both are received by a small HTTP
 //! listener in this test; the kiosk runs in a real terminal (tmux). Its log file shows the
-//! session span. The heartbeat counts the answer waiting in `outbox/answers/` from its record.
+//! session span. The heartbeat counts the answer waiting in `outbox/answers/` from its record,
+//! and shows that the upload endpoint refuses (here: no token file).
 
 mod common;
 
@@ -189,11 +190,23 @@ fn the_kiosk_sends_heartbeats_and_calls_staff() {
     assert!(gap >= Duration::from_secs(8), "{gap:?}");
     assert_eq!(t.booth_pid(), pid, "booth restarted or ended");
 
+    // The upload service tried the answer at start and found no token: the station shows as
+    // misconfigured (the first beat may have left before that; a later one cannot miss it).
+    let mut beat = second.body;
+    for _ in 0..2 {
+        if !beat["outbox"]["health"]["problem"].is_null() {
+            break;
+        }
+        beat = next_to(&rx, "/beat", 20).body;
+    }
+    let problem = &beat["outbox"]["health"]["problem"];
+    assert_eq!(problem["kind"], "token_missing", "{beat:#}");
     assert_eq!(
-        second.body["outbox"]["waiting"], 1,
-        "the answer waits: {:#}",
-        second.body
+        problem["path"],
+        dir.path().join("no-such-token").to_str().unwrap(),
+        "{beat:#}"
     );
+    assert_eq!(beat["outbox"]["waiting"], 1, "the answer waits: {beat:#}");
 
     // The log: JSON lines, the session span on the flow's lines, the webhook logged by origin.
     let log = std::fs::read_to_string(dir.path().join("data/logs/booth.log")).unwrap();

@@ -65,6 +65,7 @@ pub(super) fn queue_lines(uploads: &UploadHandle) -> Vec<String> {
         "outbox: {}",
         summary.line(crate::upload::outbox::now_ms())
     )];
+    lines.extend(summary.problem_lines().into_iter().flatten());
     // Newest first, but what is not delivered before what is: an old stuck answer must not
     // scroll out of sight behind a day of deliveries.
     let (done, open): (Vec<_>, Vec<_>) = items

@@ -1,7 +1,7 @@
 //! `booth queue [--config FILE] [--json]`: every outbox item with its state, bytes sent and
 //! last error, read straight from the records on disk (it works while another process is
-//! uploading), then the outbox summed up ([`OutboxSummary`]). `--json` prints an array of
-//! items for scripts.
+//! uploading), then the outbox summed up ([`OutboxSummary`]) and the upload endpoint's
+//! problem, if the upload service saw one. `--json` prints an array of items for scripts.
 //! Exit 1 if a record cannot be read.
 
 use std::path::{Path, PathBuf};
@@ -70,6 +70,9 @@ pub fn run(args: &QueueArgs) -> Exit {
         print_table(&items);
         let summary = OutboxSummary::read(&dir);
         console(&format!("queue: {}", summary.line(now_ms())));
+        for line in summary.problem_lines().into_iter().flatten() {
+            console(&format!("queue: {line}"));
+        }
     }
     if problems.is_empty() {
         Exit::Ok

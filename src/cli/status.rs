@@ -1,7 +1,8 @@
 //! `booth status [--config FILE] [--json]`: what the station is doing right now — version,
 //! station id, state (idle / in interview / recording / stopped), devices, the outbox (what
-//! waits, for how long, what was refused, the last delivery), free disk, last error. Reads
-//! what the running kiosk publishes and the outbox's records; never disturbs them.
+//! waits, for how long, what was refused, the last delivery) and whether the upload endpoint
+//! refuses, free disk, last error. Reads what the running kiosk and its upload service
+//! publish; never disturbs them.
 
 use std::path::PathBuf;
 
@@ -58,6 +59,14 @@ pub fn run(args: &StatusArgs) -> Exit {
         );
     }
     println!("outbox:      {}", s.outbox.line(now_ms()));
+    match s.outbox.problem_lines() {
+        Some([what, fix]) => {
+            println!("upload:      {what}");
+            println!("             {fix}");
+        }
+        None if s.outbox.health.is_some() => println!("upload:      no problem known"),
+        None => {}
+    }
     if let Some(free) = s.disk_free_bytes {
         println!("disk free:   {:.1} GB", free as f64 / 1e9);
     }

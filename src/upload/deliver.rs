@@ -9,9 +9,11 @@
 //! then on; 412/413 and other refusals → refused, file kept;
 //! network trouble, stalls and 5xx → wait with exponential backoff and jitter (reset whenever
 //! the server confirms new bytes), then HEAD. A PATCH answered as a success that moved nothing
-//! is trouble too: HEAD at once, and unless the server has more than it said, back off.
-//! Cancellation is only observed around network calls and sleeps, so a record save is never
-//! cut short and never lands after the loop ends.
+//! is trouble too: HEAD at once, and unless the server has more than it said, back off. Trouble
+//! that only the configuration can fix (no token, a refused token, no creation URL, a 413 to
+//! the configured chunk) keeps the item queued, is reported as the endpoint's health, and is
+//! retried at the longest delay. Cancellation is only observed around network calls and
+//! sleeps, so a record save is never cut short and never lands after the loop ends.
 
 use std::time::Duration;
 
@@ -20,6 +22,7 @@ use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::chunks::ChunkSizer;
+use super::health::Evidence;
 use super::meta::metadata_header;
 use super::outbox::{Payload, Record, State, now_ms};
 use super::service::{Shared, Target};
@@ -56,6 +59,13 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
         };
         let verdict = err.verdict();
         tracing::info!(item = %rec.id, error = %err, ?verdict, "upload step failed");
+        let misconfigured = match err.endpoint_problem() {
+            Some(problem) => {
+                shared.health.trouble(problem).await;
+                true
+            }
+            None => false,
+        };
         // 409, 460 and 404/410 are answered at once, but never in a tight loop: a server
         // that keeps saying so without taking bytes gets the backoff like any other trouble.
         let quick_step = matches!(verdict, Verdict::Rehead | Verdict::Recreate);
@@ -76,6 +86,10 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
             rec.last_error = Some(err.to_string());
             save(shared, &mut rec).await;
             let mut delay = backoff.next().unwrap_or(shared.tuning.retry_max);
+            if misconfigured {
+                // Nothing changes until someone fixes the configuration: ask rarely.
+                delay = shared.tuning.retry_max;
+            }
             if let Some(asked) = err.retry_after() {
                 delay = delay.max(asked.min(MAX_RETRY_AFTER));
             }
@@ -190,6 +204,7 @@ async fn attempt_tus(
             rec.confirmed = 0;
             rec.state = State::Uploading;
             shared.save(rec).await?;
+            shared.health.works(Evidence::Created).await;
             (url, 0)
         }
     };
@@ -222,6 +237,7 @@ async fn attempt_tus(
         if new > offset {
             *progressed = true;
             shared.clear_waiting(rec.id);
+            shared.health.works(Evidence::BytesTaken).await;
         }
         offset = new;
         rec.confirmed = offset;
@@ -263,6 +279,11 @@ async fn settle_patch(
             tracing::warn!(url = %url, bytes = chunk.len, "a chunk was refused as too large (413); sending the configured chunk size from now on");
             Ok(net(cancel, client.head(url)).await?.offset)
         }
+        // Already the configured size: smaller chunks are the operator's call, not ours.
+        Err(UploadError::Status { status: 413, .. }) => Err(UploadError::ChunkRefused {
+            url: url.to_string(),
+            bytes: chunk.len,
+        }),
         Err(e) => Err(e),
         Ok(new) if new > chunk.offset => {
             sizer.sent(new - chunk.offset, chunk.took);
@@ -301,6 +322,7 @@ async fn retire(shared: &Shared, rec: &mut Record, cancel: &CancellationToken) {
 }
 
 async fn finish(shared: &Shared, mut rec: Record, url: String) {
+    shared.health.works(Evidence::BytesTaken).await;
     rec.state = State::Delivered;
     rec.url = Some(url.clone());
     rec.confirmed = rec.size;

@@ -11,6 +11,8 @@
 //! - [`manifest`]: the session manifest, uploaded after the session's answers.
 //! - `service`: the actor front ends talk to ([`UploadService`], [`UploadHandle`],
 //!   [`UploadEvent`]).
+//! - [`health`]: whether the endpoint refuses until its configuration is fixed
+//!   ([`UploadHealth`], [`EndpointProblem`]), kept in `<outbox>/health.json` by the service.
 //! - [`summary`]: the outbox counted from its records ([`OutboxSummary`]), for every front end
 //!   and for monitoring.
 //!
@@ -50,6 +52,7 @@ pub mod chunks;
 mod deliver;
 pub mod dir;
 mod error;
+pub mod health;
 pub mod manifest;
 pub mod meta;
 pub mod outbox;
@@ -63,6 +66,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use error::{UploadError, Verdict};
+pub use health::{EndpointProblem, UploadHealth};
 pub use manifest::{ManifestAnswer, ManifestRequest, receipt_code};
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};

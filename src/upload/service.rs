@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::deliver;
+use super::health::{HealthKeeper, UploadHealth, endpoint_name};
 use super::manifest::ManifestRequest;
 use super::meta::{AnswerMeta, hash_file};
 use super::outbox::{ItemId, Outbox, OutboxLock, Payload, Record, State, now_ms};
@@ -41,6 +42,8 @@ pub(super) struct Shared {
     pub max_chunk: u64,
     pub retention: Retention,
     pub tuning: Tuning,
+    /// Whether the endpoint refuses until its configuration is fixed (`<outbox>/health.json`).
+    pub health: HealthKeeper,
     caps: tokio::sync::Mutex<Option<Capabilities>>,
     views: Mutex<HashMap<ItemId, ItemView>>,
     last_progress: Mutex<HashMap<ItemId, Instant>>,
@@ -216,6 +219,7 @@ impl UploadService {
                 )?)
             }
         };
+        let health = HealthKeeper::start(outbox.dir(), &endpoint_name(&upload.endpoint));
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             outbox,
@@ -225,6 +229,7 @@ impl UploadService {
             max_chunk: upload.max_chunk_bytes,
             retention: upload.retention,
             tuning,
+            health,
             caps: tokio::sync::Mutex::new(None),
             views: Mutex::new(HashMap::new()),
             last_progress: Mutex::new(HashMap::new()),
@@ -309,9 +314,19 @@ pub struct UploadHandle {
 
 /// What monitoring asks of a running service.
 impl UploadHandle {
+    /// Whether the endpoint refuses until its configuration is fixed, as last seen.
+    pub fn health(&self) -> UploadHealth {
+        self.shared.health.current()
+    }
+
+    /// Hears every change of [`UploadHandle::health`].
+    pub fn health_changes(&self) -> tokio::sync::watch::Receiver<UploadHealth> {
+        self.shared.health.subscribe()
+    }
+
     /// The outbox summed up, as this service sees it (no disk access).
     pub fn summary(&self) -> OutboxSummary {
-        OutboxSummary::of(&self.snapshot(), Vec::new(), now_ms())
+        OutboxSummary::of(&self.snapshot(), Vec::new(), Some(self.health()), now_ms())
     }
 }
 

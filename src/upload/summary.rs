@@ -1,13 +1,14 @@
 //! The outbox in a few numbers, counted from its records (never from the files, which live in
 //! `answers/`, `manifests/` or wherever a re-sent recording was): what waits and how much of
-//! it is left to send, how long the oldest has waited, what was refused, and when the last
-//! delivery was. `booth status`, the heartbeat, `booth queue`, the doctor and the operator's
-//! queue page all show this one summary.
+//! it is left to send, how long the oldest has waited, what was refused, when the last
+//! delivery was, and the endpoint's health. `booth status`, the heartbeat, `booth queue`, the
+//! doctor and the operator's queue page all show this one summary.
 
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::health::{EndpointProblem, UploadHealth};
 use super::outbox::{State, now_ms};
 use super::{ItemView, list};
 
@@ -26,8 +27,10 @@ pub struct OutboxSummary {
     pub delivered: usize,
     /// The latest delivery (ms since the Unix epoch) among the records still kept.
     pub last_delivered_ms: Option<u64>,
-    /// Records that cannot be read, each naming its file.
+    /// Records (or the health file) that cannot be read, each naming its file.
     pub unreadable: Vec<String>,
+    /// The upload service's view of the endpoint; `None` before any service ran here.
+    pub health: Option<UploadHealth>,
 }
 
 impl OutboxSummary {
@@ -39,12 +42,21 @@ impl OutboxSummary {
     /// [`OutboxSummary::read`] with the current time given (ms since the Unix epoch).
     pub fn read_at(outbox_dir: &Path, now_ms: u64) -> OutboxSummary {
         let (items, problems) = list(outbox_dir);
-        let unreadable = problems.iter().map(ToString::to_string).collect();
-        OutboxSummary::of(&items, unreadable, now_ms)
+        let mut unreadable: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        let health = UploadHealth::read(outbox_dir).unwrap_or_else(|e| {
+            unreadable.push(e.to_string());
+            None
+        });
+        OutboxSummary::of(&items, unreadable, health, now_ms)
     }
 
     /// The summary of `items`: the one place the outbox is counted.
-    pub fn of(items: &[ItemView], unreadable: Vec<String>, now_ms: u64) -> OutboxSummary {
+    pub fn of(
+        items: &[ItemView],
+        unreadable: Vec<String>,
+        health: Option<UploadHealth>,
+        now_ms: u64,
+    ) -> OutboxSummary {
         let waiting: Vec<&ItemView> = items.iter().filter(|v| !v.state.is_final()).collect();
         let oldest_waiting_ms = waiting.iter().map(|v| v.queued_at_ms).min();
         OutboxSummary {
@@ -56,7 +68,13 @@ impl OutboxSummary {
             delivered: items.iter().filter(|v| v.state == State::Delivered).count(),
             last_delivered_ms: items.iter().filter_map(|v| v.delivered_at_ms).max(),
             unreadable,
+            health,
         }
+    }
+
+    /// What stops every delivery, if the service has seen something.
+    pub fn problem(&self) -> Option<&EndpointProblem> {
+        self.health.as_ref().and_then(|h| h.problem.as_ref())
     }
 
     /// One line for people: "2 waiting (12.3 MB to send, the oldest for 5 min), 1 refused,
@@ -86,6 +104,15 @@ impl OutboxSummary {
         }
         text
     }
+
+    /// The endpoint's problem and its fix as two lines, if there is one.
+    pub fn problem_lines(&self) -> Option<[String; 2]> {
+        let problem = self.problem()?;
+        Some([
+            format!("the upload endpoint refuses: {problem}"),
+            format!("fix: {}", problem.fix()),
+        ])
+    }
 }
 
 /// `45 s`, `12 min`, `3 h`, `2 d`.
@@ -101,8 +128,8 @@ fn span(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upload::AnswerMeta;
     use crate::upload::outbox::{ItemId, Outbox, Payload, Record};
+    use crate::upload::{AnswerMeta, UploadHealth};
 
     fn record(
         outbox: &Outbox,
@@ -193,10 +220,43 @@ mod tests {
         assert_eq!((s.refused, s.delivered), (1, 1));
         assert_eq!(s.last_delivered_ms, Some(now - 8_000));
         assert!(s.unreadable.is_empty(), "{:?}", s.unreadable);
+        assert_eq!(s.health, None);
         assert_eq!(
             s.line(now),
             "2 waiting (0.0 MB to send, the oldest for 1 min), 1 refused, last delivery 8 s ago"
         );
+        assert_eq!(s.problem_lines(), None);
+        Ok(())
+    }
+
+    #[test]
+    fn the_health_file_comes_with_the_numbers() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        let outbox = Outbox::open(dir.path())?;
+        assert_eq!(OutboxSummary::read(outbox.dir()).line(0), "nothing waiting");
+        let mut health = UploadHealth::fresh("https://up.example/files/");
+        health.problem = Some(EndpointProblem::NoCreationUrl {
+            method: "POST".into(),
+            url: "https://up.example/filez/".into(),
+            status: 404,
+        });
+        std::fs::write(
+            dir.path().join(crate::upload::health::HEALTH_FILE),
+            serde_json::to_vec(&health)?,
+        )?;
+        std::fs::write(
+            dir.path().join("0b8a7c1e-2f3d-4e5a-9b6c-7d8e9f0a1b2c.json"),
+            "{ half",
+        )?;
+        let s = OutboxSummary::read(outbox.dir());
+        assert_eq!(s.health.as_ref(), Some(&health));
+        let [what, fix] = s.problem_lines().ok_or("no problem lines")?;
+        assert!(
+            what.contains("POST https://up.example/filez/ answered 404"),
+            "{what}"
+        );
+        assert!(fix.contains("[upload] endpoint"), "{fix}");
+        assert_eq!(s.unreadable.len(), 1, "{:?}", s.unreadable);
         Ok(())
     }
 
