@@ -176,38 +176,7 @@ async fn attempt_tus(
             max,
         });
     }
-    // An upload from an earlier run: resume from the server's offset, if it is still ours.
-    let mut resume: Option<(Url, u64)> = None;
-    if let Some(stored) = rec.url.clone() {
-        match client.upload_url(&stored) {
-            Ok(url) => {
-                let st = net(cancel, client.head(&url)).await?;
-                if st.length.is_some_and(|l| l != rec.size) || st.offset > rec.size {
-                    tracing::warn!(item = %rec.id, url = %url, ?st, "the upload does not match the file");
-                    retire(shared, rec, cancel).await;
-                } else {
-                    resume = Some((url, st.offset));
-                }
-            }
-            // The endpoint changed since: start again on the configured one.
-            Err(_) => retire(shared, rec, cancel).await,
-        }
-    }
-    let (url, mut offset) = match resume {
-        Some(r) => r,
-        None => {
-            let metadata = metadata_header(&metadata_pairs(shared, rec));
-            let url = net(cancel, client.create(rec.size, &metadata)).await?;
-            tracing::info!(item = %rec.id, url = %url, "created upload");
-            // Saved before any byte is sent: a restart resumes this upload, never a second one.
-            rec.url = Some(url.to_string());
-            rec.confirmed = 0;
-            rec.state = State::Uploading;
-            shared.save(rec).await?;
-            shared.health.works(Evidence::Created).await;
-            (url, 0)
-        }
-    };
+    let (url, mut offset) = resume_or_create(shared, client, rec, cancel).await?;
     if rec.state != State::Uploading || rec.confirmed != offset {
         rec.state = State::Uploading;
         rec.confirmed = offset;
@@ -256,6 +225,48 @@ async fn attempt_tus(
         });
     }
     Ok(url.to_string())
+}
+
+/// Where this try starts: the upload from an earlier run at the server's offset, if it is
+/// still ours, else a new upload (its URL saved before any byte is sent) at 0.
+async fn resume_or_create(
+    shared: &Shared,
+    client: &TusClient,
+    rec: &mut Record,
+    cancel: &CancellationToken,
+) -> Result<(Url, u64), UploadError> {
+    // An upload from an earlier run: resume from the server's offset, if it is still ours.
+    let mut resume: Option<(Url, u64)> = None;
+    if let Some(stored) = rec.url.clone() {
+        match client.upload_url(&stored) {
+            Ok(url) => {
+                let st = net(cancel, client.head(&url)).await?;
+                if st.length.is_some_and(|l| l != rec.size) || st.offset > rec.size {
+                    tracing::warn!(item = %rec.id, url = %url, ?st, "the upload does not match the file");
+                    retire(shared, rec, cancel).await;
+                } else {
+                    resume = Some((url, st.offset));
+                }
+            }
+            // The endpoint changed since: start again on the configured one.
+            Err(_) => retire(shared, rec, cancel).await,
+        }
+    }
+    match resume {
+        Some(r) => Ok(r),
+        None => {
+            let metadata = metadata_header(&metadata_pairs(shared, rec));
+            let url = net(cancel, client.create(rec.size, &metadata)).await?;
+            tracing::info!(item = %rec.id, url = %url, "created upload");
+            // Saved before any byte is sent: a restart resumes this upload, never a second one.
+            rec.url = Some(url.to_string());
+            rec.confirmed = 0;
+            rec.state = State::Uploading;
+            shared.save(rec).await?;
+            shared.health.works(Evidence::Created).await;
+            Ok((url, 0))
+        }
+    }
 }
 
 /// One PATCH as sent.
