@@ -1,12 +1,14 @@
 //! Station health as one JSON object: what the kiosk is doing (written by `booth run` to
 //! `<data_dir>/status.json` whenever it changes) plus what anyone can measure from outside
-//! (outbox depth, free disk). `booth status --json` prints it; the heartbeat POSTs it.
+//! (the outbox counted from its records, with the upload endpoint's health as the upload
+//! service last wrote it; free disk). `booth status --json` prints it; the heartbeat POSTs it.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::app::state::{DeviceStatus, Phase, State, TestStep};
+use crate::upload::OutboxSummary;
 
 pub const STATUS_FILE: &str = "status.json";
 
@@ -112,8 +114,12 @@ pub struct StationStatus {
     /// idle | in_interview | recording | stopped
     pub state: String,
     pub kiosk: Option<KioskStatus>,
+    /// Answers (and manifests) waiting to be delivered: `outbox.waiting`.
     pub outbox_items: usize,
+    /// Bytes of them not yet confirmed by the server: `outbox.waiting_bytes`.
     pub outbox_bytes: u64,
+    /// The whole outbox summary, with the upload endpoint's health.
+    pub outbox: OutboxSummary,
     pub disk_free_bytes: Option<u64>,
     pub last_error: Option<String>,
 }
@@ -133,18 +139,6 @@ fn pid_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
-/// Files waiting in the outbox and their total size (answer files only, not records).
-pub fn outbox_usage(outbox: &Path) -> (usize, u64) {
-    std::fs::read_dir(outbox)
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().extension().is_some_and(|x| x == "mp4"))
-                .filter_map(|e| e.metadata().ok())
-                .fold((0, 0), |(n, b), m| (n + 1, b + m.len()))
-        })
-        .unwrap_or((0, 0))
-}
-
 pub fn station_status(station_id: &str, data_dir: &Path) -> StationStatus {
     let kiosk = KioskStatus::read(data_dir);
     let running = kiosk.as_ref().is_some_and(|k| pid_alive(k.pid));
@@ -152,7 +146,7 @@ pub fn station_status(station_id: &str, data_dir: &Path) -> StationStatus {
         (Some(k), true) => k.state.clone(),
         _ => "stopped".into(),
     };
-    let (outbox_items, outbox_bytes) = outbox_usage(&data_dir.join("outbox"));
+    let outbox = OutboxSummary::read(&data_dir.join("outbox"));
     StationStatus {
         version: env!("CARGO_PKG_VERSION").into(),
         station_id: station_id.into(),
@@ -161,8 +155,9 @@ pub fn station_status(station_id: &str, data_dir: &Path) -> StationStatus {
         state,
         last_error: kiosk.as_ref().and_then(|k| k.last_error.clone()),
         kiosk,
-        outbox_items,
-        outbox_bytes,
+        outbox_items: outbox.waiting,
+        outbox_bytes: outbox.waiting_bytes,
+        outbox,
         disk_free_bytes: disk_free(data_dir),
     }
 }
@@ -202,6 +197,34 @@ mod tests {
             updated_unix: 99,
             ..me.clone()
         }));
+        Ok(())
+    }
+
+    #[test]
+    fn answers_waiting_in_the_outbox_are_counted_from_their_records() -> crate::TestResult {
+        use crate::upload::{AnswerMeta, ItemId, Outbox, Payload, Record};
+        let dir = tempfile::tempdir()?;
+        let outbox = Outbox::open(&dir.path().join("outbox"))?;
+        // Where the kiosk puts submitted answers: not the outbox directory itself.
+        let answers = outbox.dir().join("answers");
+        std::fs::create_dir_all(&answers)?;
+        let file = answers.join("s1--q1--1.mp4");
+        std::fs::write(&file, vec![7u8; 4321])?;
+        let id = uuid::Uuid::new_v4();
+        let meta = AnswerMeta {
+            interview_id: "iv".into(),
+            candidate_id: "s1".into(),
+            question_id: "q1".into(),
+            attempt: 1,
+            answer_id: id,
+            filename: "s1--q1--1.mp4".into(),
+        };
+        let rec = Record::new(ItemId(id), Payload::Answer(meta), file, 4321, "ab".into());
+        outbox.save(&rec)?;
+        let s = station_status("b1", dir.path());
+        assert_eq!((s.outbox_items, s.outbox_bytes), (1, 4321));
+        assert_eq!(s.outbox.waiting, 1);
+        assert_eq!(s.outbox.oldest_waiting_ms, Some(rec.queued_at_ms));
         Ok(())
     }
 }

@@ -1,7 +1,9 @@
 //! `booth doctor --json` as operators script it: the real binary against a broken config, a
 //! camera that is not there, an endpoint nobody answers on, and a good station — a real tus
 //! server asking for a token, a PulseAudio microphone playing a tone and a speaker to play
-//! to. Each check's verdict and the exit code (0 ready, 1 warnings, 2 failures) are asserted.
+//! to, and an endpoint that refuses the configured chunk size, which only the upload service
+//! can see. Each check's verdict and the exit code (0 ready, 1 warnings, 2 failures) are
+//! asserted.
 
 mod common;
 
@@ -284,5 +286,92 @@ fn human_output_is_one_line_per_check_with_the_fix_under_it() {
         text.trim_end()
             .ends_with("NOT READY: fix the failures above"),
         "{text}"
+    );
+}
+
+#[test]
+fn a_chunk_size_the_route_refuses_is_reported_from_the_upload_service() {
+    // Something in front of the server takes request bodies up to 1.5 MiB; the station sends
+    // 2 MiB chunks. The doctor's own probe sends no body, so only the upload service sees it.
+    let token = "tok-doctor-413";
+    let server = TusServer::start(TusOptions {
+        token: Some(token.into()),
+        max_patch: 3 << 19,
+        ..TusOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, format!("{token}\n")).unwrap();
+    let cfg = config(
+        dir.path(),
+        "video = \"test\"\naudio = \"tone\"",
+        &format!(
+            "endpoint = \"{}\"\ntoken_file = \"{}\"\nchunk_mib = 2",
+            server.url(),
+            token_file.display()
+        ),
+    );
+    let answer = dir.path().join("c1--q1--1.mp4");
+    std::fs::write(
+        &answer,
+        (0..3_000_000u32)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<_>>(),
+    )
+    .unwrap();
+    let out = common::run(
+        common::booth()
+            .args(["upload", "--config"])
+            .arg(&cfg)
+            .args([
+                "--interview",
+                "iv",
+                "--retry-min-ms",
+                "50",
+                "--retry-max-ms",
+                "400",
+            ])
+            .arg(&answer),
+        "booth",
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let (code, report) = doctor(&cfg, &[]);
+    assert_eq!(code, 2, "{report:#}");
+    let upload = check(&report, "upload");
+    assert_eq!(upload["verdict"], "failure", "{upload:#}");
+    let finding = upload["finding"].as_str().unwrap();
+    assert!(
+        finding.contains("the upload service saw PATCH")
+            && finding.contains("answered 413 to a chunk of 2097152 bytes"),
+        "{finding}"
+    );
+    assert!(
+        upload["fix"].as_str().unwrap().contains("chunk_mib"),
+        "{upload:#}"
+    );
+    let seen = &upload["details"]["service_problem"];
+    assert_eq!(seen["problem"]["kind"], "chunk_too_large", "{upload:#}");
+    assert_eq!(upload["details"]["service_problem_current"], true);
+    // The answer waits in the outbox, which the outbox check counts.
+    let outbox = check(&report, "outbox");
+    assert_eq!(outbox["details"]["waiting"], 1, "{outbox:#}");
+
+    // With a chunk the route takes, what the service saw is no longer the doctor's finding.
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("chunk_mib = 2", "chunk_mib = 1\nmax_chunk_mib = 1");
+    std::fs::write(&cfg, text).unwrap();
+    let (_, report) = doctor(&cfg, &[]);
+    let upload = check(&report, "upload");
+    assert_eq!(upload["verdict"], "ok", "{upload:#}");
+    assert_eq!(
+        upload["details"]["service_problem_current"], false,
+        "{upload:#}"
     );
 }

@@ -2,7 +2,8 @@
 //! POSTs the `booth status --json` object at the configured interval, and calling staff POSTs
 //! the webhook naming the station, session and screen. Both are received by a small HTTP
 //! listener in this test; the kiosk runs in a real terminal (tmux). Its log file shows the
-//! session span.
+//! session span. The heartbeat counts the answer waiting in `outbox/answers/` from its record,
+//! and shows that the upload endpoint refuses (here: no token file).
 
 mod common;
 
@@ -95,9 +96,44 @@ fn config(dir: &Path, port: u16) -> PathBuf {
             "[kiosk]\nidle_reset_seconds = 0\ncall_staff_bell = false\n\
              heartbeat_url = \"http://127.0.0.1:{port}/beat\"\nheartbeat_seconds = 10\n\
              call_staff_webhook = \"http://127.0.0.1:{port}/staff?key=hook-s3cret\"\n\
-             [logging]\njson = true"
+             [upload]\nendpoint = \"http://127.0.0.1:9/files/\"\n\
+             token_file = \"{token}\"\n\
+             [logging]\njson = true",
+            // No token: the answer seeded below waits instead of being delivered.
+            token = dir.join("no-such-token").display()
         ),
     )
+}
+
+/// An answer a previous candidate submitted, waiting in `<data>/outbox/answers/` with its
+/// record, as the kiosk leaves it.
+fn seed_answer(dir: &Path) -> u64 {
+    let outbox = dir.join("data/outbox");
+    let answers = outbox.join("answers");
+    std::fs::create_dir_all(&answers).unwrap();
+    let file = answers.join("sess-0--q1--1.mp4");
+    std::fs::write(&file, vec![3u8; 54_321]).unwrap();
+    let id = uuid::Uuid::new_v4();
+    let meta = booth::upload::AnswerMeta {
+        interview_id: "iv".into(),
+        candidate_id: "sess-0".into(),
+        question_id: "q1".into(),
+        attempt: 1,
+        answer_id: id,
+        filename: "sess-0--q1--1.mp4".into(),
+    };
+    let record = booth::upload::Record::new(
+        booth::upload::ItemId(id),
+        booth::upload::Payload::Answer(meta),
+        file,
+        54_321,
+        "ab".into(),
+    );
+    booth::upload::Outbox::open(&outbox)
+        .unwrap()
+        .save(&record)
+        .unwrap();
+    54_321
 }
 
 #[test]
@@ -105,6 +141,7 @@ fn the_kiosk_sends_heartbeats_and_calls_staff() {
     let (port, rx) = listen();
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), port);
+    let waiting_bytes = seed_answer(dir.path());
     let t = Tmux::start("beat", &["--config", cfg.to_str().unwrap()]);
     t.wait_for("Press any key to begin", 15);
     let pid = t.booth_pid();
@@ -118,7 +155,10 @@ fn the_kiosk_sends_heartbeats_and_calls_staff() {
     assert_eq!(beat["state"], "idle", "{beat:#}");
     assert_eq!(beat["kiosk"]["pid"], pid, "{beat:#}");
     assert_eq!(beat["kiosk"]["phase"], "welcome", "{beat:#}");
-    assert_eq!(beat["outbox_items"], 0);
+    // The answer waiting in outbox/answers/ is counted, from its record.
+    assert_eq!(beat["outbox_items"], 1, "{beat:#}");
+    assert_eq!(beat["outbox"]["waiting"], 1, "{beat:#}");
+    assert_eq!(beat["outbox"]["waiting_bytes"], waiting_bytes, "{beat:#}");
     assert!(beat["disk_free_bytes"].as_u64().unwrap() > 0);
     let session = beat["kiosk"]["session"].as_str().unwrap().to_string();
     // It has the same fields as `booth status --json` run from outside.
@@ -149,6 +189,24 @@ fn the_kiosk_sends_heartbeats_and_calls_staff() {
     let gap = second.at - first.at;
     assert!(gap >= Duration::from_secs(8), "{gap:?}");
     assert_eq!(t.booth_pid(), pid, "booth restarted or ended");
+
+    // The upload service tried the answer at start and found no token: the station shows as
+    // misconfigured (the first beat may have left before that; a later one cannot miss it).
+    let mut beat = second.body;
+    for _ in 0..2 {
+        if !beat["outbox"]["health"]["problem"].is_null() {
+            break;
+        }
+        beat = next_to(&rx, "/beat", 20).body;
+    }
+    let problem = &beat["outbox"]["health"]["problem"];
+    assert_eq!(problem["kind"], "token_missing", "{beat:#}");
+    assert_eq!(
+        problem["path"],
+        dir.path().join("no-such-token").to_str().unwrap(),
+        "{beat:#}"
+    );
+    assert_eq!(beat["outbox"]["waiting"], 1, "the answer waits: {beat:#}");
 
     // The log: JSON lines, the session span on the flow's lines, the webhook logged by origin.
     let log = std::fs::read_to_string(dir.path().join("data/logs/booth.log")).unwrap();

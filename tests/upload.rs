@@ -3,6 +3,7 @@
 //! size, a Location on another origin, the bearer token (sent, never logged), abandoning an
 //! upload, one process per outbox, the session manifest through the library API the TUI
 //! uses, chunks that grow on a fast link, and a proxy that refuses large PATCH bodies.
+//! (An endpoint that refuses until its configuration is fixed: tests/upload_endpoint.rs.)
 
 mod common;
 
@@ -212,20 +213,40 @@ fn the_token_is_sent_but_never_logged() {
     assert!(out.status.success(), "{}", text(&out));
     assert_each_delivered_once(&server, &[&sha]);
 
-    // A wrong token from the environment: 401, the item waits, booth gives up after 3 s.
+    // A wrong token from the environment: 401; only the configuration can fix that, so booth
+    // stops at once (exit 4) saying so, and the item waits in the outbox.
     let wrong = "wrong-secret-7f3a9c";
     let (b, _) = station.random_file("q2.mp4", 300_000, 15);
     let out2 = station
-        .upload_cmd(&[b.to_str().unwrap(), "--patience", "3"])
+        .upload_cmd(&[b.to_str().unwrap()])
         .arg("--log-file")
         .arg(&log)
         .env(booth::config::TOKEN_ENV, wrong)
         .env("RUST_LOG", "trace")
         .output()
         .unwrap();
-    assert_eq!(out2.status.code(), Some(1), "{}", text(&out2));
+    assert_eq!(out2.status.code(), Some(4), "{}", text(&out2));
     assert!(server.log().contains("unauthorized"), "{}", server.log());
-    assert!(String::from_utf8_lossy(&out2.stderr).contains("401"));
+    let stderr = String::from_utf8_lossy(&out2.stderr);
+    assert!(
+        stderr.contains(&format!("{} answered 401", server.url()))
+            && stderr.contains("refuses this station's token")
+            && stderr.contains("fix: put the platform's current token"),
+        "{stderr}"
+    );
+    let waiting: Vec<_> = station
+        .queue()
+        .into_iter()
+        .filter(|i| i["state"] != "delivered")
+        .collect();
+    assert_eq!(waiting.len(), 1, "{waiting:#?}");
+    assert_ne!(waiting[0]["state"], "refused", "the item is not at fault");
+    // The station shows as misconfigured (booth status reads this file).
+    let health: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(station.outbox().join("health.json")).unwrap())
+            .unwrap();
+    assert_eq!(health["problem"]["kind"], "unauthorized", "{health:#}");
+    assert_eq!(health["problem"]["status"], 401, "{health:#}");
 
     let mut everything = vec![
         text(&out),
@@ -258,9 +279,13 @@ fn an_abandoned_upload_is_terminated_and_its_file_kept() {
     let (a, sha) = station.random_file("q1.mp4", 3_000_000, 16);
     proxy.set_rate(Some(500_000));
     let mut child = station.spawn_upload(&[a.to_str().unwrap()]);
-    server.wait_for_log("created", Duration::from_secs(20));
-    std::thread::sleep(Duration::from_millis(600));
+    // Killed once the server holds part of the upload, its connection with it (what the proxy
+    // had not forwarded yet would otherwise still arrive, and hold the upload for a while).
+    server.wait_for_event(Duration::from_secs(20), |_| {
+        server.uploads().iter().any(|u| u.stored > 0).then_some(())
+    });
     child.kill().unwrap();
+    proxy.cut_all();
     child.wait().unwrap();
     assert_eq!(server.uploads().len(), 1);
     let id = answer_id_for(&sha).to_string();
@@ -293,16 +318,19 @@ fn chunks_grow_on_a_fast_link_up_to_the_maximum() {
     assert_each_delivered_once(&server, &[&sha]);
     let lengths = server.patch_lengths();
     assert_eq!(lengths.iter().sum::<u64>(), 40 * MIB, "{lengths:?}");
-    // Loopback moves 1 MiB in far less than half a second, so each chunk is four times the
-    // one before until the maximum: 1, 4, 8, 8, 8, 8, 3.
-    assert_eq!(lengths[..3], [MIB, 4 * MIB, 8 * MIB], "{lengths:?}");
+    // Loopback moves 1 MiB in far less than half a second, so chunks grow (up to four times
+    // the one before: 1, 4, 8, 8, …) until the maximum; how fast depends on the machine's load.
+    assert_eq!(lengths[0], MIB, "{lengths:?}");
+    assert!(lengths[1] > MIB, "{lengths:?}");
     assert!(lengths.iter().all(|&l| l <= 8 * MIB), "{lengths:?}");
+    assert!(lengths.contains(&(8 * MIB)), "{lengths:?}");
 }
 
 #[test]
 fn a_proxy_refusing_large_bodies_gets_the_configured_chunk_from_then_on() {
+    // Any chunk grown past the configured 1 MiB is too large for this proxy.
     let server = TusServer::start(TusOptions {
-        max_patch: 2 * MIB,
+        max_patch: MIB + 1,
         ..TusOptions::default()
     });
     let station = Station::new(&server.url(), "");
@@ -311,12 +339,21 @@ fn a_proxy_refusing_large_bodies_gets_the_configured_chunk_from_then_on() {
     assert!(out.status.success(), "{}", text(&out));
     assert_each_delivered_once(&server, &[&sha]);
     let log = server.log();
-    assert_eq!(log.matches("patch-too-large").count(), 1, "{log}");
+    // The proxy answers 413 and closes at once, as nginx does: the client sees the answer, or
+    // (when the close wins the race) a dropped connection, which halves the largest chunk.
+    // Either way it settles on the configured chunk after at most two refusals.
+    let refused = log.matches("patch-too-large").count();
+    assert!((1..=2).contains(&refused), "{log}");
     let lengths = server.patch_lengths();
-    // 1 MiB, then 4 MiB (refused), then 1 MiB at a time for the other 11 MiB.
-    assert_eq!(lengths[..2], [MIB, 4 * MIB], "{lengths:?}");
-    assert!(lengths[2..].iter().all(|&l| l == MIB), "{lengths:?}");
-    assert_eq!(lengths[2..].len(), 11, "{lengths:?}");
+    assert_eq!(lengths[0], MIB, "{lengths:?}");
+    assert!(lengths[1] > MIB, "{lengths:?}");
+    let last_refused = lengths.iter().rposition(|&l| l > MIB).unwrap_or(0);
+    assert!(
+        lengths[last_refused + 1..].iter().all(|&l| l == MIB),
+        "{lengths:?}"
+    );
+    let accepted: u64 = lengths.iter().filter(|&&l| l == MIB).sum();
+    assert_eq!(accepted, 12 * MIB, "{lengths:?}");
     assert!(station.queue().iter().all(|i| i["state"] == "delivered"));
 }
 

@@ -5,15 +5,19 @@ use crate::upload::{State as UploadState, UploadHandle};
 /// The outbox as the operator sees it: one line per item, with its state and last error.
 pub(super) fn queue_lines(uploads: &UploadHandle) -> Vec<String> {
     let items = uploads.snapshot();
-    let open = items
-        .iter()
-        .filter(|i| i.state != UploadState::Delivered)
-        .count();
+    let summary = uploads.summary();
     let mut lines = vec![format!(
-        "outbox: {} item(s), {open} not delivered",
-        items.len()
+        "outbox: {}",
+        summary.line(crate::upload::outbox::now_ms())
     )];
-    lines.extend(items.iter().rev().take(12).map(|i| {
+    lines.extend(summary.problem_lines().into_iter().flatten());
+    // Newest first, but what is not delivered before what is: an old stuck answer must not
+    // scroll out of sight behind a day of deliveries.
+    let (done, open): (Vec<_>, Vec<_>) = items
+        .iter()
+        .rev()
+        .partition(|i| i.state == UploadState::Delivered);
+    lines.extend(open.into_iter().chain(done).take(12).map(|i| {
         let mut line = format!(
             "  {} {:?} {:.1}/{:.1} MB",
             i.filename,

@@ -7,6 +7,7 @@
 //! | 1 | failed while running (disk, encoder, a recording cut short); what was recorded is kept |
 //! | 2 | bad command line or bad input file |
 //! | 3 | a device is missing, busy or not permitted |
+//! | 4 | the upload endpoint refuses: fix the configuration (`booth upload`: no token, a token the server refuses, no creation URL there, a chunk size the route refuses) |
 
 mod bench;
 mod devices;
@@ -75,6 +76,8 @@ pub enum Exit {
     Failed = 1,
     BadInput = 2,
     Device = 3,
+    /// The upload endpoint refuses every delivery until the configuration is fixed.
+    Endpoint = 4,
 }
 
 impl From<Exit> for ExitCode {

@@ -1,6 +1,8 @@
 //! `booth queue [--config FILE] [--json]`: every outbox item with its state, bytes sent and
 //! last error, read straight from the records on disk (it works while another process is
-//! uploading). `--json` prints an array of items for scripts. Exit 1 if a record cannot be read.
+//! uploading), then the outbox summed up ([`OutboxSummary`]) and the upload endpoint's
+//! problem, if the upload service saw one. `--json` prints an array of items for scripts.
+//! Exit 1 if a record cannot be read.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +11,8 @@ use clap::Args;
 use super::{Exit, report_error};
 use crate::config::Config;
 use crate::logging::console;
-use crate::upload::{self, ItemView};
+use crate::upload::outbox::now_ms;
+use crate::upload::{self, ItemView, OutboxSummary};
 
 #[derive(Debug, Args)]
 pub struct QueueArgs {
@@ -50,7 +53,8 @@ pub fn run(args: &QueueArgs) -> Exit {
         Ok(c) => c,
         Err(exit) => return exit,
     };
-    let (items, problems) = upload::list(&upload::outbox_dir(&config));
+    let dir = upload::outbox_dir(&config);
+    let (items, problems) = upload::list(&dir);
     for p in &problems {
         report_error(p);
     }
@@ -64,6 +68,11 @@ pub fn run(args: &QueueArgs) -> Exit {
         }
     } else {
         print_table(&items);
+        let summary = OutboxSummary::read(&dir);
+        console(&format!("queue: {}", summary.line(now_ms())));
+        for line in summary.problem_lines().into_iter().flatten() {
+            console(&format!("queue: {line}"));
+        }
     }
     if problems.is_empty() {
         Exit::Ok

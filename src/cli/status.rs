@@ -1,6 +1,8 @@
 //! `booth status [--config FILE] [--json]`: what the station is doing right now — version,
-//! station id, state (idle / in interview / recording / stopped), devices, outbox depth and
-//! bytes, free disk, last error. Reads what the running kiosk publishes; never disturbs it.
+//! station id, state (idle / in interview / recording / stopped), devices, the outbox (what
+//! waits, for how long, what was refused, the last delivery) and whether the upload endpoint
+//! refuses, free disk, last error. Reads what the running kiosk and its upload service
+//! publish; never disturbs them.
 
 use std::path::PathBuf;
 
@@ -8,6 +10,7 @@ use clap::Args;
 
 use super::{Exit, report_error};
 use crate::config::Config;
+use crate::upload::outbox::now_ms;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -55,11 +58,15 @@ pub fn run(args: &StatusArgs) -> Exit {
             }
         );
     }
-    println!(
-        "outbox:      {} answer(s), {:.1} MB",
-        s.outbox_items,
-        s.outbox_bytes as f64 / 1e6
-    );
+    println!("outbox:      {}", s.outbox.line(now_ms()));
+    match s.outbox.problem_lines() {
+        Some([what, fix]) => {
+            println!("upload:      {what}");
+            println!("             {fix}");
+        }
+        None if s.outbox.health.is_some() => println!("upload:      no problem known"),
+        None => {}
+    }
     if let Some(free) = s.disk_free_bytes {
         println!("disk free:   {:.1} GB", free as f64 / 1e9);
     }

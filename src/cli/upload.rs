@@ -1,7 +1,11 @@
 //! `booth upload [--config FILE] [MP4 ...]`: queue the given recordings (operators re-sending
 //! files made with `booth record`), then drain the station's outbox in the foreground with a
 //! progress line on stderr. Exit 0 only when every item is delivered (or was abandoned by the
-//! operator); 1 otherwise, with each item's reason. `--abandon ID` terminates uploads instead.
+//! operator); 1 otherwise, with each item's reason; 4 as soon as the endpoint refuses in a way
+//! only the configuration can fix (no token, a refused token, no creation URL, a chunk size
+//! the route refuses), naming the file, URL or status and the fix, since retrying would only
+//! hang a script. Network and server trouble is retried as before. `--abandon ID` terminates
+//! uploads instead.
 //!
 //! Queued files get their metadata from the command line, else from the file name
 //! (`<candidate>--<question>--<attempt>.mp4`, or just `<question>.mp4`) and the config (the
@@ -14,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
 
 use super::queue::{human_bytes, load_config};
 use super::{Exit, report_error};
@@ -21,8 +26,8 @@ use crate::config::Config;
 use crate::interview::Interview;
 use crate::logging::{console, console_end_line, console_is_terminal, console_status};
 use crate::upload::{
-    AnswerMeta, ItemId, ItemView, State, Tuning, UploadError, UploadEvent, UploadHandle,
-    UploadService, answer_id_for, hash_file, outbox_dir,
+    AnswerMeta, EndpointProblem, ItemId, ItemView, State, Tuning, UploadError, UploadEvent,
+    UploadHandle, UploadService, answer_id_for, hash_file, outbox_dir,
 };
 
 #[derive(Debug, Clone, Args)]
@@ -109,24 +114,77 @@ async fn drain(args: UploadArgs, config: Config) -> Exit {
             }
         };
     if !args.abandon.is_empty() {
-        let mut exit = Exit::Ok;
-        for id in &args.abandon {
-            match handle.abandon(*id).await {
-                Ok(()) => console(&format!("upload: {id} abandoned; its file is kept")),
-                Err(e) => {
-                    report_error(&e);
-                    exit = Exit::Failed;
-                }
+        return abandon(handle, &args.abandon).await;
+    }
+    let exit = prepare(&handle, &args, &config).await;
+    let mut line = ProgressLine::new();
+    let stop = watch(&handle, &mut events, &mut line, args.patience).await;
+    // Stop the deliveries first, so every event they sent is in the channel.
+    handle.clone().shutdown().await;
+    let refused = matches!(stop, Some(Stop::Refused(_)));
+    while let Ok(event) = events.try_recv() {
+        // "Retrying in …" would be untrue: this run ends here.
+        if !(refused && matches!(event, UploadEvent::Waiting { .. })) {
+            line.event(&event, &handle);
+        }
+    }
+    line.finish();
+    let items = handle.snapshot();
+    match stop {
+        None => summarize(&items, exit),
+        Some(Stop::Paused(why)) => {
+            console(&format!(
+                "upload: {why}; everything not delivered stays queued"
+            ));
+            summarize(&items, exit)
+        }
+        Some(Stop::Failed(e)) => {
+            report_error(&e);
+            match summarize(&items, exit) {
+                Exit::Ok => Exit::Failed,
+                other => other,
             }
         }
-        handle.shutdown().await;
-        return exit;
+        Some(Stop::Refused(problem)) => {
+            let exit = summarize(&items, exit);
+            console(&format!(
+                "upload: the upload endpoint refuses: {problem}; everything not delivered stays \
+                 queued"
+            ));
+            console(&format!("upload: fix: {}", problem.fix()));
+            // A bad file on the command line still says so first.
+            if exit == Exit::BadInput {
+                exit
+            } else {
+                Exit::Endpoint
+            }
+        }
     }
+}
 
+/// `--abandon`: gives the items up (their uploads terminated, their files kept).
+async fn abandon(handle: UploadHandle, ids: &[ItemId]) -> Exit {
     let mut exit = Exit::Ok;
-    let interview_id = default_interview(&args, &config);
+    for id in ids {
+        match handle.abandon(*id).await {
+            Ok(()) => console(&format!("upload: {id} abandoned; its file is kept")),
+            Err(e) => {
+                report_error(&e);
+                exit = Exit::Failed;
+            }
+        }
+    }
+    handle.shutdown().await;
+    exit
+}
+
+/// Queues the command line's files and requeues refused items if asked; `BadInput` when a
+/// file could not be queued.
+async fn prepare(handle: &UploadHandle, args: &UploadArgs, config: &Config) -> Exit {
+    let mut exit = Exit::Ok;
+    let interview_id = default_interview(args, config);
     for file in &args.files {
-        match queue_file(&handle, file, &args, &interview_id).await {
+        match queue_file(handle, file, args, &interview_id).await {
             Ok(id) => console(&format!("upload: queued {} as {id}", file.display())),
             Err(e) => {
                 report_error(&e);
@@ -143,55 +201,65 @@ async fn drain(args: UploadArgs, config: Config) -> Exit {
             }
         }
     }
+    exit
+}
 
+/// Why the foreground drain stopped before every item had finished.
+enum Stop {
+    /// Nothing moved for the patience, or a signal: what is left stays queued.
+    Paused(String),
+    /// The endpoint refuses until the configuration is fixed: retrying would only hang.
+    Refused(EndpointProblem),
+    /// The signal handlers could not be set up.
+    Failed(std::io::Error),
+}
+
+/// Shows progress until every item has finished (`None`) or something stops the drain.
+async fn watch(
+    handle: &UploadHandle,
+    events: &mut mpsc::UnboundedReceiver<UploadEvent>,
+    line: &mut ProgressLine,
+    patience: u64,
+) -> Option<Stop> {
     let (mut int, mut term) = match (
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
     ) {
         (Ok(i), Ok(t)) => (i, t),
-        (Err(e), _) | (_, Err(e)) => {
-            report_error(&e);
-            handle.shutdown().await;
-            return Exit::Failed;
-        }
+        (Err(e), _) | (_, Err(e)) => return Some(Stop::Failed(e)),
     };
-    let mut line = ProgressLine::new();
     let mut last_move = Instant::now();
-    let mut stopped: Option<String> = None;
+    let mut health = handle.health_changes();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     while !handle.is_idle() {
+        if let Some(problem) = handle.health().problem {
+            return Some(Stop::Refused(problem));
+        }
         tokio::select! {
+            _ = health.changed() => {}
             event = events.recv() => {
-                let Some(event) = event else { break };
+                // No more events: the service is gone, nothing more will move.
+                let event = event?;
+                if let Some(problem) = handle.health().problem {
+                    return Some(Stop::Refused(problem));
+                }
                 if !matches!(event, UploadEvent::Waiting { .. }) {
                     last_move = Instant::now();
                 }
-                line.event(&event, &handle);
+                line.event(&event, handle);
             }
             _ = tick.tick() => {
-                if args.patience > 0 && last_move.elapsed() > Duration::from_secs(args.patience) {
-                    stopped = Some(format!("nothing moved for {} s; giving up for now", args.patience));
-                    break;
+                if patience > 0 && last_move.elapsed() > Duration::from_secs(patience) {
+                    let why = format!("nothing moved for {patience} s; giving up for now");
+                    return Some(Stop::Paused(why));
                 }
-                line.draw(&handle, false);
+                line.draw(handle, false);
             }
-            _ = int.recv() => { stopped = Some("interrupted".into()); break; }
-            _ = term.recv() => { stopped = Some("terminated".into()); break; }
+            _ = int.recv() => return Some(Stop::Paused("interrupted".into())),
+            _ = term.recv() => return Some(Stop::Paused("terminated".into())),
         }
     }
-    // Stop the deliveries first, so every event they sent is in the channel.
-    handle.clone().shutdown().await;
-    while let Ok(event) = events.try_recv() {
-        line.event(&event, &handle);
-    }
-    line.finish();
-    let items = handle.snapshot();
-    if let Some(why) = &stopped {
-        console(&format!(
-            "upload: {why}; everything not delivered stays queued"
-        ));
-    }
-    summarize(&items, exit)
+    None
 }
 
 fn summarize(items: &[ItemView], mut exit: Exit) -> Exit {

@@ -3,6 +3,11 @@
 //! (OPTIONS), and whether the server accepts the token (HEAD of an upload that cannot exist:
 //! 404 means the request got past authentication, 401 that the token was refused). The
 //! server's `Date` feeds the clock check. For a `dir:` target: that the directory is writable.
+//!
+//! Then what the upload service itself last saw (`<outbox>/health.json`): a proxy refusing
+//! the configured chunk size shows only when bytes are sent, so the probe cannot see it; a
+//! problem the service saw that the probe no longer sees is worth a look. A problem recorded
+//! for another endpoint, or for a larger chunk than is now configured, is left out as fixed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -13,8 +18,9 @@ use serde_json::json;
 
 use super::{Check, ENDPOINT_LIMIT, HTTP_STEP};
 use crate::config::{Config, Endpoint, UploadToken};
-use crate::upload::Tuning;
+use crate::upload::health::endpoint_name;
 use crate::upload::tus::{TokenSource, TusClient};
+use crate::upload::{EndpointProblem, Tuning, UploadHealth};
 
 const NAME: &str = "upload";
 const TUS_VERSION: &str = "1.0.0";
@@ -39,6 +45,63 @@ pub(super) fn upload(config: &Config) -> UploadFinding {
         Endpoint::Dir(dir) => dir_target(dir).into(),
         Endpoint::Tus(url) => tus_target(config, url),
     }
+}
+
+/// The probe's `check`, told what the upload service last saw on this station.
+pub(super) fn with_service_health(mut check: Check, config: &Config) -> Check {
+    let Ok(Some(health)) = UploadHealth::read(&crate::upload::outbox_dir(config)) else {
+        return check;
+    };
+    let Some(problem) = health.problem.clone() else {
+        return check;
+    };
+    let current = health.endpoint == endpoint_name(&config.upload.endpoint)
+        && match &problem {
+            EndpointProblem::ChunkTooLarge { bytes, .. } => *bytes <= config.upload.chunk_bytes,
+            _ => true,
+        };
+    if check.details.is_object() {
+        check.details["service_problem"] = json!(health);
+        check.details["service_problem_current"] = json!(current);
+    }
+    if !current || check.verdict == super::Verdict::Failure {
+        // The probe's own finding is the fresher one.
+        return check;
+    }
+    let since = since_words(&health);
+    match problem {
+        // Invisible to the probe: only sending the configured chunk shows it.
+        EndpointProblem::ChunkTooLarge { .. } => Check {
+            verdict: super::Verdict::Failure,
+            finding: format!("the upload service saw {problem}{since}"),
+            fix: Some(problem.fix()),
+            ..check
+        },
+        _ => Check {
+            verdict: check.verdict.max(super::Verdict::Warning),
+            finding: format!(
+                "{}; but the upload service saw {problem}{since}",
+                check.finding
+            ),
+            fix: Some(format!(
+                "if it was fixed since, `booth upload` confirms it (the problem clears with the \
+                 next delivery); otherwise: {}",
+                problem.fix()
+            )),
+            ..check
+        },
+    }
+}
+
+/// ` (first seen 12 min ago)`.
+fn since_words(health: &UploadHealth) -> String {
+    health
+        .since_ms
+        .map(|at| {
+            let secs = crate::upload::outbox::now_ms().saturating_sub(at) / 1000;
+            format!(" (first seen {} min ago)", secs / 60)
+        })
+        .unwrap_or_default()
 }
 
 fn dir_target(dir: &Path) -> Check {
@@ -349,4 +412,84 @@ fn transport_words(e: &reqwest::Error) -> String {
         words.push_str(&format!(" ({cause})"));
     }
     words
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::doctor::Verdict;
+    use crate::upload::health::HEALTH_FILE;
+
+    fn station(dir: &Path, upload: &str) -> crate::TestResult<Config> {
+        let text = format!(
+            "[station]\ndata_dir = \"{}\"\n[upload]\n{upload}\n",
+            dir.display()
+        );
+        Ok(Config::parse(&text, &dir.join("config.toml"))?)
+    }
+
+    /// Writes what the upload service saw, for `endpoint`.
+    fn saw(config: &Config, endpoint: &str, problem: EndpointProblem) -> crate::TestResult {
+        let mut health = UploadHealth::fresh(endpoint);
+        health.problem = Some(problem);
+        health.since_ms = Some(crate::upload::outbox::now_ms());
+        let dir = crate::upload::outbox_dir(config);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(HEALTH_FILE), serde_json::to_vec(&health)?)?;
+        Ok(())
+    }
+
+    #[test]
+    fn what_the_upload_service_saw_is_weighed_against_the_config() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        let url = "https://up.example/files/";
+        let probe_ok = || Check::ok(NAME, "speaks tus").with(json!({}));
+        let config = station(dir.path(), &format!("endpoint = \"{url}\"\nchunk_mib = 2"))?;
+        // Nothing seen: the probe's word stands.
+        assert_eq!(with_service_health(probe_ok(), &config), probe_ok());
+
+        let chunk = EndpointProblem::ChunkTooLarge {
+            url: format!("{url}abc"),
+            bytes: 2 << 20,
+        };
+        saw(&config, url, chunk.clone())?;
+        let c = with_service_health(probe_ok(), &config);
+        assert_eq!(c.verdict, Verdict::Failure, "{c:?}");
+        assert!(c.finding.contains("answered 413"), "{}", c.finding);
+        assert_eq!(c.details["service_problem_current"], true);
+        // A smaller chunk since: fixed, as far as anyone can tell without sending.
+        let smaller = station(dir.path(), &format!("endpoint = \"{url}\"\nchunk_mib = 1"))?;
+        let c = with_service_health(probe_ok(), &smaller);
+        assert_eq!(c.verdict, Verdict::Ok, "{c:?}");
+        assert_eq!(c.details["service_problem_current"], false);
+        // Seen for another endpoint: not this one's problem.
+        saw(&config, "https://old.example/files/", chunk)?;
+        assert_eq!(
+            with_service_health(probe_ok(), &config).verdict,
+            Verdict::Ok
+        );
+
+        // A refused token the probe no longer sees: worth a look, not a failure.
+        let refused = EndpointProblem::Unauthorized {
+            method: "POST".into(),
+            url: url.into(),
+            status: 401,
+        };
+        saw(&config, url, refused)?;
+        let c = with_service_health(probe_ok(), &config);
+        assert_eq!(c.verdict, Verdict::Warning, "{c:?}");
+        assert!(
+            c.finding
+                .starts_with("speaks tus; but the upload service saw POST")
+        );
+        // The probe failing says it better, and now.
+        let failing =
+            Check::failure(NAME, "refused the upload token (401)", "fix it").with(json!({}));
+        let c = with_service_health(failing, &config);
+        assert_eq!(
+            (c.verdict, c.finding.as_str()),
+            (Verdict::Failure, "refused the upload token (401)")
+        );
+        Ok(())
+    }
 }

@@ -238,7 +238,7 @@ fn station_checks(config: &Config, scope: Scope) -> Vec<Check> {
         Some(data_dir),
         upload.server_time,
     )));
-    checks.push(upload.check);
+    checks.push(endpoint::with_service_health(upload.check, config));
     checks.push(station::outbox(data_dir));
     checks
 }

@@ -10,7 +10,7 @@ use super::{Check, gigabytes};
 use crate::clock;
 use crate::config::Config;
 use crate::interview::Interview;
-use crate::upload::outbox::{Outbox, State, now_ms};
+use crate::upload::OutboxSummary;
 
 /// Interviews' worth of free disk below which the disk check warns: a station whose uploads
 /// stall for a day fills up with candidates' answers.
@@ -171,36 +171,33 @@ pub fn judge_clock(f: &ClockFacts) -> Check {
 pub(super) fn outbox(data_dir: &Path) -> Check {
     const NAME: &str = "outbox";
     let dir = data_dir.join("outbox");
-    let (records, problems) = Outbox::at(&dir).load_all();
-    let waiting: Vec<_> = records.iter().filter(|r| !r.state.is_final()).collect();
-    let refused = records.iter().filter(|r| r.state == State::Refused).count();
-    let bytes: u64 = waiting
-        .iter()
-        .map(|r| r.size.saturating_sub(r.confirmed))
-        .sum();
-    let oldest_ms = waiting.iter().map(|r| r.queued_at_ms).min();
-    let age_ms = oldest_ms.map(|t| now_ms().saturating_sub(t));
+    let summary = OutboxSummary::read(&dir);
     let details = json!({
         "dir": dir,
-        "waiting": waiting.len(),
-        "waiting_bytes": bytes,
-        "oldest_waiting_seconds": age_ms.map(|a| a / 1000),
-        "refused": refused,
-        "unreadable": problems.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+        "waiting": summary.waiting,
+        "waiting_bytes": summary.waiting_bytes,
+        "oldest_waiting_seconds": summary.oldest_waiting_seconds,
+        "refused": summary.refused,
+        "delivered": summary.delivered,
+        "last_delivered_ms": summary.last_delivered_ms,
+        "unreadable": summary.unreadable,
     });
-    let depth = if waiting.is_empty() {
+    let depth = if summary.waiting == 0 {
         "nothing waiting".to_string()
     } else {
         format!(
             "{} item(s) waiting, {} left to send",
-            waiting.len(),
-            gigabytes(bytes)
+            summary.waiting,
+            gigabytes(summary.waiting_bytes)
         )
     };
-    if let Some(first) = problems.first() {
+    if let Some(first) = summary.unreadable.first() {
         return Check::warning(
             NAME,
-            format!("{depth}; {} record(s) unreadable: {first}", problems.len()),
+            format!(
+                "{depth}; {} record(s) unreadable: {first}",
+                summary.unreadable.len()
+            ),
             format!(
                 "move the unreadable record out of {} (booth queue lists the rest)",
                 dir.display()
@@ -208,20 +205,23 @@ pub(super) fn outbox(data_dir: &Path) -> Check {
         )
         .with(details);
     }
-    if refused > 0 {
+    if summary.refused > 0 {
         return Check::warning(
             NAME,
-            format!("{depth}; {refused} item(s) refused by the platform for good"),
+            format!(
+                "{depth}; {} item(s) refused by the platform for good",
+                summary.refused
+            ),
             "`booth queue` shows why; the files are kept in the outbox for the operator",
         )
         .with(details);
     }
-    if let Some(age) = age_ms
-        && age > OUTBOX_STALE_MS
+    if let Some(age) = summary.oldest_waiting_seconds
+        && age * 1000 > OUTBOX_STALE_MS
     {
         return Check::warning(
             NAME,
-            format!("{depth}, the oldest for {} min", age / 60_000),
+            format!("{depth}, the oldest for {} min", age / 60),
             "see the upload check; `booth upload` delivers in the foreground and says what fails",
         )
         .with(details);

@@ -64,6 +64,17 @@ impl ChunkSizer {
         self.next = self.min;
     }
 
+    /// A chunk of `len` bytes failed in transit (a dropped connection, a stall, or a proxy
+    /// limiting bodies that answered 413 and closed before the client saw the answer): the
+    /// maximum comes down to half of it, never below the configured chunk, so a link or proxy
+    /// that cannot take large chunks settles on one that it can.
+    pub fn failed(&mut self, len: u64) {
+        if len > self.min {
+            self.max = self.max.min((len / 2).max(self.min));
+            self.next = self.next.min(self.max);
+        }
+    }
+
     /// The server (or a proxy in front of it) refused a chunk as too large: never send more
     /// than the configured chunk again. Returns false when the refused chunk was not above
     /// it, so shrinking cannot help.
@@ -146,6 +157,23 @@ mod tests {
         s.sent(8 * MIB, Duration::from_millis(20));
         assert_eq!(s.next(u64::MAX), 8 * MIB, "no growth after a 413");
         assert!(!s.refused_as_too_large(8 * MIB), "shrinking cannot help");
+    }
+
+    #[test]
+    fn a_grown_chunk_lost_in_transit_halves_the_maximum() {
+        let mut s = ChunkSizer::new(MIB, 64 * MIB);
+        s.sent(MIB, Duration::from_millis(1));
+        assert_eq!(s.next(u64::MAX), 4 * MIB);
+        s.failed(4 * MIB);
+        s.restart();
+        s.sent(MIB, Duration::from_millis(1));
+        assert_eq!(s.next(u64::MAX), 2 * MIB);
+        s.failed(2 * MIB);
+        s.sent(MIB, Duration::from_millis(1));
+        assert_eq!(s.next(u64::MAX), MIB, "settled on the configured chunk");
+        // A configured-size chunk that fails changes nothing.
+        s.failed(MIB);
+        assert_eq!(s.next(u64::MAX), MIB);
     }
 
     #[test]

@@ -8,8 +8,12 @@
 //! with 413 while larger than the configured chunk → HEAD, and only configured chunks from
 //! then on; 412/413 and other refusals → refused, file kept;
 //! network trouble, stalls and 5xx → wait with exponential backoff and jitter (reset whenever
-//! the server confirms new bytes), then HEAD. Cancellation is only observed around network
-//! calls and sleeps, so a record save is never cut short and never lands after the loop ends.
+//! the server confirms new bytes), then HEAD. A PATCH answered as a success that moved nothing
+//! is trouble too: HEAD at once, and unless the server has more than it said, back off. Trouble
+//! that only the configuration can fix (no token, a refused token, no creation URL, a 413 to
+//! the configured chunk) keeps the item queued, is reported as the endpoint's health, and is
+//! retried at the longest delay. Cancellation is only observed around network calls and
+//! sleeps, so a record save is never cut short and never lands after the loop ends.
 
 use std::time::Duration;
 
@@ -18,6 +22,7 @@ use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::chunks::ChunkSizer;
+use super::health::Evidence;
 use super::meta::metadata_header;
 use super::outbox::{Payload, Record, State, now_ms};
 use super::service::{Shared, Target};
@@ -57,6 +62,13 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
         };
         let verdict = err.verdict();
         tracing::info!(item = %rec.id, error = %err, ?verdict, "upload step failed");
+        let misconfigured = match err.endpoint_problem() {
+            Some(problem) => {
+                shared.health.trouble(problem).await;
+                true
+            }
+            None => false,
+        };
         // 409, 460 and 404/410 are answered at once, but never in a tight loop: a server
         // that keeps saying so without taking bytes gets the backoff like any other trouble.
         let quick_step = matches!(verdict, Verdict::Rehead | Verdict::Recreate);
@@ -77,6 +89,10 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
             rec.last_error = Some(err.to_string());
             save(shared, &mut rec).await;
             let mut delay = backoff.next().unwrap_or(shared.tuning.retry_max);
+            if misconfigured {
+                // Nothing changes until someone fixes the configuration: ask rarely.
+                delay = shared.tuning.retry_max;
+            }
             if let Some(asked) = err.retry_after() {
                 delay = delay.max(asked.min(MAX_RETRY_AFTER));
             }
@@ -163,37 +179,7 @@ async fn attempt_tus(
             max,
         });
     }
-    // An upload from an earlier run: resume from the server's offset, if it is still ours.
-    let mut resume: Option<(Url, u64)> = None;
-    if let Some(stored) = rec.url.clone() {
-        match client.upload_url(&stored) {
-            Ok(url) => {
-                let st = net(cancel, client.head(&url)).await?;
-                if st.length.is_some_and(|l| l != rec.size) || st.offset > rec.size {
-                    tracing::warn!(item = %rec.id, url = %url, ?st, "the upload does not match the file");
-                    retire(shared, rec, cancel).await;
-                } else {
-                    resume = Some((url, st.offset));
-                }
-            }
-            // The endpoint changed since: start again on the configured one.
-            Err(_) => retire(shared, rec, cancel).await,
-        }
-    }
-    let (url, mut offset) = match resume {
-        Some(r) => r,
-        None => {
-            let metadata = metadata_header(&metadata_pairs(shared, rec));
-            let url = net(cancel, client.create(rec.size, &metadata)).await?;
-            tracing::info!(item = %rec.id, url = %url, "created upload");
-            // Saved before any byte is sent: a restart resumes this upload, never a second one.
-            rec.url = Some(url.to_string());
-            rec.confirmed = 0;
-            rec.state = State::Uploading;
-            shared.save(rec).await?;
-            (url, 0)
-        }
-    };
+    let (url, mut offset) = resume_or_create(shared, client, rec, cancel).await?;
     if rec.state != State::Uploading || rec.confirmed != offset {
         rec.state = State::Uploading;
         rec.confirmed = offset;
@@ -214,20 +200,16 @@ async fn attempt_tus(
             client.patch(&url, &rec.path, offset, len, sha1, &report),
         )
         .await;
-        let new = match sent {
-            Err(UploadError::Status { status: 413, .. }) if sizer.refused_as_too_large(len) => {
-                tracing::warn!(item = %rec.id, bytes = len, "a chunk was refused as too large (413); sending the configured chunk size from now on");
-                net(cancel, client.head(&url)).await?.offset
-            }
-            sent => {
-                let new = sent?;
-                sizer.sent(new - offset, started.elapsed());
-                new
-            }
+        let chunk = Chunk {
+            offset,
+            len,
+            took: started.elapsed(),
         };
+        let new = settle_patch(client, &url, cancel, sizer, chunk, sent).await?;
         if new > offset {
             *progressed = true;
             shared.clear_waiting(rec.id);
+            shared.health.works(Evidence::BytesTaken).await;
         }
         offset = new;
         rec.confirmed = offset;
@@ -246,6 +228,100 @@ async fn attempt_tus(
         });
     }
     Ok(url.to_string())
+}
+
+/// Where this try starts: the upload from an earlier run at the server's offset, if it is
+/// still ours, else a new upload (its URL saved before any byte is sent) at 0.
+async fn resume_or_create(
+    shared: &Shared,
+    client: &TusClient,
+    rec: &mut Record,
+    cancel: &CancellationToken,
+) -> Result<(Url, u64), UploadError> {
+    // An upload from an earlier run: resume from the server's offset, if it is still ours.
+    let mut resume: Option<(Url, u64)> = None;
+    if let Some(stored) = rec.url.clone() {
+        match client.upload_url(&stored) {
+            Ok(url) => {
+                let st = net(cancel, client.head(&url)).await?;
+                if st.length.is_some_and(|l| l != rec.size) || st.offset > rec.size {
+                    tracing::warn!(item = %rec.id, url = %url, ?st, "the upload does not match the file");
+                    retire(shared, rec, cancel).await;
+                } else {
+                    resume = Some((url, st.offset));
+                }
+            }
+            // The endpoint changed since: start again on the configured one.
+            Err(_) => retire(shared, rec, cancel).await,
+        }
+    }
+    match resume {
+        Some(r) => Ok(r),
+        None => {
+            let metadata = metadata_header(&metadata_pairs(shared, rec));
+            let url = net(cancel, client.create(rec.size, &metadata)).await?;
+            tracing::info!(item = %rec.id, url = %url, "created upload");
+            // Saved before any byte is sent: a restart resumes this upload, never a second one.
+            rec.url = Some(url.to_string());
+            rec.confirmed = 0;
+            rec.state = State::Uploading;
+            shared.save(rec).await?;
+            shared.health.works(Evidence::Created).await;
+            Ok((url, 0))
+        }
+    }
+}
+
+/// One PATCH as sent.
+struct Chunk {
+    offset: u64,
+    len: u64,
+    took: Duration,
+}
+
+/// What a PATCH came to: the server's new offset, or the trouble to handle.
+async fn settle_patch(
+    client: &TusClient,
+    url: &Url,
+    cancel: &CancellationToken,
+    sizer: &mut ChunkSizer,
+    chunk: Chunk,
+    sent: Result<u64, UploadError>,
+) -> Result<u64, UploadError> {
+    match sent {
+        Err(UploadError::Status { status: 413, .. }) if sizer.refused_as_too_large(chunk.len) => {
+            tracing::warn!(url = %url, bytes = chunk.len, "a chunk was refused as too large (413); sending the configured chunk size from now on");
+            Ok(net(cancel, client.head(url)).await?.offset)
+        }
+        // Already the configured size: smaller chunks are the operator's call, not ours.
+        Err(UploadError::Status { status: 413, .. }) => Err(UploadError::ChunkRefused {
+            url: url.to_string(),
+            bytes: chunk.len,
+        }),
+        Err(e) => {
+            if matches!(e, UploadError::Network { .. } | UploadError::Stalled { .. }) {
+                sizer.failed(chunk.len);
+            }
+            Err(e)
+        }
+        Ok(new) if new > chunk.offset => {
+            sizer.sent(new - chunk.offset, chunk.took);
+            Ok(new)
+        }
+        Ok(_) => {
+            // A success that kept nothing. Resending at once would loop as fast as the server
+            // answers; the server's own offset decides whether anything moved after all.
+            let st = net(cancel, client.head(url)).await?;
+            if st.offset > chunk.offset {
+                Ok(st.offset)
+            } else {
+                Err(UploadError::NoProgress {
+                    url: url.to_string(),
+                    offset: chunk.offset,
+                })
+            }
+        }
+    }
 }
 
 /// Gives the current upload URL up for good: it is never sent to again, and is terminated
@@ -268,6 +344,7 @@ async fn retire(shared: &Shared, rec: &mut Record, cancel: &CancellationToken) {
 /// cannot be saved (a failing disk) the file stays and the error goes back to the delivery
 /// loop: the next try finds the item complete on the server and marks it then.
 async fn finish(shared: &Shared, rec: &mut Record, url: String) -> Result<(), UploadError> {
+    shared.health.works(Evidence::BytesTaken).await;
     let before = rec.clone();
     rec.state = State::Delivered;
     rec.url = Some(url.clone());

@@ -1,10 +1,13 @@
 //! Why an upload step failed, with the offending value (URL, status, file), and what the
-//! delivery loop does about it ([`UploadError::verdict`]). No variant ever holds the bearer
-//! token: requests carry it only in a header, and header values are never put in an error.
+//! delivery loop does about it ([`UploadError::verdict`]), including whether the endpoint
+//! itself refuses until its configuration is fixed ([`UploadError::endpoint_problem`]). No
+//! variant ever holds the bearer token: requests carry it only in a header, and header values
+//! are never put in an error.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::health::EndpointProblem;
 use crate::config::TokenError;
 use crate::fsutil::FsError;
 
@@ -38,6 +41,14 @@ pub enum UploadError {
         /// The server's `Retry-After`, in seconds (429, 503).
         retry_after: Option<u64>,
     },
+    /// The server answered a PATCH as a success but kept none of its bytes.
+    #[error(
+        "PATCH {url} answered as a success but the server kept nothing (offset still {offset})"
+    )]
+    NoProgress { url: String, offset: u64 },
+    /// A PATCH no larger than the configured chunk was refused as too large (413).
+    #[error("PATCH {url} answered 413 to a chunk of {bytes} bytes, the configured chunk size")]
+    ChunkRefused { url: String, bytes: u64 },
     #[error("{method} {url}: {detail}")]
     Protocol {
         method: &'static str,
@@ -129,8 +140,10 @@ impl UploadError {
                 // A creation URL that is not there is the endpoint's problem, not the item's.
                 ("HEAD" | "PATCH", 404 | 410) => Verdict::Recreate,
                 (_, 412 | 413) => Verdict::Refuse,
-                // Credentials, rate limits, locks and timeouts change without the item changing.
+                // Credentials, rate limits, locks and timeouts change without the item changing;
+                // so does a creation URL that does not take POST (the endpoint's problem).
                 (_, 401 | 403 | 404 | 408 | 410 | 423 | 425 | 429) => Verdict::Retry,
+                ("OPTIONS" | "POST", 405) => Verdict::Retry,
                 // A moved endpoint is the operator's to fix; the item waits, it is not refused.
                 (_, 300..=399) => Verdict::Retry,
                 (_, 500..) => Verdict::Retry,
@@ -138,6 +151,8 @@ impl UploadError {
             },
             UploadError::Network { .. }
             | UploadError::Stalled { .. }
+            | UploadError::NoProgress { .. }
+            | UploadError::ChunkRefused { .. }
             | UploadError::Protocol { .. }
             | UploadError::Token(_)
             | UploadError::CopyMismatch { .. }
@@ -158,6 +173,57 @@ impl UploadError {
             | UploadError::UnknownItem { .. }
             | UploadError::DuplicateAnswer { .. }
             | UploadError::Finished { .. } => Verdict::Refuse,
+        }
+    }
+
+    /// Whether this says the endpoint refuses every delivery until its configuration is fixed
+    /// (no retry of any item can help), and why. Such errors keep their items queued.
+    pub fn endpoint_problem(&self) -> Option<EndpointProblem> {
+        match self {
+            UploadError::Token(TokenError::Unreadable { path, source })
+                if source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                Some(EndpointProblem::TokenMissing { path: path.clone() })
+            }
+            UploadError::Token(TokenError::Unreadable { path, source }) => {
+                Some(EndpointProblem::TokenUnreadable {
+                    path: path.clone(),
+                    detail: source.to_string(),
+                })
+            }
+            UploadError::Token(TokenError::Empty { path }) => {
+                Some(EndpointProblem::TokenEmpty { path: path.clone() })
+            }
+            UploadError::Token(TokenError::Malformed { origin }) => {
+                Some(EndpointProblem::TokenMalformed {
+                    origin: origin.clone(),
+                })
+            }
+            UploadError::Status {
+                method,
+                url,
+                status: status @ (401 | 403),
+                ..
+            } => Some(EndpointProblem::Unauthorized {
+                method: (*method).to_string(),
+                url: url.clone(),
+                status: *status,
+            }),
+            UploadError::Status {
+                method: method @ ("OPTIONS" | "POST"),
+                url,
+                status: status @ (404 | 405),
+                ..
+            } => Some(EndpointProblem::NoCreationUrl {
+                method: (*method).to_string(),
+                url: url.clone(),
+                status: *status,
+            }),
+            UploadError::ChunkRefused { url, bytes } => Some(EndpointProblem::ChunkTooLarge {
+                url: url.clone(),
+                bytes: *bytes,
+            }),
+            _ => None,
         }
     }
 }
@@ -190,6 +256,67 @@ mod tests {
         assert_eq!(status("POST", 401).verdict(), Verdict::Retry);
         assert_eq!(status("POST", 400).verdict(), Verdict::Refuse);
         assert_eq!(status("PATCH", 415).verdict(), Verdict::Refuse);
+        let kept_nothing = UploadError::NoProgress {
+            url: "https://x/files/1".into(),
+            offset: 5,
+        };
+        assert_eq!(kept_nothing.verdict(), Verdict::Retry);
+    }
+
+    #[test]
+    fn what_only_the_configuration_can_fix_is_an_endpoint_problem() {
+        let kind = |e: &UploadError| {
+            e.endpoint_problem()
+                .map(|p| serde_json::to_value(p).ok().map(|v| v["kind"].clone()))
+        };
+        for (method, code, expected) in [
+            ("POST", 401, Some("unauthorized")),
+            ("HEAD", 403, Some("unauthorized")),
+            ("OPTIONS", 404, Some("no_creation_url")),
+            ("POST", 404, Some("no_creation_url")),
+            ("POST", 405, Some("no_creation_url")),
+            // An upload that is gone is the item's business (recreate), not the endpoint's.
+            ("HEAD", 404, None),
+            ("PATCH", 404, None),
+            ("PATCH", 503, None),
+            ("POST", 413, None),
+        ] {
+            let e = status(method, code);
+            let got = kind(&e).flatten();
+            assert_eq!(
+                got.as_ref().and_then(|v| v.as_str()),
+                expected,
+                "{method} {code}"
+            );
+            // Never refused for good: the items wait for the fix.
+            if expected.is_some() {
+                assert_eq!(e.verdict(), Verdict::Retry, "{method} {code}");
+            }
+        }
+        let missing = UploadError::Token(TokenError::Unreadable {
+            path: "/etc/booth/upload-token".into(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+        assert_eq!(
+            missing.endpoint_problem(),
+            Some(EndpointProblem::TokenMissing {
+                path: "/etc/booth/upload-token".into()
+            })
+        );
+        let chunk = UploadError::ChunkRefused {
+            url: "https://x/files/1".into(),
+            bytes: 1 << 20,
+        };
+        assert_eq!(chunk.verdict(), Verdict::Retry);
+        assert!(matches!(
+            chunk.endpoint_problem(),
+            Some(EndpointProblem::ChunkTooLarge { bytes, .. }) if bytes == 1 << 20
+        ));
+        let kept_nothing = UploadError::NoProgress {
+            url: "https://x/files/1".into(),
+            offset: 5,
+        };
+        assert_eq!(kept_nothing.endpoint_problem(), None);
     }
 
     #[test]

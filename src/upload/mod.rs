@@ -11,6 +11,10 @@
 //! - [`manifest`]: the session manifest, uploaded after the session's answers.
 //! - `service`: the actor front ends talk to ([`UploadService`], [`UploadHandle`],
 //!   [`UploadEvent`]).
+//! - [`health`]: whether the endpoint refuses until its configuration is fixed
+//!   ([`UploadHealth`], [`EndpointProblem`]), kept in `<outbox>/health.json` by the service.
+//! - [`summary`]: the outbox counted from its records ([`OutboxSummary`]), for every front end
+//!   and for monitoring.
 //!
 //! An item is delivered only when the server's HEAD reports offset == length (for `dir:`, when
 //! the copy's sha256 matches); only then is the local file deleted (unless retention = keep).
@@ -48,10 +52,12 @@ pub mod chunks;
 mod deliver;
 pub mod dir;
 mod error;
+pub mod health;
 pub mod manifest;
 pub mod meta;
 pub mod outbox;
 mod service;
+pub mod summary;
 pub mod tus;
 
 use std::path::{Path, PathBuf};
@@ -60,10 +66,12 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use error::{UploadError, Verdict};
+pub use health::{EndpointProblem, UploadHealth};
 pub use manifest::{ManifestAnswer, ManifestRequest, receipt_code};
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};
 pub use service::{ANSWERS_DIR, NewAnswer, ORPHANS_DIR, UploadHandle, UploadService};
+pub use summary::OutboxSummary;
 
 use crate::config::Config;
 
@@ -123,6 +131,7 @@ pub struct ItemView {
     /// Set while the item waits to retry after network or server trouble: the reason.
     pub waiting: Option<String>,
     pub queued_at_ms: u64,
+    pub delivered_at_ms: Option<u64>,
 }
 
 impl ItemView {
@@ -150,6 +159,7 @@ impl ItemView {
             last_error: rec.last_error.clone(),
             waiting: None,
             queued_at_ms: rec.queued_at_ms,
+            delivered_at_ms: rec.delivered_at_ms,
         }
     }
 }

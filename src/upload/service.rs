@@ -16,11 +16,12 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::deliver;
+use super::health::{HealthKeeper, UploadHealth, endpoint_name};
 use super::manifest::ManifestRequest;
 use super::meta::{AnswerMeta, hash_file};
 use super::outbox::{ItemId, Outbox, OutboxLock, Payload, Record, State, now_ms};
 use super::tus::{Capabilities, TokenSource, TusClient};
-use super::{ItemKind, ItemView, Tuning, UploadError, UploadEvent};
+use super::{ItemKind, ItemView, OutboxSummary, Tuning, UploadError, UploadEvent};
 use crate::config::{Config, Endpoint, Retention};
 
 mod submit;
@@ -44,6 +45,8 @@ pub(super) struct Shared {
     pub max_chunk: u64,
     pub retention: Retention,
     pub tuning: Tuning,
+    /// Whether the endpoint refuses until its configuration is fixed (`<outbox>/health.json`).
+    pub health: HealthKeeper,
     caps: tokio::sync::Mutex<Option<Capabilities>>,
     views: Mutex<HashMap<ItemId, ItemView>>,
     last_progress: Mutex<HashMap<ItemId, Instant>>,
@@ -219,6 +222,7 @@ impl UploadService {
                 )?)
             }
         };
+        let health = HealthKeeper::start(outbox.dir(), &endpoint_name(&upload.endpoint));
         let (tx, rx) = mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             outbox,
@@ -228,6 +232,7 @@ impl UploadService {
             max_chunk: upload.max_chunk_bytes,
             retention: upload.retention,
             tuning,
+            health,
             caps: tokio::sync::Mutex::new(None),
             views: Mutex::new(HashMap::new()),
             last_progress: Mutex::new(HashMap::new()),
@@ -310,6 +315,24 @@ fn spawn_delivery(shared: &Arc<Shared>, id: ItemId) {
 #[derive(Clone)]
 pub struct UploadHandle {
     shared: Arc<Shared>,
+}
+
+/// What monitoring asks of a running service.
+impl UploadHandle {
+    /// Whether the endpoint refuses until its configuration is fixed, as last seen.
+    pub fn health(&self) -> UploadHealth {
+        self.shared.health.current()
+    }
+
+    /// Hears every change of [`UploadHandle::health`].
+    pub fn health_changes(&self) -> tokio::sync::watch::Receiver<UploadHealth> {
+        self.shared.health.subscribe()
+    }
+
+    /// The outbox summed up, as this service sees it (no disk access).
+    pub fn summary(&self) -> OutboxSummary {
+        OutboxSummary::of(&self.snapshot(), Vec::new(), Some(self.health()), now_ms())
+    }
 }
 
 impl UploadHandle {

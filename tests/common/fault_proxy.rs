@@ -3,8 +3,9 @@
 //! cut the connection after N client bytes, stall after N bytes (every socket left open, nothing
 //! moves), swallow the server's replies once the client has sent N bytes, or flip one byte of
 //! the client's stream. The proxy can also refuse connections for a while (its listener is
-//! closed, so connecting fails with ECONNREFUSED) and throttle the client's bytes, which gives
-//! a SIGKILL at a random moment something to interrupt.
+//! closed, so connecting fails with ECONNREFUSED), go down altogether (every open connection
+//! dropped as well), and throttle the client's bytes, which gives a SIGKILL something to
+//! interrupt.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -41,6 +42,8 @@ pub struct FaultProxy {
     addr: SocketAddr,
     state: Arc<Mutex<State>>,
     changed: Arc<Notify>,
+    /// Drops every open connection.
+    cut_all: Arc<Notify>,
     stop: Arc<Notify>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -65,7 +68,13 @@ impl FaultProxy {
             connections: 0,
         }));
         let (changed, stop) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
-        let (s, c, st) = (state.clone(), changed.clone(), stop.clone());
+        let cut_all = Arc::new(Notify::new());
+        let (s, c, st, cut) = (
+            state.clone(),
+            changed.clone(),
+            stop.clone(),
+            cut_all.clone(),
+        );
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -75,7 +84,7 @@ impl FaultProxy {
             rt.block_on(async move {
                 let mut ready = Some(ready_tx);
                 tokio::select! {
-                    _ = serve(addr, upstream, s, c, &mut ready) => {}
+                    _ = serve(addr, upstream, s, c, cut, &mut ready) => {}
                     _ = st.notified() => {}
                 }
             });
@@ -87,6 +96,7 @@ impl FaultProxy {
             addr,
             state,
             changed,
+            cut_all,
             stop,
             thread: Some(thread),
         }
@@ -117,6 +127,19 @@ impl FaultProxy {
         self.changed.notify_one();
     }
 
+    /// The network goes down for `d`: every open connection is dropped at once (mid-request
+    /// as it may be) and new ones are refused until `d` has passed.
+    pub fn go_down_for(&self, d: Duration) {
+        self.refuse_for(d);
+        self.cut_all();
+    }
+
+    /// Drops every open connection at once, with whatever the client had sent that the proxy
+    /// has not forwarded yet (as a power cut would).
+    pub fn cut_all(&self) {
+        self.cut_all.notify_waiters();
+    }
+
     /// Limits every connection's client-to-server bytes to `bytes_per_second` (None: no limit).
     pub fn set_rate(&self, bytes_per_second: Option<u64>) {
         self.state.lock().unwrap().rate = bytes_per_second;
@@ -141,6 +164,7 @@ async fn serve(
     upstream: SocketAddr,
     state: Arc<Mutex<State>>,
     changed: Arc<Notify>,
+    cut_all: Arc<Notify>,
     ready: &mut Option<std::sync::mpsc::Sender<()>>,
 ) {
     loop {
@@ -162,7 +186,7 @@ async fn serve(
                         s.connections += 1;
                         (s.plan.pop_front().unwrap_or(Fault::Pass), s.rate)
                     };
-                    tokio::spawn(relay(client, upstream, fault, rate));
+                    tokio::spawn(relay(client, upstream, fault, rate, cut_all.clone()));
                 }
                 _ = changed.notified() => {
                     if state.lock().unwrap().refuse_until.is_some() {
@@ -174,7 +198,13 @@ async fn serve(
     }
 }
 
-async fn relay(client: TcpStream, upstream: SocketAddr, fault: Fault, rate: Option<u64>) {
+async fn relay(
+    client: TcpStream,
+    upstream: SocketAddr,
+    fault: Fault,
+    rate: Option<u64>,
+    cut_all: Arc<Notify>,
+) {
     let Ok(server) = TcpStream::connect(upstream).await else {
         return;
     };
@@ -252,5 +282,6 @@ async fn relay(client: TcpStream, upstream: SocketAddr, fault: Fault, rate: Opti
     tokio::select! {
         _ = up => {}
         _ = down => {}
+        _ = cut_all.notified() => {}
     }
 }

@@ -1,7 +1,9 @@
 //! A real tus server on loopback for upload tests: `tests/tus-server/server.mjs` (npm
 //! `@tus/server` + `@tus/file-store`, installed by `scripts/setup.sh test` with `npm ci`), run
 //! with node in a temporary store directory. Tests judge delivery by what the server stored
-//! there (`<id>` and `<id>.json`), never by booth's own report.
+//! there (`<id>` and `<id>.json`), never by booth's own report, and what happened on the wire
+//! by the server's log ([`Seen`]): where each PATCH started and where the server's answer left
+//! the upload, which is how a fault is shown to have landed mid-transfer.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -34,6 +36,121 @@ pub struct TusOptions {
     pub token: Option<String>,
     /// Announce new uploads on this origin instead of its own.
     pub location_origin: Option<String>,
+    /// The first N PATCHes are answered 204 at the offset they came at; their bytes are dropped.
+    pub ignore_patches: u32,
+}
+
+/// One line of the server's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    Listening,
+    Created {
+        id: String,
+        size: u64,
+    },
+    /// A PATCH as it arrived: booth's offset and the body's length.
+    Patch {
+        id: String,
+        offset: u64,
+        length: u64,
+    },
+    /// A PATCH as it was answered; `offset` is where the answer left the upload (for a PATCH
+    /// cut short, what the server kept).
+    Patched {
+        id: String,
+        from: u64,
+        status: u16,
+        offset: Option<u64>,
+    },
+    Head {
+        id: String,
+        status: u16,
+        offset: Option<u64>,
+        /// Milliseconds since the server started.
+        at_ms: u64,
+    },
+    /// A PATCH answered 204 without keeping a byte (`ignore_patches`).
+    Ignored {
+        id: String,
+        offset: u64,
+        at_ms: u64,
+    },
+    ChecksumMismatch {
+        id: String,
+        offset: u64,
+    },
+    Finished {
+        id: String,
+    },
+    Other(String),
+}
+
+impl Seen {
+    fn parse(line: &str) -> Seen {
+        let mut words = line.split(' ');
+        let kind = words.next().unwrap_or_default();
+        let id = words.next().unwrap_or_default().to_string();
+        let fields: HashMap<&str, &str> = words.filter_map(|w| w.split_once('=')).collect();
+        let num = |k: &str| fields.get(k).and_then(|v| v.parse::<u64>().ok());
+        let seen = match kind {
+            "listening" => Some(Seen::Listening),
+            "created" => num("size").map(|size| Seen::Created { id, size }),
+            "patch" => num("offset")
+                .zip(num("length"))
+                .map(|(offset, length)| Seen::Patch { id, offset, length }),
+            "patched" => num("from")
+                .zip(num("status"))
+                .map(|(from, status)| Seen::Patched {
+                    id,
+                    from,
+                    status: status as u16,
+                    offset: num("offset"),
+                }),
+            "head" => num("status")
+                .zip(num("at"))
+                .map(|(status, at_ms)| Seen::Head {
+                    id,
+                    status: status as u16,
+                    offset: num("offset"),
+                    at_ms,
+                }),
+            "patch-ignored" => num("offset")
+                .zip(num("at"))
+                .map(|(offset, at_ms)| Seen::Ignored { id, offset, at_ms }),
+            "checksum-mismatch" => {
+                num("offset").map(|offset| Seen::ChecksumMismatch { id, offset })
+            }
+            "finished" => Some(Seen::Finished { id }),
+            _ => None,
+        };
+        seen.unwrap_or_else(|| Seen::Other(line.to_string()))
+    }
+
+    /// The upload it is about, if any.
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Seen::Created { id, .. }
+            | Seen::Patch { id, .. }
+            | Seen::Patched { id, .. }
+            | Seen::Head { id, .. }
+            | Seen::Ignored { id, .. }
+            | Seen::ChecksumMismatch { id, .. }
+            | Seen::Finished { id } => Some(id),
+            Seen::Listening | Seen::Other(_) => None,
+        }
+    }
+}
+
+/// A PATCH the server answered at an offset strictly inside it: it was cut short mid-transfer
+/// and the server kept `kept - from` of its `length` bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialPatch {
+    pub id: String,
+    pub from: u64,
+    pub length: u64,
+    pub kept: u64,
+    /// Its answer's place in [`TusServer::events`].
+    pub index: usize,
 }
 
 /// One upload as the server stored it.
@@ -123,6 +240,10 @@ impl TusServer {
             .env(
                 "TUS_LOCATION_ORIGIN",
                 self.options.location_origin.clone().unwrap_or_default(),
+            )
+            .env(
+                "TUS_IGNORE_PATCHES",
+                self.options.ignore_patches.to_string(),
             )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -220,6 +341,150 @@ impl TusServer {
         }
     }
 
+    /// Every line of the log so far, parsed.
+    pub fn events(&self) -> Vec<Seen> {
+        self.log().lines().map(Seen::parse).collect()
+    }
+
+    /// How many lines the log has: events from here on are [`TusServer::events`]`[mark..]`.
+    pub fn mark(&self) -> usize {
+        self.log().lines().count()
+    }
+
+    /// Waits until `found` finds something in the events (panics after `timeout`).
+    pub fn wait_for_event<T>(
+        &self,
+        timeout: Duration,
+        mut found: impl FnMut(&[Seen]) -> Option<T>,
+    ) -> T {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(t) = found(&self.events()) {
+                return t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the tus server's log never showed what the test waited for:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until a PATCH of `id` (any upload when `None`) is answered 204 at an offset
+    /// between 0 and `size` (both excluded): the server holds part of the upload. Returns it.
+    pub fn wait_for_partial_offset(&self, id: Option<&str>, size: u64) -> u64 {
+        self.wait_for_event(Duration::from_secs(30), |events| {
+            events.iter().find_map(|e| match e {
+                Seen::Patched {
+                    id: i,
+                    status: 204,
+                    offset: Some(o),
+                    ..
+                } if id.is_none_or(|id| id == i) && 0 < *o && *o < size => Some(*o),
+                _ => None,
+            })
+        })
+    }
+
+    /// Every PATCH the server answered at an offset strictly inside it (cut short
+    /// mid-transfer), with where it started and how long it was.
+    pub fn partial_patches(&self) -> Vec<PartialPatch> {
+        let events = self.events();
+        let mut out = Vec::new();
+        for (index, e) in events.iter().enumerate() {
+            let Seen::Patched {
+                id,
+                from,
+                offset: Some(kept),
+                ..
+            } = e
+            else {
+                continue;
+            };
+            let length = events[..index].iter().rev().find_map(|p| match p {
+                Seen::Patch {
+                    id: i,
+                    offset,
+                    length,
+                } if i == id && offset == from => Some(*length),
+                _ => None,
+            });
+            if let Some(length) = length
+                && *from < *kept
+                && *kept < from + length
+            {
+                out.push(PartialPatch {
+                    id: id.clone(),
+                    from: *from,
+                    length,
+                    kept: *kept,
+                    index,
+                });
+            }
+        }
+        out
+    }
+
+    /// The next PATCH of `id` after event `index`: its offset, and its answer's status (`None`
+    /// if it was never answered).
+    pub fn next_patch(&self, id: &str, index: usize) -> Option<(u64, Option<u16>)> {
+        let events = self.events();
+        let (at, offset) =
+            events
+                .iter()
+                .enumerate()
+                .skip(index + 1)
+                .find_map(|(i, e)| match e {
+                    Seen::Patch { id: p, offset, .. } if p == id => Some((i, *offset)),
+                    _ => None,
+                })?;
+        let status = events[at + 1..].iter().find_map(|e| match e {
+            Seen::Patched {
+                id: p,
+                from,
+                status,
+                ..
+            } if p == id && *from == offset => Some(*status),
+            _ => None,
+        });
+        Some((offset, status))
+    }
+
+    /// The status the server answers a HEAD of upload `id` with (no token is sent).
+    pub fn head_status(&self, id: &str) -> u16 {
+        use std::io::{Read, Write};
+        let mut s =
+            std::net::TcpStream::connect(self.addr()).expect("connecting to the tus server");
+        write!(
+            s,
+            "HEAD /files/{id} HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n\
+             Connection: close\r\n\r\n"
+        )
+        .expect("sending a HEAD to the tus server");
+        let mut reply = String::new();
+        s.read_to_string(&mut reply)
+            .expect("reading the tus server's answer");
+        reply
+            .split(' ')
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("no status in the tus server's answer: {reply:?}"))
+    }
+
+    /// Waits until the server says upload `id` is gone (404 or 410: expired or deleted).
+    pub fn wait_until_gone(&self, id: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !matches!(self.head_status(id), 404 | 410) {
+            assert!(
+                Instant::now() < deadline,
+                "upload {id} never went away:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The body length of every PATCH the server received, in order.
     pub fn patch_lengths(&self) -> Vec<u64> {
         self.log()
@@ -241,9 +506,20 @@ impl TusServer {
             if path.extension().is_none_or(|e| e != "json") {
                 continue;
             }
-            let text = std::fs::read_to_string(&path).expect("reading an upload's info file");
-            let info: serde_json::Value = serde_json::from_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}: {text}", path.display()));
+            // The server rewrites an info file in place: a read can catch it half-written,
+            // so read again until it parses.
+            let mut tries = 0;
+            let info: serde_json::Value = loop {
+                let text = std::fs::read_to_string(&path).expect("reading an upload's info file");
+                match serde_json::from_str(&text) {
+                    Ok(v) => break v,
+                    Err(e) if tries > 1000 => panic!("{}: {e}: {text}", path.display()),
+                    Err(_) => {
+                        tries += 1;
+                        std::thread::yield_now();
+                    }
+                }
+            };
             let id = info["id"].as_str().expect("upload id").to_string();
             let data = self.store.path().join(&id);
             let metadata = info["metadata"]

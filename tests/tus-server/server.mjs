@@ -14,10 +14,20 @@
 //   TUS_TOKEN             when set, every request needs `Authorization: Bearer <token>` (401)
 //   TUS_LOCATION_ORIGIN   when set, new uploads are announced on this origin (a hostile or
 //                         misconfigured server), e.g. http://elsewhere.invalid:9
+//   TUS_IGNORE_PATCHES    the first N PATCHes are answered 204 with the offset they were sent
+//                         at, their body read and dropped: a server that says yes and keeps nothing
+//
+// Only `/files` and what is under `/files/` is served; any other path answers 404, as a front
+// server routing only the tus path would.
 //
 // stdout, one line each: `listening <url>` first, then `created <id> size=<n>`,
 // `patch <id> offset=<n> length=<n>` (each PATCH as it arrives), `patch-too-large <id> length=<n>`,
-// `finished <id> offset=<n>`, `terminated <id>`, `checksum-mismatch <id>`, `unauthorized <method>`.
+// `patched <id> from=<n> status=<code> offset=<n|->` (each PATCH as it is answered, with the
+// offset the answer reports: for a PATCH cut short, what the server kept),
+// `head <id> status=<code> offset=<n|-> at=<ms>`, `patch-ignored <id> offset=<n> at=<ms>`,
+// `finished <id> offset=<n>`, `terminated <id>`, `checksum-mismatch <id> offset=<n>`,
+// `unauthorized <method>`, `not-found <method> <path>`. `at` is milliseconds since the server
+// started.
 
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -35,6 +45,7 @@ const checksum = env.TUS_CHECKSUM === '1';
 const maxPatch = Number(env.TUS_MAX_PATCH || 0);
 const token = env.TUS_TOKEN || '';
 const locationOrigin = env.TUS_LOCATION_ORIGIN || '';
+let ignorePatches = Number(env.TUS_IGNORE_PATCHES || 0);
 
 const options = {
   path: '/files',
@@ -84,10 +95,41 @@ async function readAll(req) {
   return Buffer.concat(parts);
 }
 
+const now = () => Math.round(performance.now());
+
+/** Logs how a HEAD or PATCH was answered, with the Upload-Offset of the answer. */
+function logAnswer(req, res, line) {
+  const writeHead = res.writeHead.bind(res);
+  res.writeHead = (status, ...rest) => {
+    const headers = rest[rest.length - 1];
+    let offset = '-';
+    if (Array.isArray(headers)) {
+      const i = headers.findIndex((h, k) => k % 2 === 0 && String(h).toLowerCase() === 'upload-offset');
+      if (i >= 0) offset = headers[i + 1];
+    } else if (headers && typeof headers === 'object') {
+      for (const [k, v] of Object.entries(headers)) {
+        if (k.toLowerCase() === 'upload-offset') offset = v;
+      }
+    }
+    say(line(status, offset));
+    return writeHead(status, ...rest);
+  };
+}
+
 async function handle(req, res) {
+  const path = req.url.split('?')[0];
+  if (path !== '/files' && !path.startsWith('/files/')) {
+    say(`not-found ${req.method} ${path}`);
+    req.resume();
+    return plain(res, 404, 'Not Found');
+  }
   if (token && req.method !== 'OPTIONS' && req.headers.authorization !== `Bearer ${token}`) {
     say(`unauthorized ${req.method}`);
     return plain(res, 401, 'Unauthorized');
+  }
+  const id = path.split('/').pop();
+  if (req.method === 'HEAD') {
+    logAnswer(req, res, (status, offset) => `head ${id} status=${status} offset=${offset} at=${now()}`);
   }
   if (checksum && req.method === 'OPTIONS') {
     return viaWeb(req, res, null, (h) => {
@@ -96,15 +138,24 @@ async function handle(req, res) {
     });
   }
   if (req.method === 'PATCH') {
-    const id = req.url.split('/').pop();
+    const from = req.headers['upload-offset'];
     const length = Number(req.headers['content-length'] || 0);
-    say(`patch ${id} offset=${req.headers['upload-offset']} length=${length}`);
+    say(`patch ${id} offset=${from} length=${length}`);
+    logAnswer(req, res, (status, offset) => `patched ${id} from=${from} status=${status} offset=${offset}`);
     if (maxPatch > 0 && length > maxPatch) {
       say(`patch-too-large ${id} length=${length}`);
       // Like nginx: answer at once, read and drop the rest of the body, then close.
       req.resume();
       res.setHeader('Connection', 'close');
       return plain(res, 413, 'Request Entity Too Large');
+    }
+    if (ignorePatches > 0) {
+      ignorePatches -= 1;
+      say(`patch-ignored ${id} offset=${from} at=${now()}`);
+      // "204, nothing moved": the body is read and dropped, the offset is the one it came at.
+      req.resume();
+      res.writeHead(204, { 'Tus-Resumable': '1.0.0', 'Upload-Offset': from });
+      return res.end();
     }
   }
   const claimed = req.headers['upload-checksum'];
@@ -114,7 +165,7 @@ async function handle(req, res) {
     const [algorithm, digest] = claimed.split(' ');
     if (algorithm !== 'sha1') return plain(res, 400, 'Unsupported checksum algorithm');
     if (crypto.createHash('sha1').update(body).digest('base64') !== digest) {
-      say(`checksum-mismatch ${req.url.split('/').pop()}`);
+      say(`checksum-mismatch ${id} offset=${req.headers['upload-offset']}`);
       return plain(res, 460, 'Checksum Mismatch');
     }
     return viaWeb(req, res, body);
