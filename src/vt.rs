@@ -22,7 +22,7 @@ const LAST_VT: u32 = 63;
 /// The VT number of a terminal device (major, minor), when it is a virtual terminal.
 pub fn vt_number(major: u32, minor: u32) -> Option<u16> {
     // invariant: the range check keeps `minor` at most 63, so it fits a u16.
-    (major == TTY_MAJOR && (1..=LAST_VT).contains(&minor)).then(|| minor as u16)
+    (major == TTY_MAJOR && (1..=LAST_VT).contains(&minor)).then_some(minor as u16)
 }
 
 /// The VT number of an open file, when it is a virtual terminal.
