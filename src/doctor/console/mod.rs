@@ -145,52 +145,62 @@ fn console(booth: &Booth) -> Check {
     .with(details)
 }
 
+const VT_LOCK: &str = "vt-lock";
+
 fn vt_lock(booth: &Booth) -> Check {
-    const NAME: &str = "vt-lock";
-    if let Some(kiosk) = &booth.kiosk {
-        let holds = kiosk.caps.map(|c| c & (1 << CAP_SYS_TTY_CONFIG) != 0);
-        let details = json!({ "kiosk_pid": kiosk.pid, "cap_sys_tty_config": holds });
-        let Some(vt) = kiosk.vt() else {
-            return Check::warning(
-                NAME,
-                "no VT switching to lock: the kiosk is not on a virtual terminal",
-                format!("start the kiosk from booth.service: {INSTALL_UNIT}"),
-            )
-            .with(details);
-        };
-        return match holds {
-            Some(true) => Check::ok(
-                NAME,
-                format!(
-                    "the kiosk on tty{vt} holds {CAP_NAME}: VT switching is locked while it runs"
-                ),
-            ),
-            Some(false) => Check::warning(
-                NAME,
-                format!(
-                    "the kiosk on tty{vt} lacks {CAP_NAME}: Alt+F2 and the like switch away \
-                     from it"
-                ),
-                GRANT,
-            ),
-            None => Check::warning(
-                NAME,
-                format!(
-                    "cannot read the kiosk's capabilities (/proc/{}/status)",
-                    kiosk.pid
-                ),
-                "run booth doctor as root or as the booth user",
-            ),
-        }
-        .with(details);
-    }
-    let Some(unit) = &booth.unit else {
-        return Check::warning(
-            NAME,
+    match (&booth.kiosk, &booth.unit) {
+        (Some(kiosk), _) => kiosk_may_lock(kiosk),
+        (None, Some(unit)) => unit_grants_lock(unit),
+        (None, None) => Check::warning(
+            VT_LOCK,
             format!("booth.service is not installed: nothing grants the kiosk {CAP_NAME}"),
             INSTALL_UNIT,
-        );
+        ),
+    }
+}
+
+/// Whether the running kiosk holds the capability (its effective set, from `/proc`).
+fn kiosk_may_lock(kiosk: &Process) -> Check {
+    const NAME: &str = VT_LOCK;
+    let holds = kiosk.caps.map(|c| c & (1 << CAP_SYS_TTY_CONFIG) != 0);
+    let details = json!({ "kiosk_pid": kiosk.pid, "cap_sys_tty_config": holds });
+    let Some(vt) = kiosk.vt() else {
+        return Check::warning(
+            NAME,
+            "no VT switching to lock: the kiosk is not on a virtual terminal",
+            format!("start the kiosk from booth.service: {INSTALL_UNIT}"),
+        )
+        .with(details);
     };
+    match holds {
+        Some(true) => Check::ok(
+            NAME,
+            format!("the kiosk on tty{vt} holds {CAP_NAME}: VT switching is locked while it runs"),
+        ),
+        Some(false) => Check::warning(
+            NAME,
+            format!(
+                "the kiosk on tty{vt} lacks {CAP_NAME}: Alt+F2 and the like switch away \
+                 from it"
+            ),
+            GRANT,
+        ),
+        None => Check::warning(
+            NAME,
+            format!(
+                "cannot read the kiosk's capabilities (/proc/{}/status)",
+                kiosk.pid
+            ),
+            "run booth doctor as root or as the booth user",
+        ),
+    }
+    .with(details)
+}
+
+/// Whether the unit would give the kiosk the capability: as root, or as another user with
+/// ambient capabilities, and either way within the bounding set.
+fn unit_grants_lock(unit: &Settings) -> Check {
+    const NAME: &str = VT_LOCK;
     let user = unit.last("Service", "User").unwrap_or("root");
     let as_root = user == "root" || user == "0";
     let ambient =
