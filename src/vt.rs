@@ -3,6 +3,8 @@
 //!
 //! The lock is the kernel's (VT_LOCKSWITCH): one flag for the whole console, which only a
 //! process with CAP_SYS_TTY_CONFIG may set or clear (booth.service grants booth exactly that).
+//! Since it holds whichever VT is in front, booth first brings its own there (someone may have
+//! switched away while booth was restarting); if that fails, it does not lock.
 //! A [`SwitchLock`] clears it when dropped; the terminal guard owns one, so every way out of
 //! the kiosk that unwinds (an operator's quit, SIGTERM, a panic on the UI task) lets the
 //! console switch again. A death that runs no destructor (SIGKILL, abort) leaves the console
@@ -13,11 +15,18 @@
 mod ioctl;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 /// The device major of /dev/tty0..63 (the VTs) and /dev/ttyS* (serial ports, minors 64..).
 const TTY_MAJOR: u32 = 4;
 /// The kernel's MAX_NR_CONSOLES; minor 0 is /dev/tty0, "whichever VT is in front".
 const LAST_VT: u32 = 63;
+/// Where the kernel says which VT is in front (`tty1`).
+const FRONT: &str = "/sys/class/tty/tty0/active";
+/// How long a VT switch may take before booth gives up bringing its own to the front: the
+/// kernel switches at once, unless the VT in front belongs to a program that must agree.
+const FRONT_WAIT: Duration = Duration::from_secs(2);
+const FRONT_POLL: Duration = Duration::from_millis(20);
 
 /// The VT number of a terminal device (major, minor), when it is a virtual terminal.
 pub fn vt_number(major: u32, minor: u32) -> Option<u16> {
@@ -35,10 +44,14 @@ pub fn vt_of(fd: BorrowedFd<'_>) -> Option<u16> {
     vt_number(major(stat.st_rdev), minor(stat.st_rdev))
 }
 
-/// What a lock needs of a VT: its number for the log, and the kernel's switch. Tests stand in
-/// for the kernel with their own.
+/// What a lock needs of a VT: its number, which VT is in front, and the kernel's switches.
+/// Tests stand in for the kernel with their own.
 pub trait Switching {
     fn number(&self) -> u16;
+    /// The VT in front of the console; `None` when the kernel does not say.
+    fn front(&self) -> Option<u16>;
+    /// Asks for this VT to come to the front.
+    fn activate(&self) -> rustix::io::Result<()>;
     fn set_locked(&self, locked: bool) -> rustix::io::Result<()>;
 }
 
@@ -67,6 +80,16 @@ impl Switching for Vt {
         self.number
     }
 
+    fn front(&self) -> Option<u16> {
+        let name = std::fs::read_to_string(FRONT).ok()?;
+        let number = name.trim().strip_prefix("tty")?.parse().ok()?;
+        vt_number(TTY_MAJOR, number)
+    }
+
+    fn activate(&self) -> rustix::io::Result<()> {
+        ioctl::activate(self.fd.as_fd(), self.number)
+    }
+
     fn set_locked(&self, locked: bool) -> rustix::io::Result<()> {
         if locked {
             ioctl::lock_switch(self.fd.as_fd())
@@ -82,6 +105,14 @@ pub enum LockError {
         "booth may not lock VT switching on tty{vt}: it lacks the capability CAP_SYS_TTY_CONFIG"
     )]
     NoCapability { vt: u16 },
+    #[error("booth's tty{vt} could not be brought to the front (tty{front} stays there)")]
+    NotInFront { vt: u16, front: u16 },
+    #[error("cannot bring booth's tty{vt} to the front")]
+    Activate {
+        vt: u16,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot lock VT switching on tty{vt}")]
     Failed {
         vt: u16,
@@ -97,8 +128,9 @@ pub struct SwitchLock<V: Switching = Vt> {
 }
 
 impl<V: Switching> SwitchLock<V> {
-    /// Locks VT switching while `vt` is in front.
+    /// Brings `vt` to the front if another VT is there, then locks VT switching.
     pub fn lock(vt: V) -> Result<SwitchLock<V>, LockError> {
+        bring_to_front(&vt)?;
         match vt.set_locked(true) {
             Ok(()) => Ok(SwitchLock { vt }),
             Err(rustix::io::Errno::PERM) => Err(LockError::NoCapability { vt: vt.number() }),
@@ -112,6 +144,36 @@ impl<V: Switching> SwitchLock<V> {
     /// The VT the console is held on.
     pub fn vt(&self) -> u16 {
         self.vt.number()
+    }
+}
+
+/// Makes `vt` the VT in front, waiting at most [`FRONT_WAIT`] for the switch. When the kernel
+/// does not say which VT is in front, it is taken to be booth's.
+fn bring_to_front<V: Switching>(vt: &V) -> Result<(), LockError> {
+    let number = vt.number();
+    let Some(front) = vt.front().filter(|&f| f != number) else {
+        return Ok(());
+    };
+    vt.activate().map_err(|errno| LockError::Activate {
+        vt: number,
+        source: errno.into(),
+    })?;
+    let asked = Instant::now();
+    loop {
+        match vt.front() {
+            Some(now) if now == number => {
+                tracing::info!(vt = number, from = front, "brought booth's VT to the front");
+                return Ok(());
+            }
+            Some(now) if asked.elapsed() >= FRONT_WAIT => {
+                return Err(LockError::NotInFront {
+                    vt: number,
+                    front: now,
+                });
+            }
+            None => return Ok(()),
+            Some(_) => std::thread::sleep(FRONT_POLL),
+        }
     }
 }
 
@@ -177,10 +239,13 @@ mod tests {
     use super::*;
     use std::sync::{Arc, Mutex};
 
-    /// A VT whose kernel says `answer` to locking, and notes every call.
+    /// tty1 as the kernel would treat it: `answer` to locking, `front` the VT in front (which
+    /// activating makes tty1 unless `stuck`), every call noted.
     #[derive(Clone, Debug)]
     struct FakeVt {
-        calls: Arc<Mutex<Vec<bool>>>,
+        calls: Arc<Mutex<Vec<&'static str>>>,
+        front: Arc<Mutex<Option<u16>>>,
+        stuck: bool,
         answer: Option<rustix::io::Errno>,
     }
 
@@ -188,11 +253,26 @@ mod tests {
         fn new(answer: Option<rustix::io::Errno>) -> FakeVt {
             FakeVt {
                 calls: Arc::default(),
+                front: Arc::new(Mutex::new(Some(1))),
+                stuck: false,
                 answer,
             }
         }
 
-        fn calls(&self) -> Vec<bool> {
+        fn in_front(self, front: Option<u16>) -> FakeVt {
+            if let Ok(mut f) = self.front.lock() {
+                *f = front;
+            }
+            self
+        }
+
+        fn note(&self, call: &'static str) {
+            if let Ok(mut calls) = self.calls.lock() {
+                calls.push(call);
+            }
+        }
+
+        fn calls(&self) -> Vec<&'static str> {
             self.calls.lock().map(|c| c.clone()).unwrap_or_default()
         }
     }
@@ -202,10 +282,22 @@ mod tests {
             1
         }
 
-        fn set_locked(&self, locked: bool) -> rustix::io::Result<()> {
-            if let Ok(mut calls) = self.calls.lock() {
-                calls.push(locked);
+        fn front(&self) -> Option<u16> {
+            self.front.lock().ok().and_then(|f| *f)
+        }
+
+        fn activate(&self) -> rustix::io::Result<()> {
+            self.note("activate");
+            if !self.stuck
+                && let Ok(mut f) = self.front.lock()
+            {
+                *f = Some(1);
             }
+            Ok(())
+        }
+
+        fn set_locked(&self, locked: bool) -> rustix::io::Result<()> {
+            self.note(if locked { "lock" } else { "unlock" });
             match (locked, self.answer) {
                 (true, Some(errno)) => Err(errno),
                 _ => Ok(()),
@@ -237,9 +329,9 @@ mod tests {
         let vt = FakeVt::new(None);
         let lock = hold_on(vt.clone());
         assert!(lock.is_some());
-        assert_eq!(vt.calls(), [true]);
+        assert_eq!(vt.calls(), ["lock"]);
         drop(lock);
-        assert_eq!(vt.calls(), [true, false]);
+        assert_eq!(vt.calls(), ["lock", "unlock"]);
     }
 
     #[test]
@@ -251,7 +343,37 @@ mod tests {
             panic!("the UI task panicked");
         });
         assert!(outcome.is_err());
-        assert_eq!(vt.calls(), [true, false]);
+        assert_eq!(vt.calls(), ["lock", "unlock"]);
+    }
+
+    #[test]
+    fn booths_vt_is_brought_to_the_front_before_the_console_is_locked() {
+        // Someone switched to tty2 while booth was restarting.
+        let vt = FakeVt::new(None).in_front(Some(2));
+        let lock = hold_on(vt.clone());
+        assert_eq!(lock.as_ref().map(SwitchLock::vt), Some(1));
+        assert_eq!(vt.calls(), ["activate", "lock"]);
+        assert_eq!(vt.front(), Some(1));
+        // A kernel that does not say which VT is in front: locked as it is.
+        let blind = FakeVt::new(None).in_front(None);
+        assert!(hold_on(blind.clone()).is_some());
+        assert_eq!(blind.calls(), ["lock", "unlock"]);
+    }
+
+    #[test]
+    fn a_vt_that_will_not_come_to_the_front_is_not_locked_there() {
+        let vt = FakeVt {
+            stuck: true,
+            ..FakeVt::new(None).in_front(Some(3))
+        };
+        let started = Instant::now();
+        match SwitchLock::lock(vt.clone()) {
+            Err(LockError::NotInFront { vt: 1, front: 3 }) => {}
+            other => panic!("expected NotInFront, got {other:?}"),
+        }
+        assert!(started.elapsed() >= FRONT_WAIT);
+        // Locking now would hold the console on tty3, away from the kiosk.
+        assert_eq!(vt.calls(), ["activate"]);
     }
 
     #[test]
@@ -263,7 +385,7 @@ mod tests {
         ));
         assert!(hold_on(vt.clone()).is_none());
         // Two attempts, and never an unlock of a lock that was not taken.
-        assert_eq!(vt.calls(), [true, true]);
+        assert_eq!(vt.calls(), ["lock", "lock"]);
     }
 
     #[test]

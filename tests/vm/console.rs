@@ -1,7 +1,7 @@
 //! The kiosk on a virtual terminal of the guest's console (scenarios vt-* in guest.sh): while
 //! it runs, `chvt 2` does not leave its tty1; once it has ended, by SIGTERM or by its own quit,
-//! the console switches again; without CAP_SYS_TTY_CONFIG it says so and the console is not
-//! locked. The foreground VT is the kernel's word (/sys/class/tty/tty0/active).
+//! the console switches again; started while another VT is in front, it brings its own there
+//! first; without CAP_SYS_TTY_CONFIG it says so and the console is not locked. The foreground VT is the kernel's word (/sys/class/tty/tty0/active).
 //!
 //! A panic is the one way out not shown here: booth has no way to make itself panic, and gets
 //! none for a test. A panic in a worker thread is caught and logged while the kiosk (and its
@@ -91,14 +91,17 @@ fn vm_the_kiosk_holds_its_vt_until_sigterm() {
 }
 
 #[test]
-fn vm_the_kiosk_holds_its_vt_until_it_quits() {
+fn vm_the_kiosk_brings_its_vt_to_the_front_and_holds_it_until_it_quits() {
     let s = Scenario::get("vt-quit");
+    // tty2 was in front when booth started; held_then_released finds tty1 in front.
+    assert_eq!(s.file("vt-at-start").trim(), "tty2", "{}", s.context());
     held_then_released(&s);
+    let log = s.log();
     assert!(
-        s.log().contains("signal received msg=Interrupt"),
-        "{}",
-        s.log()
+        log.contains("brought booth's VT to the front vt=1 from=2"),
+        "{log}"
     );
+    assert!(log.contains("signal received msg=Interrupt"), "{log}");
 }
 
 #[test]

@@ -214,7 +214,11 @@ kiosk_ended
 
 # 10. Ended by the flow's own quit. An interrupt is how a kiosk without lockdown (the demo) is
 #     told to quit: the flow's `terminate`, as the operator menu's Quit, then Effect::Quit.
+#     Started while tty2 is in front (someone switched away during a restart): booth brings
+#     its tty1 to the front before it locks.
 begin vt-quit
+timeout 10 chvt 2
+cat /sys/class/tty/tty0/active >"$dir/vt-at-start"
 kiosk_on_tty1 quit
 kill -INT "$(cat "$dir/booth.pid")"
 kiosk_ended
