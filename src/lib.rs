@@ -8,7 +8,10 @@
 //! - `doctor`: `booth doctor`'s station checks; `status`: station health (`booth status`, the
 //!   heartbeat's body); `clock`: wall-clock time as booth writes and reads it.
 //! - `fsutil`: private files and directories, atomic writes.
-#![forbid(unsafe_code)]
+//! - `vt`: the virtual terminal the kiosk runs on and its lock on VT switching.
+//!
+//! No `unsafe` code, except the two VT ioctls in `vt::ioctl` (which says why).
+#![deny(unsafe_code)]
 
 pub mod app;
 pub mod cli;
@@ -28,6 +31,7 @@ mod tomlfile;
 pub mod tui;
 pub mod ui;
 pub mod upload;
+pub mod vt;
 
 /// What a unit test returns, so that it can use `?`: an error fails the test.
 #[cfg(test)]

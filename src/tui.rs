@@ -1,5 +1,6 @@
 //! The terminal: entering and leaving the full-screen mode (restored when the kiosk ends, and
-//! only then), the kiosk's panic hook, and turning crossterm's events into the flow's
+//! only then), holding the console while on a virtual terminal (VT switching locked, see
+//! [`crate::vt`]), the kiosk's panic hook, and turning crossterm's events into the flow's
 //! messages. The only module that talks to crossterm.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
@@ -7,16 +8,20 @@ use ratatui::DefaultTerminal;
 
 use crate::app::msg::{Key, Msg};
 
-/// The terminal in full-screen raw mode; restored when dropped (which a panic on the UI task
-/// does too, as it unwinds out of the kiosk).
+/// The terminal in full-screen raw mode, and on a virtual terminal the lock on VT switching;
+/// both restored when dropped (which a panic on the UI task does too, as it unwinds out of the
+/// kiosk): the terminal first, then the console unlocked.
 pub struct TerminalGuard {
     pub terminal: DefaultTerminal,
+    /// Dropped after [`TerminalGuard::drop`] has restored the terminal.
+    _console: Option<crate::vt::SwitchLock>,
 }
 
 impl TerminalGuard {
-    /// Enters raw mode and the alternate screen, hides the cursor. Unlike `ratatui::init`, no
-    /// panic hook restores the terminal: a worker thread's panic (caught and logged) must not
-    /// hand a locked kiosk's terminal back in cooked mode while booth goes on.
+    /// Enters raw mode and the alternate screen, hides the cursor, and on a VT locks VT
+    /// switching (or logs why it cannot). Unlike `ratatui::init`, no panic hook restores the
+    /// terminal: a worker thread's panic (caught and logged) must not hand a locked kiosk's
+    /// terminal back in cooked mode, or its console back to Alt+Fn, while booth goes on.
     pub fn enter() -> std::io::Result<Self> {
         crossterm::terminal::enable_raw_mode()?;
         let entered =
@@ -29,7 +34,10 @@ impl TerminalGuard {
                     Ok(terminal)
                 });
         match entered {
-            Ok(terminal) => Ok(TerminalGuard { terminal }),
+            Ok(terminal) => Ok(TerminalGuard {
+                terminal,
+                _console: crate::vt::hold(),
+            }),
             Err(e) => {
                 restore();
                 Err(e)
@@ -52,7 +60,8 @@ fn restore() {
 
 /// Panics are logged (thread, place, message) and nothing else: the terminal stays the
 /// kiosk's. A panic on the UI task ends the kiosk, and the [`TerminalGuard`] restores the
-/// terminal as it unwinds; one in a worker thread ends only that worker.
+/// terminal and unlocks VT switching as it unwinds; one in a worker thread ends only that
+/// worker, and the console stays held.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
         let thread = std::thread::current();

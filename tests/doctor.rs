@@ -45,10 +45,17 @@ fn config(dir: &Path, devices: &str, upload: &str) -> PathBuf {
 
 /// Runs `booth doctor --json --config <config>`: the exit code and the report.
 fn doctor(config: &Path, envs: &[(String, String)]) -> (i32, Value) {
+    doctor_under(config, Path::new("/"), envs)
+}
+
+/// [`doctor`] with the console checks reading `root` as the station's `/`.
+fn doctor_under(config: &Path, root: &Path, envs: &[(String, String)]) -> (i32, Value) {
     let out = common::run(
         common::booth()
             .args(["doctor", "--json", "--config"])
             .arg(config)
+            .arg("--root")
+            .arg(root)
             .envs(envs.iter().cloned()),
         "booth",
     );
@@ -62,6 +69,32 @@ fn doctor(config: &Path, envs: &[(String, String)]) -> (i32, Value) {
     let code = out.status.code().expect("doctor ended by a signal");
     assert_eq!(report["exit_code"], code, "{report:#}");
     (code, report)
+}
+
+/// A folder standing in for `/` of a station set up as the README says: booth.service, the
+/// console settings from assets/, ctrl-alt-del.target masked, SysRq limited to sync.
+fn locked_down_root(dir: &Path) -> PathBuf {
+    let root = dir.join("root");
+    let assets = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets");
+    for (asset, to) in [
+        ("booth.service", "etc/systemd/system/booth.service"),
+        ("logind-booth.conf", "etc/systemd/logind.conf.d/booth.conf"),
+        ("system-booth.conf", "etc/systemd/system.conf.d/booth.conf"),
+        ("sysctl-booth.conf", "etc/sysctl.d/90-booth.conf"),
+    ] {
+        let to = root.join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(assets.join(asset), to).unwrap();
+    }
+    std::os::unix::fs::symlink(
+        "/dev/null",
+        root.join("etc/systemd/system/ctrl-alt-del.target"),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+    std::fs::write(root.join("proc/sys/kernel/sysrq"), "16\n").unwrap();
+    std::fs::write(root.join("proc/sys/kernel/ctrl-alt-del"), "0\n").unwrap();
+    root
 }
 
 fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
@@ -179,7 +212,8 @@ fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
         ),
     );
 
-    let (code, report) = doctor(&cfg, &envs);
+    let root = locked_down_root(dir.path());
+    let (code, report) = doctor_under(&cfg, &root, &envs);
     for c in report["checks"].as_array().unwrap() {
         assert_eq!(c["verdict"], "ok", "{c:#}\n{}", pulse.log());
     }
@@ -201,7 +235,12 @@ fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
             "disk",
             "clock",
             "upload",
-            "outbox"
+            "outbox",
+            "console",
+            "vt-lock",
+            "gettys",
+            "ctrl-alt-del",
+            "sysrq"
         ]
     );
     // The microphone was really listened to, for about three seconds, and heard the tone.
@@ -227,7 +266,7 @@ fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
     std::fs::create_dir_all(&outbox).unwrap();
     let broken = outbox.join("0b8a7c1e-2f3d-4e5a-9b6c-7d8e9f0a1b2c.json");
     std::fs::write(&broken, "{ half a record").unwrap();
-    let (code, report) = doctor(&cfg, &envs);
+    let (code, report) = doctor_under(&cfg, &root, &envs);
     assert_eq!(code, 1, "{report:#}");
     assert_eq!(report["verdict"], "warning");
     assert_eq!(verdict(&report, "outbox"), "warning");
@@ -236,7 +275,7 @@ fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
 
     // A token the server does not know: not ready (2), and the token is never printed.
     std::fs::write(&token_file, "tok-wrong-0000\n").unwrap();
-    let (code, report) = doctor(&cfg, &envs);
+    let (code, report) = doctor_under(&cfg, &root, &envs);
     assert_eq!(code, 2, "{report:#}");
     let upload = check(&report, "upload");
     assert_eq!(upload["verdict"], "failure", "{upload:#}");
@@ -374,4 +413,48 @@ fn a_chunk_size_the_route_refuses_is_reported_from_the_upload_service() {
         upload["details"]["service_problem_current"], false,
         "{upload:#}"
     );
+}
+
+#[test]
+fn the_consoles_open_doors_are_warnings_with_a_fix_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(
+        dir.path(),
+        "video = \"test\"\naudio = \"tone\"",
+        &format!("endpoint = \"dir:{}\"", dir.path().join("out").display()),
+    );
+    // A bare Debian: nothing installed, SysRq as Debian leaves it.
+    let root = dir.path().join("bare");
+    std::fs::create_dir_all(root.join("proc/sys/kernel")).unwrap();
+    std::fs::write(root.join("proc/sys/kernel/sysrq"), "438\n").unwrap();
+    let out = common::run(
+        common::booth()
+            .args(["doctor", "--config"])
+            .arg(&cfg)
+            .arg("--root")
+            .arg(&root),
+        "booth",
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    for name in ["console", "vt-lock", "gettys", "ctrl-alt-del", "sysrq"] {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("WARNING {name}: ")))
+            .unwrap_or_else(|| panic!("no warning for {name}:\n{text}"));
+        assert!(
+            lines[at + 1].trim_start().starts_with("fix: "),
+            "{name} has no fix:\n{text}"
+        );
+    }
+    assert!(text.contains("kernel.sysrq = 438"), "{text}");
+    // Warnings only: ready, with warnings.
+    assert_eq!(out.status.code(), Some(1), "{text}");
+
+    // The same station set up as the README says: every console check is ok.
+    let root = locked_down_root(dir.path());
+    let (_, report) = doctor_under(&cfg, &root, &[]);
+    for name in ["console", "vt-lock", "gettys", "ctrl-alt-del", "sysrq"] {
+        assert_eq!(verdict(&report, name), "ok", "{report:#}");
+    }
 }

@@ -10,6 +10,9 @@
 //! it (they look at the timing of the frames that were kept, not at how many there are).
 
 mod common;
+/// The kiosk on the guest's virtual terminals and its lock on VT switching.
+#[path = "vm/console.rs"]
+mod console;
 
 use common::*;
 use serde_json::Value;

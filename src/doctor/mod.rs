@@ -4,13 +4,16 @@
 //! operator menu shows [`Report::lines`].
 //!
 //! The checks: the config file, the interview file, the camera, the microphone, the speaker,
-//! the disk, the clock, the upload endpoint and the outbox. Every step that touches a device
+//! the disk, the clock, the upload endpoint and the outbox; then the console's doors (`console`,
+//! `vt-lock`, `gettys`, `ctrl-alt-del`, `sysrq`: see [`console`]), read under a folder
+//! standing in for `/` so that tests can prepare one. Every step that touches a device
 //! or the network runs under a time limit ([`bounded`] and HTTP timeouts), so the doctor
 //! answers within about half a minute whatever hangs. Nothing here creates an upload or
 //! disturbs a running kiosk: while one runs on the same data directory, its devices are
 //! reported from its status, not reopened.
 
 mod access;
+mod console;
 mod devices;
 mod endpoint;
 mod files;
@@ -48,7 +51,8 @@ impl Verdict {
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    /// config | interview | camera | microphone | speaker | disk | clock | upload | outbox
+    /// config | interview | camera | microphone | speaker | disk | clock | upload | outbox |
+    /// console | vt-lock | gettys | ctrl-alt-del | sysrq
     pub name: &'static str,
     pub verdict: Verdict,
     /// What was found, one line.
@@ -178,6 +182,12 @@ pub(crate) const ENDPOINT_LIMIT: Duration = Duration::from_secs(15);
 
 /// `booth doctor`: reads the config (the built-in one for `None`) and checks everything.
 pub fn run(config_file: Option<&Path>) -> Report {
+    run_under(config_file, Path::new("/"))
+}
+
+/// [`run`] with the console checks judging `root` as the station's `/` (`booth doctor
+/// --root DIR`, for tests).
+pub fn run_under(config_file: Option<&Path>, root: &Path) -> Report {
     let (config_check, config) = files::config_check(config_file);
     let Some(config) = config else {
         // Nothing else can be judged without a config, except the clock.
@@ -186,6 +196,8 @@ pub fn run(config_file: Option<&Path>) -> Report {
     };
     let mut checks = vec![config_check];
     checks.extend(station_checks(&config, Scope::Everything));
+    let kiosk = running_kiosk(&config.station.data_dir).map(|k| k.pid);
+    checks.extend(console::checks(root, kiosk));
     Report::new(Some(config.station.id.clone()), config_file, checks)
 }
 
@@ -195,6 +207,7 @@ pub fn run_in_kiosk(config: &Config, config_file: Option<&Path>) -> Report {
     let (config_check, _) = files::config_check(config_file);
     let mut checks = vec![config_check];
     checks.extend(station_checks(config, Scope::Kiosk));
+    checks.extend(console::checks(Path::new("/"), Some(std::process::id())));
     Report::new(Some(config.station.id.clone()), config_file, checks)
 }
 

@@ -163,6 +163,77 @@ wait "$booth_pid"
 uptime_s >"$dir/booth-ended-at"
 stop_tone
 
+# 9-11. The kiosk on a virtual terminal, as booth.service runs it on tty1 (the demo: a synthetic
+#    camera and microphone, the sample interview). While it runs, `chvt 2` must not leave tty1;
+#    once it has ended, the console must switch again. The foreground VT is read from the
+#    kernel (/sys/class/tty/tty0/active), and booth's own log says when it locked and unlocked.
+#
+# kiosk_on_tty1 NAME [su USER]: starts the kiosk on tty1 (as USER, with `su`), waits until its
+# log says what it did about VT switching, then tries `chvt 2` while it runs (chvt-during,
+# vt-during). booth.pid is the kiosk's process.
+kiosk_on_tty1() {
+    data=/tmp/kiosk-$1
+    mkdir -p "$data"
+    run="TERM=linux booth run --demo --data-dir $data; echo \$? >$dir/exit"
+    if [ "$2" = su ]; then
+        chown "$3" "$data" "$dir"
+        openvt -c 1 -w -- su "$3" -c "$run" &
+    else
+        openvt -c 1 -w -- sh -c "$run" &
+    fi
+    openvt=$!
+    said="VT switching locked\|VT switching stays unlocked\|no VT switching to lock"
+    i=0
+    while ! grep -q "$said" "$data/logs/booth.log" 2>/dev/null && [ $i -lt 600 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    cat /sys/class/tty/tty0/active >"$dir/vt-before"
+    # chvt asks for tty2, then waits until tty2 is in front: while locked, that is forever.
+    timeout 3 chvt 2
+    echo $? >"$dir/chvt-during"
+    cat /sys/class/tty/tty0/active >"$dir/vt-during"
+    pidof booth >"$dir/booth.pid"
+}
+# kiosk_ended: once the kiosk has ended, the console switches again (chvt-after, vt-after);
+# then back to tty1 for what follows.
+kiosk_ended() {
+    wait "$openvt"
+    timeout 10 chvt 2
+    echo $? >"$dir/chvt-after"
+    cat /sys/class/tty/tty0/active >"$dir/vt-after"
+    timeout 10 chvt 1
+    cp "$data/logs/booth.log" "$dir/booth.log"
+}
+
+# 9. Stopped by SIGTERM, as systemd stops booth.service.
+begin vt-sigterm
+kiosk_on_tty1 sigterm
+kill -TERM "$(cat "$dir/booth.pid")"
+kiosk_ended
+
+# 10. Ended by the flow's own quit. An interrupt is how a kiosk without lockdown (the demo) is
+#     told to quit: the flow's `terminate`, as the operator menu's Quit, then Effect::Quit.
+#     Started while tty2 is in front (someone switched away during a restart): booth brings
+#     its tty1 to the front before it locks.
+begin vt-quit
+timeout 10 chvt 2
+cat /sys/class/tty/tty0/active >"$dir/vt-at-start"
+kiosk_on_tty1 quit
+kill -INT "$(cat "$dir/booth.pid")"
+kiosk_ended
+
+# 11. Without CAP_SYS_TTY_CONFIG (an unprivileged user, no ambient capabilities): booth says so
+#     in its log and runs on, and the console still switches.
+begin vt-nocap
+mkdir -p /etc
+echo "kiosk:x:1000:1000:kiosk:/tmp:/bin/sh" >>/etc/passwd
+echo "kiosk:x:1000:" >>/etc/group
+kiosk_on_tty1 nocap su kiosk
+timeout 10 chvt 1
+kill -TERM "$(cat "$dir/booth.pid")"
+kiosk_ended
+
 dmesg >/out/dmesg.txt
 touch /out/done
 set +x
