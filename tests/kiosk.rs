@@ -70,7 +70,9 @@ fn lockdown_holds_against_keys_and_signals_and_only_the_operator_quits() {
     t.wait_for("outbox:", 1);
     t.keys(&["x"]);
     t.wait_for("Operator menu", 5);
-    t.keys(&["Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);
+    t.keys(&[
+        "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Enter",
+    ]);
     assert_eq!(t.wait_exit(15), 0);
     assert_eq!(t.pane("#{alternate_on}"), "0");
 }

@@ -23,18 +23,21 @@ pub enum OperatorAction {
     UploadQueue,
     Diagnostics,
     EndSession,
+    /// Types a code for a candidate who has none (on the welcome screen).
+    EnterCode,
     Quit,
     Close,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 8] = [
+    pub const ALL: [OperatorAction; 9] = [
         OperatorAction::ExtraAttempt,
         OperatorAction::ExtraAnswerTime,
         OperatorAction::ExtraPreparation,
         OperatorAction::UploadQueue,
         OperatorAction::Diagnostics,
         OperatorAction::EndSession,
+        OperatorAction::EnterCode,
         OperatorAction::Quit,
         OperatorAction::Close,
     ];
@@ -51,6 +54,10 @@ pub enum OperatorStep {
     },
     Menu {
         selected: usize,
+    },
+    /// Typing a code for the candidate.
+    Code {
+        typed: String,
     },
     /// A page of plain lines (the upload queue, diagnostics) until any key; `title` is a
     /// text key.

@@ -190,7 +190,7 @@ fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() -> crate::TestResu
     let fx = {
         key(&mut st, Key::Esc);
         open_menu(&mut st);
-        choose(&mut st, 6)
+        choose(&mut st, 7)
     };
     assert!(fx.contains(&Effect::Quit), "{fx:?}");
     Ok(())

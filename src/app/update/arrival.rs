@@ -38,16 +38,31 @@ pub(super) fn welcome_key(state: &mut State, mut entry: CodeEntry, key: Key) -> 
             entry.typed.clear();
             Vec::new()
         }
-        Key::Enter => return submit_code(state, entry),
+        Key::Enter => return submit_code(state, entry, false),
         _ => Vec::new(),
     };
     state.phase = Phase::Welcome(entry);
     fx
 }
 
-fn submit_code(state: &mut State, mut entry: CodeEntry) -> Vec<Effect> {
+/// Staff typed a code for a candidate who has none: it is checked like the candidate's own,
+/// and a problem shows on the welcome screen.
+pub fn operator_code(state: &mut State, typed: String) -> Vec<Effect> {
+    if !matches!(state.phase, Phase::Welcome(_)) {
+        return Vec::new();
+    }
+    tracing::info!(code = %mask(&typed), "staff entered a code");
+    let entry = CodeEntry {
+        typed,
+        problem: None,
+        checking: false,
+    };
+    submit_code(state, entry, true)
+}
+
+fn submit_code(state: &mut State, mut entry: CodeEntry, by_staff: bool) -> Vec<Effect> {
     let typed = entry.typed.trim().to_string();
-    if typed.is_empty() && state.settings.codes == CodeMode::Optional {
+    if typed.is_empty() && state.settings.codes == CodeMode::Optional && !by_staff {
         return begin(state, None, None);
     }
     match check_format(&typed, state.settings.code_rules) {
