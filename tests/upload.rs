@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use booth::upload::{
-    AnswerMeta, ItemId, ManifestAnswer, ManifestRequest, State, Tuning, UploadEvent, UploadService,
-    answer_id_for, receipt_code,
+    AnswerMeta, ItemId, ManifestAnswer, ManifestConsent, ManifestGrant, ManifestRequest, State,
+    Tuning, UploadEvent, UploadService, answer_id_for, receipt_code,
 };
 use common::fault_proxy::FaultProxy;
 use common::station::{Station, assert_each_delivered_once, text};
@@ -369,6 +369,7 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
             attempt: 1,
             answer_id: Uuid::new_v4(),
             filename: format!("{q}.mp4"),
+            candidate_ref: Some("ACME-7Q2K".into()),
         };
         let id = handle.enqueue(&path, meta.clone()).await.unwrap();
         assert_eq!(id, ItemId(meta.answer_id));
@@ -387,6 +388,17 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
         started_at_ms: 1_700_000_000_000,
         finished_at_ms: 1_700_000_600_000,
         answers,
+        candidate_ref: Some("ACME-7Q2K".into()),
+        consent: Some(ManifestConsent {
+            sha256: "5e".repeat(32),
+            accepted_at_ms: 1_700_000_010_000,
+        }),
+        grants: vec![ManifestGrant {
+            kind: "extra_attempt".into(),
+            question_id: Some("q2".into()),
+            amount: 1,
+            at_ms: 1_700_000_300_000,
+        }],
     };
     let manifest = handle.enqueue_manifest(request).await.unwrap();
     let mut order = Vec::new();
@@ -422,10 +434,16 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
         .expect("a stored manifest");
     assert!(stored.complete());
     assert_eq!(stored.metadata["session_id"], session.to_string());
+    assert_eq!(stored.metadata["candidate_ref"], "ACME-7Q2K");
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&stored.path).unwrap()).unwrap();
     assert_eq!(doc["receipt_code"], receipt_code(session));
     assert_eq!(doc["started_at"], "2023-11-14T22:13:20.000Z");
+    assert_eq!(doc["candidate_ref"], "ACME-7Q2K");
+    assert_eq!(doc["consent"]["sha256"], "5e".repeat(32));
+    assert_eq!(doc["consent"]["accepted_at"], "2023-11-14T22:13:30.000Z");
+    assert_eq!(doc["grants"][0]["kind"], "extra_attempt");
+    assert_eq!(doc["grants"][0]["at"], "2023-11-14T22:18:20.000Z");
     for entry in doc["answers"].as_array().unwrap() {
         assert_eq!(entry["state"], "delivered");
         let url = entry["upload_url"].as_str().unwrap();
@@ -438,5 +456,6 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
             entry["answer_id"].as_str().unwrap()
         );
         assert_eq!(answer.sha256(), entry["sha256"].as_str().unwrap());
+        assert_eq!(answer.metadata["candidate_ref"], "ACME-7Q2K");
     }
 }

@@ -94,6 +94,7 @@ impl Executor {
             question_id: s.question_id.clone(),
             attempt: s.attempt,
             filename,
+            candidate_ref: None,
         };
         match self.uploads.submit_file(&s.file, answer).await {
             Ok(id) => {
@@ -146,6 +147,9 @@ impl Executor {
             started_at_ms: info.started_unix * 1000,
             finished_at_ms: crate::clock::unix_now() * 1000,
             answers,
+            candidate_ref: None,
+            consent: None,
+            grants: Vec::new(),
         };
         if !info.grants.is_empty() {
             tracing::info!(grants = ?info.grants, "staff grants this session");

@@ -203,6 +203,7 @@ fn record(session: &str, question_id: &str, attempt: u32, state: crate::upload::
         attempt,
         answer_id: id,
         filename: "x.mp4".into(),
+        candidate_ref: None,
     };
     let mut rec = Record::new(
         crate::upload::ItemId(id),
