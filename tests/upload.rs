@@ -104,7 +104,12 @@ fn the_dir_target_copies_atomically_and_checks_the_sha256() {
     let mp4 = station.dir().join("q1.mp4");
     let sha_mp4 = record(&mp4, 2);
     let (other, sha_other) = station.random_file("q2.mp4", 1_234_567, 11);
-    let out = station.upload(&[mp4.to_str().unwrap(), other.to_str().unwrap()]);
+    let out = station.upload(&[
+        "--candidate-ref",
+        "ACME-7Q2K",
+        mp4.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let mut names: Vec<String> = std::fs::read_dir(&share)
         .unwrap()
@@ -125,6 +130,7 @@ fn the_dir_target_copies_atomically_and_checks_the_sha256() {
                 .unwrap();
         assert_eq!(meta["sha256"], sha.as_str());
         assert_eq!(meta["answer_id"], id.to_string());
+        assert_eq!(meta["candidate_ref"], "ACME-7Q2K");
     }
     common::assert_decodes_cleanly(&share.join(format!("{}.mp4", answer_id_for(&sha_mp4))));
     assert!(
