@@ -191,6 +191,8 @@ fn row(
             }
         },
     };
+    // Only ASCII is allowed in codes, so bytes are characters.
+    let length = code.len();
     Ok(Parsed {
         code,
         column: *code_column,
@@ -198,6 +200,7 @@ fn row(
             line,
             interview_id,
             prefix,
+            length,
             valid_from_unix,
             valid_until_unix,
             single_use,

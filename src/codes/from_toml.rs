@@ -89,6 +89,8 @@ fn row(doc: &Document<'_>, c: Spanned<RawCode>) -> Result<Parsed, Diagnostic> {
     })?;
     // Where the code is written, as every other message about the file shows a field.
     let place = doc.error(&c.code.span(), None, String::new());
+    // Only ASCII is allowed in codes, so bytes are characters.
+    let length = code.len();
     Ok(Parsed {
         code,
         column: place.column(),
@@ -96,6 +98,7 @@ fn row(doc: &Document<'_>, c: Spanned<RawCode>) -> Result<Parsed, Diagnostic> {
             line: place.line(),
             interview_id,
             prefix,
+            length,
             valid_from_unix,
             valid_until_unix,
             single_use: c.single_use.is_some_and(|s| *s.get_ref()),

@@ -19,6 +19,9 @@ pub struct RosterRow {
     pub interview_id: String,
     /// The code ends in `*`: every code starting with the rest matches.
     pub prefix: bool,
+    /// Characters in the code (without a prefix's `*`), to check against the station's
+    /// [`CodeRules`](super::CodeRules): a code no one can type is a mistake.
+    pub length: usize,
     /// The first second the code is good.
     pub valid_from_unix: Option<u64>,
     /// The last second the code is good.
