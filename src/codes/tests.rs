@@ -313,3 +313,26 @@ fn check_code_refuses_accepts_and_uses_up_single_use_codes() -> crate::TestResul
     );
     Ok(())
 }
+
+#[test]
+fn the_readme_rosters_are_valid_and_agree() -> crate::TestResult {
+    let readme = include_str!("../../README.md");
+    let block = |start: &str| -> crate::TestResult<&str> {
+        let from = readme.find(start).ok_or("no such block")? + start.len();
+        let len = readme[from..].find("```").ok_or("unclosed block")?;
+        Ok(&readme[from..from + len])
+    };
+    let from_csv = csv(block("```csv\n")?)?;
+    let from_toml = toml(&format!("[[code]]{}", block("```toml\n[[code]]")?))?;
+    let now = DAY + 12 * 3600;
+    for (code, interview) in [
+        ("ACME-7Q2K", "support-2026"),
+        ("ACME-SALES-0042", "sales-2026"),
+    ] {
+        assert_eq!(from_csv.lookup(code, now)?.interview_id, interview);
+        assert_eq!(from_toml.lookup(code, now)?.interview_id, interview);
+    }
+    assert!(from_csv.lookup("ACME-7Q2K", now)?.single_use);
+    assert!(from_csv.lookup("WALKIN-17", now).is_ok());
+    Ok(())
+}
