@@ -134,9 +134,11 @@ fn a_graphics_terminal_gets_a_real_picture() {
         &[("BOOTH_GRAPHICS", "kitty")],
         &["--demo", "--data-dir", data.path().to_str().unwrap()],
     );
-    t.wait_for("Press any key to begin", 15);
+    t.wait_for("press Enter if you have none", 15);
     t.record_output(&out);
-    t.keys(&["x"]);
+    t.keys(&["Enter"]);
+    t.wait_for("Press A to accept", 5);
+    t.keys(&["a"]);
     t.wait_for("What to expect", 5);
     t.keys(&["Enter"]);
     t.wait_for("Record a test clip", 15);

@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use super::*;
 use crate::app::msg::{Submission, TakeRef};
 use crate::config::Config;
+use crate::interview::{Catalog, Interview};
 use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
 use crate::session::{Progress, Take, TakeState};
 
@@ -77,7 +78,11 @@ fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceive
         doctor: None,
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let station = (st.data.clone(), st.interview.clone());
+    let station = StationFiles {
+        data_dir: st.data.clone(),
+        catalog: Arc::new(Catalog::single((*st.interview).clone())),
+        roster: None,
+    };
     Ok((Executor::new(devices, station, tx, uploads), rx))
 }
 
@@ -109,6 +114,7 @@ async fn a_wipe_asked_right_after_a_submit_waits_for_the_outbox() -> crate::Test
             take: take.clone(),
             file: st.session.join("q1-take1.mp4"),
             interview_id: "iv".into(),
+            candidate_ref: Some("AB-12345".into()),
             question_id: "q1".into(),
             attempt: 1,
             seconds: 3.0,
@@ -132,7 +138,7 @@ async fn a_wipe_asked_right_after_a_submit_waits_for_the_outbox() -> crate::Test
     while let Ok(msg) = reports.try_recv() {
         match msg {
             Msg::Submitted { take: got, .. } => order.push(Ok(got)),
-            Msg::SessionStarted { progress, dir } => order.push(Err((progress, dir))),
+            Msg::SessionStarted { progress, dir, .. } => order.push(Err((progress, dir))),
             _ => {}
         }
     }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::switch_language;
 use crate::app::msg::{Effect, Key};
-use crate::app::state::{CodeEntry, CodeMode, CodeProblem, CodeRules, Phase, State};
+use crate::app::state::{CodeEntry, CodeMode, CodeProblem, Phase, State};
+use crate::codes::{CodeFormat, CodeRules, mask};
 use crate::interview::Interview;
 use crate::session::{ConsentRecord, Progress};
 
@@ -80,23 +81,14 @@ fn submit_code(state: &mut State, mut entry: CodeEntry, by_staff: bool) -> Vec<E
     }
 }
 
-/// The station's rules for a code's form: letters, digits, '-' and '_', within the lengths.
+/// The station's rules for a code's form, as the welcome screen says them.
 fn check_format(code: &str, rules: CodeRules) -> Result<String, CodeProblem> {
-    let len = code.chars().count();
-    if len == 0 {
-        Err(CodeProblem::Empty)
-    } else if !code
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        Err(CodeProblem::BadCharacter)
-    } else if len < rules.min {
-        Err(CodeProblem::TooShort { min: rules.min })
-    } else if len > rules.max {
-        Err(CodeProblem::TooLong { max: rules.max })
-    } else {
-        Ok(code.to_ascii_uppercase())
-    }
+    crate::codes::normalize(code, &rules).map_err(|e| match e {
+        CodeFormat::Empty => CodeProblem::Empty,
+        CodeFormat::TooShort { min } => CodeProblem::TooShort { min },
+        CodeFormat::TooLong { max } => CodeProblem::TooLong { max },
+        CodeFormat::BadCharacter { .. } => CodeProblem::BadCharacter,
+    })
 }
 
 /// The roster's answer about a code the candidate entered.
@@ -157,17 +149,6 @@ pub(super) fn begin(
     } else {
         Vec::new()
     }
-}
-
-/// What logs say of a code: never all of it.
-pub fn mask(code: &str) -> String {
-    let chars: Vec<char> = code.chars().collect();
-    if chars.len() < 6 {
-        return "•".repeat(chars.len());
-    }
-    let head: String = chars[..2].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}…{tail}")
 }
 
 pub(super) fn consent_key(state: &mut State, key: Key) -> Vec<Effect> {
