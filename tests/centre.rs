@@ -52,10 +52,12 @@ fn centre(server: &TusServer) -> Centre {
          [devices]\nvideo = \"test\"\naudio = \"tone\"\nsize = \"640x360\"\n\
          [upload]\nendpoint = \"{url}\"\ntoken_file = \"{token}\"\n\
          [interview]\nfile = \"\"\nfolder = \"{folder}\"\nroster = \"{roster}\"\n\
-         [kiosk]\nlockdown = false\noperator_pin_hash = \"{hash}\"\ndone_seconds = 30\n",
+         [kiosk]\nlockdown = false\noperator_pin_hash = \"{hash}\"\ndone_seconds = 30\n\
+         receipt_command = \"cat >> '{receipts}'\"\n",
         data = dir.path().join("data").display(),
         url = server.url(),
         token = token.display(),
+        receipts = dir.path().join("receipts.txt").display(),
         folder = folder.display(),
         roster = roster.display(),
     );
@@ -229,6 +231,18 @@ fn two_candidates_back_to_back_with_codes_consent_and_a_roster_replaced_on_the_w
         Some(0),
         "{second:#}"
     );
+    // The receipt printer got one receipt per candidate, with their receipt codes only.
+    let receipts = std::fs::read_to_string(c.dir.path().join("receipts.txt")).unwrap();
+    assert_eq!(
+        receipts.matches("Your receipt code").count(),
+        2,
+        "{receipts}"
+    );
+    assert!(
+        receipts.contains("Support") && receipts.contains("Sales"),
+        "{receipts}"
+    );
+    assert!(!receipts.contains("SUP-1234"), "{receipts}");
     t.signal("TERM");
     assert_eq!(t.wait_exit(15), 0);
 }

@@ -281,3 +281,43 @@ async fn the_next_recording_starts_right_after_the_last_ones_outcome() -> crate:
     executor.shutdown().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn staff_time_granted_mid_answer_lengthens_the_recording() -> crate::TestResult {
+    let st = station(Take::recording("q1-take1.mp4".into()))?;
+    let (mut executor, mut reports) = executor(&st)?;
+    executor.execute(Effect::OpenDevices).await;
+    assert!(matches!(
+        next(&mut reports).await,
+        Some(Msg::DevicesReady { .. })
+    ));
+    let file = st.session.join("q1-take1.mp4");
+    let purpose = crate::app::msg::Purpose::Answer(TakeRef {
+        session: session_id(&st),
+        question: 0,
+        take: 0,
+    });
+    executor
+        .execute(Effect::StartRecording {
+            purpose,
+            file: file.clone(),
+            limit: std::time::Duration::from_secs(1),
+        })
+        .await;
+    assert!(matches!(
+        next(&mut reports).await,
+        Some(Msg::RecordingStarted { .. })
+    ));
+    executor
+        .execute(Effect::ExtendRecording {
+            limit: std::time::Duration::from_millis(2500),
+        })
+        .await;
+    // The recording ends by itself, at its new limit.
+    let Some(Msg::RecordingSaved { seconds, .. }) = next(&mut reports).await else {
+        panic!("the recording did not end by itself")
+    };
+    assert!((2.2..=2.8).contains(&seconds), "recorded {seconds} s");
+    executor.shutdown().await;
+    Ok(())
+}
