@@ -8,8 +8,8 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::overview::Hints;
 use super::theme::Theme;
+use super::widgets::remaining;
 use crate::app::state::{Phase, State, Target};
-use crate::app::update::remaining;
 use crate::session::Delivery;
 
 pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {

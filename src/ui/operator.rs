@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Padding, Paragraph, Wrap};
 
 use super::theme::Theme;
+use super::widgets::remaining;
 use crate::app::state::{OperatorAction, OperatorStep, State};
-use crate::app::update::remaining;
 
 fn popup(area: Rect, width: u16, height: u16) -> Rect {
     let w = width.min(area.width);

@@ -12,10 +12,9 @@ use super::graphics::Graphics;
 use super::overview::Hints;
 use super::setup::{PaneSource, mic_panel, picture_pane, playback_panel, two_columns};
 use super::theme::Theme;
-use super::widgets::{BigClock, clock};
+use super::widgets::{BigClock, clock, remaining};
 use super::words::duration;
 use crate::app::state::{Prep, State};
-use crate::app::update::remaining;
 use crate::session::TakeState;
 
 fn question_text<'a>(state: &'a State, q: usize, theme: &Theme) -> Paragraph<'a> {

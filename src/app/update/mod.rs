@@ -263,11 +263,6 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
     if key == Key::Operator {
         return station::open_operator(state);
     }
-    let key = if key == Key::Char('?') {
-        Key::Help
-    } else {
-        key
-    };
     if state.help {
         match key {
             Key::Esc | Key::Help | Key::Enter => state.help = false,
@@ -566,12 +561,6 @@ pub(super) fn terminate(state: &mut State) -> Vec<Effect> {
         Phase::DeviceTest(TestStep::Saving) => Vec::new(),
         _ => vec![Effect::StopPlayback, state.save(), Effect::Quit],
     }
-}
-
-/// Time left of a countdown, rounded up to whole seconds for display.
-pub fn remaining(now: std::time::Instant, ends: std::time::Instant) -> Duration {
-    let left = ends.saturating_duration_since(now);
-    Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0))
 }
 
 mod answer;
