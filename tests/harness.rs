@@ -334,13 +334,6 @@ fn wav_files_round_trip() {
     );
 }
 
-#[test]
-fn booth_binary_is_built() {
-    let booth = booth();
-    let path = Path::new(booth.get_program());
-    assert!(path.is_file(), "{} is not a file", path.display());
-}
-
 /// Set in the child process that [`cpal_default_input_hears_the_microphone`] starts.
 const CPAL_CHILD: &str = "BOOTH_HARNESS_CPAL_CHILD";
 

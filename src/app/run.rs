@@ -3,7 +3,8 @@
 //! second. It touches no file and no device: the executor owns the effects, a small writer
 //! task owns `status.json`. The loop ends when the executor has carried out a quit (so a
 //! recording is finalized first). Generic over the terminal backend and the input stream
-//! (which brings the ticks too), so whole flows run headless, on fake time, in tests.
+//! (which brings the ticks too), so whole flows run headless, on fake time, in tests, which
+//! follow the state through [`Watchers::state`].
 
 use std::io;
 use std::path::PathBuf;
@@ -44,6 +45,15 @@ pub struct Screen<'a, B: Backend> {
     pub graphics: Option<Graphics>,
 }
 
+/// Who follows the state besides the screen.
+#[derive(Default)]
+pub struct Watchers {
+    /// Where `status.json` is kept, if anywhere (its own task writes it).
+    pub status_dir: Option<PathBuf>,
+    /// Gets the state after every message (tests wait on it; the kiosk has none).
+    pub state: Option<watch::Sender<State>>,
+}
+
 /// Ticks on the real clock, for the kiosk's input.
 pub fn ticks() -> impl Stream<Item = Msg> + Unpin {
     let mut tick = tokio::time::interval(TICK);
@@ -55,17 +65,18 @@ pub fn ticks() -> impl Stream<Item = Msg> + Unpin {
 }
 
 /// Runs the flow until the executor has carried out a quit (or stopped for good). Returns the
-/// final state. `status_dir`: where `status.json` is kept, if anywhere.
+/// final state.
 pub async fn run<B, S>(
     screen: Screen<'_, B>,
-    status_dir: Option<PathBuf>,
+    watchers: Watchers,
     mut state: State,
     mut input: S,
     workers: Workers,
 ) -> io::Result<State>
 where
     B: Backend,
-    B::Error: Into<io::Error>,
+    // crossterm's io::Error, and `Infallible` for the TestBackend of headless flows.
+    B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = Msg> + Unpin,
 {
     let Screen {
@@ -82,6 +93,10 @@ where
     // log lines name the candidate session too.
     let (effects, effects_rx) = mpsc::unbounded_channel::<(Effect, tracing::Span)>();
     let mut worker = tokio::spawn(executor.run(effects_rx));
+    let Watchers {
+        status_dir,
+        state: watch,
+    } = watchers;
     let status = status_dir.map(|dir| spawn_status_writer(dir, KioskStatus::of(&state, 0)));
 
     let mut pending = first;
@@ -94,6 +109,9 @@ where
         for effect in pending.drain(..) {
             // A closed channel means the executor is gone; the select below sees it end.
             let _ = effects.send((effect, span.clone()));
+        }
+        if let Some(watch) = &watch {
+            watch.send_replace(state.clone());
         }
         if let Some(status) = &status {
             status.send_if_modified(|old| {
@@ -108,7 +126,7 @@ where
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
                 .draw(|f| crate::ui::view_with(&state, &theme, graphics.as_mut(), f))
-                .map_err(Into::into)?;
+                .map_err(io::Error::other)?;
             last_draw = Instant::now();
             dirty = false;
         }

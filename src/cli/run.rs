@@ -102,7 +102,10 @@ pub fn run(args: RunArgs) -> Exit {
                 theme,
                 graphics,
             },
-            Some(setup.data_dir.clone()),
+            crate::app::run::Watchers {
+                status_dir: Some(setup.data_dir.clone()),
+                state: None,
+            },
             state,
             input,
             workers,
