@@ -57,7 +57,7 @@ pub struct KioskStatus {
 
 impl KioskStatus {
     pub fn of(state: &State, now_unix: u64) -> KioskStatus {
-        let (phase, busy, question) = describe_phase(&state.phase);
+        let (phase, busy, question) = describe_phase(&state.session.phase);
         let (devices, camera, microphone) = match &state.devices.status {
             DeviceStatus::Closed => ("closed", None, None),
             DeviceStatus::Opening => ("opening", None, None),
@@ -70,8 +70,8 @@ impl KioskStatus {
             pid: std::process::id(),
             state: busy.into(),
             phase: phase.into(),
-            session: state.progress.session_id.clone(),
-            interview: state.interview.id.clone(),
+            session: state.session.progress.session_id.clone(),
+            interview: state.session.interview.id.clone(),
             question,
             camera,
             microphone,

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use booth::app::effects::{DeviceSettings, Executor};
 use booth::app::msg::{Key, Msg};
 use booth::app::run::{Screen, Watchers, Workers};
-use booth::app::state::{DeviceStatus, Phase, Prep, Settings, State, TestStep};
+use booth::app::state::{DeviceStatus, Phase, Prep, Session, Settings, State, TestStep};
 use booth::interview::Interview;
 use booth::media::source::{AudioSpec, VideoRequest, VideoSpec};
 use booth::session::{Delivery, Progress, TakeState};
@@ -97,7 +97,7 @@ impl Candidate {
         let s = self.state.borrow();
         panic!(
             "timed out waiting for {what}; phase {:?}, notice {:?}",
-            s.phase, s.notice
+            s.session.phase, s.session.notice
         )
     }
 }
@@ -196,12 +196,16 @@ async fn a_whole_interview_through_the_real_loop() {
     interview.questions[2].answer_limit = Duration::from_secs(3);
     let interview = Arc::new(interview);
     let progress = Progress::for_interview("s1", &interview, 0);
-    let mut settings = Settings::new(session_dir.clone());
-    settings.test_clip = Duration::from_secs(4);
-    settings.test_clip_minimum = Duration::from_secs(2);
+    let settings = Settings {
+        test_clip: Duration::from_secs(4),
+        test_clip_minimum: Duration::from_secs(2),
+        ..Settings::default()
+    };
     let (tx, reports) = mpsc::unbounded_channel();
     let executor = executor(data.path(), &interview, tx, uploads);
-    let state = State::new(interview, settings, progress, Instant::now());
+    let now = Instant::now();
+    let session = Session::new(interview, progress, session_dir.clone(), now);
+    let state = State::new(settings, session, now);
     let (watch_tx, watch_rx) = watch::channel(state.clone());
     let (keys, keys_rx) = input::unbounded();
     let skew = Arc::new(Mutex::new(Duration::ZERO));
@@ -235,11 +239,11 @@ async fn a_whole_interview_through_the_real_loop() {
     // The loop ended on the next candidate's welcome, having drawn the screens (the last one
     // drawn may be the done screen: a quit is not drawn) and kept the station's status.
     assert!(
-        matches!(ended.phase, Phase::Welcome(_)),
+        matches!(ended.session.phase, Phase::Welcome(_)),
         "{:?}",
-        ended.phase
+        ended.session.phase
     );
-    assert_ne!(ended.progress.session_id, "s1");
+    assert_ne!(ended.session.progress.session_id, "s1");
     let screen = format!("{}", terminal.backend());
     assert!(screen.contains("Flow test"), "{screen}");
     let status = booth::status::KioskStatus::read(data.path()).unwrap();
@@ -271,17 +275,20 @@ async fn device_test(c: &mut Candidate) {
     // The test clip: record, stop after the minimum, automatic checks, play it back.
     c.key(Key::Char('r'));
     c.until("the test clip to record", |s| {
-        matches!(s.phase, Phase::DeviceTest(TestStep::Recording { .. }))
+        matches!(
+            s.session.phase,
+            Phase::DeviceTest(TestStep::Recording { .. })
+        )
     })
     .await;
     tokio::time::sleep(Duration::from_millis(2500)).await;
     c.key(Key::Char('s'));
     let st = c
         .until("the clip checks", |s| {
-            matches!(s.phase, Phase::DeviceTest(TestStep::Review { .. }))
+            matches!(s.session.phase, Phase::DeviceTest(TestStep::Review { .. }))
         })
         .await;
-    let Phase::DeviceTest(TestStep::Review { checks, .. }) = st.phase else {
+    let Phase::DeviceTest(TestStep::Review { checks, .. }) = st.session.phase else {
         unreachable!()
     };
     assert!(
@@ -291,11 +298,11 @@ async fn device_test(c: &mut Candidate) {
     let clip = st.test_clip_path();
     assert!(clip.exists());
     c.key(Key::Char('p'));
-    c.until("the clip to play", |s| s.playback.frame.is_some())
+    c.until("the clip to play", |s| s.session.playback.frame.is_some())
         .await;
     c.key(Key::Enter);
     c.until("the question list", |s| {
-        s.phase == Phase::Questions { selected: 0 }
+        s.session.phase == Phase::Questions { selected: 0 }
     })
     .await;
     eventually("the test clip to be deleted", || !clip.exists()).await;
@@ -307,7 +314,7 @@ async fn first_question(c: &mut Candidate) {
     c.key(Key::Enter);
     c.until("the preparation countdown", |s| {
         matches!(
-            s.phase,
+            s.session.phase,
             Phase::Question {
                 q: 0,
                 prep: Prep::Counting { .. }
@@ -318,7 +325,7 @@ async fn first_question(c: &mut Candidate) {
     c.jump(Duration::from_secs(21));
     c.until("recording to start", |s| {
         matches!(
-            s.phase,
+            s.session.phase,
             Phase::Recording {
                 started: Some(_),
                 ..
@@ -329,7 +336,9 @@ async fn first_question(c: &mut Candidate) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     c.key(Key::Char('s'));
     let st = c
-        .until("the take", |s| matches!(s.phase, Phase::Review { .. }))
+        .until("the take", |s| {
+            matches!(s.session.phase, Phase::Review { .. })
+        })
         .await;
     let first_take = st.take_path(0, 0);
     assert!(first_take.exists());
@@ -337,7 +346,7 @@ async fn first_question(c: &mut Candidate) {
     c.key(Key::Enter);
     c.until("recording again", |s| {
         matches!(
-            s.phase,
+            s.session.phase,
             Phase::Recording {
                 take: 1,
                 started: Some(_),
@@ -351,13 +360,13 @@ async fn first_question(c: &mut Candidate) {
     c.key(Key::Char('s'));
     let st = c
         .until("the second take", |s| {
-            matches!(s.phase, Phase::Review { take: 1, .. })
+            matches!(s.session.phase, Phase::Review { take: 1, .. })
         })
         .await;
-    assert_eq!(st.progress.questions[0].attempts_used, 2);
+    assert_eq!(st.session.progress.questions[0].attempts_used, 2);
     c.key(Key::Enter);
     c.until("the answer in the outbox", |s| {
-        s.progress.questions[0].delivery != Delivery::NotSubmitted
+        s.session.progress.questions[0].delivery != Delivery::NotSubmitted
     })
     .await;
 }
@@ -365,13 +374,15 @@ async fn first_question(c: &mut Candidate) {
 /// Questions 2 (started by the candidate) and 3 (stopped by its limit).
 async fn other_questions(c: &mut Candidate) {
     // Question 2: no preparation, the candidate starts; 2 s; sent.
-    c.until("the list", |s| s.phase == Phase::Questions { selected: 1 })
-        .await;
+    c.until("the list", |s| {
+        s.session.phase == Phase::Questions { selected: 1 }
+    })
+    .await;
     c.key(Key::Enter);
     c.key(Key::Enter);
     c.until("recording", |s| {
         matches!(
-            s.phase,
+            s.session.phase,
             Phase::Recording {
                 q: 1,
                 started: Some(_),
@@ -383,30 +394,32 @@ async fn other_questions(c: &mut Candidate) {
     tokio::time::sleep(Duration::from_secs(2)).await;
     c.key(Key::Char('s'));
     c.until("the take", |s| {
-        matches!(s.phase, Phase::Review { q: 1, .. })
+        matches!(s.session.phase, Phase::Review { q: 1, .. })
     })
     .await;
     c.key(Key::Enter);
-    c.until("the list", |s| s.phase == Phase::Questions { selected: 2 })
-        .await;
+    c.until("the list", |s| {
+        s.session.phase == Phase::Questions { selected: 2 }
+    })
+    .await;
 
     // Question 3: the 3 s limit stops the recording by itself.
     c.key(Key::Enter);
     c.until("the preparation countdown", |s| {
-        matches!(s.phase, Phase::Question { q: 2, .. })
+        matches!(s.session.phase, Phase::Question { q: 2, .. })
     })
     .await;
     c.jump(Duration::from_secs(11));
     let st = c
         .until("the limit to stop it", |s| {
-            matches!(s.phase, Phase::Review { q: 2, .. })
+            matches!(s.session.phase, Phase::Review { q: 2, .. })
         })
         .await;
-    let seconds = st.progress.questions[2].takes[0].seconds.unwrap();
+    let seconds = st.session.progress.questions[2].takes[0].seconds.unwrap();
     assert!((seconds - 3.0).abs() < 0.2, "limit of 3 s gave {seconds} s");
     c.key(Key::Enter);
     c.until("the last answer in the outbox", |s| {
-        matches!(s.phase, Phase::Done { .. })
+        matches!(s.session.phase, Phase::Done { .. })
     })
     .await;
 }
@@ -416,14 +429,15 @@ async fn delivered_and_finished(mut c: Candidate, session_dir: &Path, delivered:
     // Every answer reaches the platform (here a directory) and the screen says so.
     let st = c
         .until("all deliveries", |s| {
-            s.progress
+            s.session
+                .progress
                 .questions
                 .iter()
                 .all(|q| q.delivery == Delivery::Uploaded)
         })
         .await;
     assert_eq!(
-        st.progress.questions[0].takes[0].state,
+        st.session.progress.questions[0].takes[0].state,
         TakeState::Discarded
     );
     // The saved progress agrees with the screen.
@@ -471,7 +485,7 @@ async fn delivered_and_finished(mut c: Candidate, session_dir: &Path, delivered:
     // Finish: the loop's executor wipes the session and the next candidate is welcomed.
     c.key(Key::Enter);
     c.until("the next candidate", |s| {
-        matches!(s.phase, Phase::Welcome(_)) && s.progress.session_id != "s1"
+        matches!(s.session.phase, Phase::Welcome(_)) && s.session.progress.session_id != "s1"
     })
     .await;
     assert!(!session_dir.exists(), "the finished session was not wiped");

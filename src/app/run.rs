@@ -104,7 +104,7 @@ where
     let mut dirty = true;
     let mut input_open = true;
     let mut span = session_span(&state);
-    let mut span_for = state.progress.session_id.clone();
+    let mut span_for = state.session.progress.session_id.clone();
     let ended = loop {
         for effect in pending.drain(..) {
             // A closed channel means the executor is gone; the select below sees it end.
@@ -140,10 +140,12 @@ where
         };
         log_message(&span, &msg);
         pending = span.in_scope(|| update(&mut state, msg));
-        if span_for != state.progress.session_id {
+        if span_for != state.session.progress.session_id {
             span = session_span(&state);
-            span_for = state.progress.session_id.clone();
-            span.in_scope(|| tracing::info!(interview = %state.interview.id, "session started"));
+            span_for = state.session.progress.session_id.clone();
+            span.in_scope(
+                || tracing::info!(interview = %state.session.interview.id, "session started"),
+            );
         }
         dirty = true;
     };
@@ -174,7 +176,7 @@ fn log_message(span: &tracing::Span, msg: &Msg) {
 
 /// The span every log line of one candidate session is inside (`session{id=…}`).
 fn session_span(state: &State) -> tracing::Span {
-    tracing::info_span!("session", id = %state.progress.session_id)
+    tracing::info_span!("session", id = %state.session.progress.session_id)
 }
 
 /// The owner of `status.json`: writes the latest status when it changes (and every half

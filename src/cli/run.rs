@@ -114,7 +114,7 @@ pub fn run(args: RunArgs) -> Exit {
     });
     match result {
         Ok(state) => {
-            tracing::info!(phase = ?state.phase, "booth run ended");
+            tracing::info!(phase = ?state.session.phase, "booth run ended");
             if let Some(dir) = demo_dir {
                 console(&format!(
                     "booth: demo data (recordings, outbox, log) is in {}",
@@ -198,7 +198,7 @@ fn prepare(args: &RunArgs) -> Result<(Setup, Option<PathBuf>, crate::logging::Lo
             (catalog, config.interview.roster.clone())
         }
     };
-    let mut settings = settings(&config, &data_dir, args.demo);
+    let mut settings = settings(&config, args.demo);
     settings.roster = roster.is_some();
     settings.codes = if roster.is_some() || config.interview.code_required() {
         CodeMode::Required
@@ -245,27 +245,28 @@ fn prepare(args: &RunArgs) -> Result<(Setup, Option<PathBuf>, crate::logging::Lo
     ))
 }
 
-/// The flow's settings from the station config (the session directory comes at start).
-fn settings(config: &Config, data_dir: &Path, demo: bool) -> Settings {
-    let mut settings = Settings::new(data_dir.join("sessions"));
-    settings.noise_gate_dbfs = config.recording.noise_gate_dbfs as f32;
-    settings.silence_warning = config.recording.silence_warning;
-    settings.test_clip = config.recording.test_clip;
+/// The flow's settings from the station config.
+fn settings(config: &Config, demo: bool) -> Settings {
     let kiosk = &config.kiosk;
-    // The demo is for trying booth out: Ctrl+C leaves it.
-    settings.lockdown = kiosk.lockdown && !demo;
-    settings.operator_pin = kiosk.operator_pin_hash.is_some();
-    settings.idle_reset = kiosk.idle_reset;
-    settings.idle_countdown = kiosk.idle_countdown;
-    settings.grant_step = kiosk.grant;
-    settings.done_wait = kiosk.done;
-    settings.receipt = kiosk.receipt_command.is_some();
-    settings.target = match config.upload.endpoint {
-        crate::config::Endpoint::Dir(_) => Target::Folder,
-        crate::config::Endpoint::Tus(_) => Target::Platform,
-    };
-    settings.keeps_copies = config.upload.retention == crate::config::Retention::Keep;
-    settings
+    Settings {
+        noise_gate_dbfs: config.recording.noise_gate_dbfs as f32,
+        silence_warning: config.recording.silence_warning,
+        test_clip: config.recording.test_clip,
+        // The demo is for trying booth out: Ctrl+C leaves it.
+        lockdown: kiosk.lockdown && !demo,
+        operator_pin: kiosk.operator_pin_hash.is_some(),
+        idle_reset: kiosk.idle_reset,
+        idle_countdown: kiosk.idle_countdown,
+        grant_step: kiosk.grant,
+        done_wait: kiosk.done,
+        receipt: kiosk.receipt_command.is_some(),
+        target: match config.upload.endpoint {
+            crate::config::Endpoint::Dir(_) => Target::Folder,
+            crate::config::Endpoint::Tus(_) => Target::Platform,
+        },
+        keeps_copies: config.upload.retention == crate::config::Retention::Keep,
+        ..Settings::default()
+    }
 }
 
 fn theme(config: &Config) -> Theme {

@@ -13,8 +13,8 @@ use crate::app::state::{Phase, State, Target};
 use crate::session::Delivery;
 
 pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
-    let t = &state.text;
-    let n = state.interview.questions.len() as u16;
+    let t = &state.session.text;
+    let n = state.session.interview.questions.len() as u16;
     let [top, answers, receipt, after] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Length(n + 1),
@@ -31,6 +31,7 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
         top,
     );
     let lines: Vec<Line> = state
+        .session
         .interview
         .questions
         .iter()
@@ -40,7 +41,7 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
                 Target::Platform => "done.received",
                 Target::Folder => "done.in_folder",
             };
-            let status = match state.progress.questions[i].delivery {
+            let status = match state.session.progress.questions[i].delivery {
                 Delivery::Uploaded => Span::styled(t.get(delivered), theme.good),
                 Delivery::Queued => {
                     let u = state.upload(i);
@@ -76,12 +77,13 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
     frame.render_widget(
         Paragraph::new(Text::from(vec![
             Line::styled(t.get("done.receipt"), theme.dim),
-            Line::styled(state.progress.receipt_code(), theme.accent),
+            Line::styled(state.session.progress.receipt_code(), theme.accent),
         ]))
         .alignment(Alignment::Center),
         receipt,
     );
     let all_sent = state
+        .session
         .progress
         .questions
         .iter()
@@ -98,7 +100,7 @@ pub fn done(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hint
     });
     let mut after_lines = vec![Line::raw(status), Line::raw("")];
     after_lines.push(Line::raw(t.get("done.tell_staff")));
-    if let Phase::Done { ends } = state.phase {
+    if let Phase::Done { ends } = state.session.phase {
         let seconds = remaining(state.now, ends).as_secs();
         after_lines.push(Line::raw(""));
         after_lines.push(Line::styled(

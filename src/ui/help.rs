@@ -18,8 +18,8 @@ pub fn help(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         w,
         h,
     );
-    let t = &state.text;
-    let support = &state.interview.support;
+    let t = &state.session.text;
+    let support = &state.session.interview.support;
     let mut lines = vec![
         Line::styled(t.get("help.need_hand"), theme.title),
         Line::raw(support.contact.clone()),

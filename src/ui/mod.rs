@@ -38,7 +38,7 @@ pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
 /// caches encoded pictures between frames and holds nothing of the flow).
 pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame: &mut Frame) {
     let area = frame.area();
-    let t = &state.text;
+    let t = &state.session.text;
     // The theme's base colours under everything (the high-contrast theme paints black).
     frame.render_widget(ratatui::widgets::Block::default().style(theme.text), area);
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
@@ -63,12 +63,12 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
     let [header, body, notice, footer] = Layout::vertical([
         Constraint::Length(2),
         Constraint::Min(10),
-        Constraint::Length(if state.notice.is_some() { 3 } else { 0 }),
+        Constraint::Length(if state.session.notice.is_some() { 3 } else { 0 }),
         Constraint::Length(1),
     ])
     .areas(area);
     render_header(state, theme, frame, header);
-    let hints = match &state.phase {
+    let hints = match &state.session.phase {
         Phase::Welcome(entry) => welcome::welcome(state, entry, theme, frame, body),
         Phase::Consent => welcome::consent(state, theme, frame, body),
         Phase::Declined { .. } => welcome::declined(state, theme, frame, body),
@@ -87,7 +87,7 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
         Phase::Resetting => pause(t.get("common.one_moment"), theme, frame, body),
         Phase::OutOfOrder => pause(t.get("common.out_of_order"), theme, frame, body),
     };
-    if let Some(n) = state.notice {
+    if let Some(n) = state.session.notice {
         frame.render_widget(
             Paragraph::new(Line::styled(t.get(n.key()), theme.warn)).wrap(Wrap { trim: true }),
             notice,
@@ -96,7 +96,7 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
     let mut all = hints;
     all.push(("?", t.get("common.help").to_string()));
     frame.render_widget(widgets::key_hints(theme, &all), footer);
-    if state.help {
+    if state.session.help {
         help::help(state, theme, frame, area);
     }
     operator::idle(state, theme, frame, area);
@@ -104,8 +104,8 @@ pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame
 }
 
 fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let t = &state.text;
-    let step = match &state.phase {
+    let t = &state.session.text;
+    let step = match &state.session.phase {
         Phase::Welcome(_) | Phase::Consent | Phase::Declined { .. } | Phase::Overview => {
             String::new()
         }
@@ -116,7 +116,10 @@ fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
         | Phase::Review { q, .. }
         | Phase::Submitting { q, .. } => t.fmt(
             "header.question_of",
-            &[("n", &(q + 1)), ("total", &state.interview.questions.len())],
+            &[
+                ("n", &(q + 1)),
+                ("total", &state.session.interview.questions.len()),
+            ],
         ),
         Phase::Done { .. } => t.get("header.finished").to_string(),
         Phase::Resetting | Phase::OutOfOrder => String::new(),
@@ -124,9 +127,9 @@ fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     let [left, right] =
         Layout::horizontal([Constraint::Min(20), Constraint::Length(32)]).areas(area);
     // With a roster the candidate's code picks the interview: before it, none is named.
-    let title = match state.phase {
+    let title = match state.session.phase {
         Phase::Welcome(_) if state.settings.roster => "",
-        _ => state.interview.title.as_str(),
+        _ => state.session.interview.title.as_str(),
     };
     frame.render_widget(
         Paragraph::new(Line::from(vec![Span::styled(title, theme.title)])),

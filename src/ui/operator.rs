@@ -33,15 +33,15 @@ fn boxed<'a>(title: String, theme: &Theme) -> Block<'a> {
 /// The question a grant would apply to, for the menu's words.
 fn grant_target(state: &State) -> Option<usize> {
     use crate::app::state::Phase;
-    match state.phase {
+    match state.session.phase {
         Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => Some(q),
         Phase::Questions { selected } => Some(selected),
-        _ => state.progress.current,
+        _ => state.session.progress.current,
     }
 }
 
 pub fn operator(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let t = &state.text;
+    let t = &state.session.text;
     let op = &state.operator;
     let (title, lines): (String, Vec<Line>) = match &op.step {
         OperatorStep::Closed => return,
@@ -104,8 +104,9 @@ pub fn operator(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                         Line::raw(format!("  {words}"))
                     }
                 })
-                .chain((!state.progress.grants.is_empty()).then(|| {
+                .chain((!state.session.progress.grants.is_empty()).then(|| {
                     let list: Vec<String> = state
+                        .session
                         .progress
                         .grants
                         .iter()
@@ -138,10 +139,10 @@ pub fn operator(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 pub fn idle(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let Some(ends) = state.idle_ends else {
+    let Some(ends) = state.session.idle_ends else {
         return;
     };
-    let t = &state.text;
+    let t = &state.session.text;
     let seconds = remaining(state.now, ends).as_secs();
     // Nothing of the candidate's stays on screen while the station waits to wipe it.
     frame.render_widget(Clear, area);

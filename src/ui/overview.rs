@@ -14,8 +14,8 @@ use crate::app::state::State;
 pub type Hints = Vec<(&'static str, String)>;
 
 pub fn overview(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
-    let t = &state.text;
-    let iv = &state.interview;
+    let t = &state.session.text;
+    let iv = &state.session.interview;
     let [intro, facts] = Layout::vertical([Constraint::Min(4), Constraint::Length(9)]).areas(area);
     let mut lines = vec![Line::raw("")];
     for para in iv.intro.split("\n\n") {

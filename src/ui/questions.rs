@@ -14,8 +14,8 @@ use crate::session::{Delivery, TakeState};
 
 /// A question's state in words, with its style.
 fn status(state: &State, q: usize, theme: &Theme) -> Span<'static> {
-    let t = &state.text;
-    let p = &state.progress.questions[q];
+    let t = &state.session.text;
+    let p = &state.session.progress.questions[q];
     match p.delivery {
         Delivery::Uploaded => {
             let words = match state.settings.target {
@@ -45,12 +45,13 @@ fn status(state: &State, q: usize, theme: &Theme) -> Span<'static> {
 }
 
 pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
-    let t = &state.text;
+    let t = &state.session.text;
     let [left, right] =
         Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
     // Room for the text: less the marker, the number, the status word and the border.
     let width = left.width.saturating_sub(2 + 4 + 2 + 12 + 2) as usize;
     let items: Vec<ListItem> = state
+        .session
         .interview
         .questions
         .iter()
@@ -85,8 +86,8 @@ pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, ar
         &mut list_state,
     );
 
-    let q = &state.interview.questions[selected];
-    let p = &state.progress.questions[selected];
+    let q = &state.session.interview.questions[selected];
+    let p = &state.session.progress.questions[selected];
     let left_n = state.attempts_left(selected);
     let mut lines = vec![
         Line::styled(

@@ -29,11 +29,11 @@ fn question_text<'a>(state: &'a State, q: usize, theme: &Theme) -> Paragraph<'a>
 }
 
 fn playing_line(state: &State, key: &str) -> Line<'static> {
-    Line::raw(state.text.fmt(
+    Line::raw(state.session.text.fmt(
         key,
         &[
-            ("position", &clock(state.playback.position)),
-            ("length", &clock(state.playback.length)),
+            ("position", &clock(state.session.playback.position)),
+            ("length", &clock(state.session.playback.length)),
         ],
     ))
 }
@@ -47,11 +47,11 @@ pub fn question(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
-    let t = &state.text;
+    let t = &state.session.text;
     let question = state.question(q);
     let watching = prep == Prep::Watching;
     let (main, side) = two_columns(area);
-    if question.video.is_some() && (watching || state.playback.frame.is_some()) {
+    if question.video.is_some() && (watching || state.session.playback.frame.is_some()) {
         let [text, video] =
             Layout::vertical([Constraint::Length(5), Constraint::Min(6)]).areas(main);
         frame.render_widget(question_text(state, q, theme), text);
@@ -174,12 +174,12 @@ pub fn recording(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
-    let t = &state.text;
+    let t = &state.session.text;
     let question = state.question(q);
     let (main, side) = two_columns(area);
     let [text, picture] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
     frame.render_widget(question_text(state, q, theme), text);
-    if state.devices.preview_hidden {
+    if state.session.preview_hidden {
         frame.render_widget(
             Paragraph::new(t.get("recording.hidden"))
                 .wrap(Wrap { trim: true })
@@ -252,7 +252,7 @@ pub fn recording(
     mic_panel(state, theme, frame, mic);
     hints.push((
         "H",
-        t.get(if state.devices.preview_hidden {
+        t.get(if state.session.preview_hidden {
             "recording.show"
         } else {
             "recording.hide"
@@ -271,7 +271,7 @@ pub fn review(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
-    let t = &state.text;
+    let t = &state.session.text;
     let (main, side) = two_columns(area);
     if playing {
         picture_pane(state, theme, gfx, frame, main, PaneSource::Playback);
@@ -293,7 +293,7 @@ pub fn review(
             main,
         );
     }
-    let take = &state.progress.questions[q].takes[take];
+    let take = &state.session.progress.questions[q].takes[take];
     let left = state.attempts_left(q);
     let length = clock(Duration::from_secs_f64(take.seconds.unwrap_or(0.0)));
     let mut lines = vec![

@@ -35,7 +35,7 @@ pub fn picture_pane(
     area: Rect,
     source: PaneSource,
 ) {
-    let t = &state.text;
+    let t = &state.session.text;
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Rounded)
@@ -44,7 +44,7 @@ pub fn picture_pane(
     frame.render_widget(block, area);
     let (picture, mirror) = match source {
         PaneSource::Live => (state.devices.preview.as_ref(), true),
-        PaneSource::Playback => (state.playback.frame.as_ref(), false),
+        PaneSource::Playback => (state.session.playback.frame.as_ref(), false),
     };
     let message = match (&state.devices.status, picture, &source) {
         (_, Some(_), _) => None,
@@ -83,7 +83,7 @@ pub fn picture_pane(
 
 /// The microphone meter with its caption and a verdict in words.
 pub fn mic_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let t = &state.text;
+    let t = &state.session.text;
     let [caption, bar, words] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -115,7 +115,7 @@ pub fn mic_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
 
 /// While something plays: its sound as a meter, and a plain note when there is no speaker.
 pub fn playback_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let t = &state.text;
+    let t = &state.session.text;
     let [caption, bar, words] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -128,13 +128,13 @@ pub fn playback_panel(state: &State, theme: &Theme, frame: &mut Frame, area: Rec
     );
     frame.render_widget(
         Meter {
-            level: state.playback.level,
+            level: state.session.playback.level,
             gate_dbfs: state.settings.noise_gate_dbfs,
             theme,
         },
         bar,
     );
-    if state.playback.silent {
+    if state.session.playback.silent {
         frame.render_widget(
             Paragraph::new(Line::styled(t.get("devices.no_speaker"), theme.dim)),
             words,
@@ -155,7 +155,7 @@ pub fn two_columns(area: Rect) -> (Rect, Rect) {
 }
 
 fn check_lines<'a>(state: &'a State, checks: &ClipChecks, theme: &Theme) -> Vec<Line<'a>> {
-    let t = &state.text;
+    let t = &state.session.text;
     let picture = match checks.picture {
         PictureVerdict::Ok => Line::styled(t.get("test.picture_ok"), theme.good),
         PictureVerdict::NoPicture => Line::styled(t.get("test.picture_none"), theme.bad),
@@ -179,7 +179,7 @@ pub fn device_test(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
-    let t = &state.text;
+    let t = &state.session.text;
     let (left, right) = two_columns(area);
     let playing = matches!(step, TestStep::Review { playing: true, .. });
     picture_pane(
@@ -244,10 +244,10 @@ pub fn device_test(
                 lines.push(Line::raw(t.fmt(
                     "test.playing",
                     &[
-                        ("position", &clock(state.playback.position)),
+                        ("position", &clock(state.session.playback.position)),
                         (
                             "length",
-                            &clock(state.playback.length.max(Duration::from_secs(1))),
+                            &clock(state.session.playback.length.max(Duration::from_secs(1))),
                         ),
                     ],
                 )));

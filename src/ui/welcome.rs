@@ -18,7 +18,7 @@ pub fn welcome(
     frame: &mut Frame,
     area: Rect,
 ) -> Hints {
-    let t = &state.text;
+    let t = &state.session.text;
     let codes = state.settings.codes;
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
@@ -32,7 +32,10 @@ pub fn welcome(
     ];
     // With a roster the code picks the interview: none is named before it.
     if !state.settings.roster {
-        lines.push(Line::styled(state.interview.title.as_str(), theme.accent));
+        lines.push(Line::styled(
+            state.session.interview.title.as_str(),
+            theme.accent,
+        ));
         lines.push(Line::raw(""));
     }
     let mut hints: Hints = vec![("← →", t.get("common.language").to_string())];
@@ -81,7 +84,7 @@ pub fn welcome(
 
 /// One plain sentence per reason a code was not taken; the ones staff must sort out say so.
 fn problem_sentence(state: &State, problem: CodeProblem) -> String {
-    let t = &state.text;
+    let t = &state.session.text;
     match problem {
         CodeProblem::TooShort { min } => t.fmt(problem.key(), &[("min", &min)]),
         CodeProblem::TooLong { max } => t.fmt(problem.key(), &[("max", &max)]),
@@ -90,8 +93,8 @@ fn problem_sentence(state: &State, problem: CodeProblem) -> String {
 }
 
 pub fn consent(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
-    let t = &state.text;
-    let Some(consent) = state.interview.consent.as_ref() else {
+    let t = &state.session.text;
+    let Some(consent) = state.session.interview.consent.as_ref() else {
         return Vec::new();
     };
     let [notice, ask] = Layout::vertical([Constraint::Min(5), Constraint::Length(2)]).areas(area);
@@ -128,7 +131,7 @@ pub fn consent(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> H
 }
 
 pub fn declined(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
-    let t = &state.text;
+    let t = &state.session.text;
     let [_, middle, _] = Layout::vertical([
         Constraint::Fill(1),
         Constraint::Length(5),
