@@ -10,15 +10,14 @@ use std::time::Instant;
 use clap::Args;
 
 use super::{Exit, report_error};
-use crate::app::effects::DeviceSettings;
 use crate::app::msg::Msg;
 use crate::app::start::Setup;
-use crate::app::state::{CodeMode, Settings, Target};
-use crate::config::{Config, TextSize, ThemeName};
+use crate::config::Config;
 use crate::interview::{Catalog, Interview};
 use crate::logging::console;
-use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
-use crate::ui::theme::{ColorDepth, Theme};
+pub use setup::{Interviews, KioskSetup};
+
+mod setup;
 
 #[derive(Debug, Args, Default)]
 pub struct RunArgs {
@@ -37,8 +36,8 @@ pub struct RunArgs {
     pub data_dir: Option<PathBuf>,
 }
 
-const DEMO_INTERVIEW: &str = include_str!("../../assets/interview.toml");
-const DEMO_VIDEO: &[u8] = include_bytes!("../../assets/question-2.mp4");
+const DEMO_INTERVIEW: &str = include_str!("../../../assets/interview.toml");
+const DEMO_VIDEO: &[u8] = include_bytes!("../../../assets/question-2.mp4");
 
 /// Writes the bundled sample interview (and its video) into `dir`.
 fn write_demo_interview(dir: &Path) -> std::io::Result<PathBuf> {
@@ -59,23 +58,16 @@ pub fn run(args: RunArgs) -> Exit {
     };
     let signals = runtime.block_on(async { signal_input() });
     crate::tui::install_panic_hook();
-    let (setup, demo_dir, _log) = match prepare(&args) {
+    let (kiosk, setup, _log) = match prepare(&args) {
         Ok(s) => s,
         Err(exit) => return exit,
     };
-    let theme = theme(&setup.config);
-    let heartbeat =
-        setup
-            .config
-            .kiosk
-            .heartbeat_url
-            .clone()
-            .map(|url| crate::app::notify::Heartbeat {
-                url,
-                every: setup.config.kiosk.heartbeat_interval,
-                station_id: setup.config.station.id.clone(),
-                data_dir: setup.data_dir.clone(),
-            });
+    let KioskSetup {
+        theme,
+        heartbeat,
+        demo_dir,
+        ..
+    } = kiosk;
     let result = runtime.block_on(async move {
         // Stops with the runtime when the kiosk ends.
         if let Some(beat) = heartbeat {
@@ -130,34 +122,25 @@ pub fn run(args: RunArgs) -> Exit {
     }
 }
 
-/// Loads the config and the interview, takes the log (and the C libraries' stderr) before
-/// the screen is taken, and resolves what the station starts from. Returns the demo's data
-/// directory too, to tell the user where it is, and the log's guard (held until booth ends,
-/// so the last lines are written).
-fn prepare(args: &RunArgs) -> Result<(Setup, Option<PathBuf>, crate::logging::LogGuard), Exit> {
-    let mut config = Config::load(args.config.as_deref()).map_err(|e| {
+/// Loads the config, resolves the kiosk from it, takes the log (and the C libraries' stderr)
+/// before the screen is taken, and loads the interviews: what the station starts from. Returns
+/// the log's guard too (held until booth ends, so the last lines are written).
+fn prepare(args: &RunArgs) -> Result<(KioskSetup, Setup, crate::logging::LogGuard), Exit> {
+    let config = Config::load(args.config.as_deref()).map_err(|e| {
         report_error(&e);
         Exit::BadInput
     })?;
-    let data_dir = match (&args.data_dir, args.demo) {
-        (Some(d), _) => d.clone(),
-        (None, true) => std::env::temp_dir().join(format!("booth-demo-{}", std::process::id())),
-        (None, false) => config.station.data_dir.clone(),
-    };
-    config = config.with_data_dir(&data_dir);
-    if args.demo {
-        config.devices.video = VideoSpec::Test;
-        config.devices.audio = AudioSpec::Tone;
-    }
-    crate::fsutil::create_private_dir(&data_dir).map_err(|e| {
+    let kiosk = KioskSetup::resolve(&config, args);
+    crate::fsutil::create_private_dir(&kiosk.data_dir).map_err(|e| {
         report_error(&e);
         Exit::BadInput
     })?;
-    let log_dir = data_dir.join("logs");
+    let log_dir = kiosk.data_dir.join("logs");
+    let logging = &kiosk.config.logging;
     let guard = crate::logging::init_rolling(
         &log_dir,
-        config.logging.json,
-        config.logging.keep_files,
+        logging.json,
+        logging.keep_files,
         "info,native=debug",
     )
     .map_err(|e| {
@@ -170,118 +153,41 @@ fn prepare(args: &RunArgs) -> Result<(Setup, Option<PathBuf>, crate::logging::Lo
     if let Err(e) = crate::logging::capture_native_stderr() {
         tracing::warn!(error = %e, "cannot capture native stderr");
     }
-    // The demo and --interview run one interview; the station config may name a folder of
-    // them and a roster of codes.
-    let single = if args.demo {
-        Some(
-            write_demo_interview(&data_dir.join("demo-interview")).map_err(|e| {
+    let catalog = load_interviews(&kiosk)?;
+    let setup = Setup {
+        config: kiosk.config.clone(),
+        data_dir: kiosk.data_dir.clone(),
+        catalog: Arc::new(catalog),
+        roster: kiosk.interviews.roster().cloned(),
+        settings: kiosk.settings.clone(),
+        devices: kiosk.devices.clone(),
+        tuning: crate::upload::Tuning::default(),
+    };
+    Ok((kiosk, setup, guard))
+}
+
+/// The interviews the kiosk offers: the demo's, one file, or the station's.
+fn load_interviews(kiosk: &KioskSetup) -> Result<Catalog, Exit> {
+    let single = match &kiosk.interviews {
+        Interviews::Demo => {
+            write_demo_interview(&kiosk.data_dir.join("demo-interview")).map_err(|e| {
                 console(&format!("booth: cannot write the demo interview: {e}"));
                 Exit::Failed
-            })?,
-        )
-    } else {
-        args.interview.clone()
-    };
-    let (catalog, roster) = match single {
-        Some(path) => {
-            let interview = Interview::load(&path).map_err(|e| {
+            })?
+        }
+        Interviews::Single(path) => path.clone(),
+        Interviews::Station { .. } => {
+            return Catalog::load(&kiosk.config.interview).map_err(|e| {
                 report_error(&e);
                 Exit::BadInput
-            })?;
-            (Catalog::single(interview), None)
-        }
-        None => {
-            let catalog = Catalog::load(&config.interview).map_err(|e| {
-                report_error(&e);
-                Exit::BadInput
-            })?;
-            (catalog, config.interview.roster.clone())
+            });
         }
     };
-    let mut settings = settings(&config, args.demo);
-    settings.roster = roster.is_some();
-    settings.codes = if roster.is_some() || config.interview.code_required() {
-        CodeMode::Required
-    } else {
-        CodeMode::Optional
-    };
-    settings.code_rules = crate::codes::CodeRules::from_config(&config.interview);
-    let devices = DeviceSettings {
-        video: config.devices.video.clone(),
-        audio: config.devices.audio.clone(),
-        request: VideoRequest {
-            width: config.devices.width,
-            height: config.devices.height,
-            fps: config.devices.fps,
-        },
-        pace: Pace::Realtime,
-        video_kbps: config.recording.video_kbps,
-        audio_kbps: config.recording.audio_kbps,
-        sound_output: true,
-        pin_hash: config.kiosk.operator_pin_hash.clone(),
-        staff_bell: config.kiosk.call_staff_bell,
-        staff_webhook: config.kiosk.call_staff_webhook.clone(),
-        receipt_command: config.kiosk.receipt_command.clone(),
-        outbox: data_dir.join("outbox"),
-        station_id: config.station.id.clone(),
-        doctor: Some(Arc::new(crate::app::effects::DoctorInput {
-            config: config.clone(),
-            file: args.config.clone(),
-        })),
-    };
-    let demo_dir = args.demo.then(|| data_dir.clone());
-    Ok((
-        Setup {
-            config,
-            data_dir,
-            catalog: Arc::new(catalog),
-            roster,
-            settings,
-            devices,
-            tuning: crate::upload::Tuning::default(),
-        },
-        demo_dir,
-        guard,
-    ))
-}
-
-/// The flow's settings from the station config.
-fn settings(config: &Config, demo: bool) -> Settings {
-    let kiosk = &config.kiosk;
-    Settings {
-        noise_gate_dbfs: config.recording.noise_gate_dbfs as f32,
-        silence_warning: config.recording.silence_warning,
-        test_clip: config.recording.test_clip,
-        // The demo is for trying booth out: Ctrl+C leaves it.
-        lockdown: kiosk.lockdown && !demo,
-        operator_pin: kiosk.operator_pin_hash.is_some(),
-        idle_reset: kiosk.idle_reset,
-        idle_countdown: kiosk.idle_countdown,
-        grant_step: kiosk.grant,
-        done_wait: kiosk.done,
-        receipt: kiosk.receipt_command.is_some(),
-        target: match config.upload.endpoint {
-            crate::config::Endpoint::Dir(_) => Target::Folder,
-            crate::config::Endpoint::Tus(_) => Target::Platform,
-        },
-        keeps_copies: config.upload.retention == crate::config::Retention::Keep,
-        ..Settings::default()
-    }
-}
-
-fn theme(config: &Config) -> Theme {
-    let depth = ColorDepth::detect(
-        std::env::var("COLORTERM").ok().as_deref(),
-        std::env::var("TERM").ok().as_deref(),
-    );
-    let theme = match config.kiosk.theme {
-        ThemeName::Standard => Theme::standard(depth),
-        ThemeName::HighContrast => Theme::high_contrast(depth),
-    };
-    match config.kiosk.text_size {
-        TextSize::Normal => theme,
-        TextSize::Large => theme.large(),
-    }
+    let interview = Interview::load(&single).map_err(|e| {
+        report_error(&e);
+        Exit::BadInput
+    })?;
+    Ok(Catalog::single(interview))
 }
 
 /// SIGTERM and SIGHUP (systemd stopping the station, the terminal going away) finish the
