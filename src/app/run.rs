@@ -125,7 +125,7 @@ where
         }
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
-                .draw(|f| crate::ui::view_with(&state, &theme, graphics.as_mut(), f))
+                .draw(|f| crate::ui::view_with(&state, &theme, &mut graphics, f))
                 .map_err(io::Error::other)?;
             last_draw = Instant::now();
             dirty = false;

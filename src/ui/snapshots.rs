@@ -288,3 +288,26 @@ fn too_small_asks_for_a_larger_window() -> crate::TestResult {
     insta::assert_snapshot!("too_small_60x20", out);
     Ok(())
 }
+
+#[test]
+fn terminal_graphics_draw_the_picture_panes() -> crate::TestResult {
+    let mut st = base()?;
+    st.session.phase = Phase::DeviceTest(TestStep::Ready);
+    let theme = Theme::standard(ColorDepth::Ansi16);
+    let kitty = ratatui_image::picker::ProtocolType::Kitty;
+    let mut gfx = super::graphics::Graphics::with_protocol(kitty, None);
+    assert!(gfx.is_some());
+    let mut terminal = Terminal::new(TestBackend::new(80, 24))?;
+    terminal.draw(|f| super::view_with(&st, &theme, &mut gfx, f))?;
+    let cells: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(cells.contains("\x1b_G"), "no kitty picture drawn");
+    // Without graphics the same pane is text cells.
+    assert!(!draw(&st, 80, 24)?.contains("\x1b_G"));
+    Ok(())
+}

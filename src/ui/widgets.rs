@@ -12,6 +12,9 @@ use ratatui::widgets::Widget;
 use super::theme::Theme;
 use crate::media::analyze::Level;
 
+/// The key hints of a screen: a key and what it does, in the candidate's language.
+pub type Hints = Vec<(&'static str, String)>;
+
 /// `m:ss` (or `h:mm:ss` past an hour).
 pub fn clock(d: Duration) -> String {
     let s = d.as_secs();

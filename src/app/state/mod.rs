@@ -222,6 +222,17 @@ impl State {
             .join(&self.session.progress.questions[q].takes[take].file)
     }
 
+    /// The question staff grants apply to: the one being answered, or the one selected.
+    pub fn grant_question(&self) -> Option<usize> {
+        match self.session.phase {
+            Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => {
+                Some(q)
+            }
+            Phase::Questions { selected } => Some(selected),
+            _ => self.session.progress.current,
+        }
+    }
+
     /// The upload view of question `q` (default when nothing is known).
     pub fn upload(&self, q: usize) -> UploadView {
         self.session.uploads.get(q).copied().unwrap_or_default()

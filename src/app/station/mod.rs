@@ -137,15 +137,6 @@ pub fn pin_checked(state: &mut State, ok: bool) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The question staff grants apply to: the one being answered, or the one selected.
-fn current_question(state: &State) -> Option<usize> {
-    match state.session.phase {
-        Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => Some(q),
-        Phase::Questions { selected } => Some(selected),
-        _ => state.session.progress.current,
-    }
-}
-
 fn menu_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
     let n = OperatorAction::ALL.len();
     match key {
@@ -187,38 +178,17 @@ fn grant(state: &mut State, kind: GrantKind, q: usize, amount: u64) -> Vec<Effec
     vec![state.save()]
 }
 
-/// A grant as the operator menu lists it.
-pub fn grant_line(g: &Grant) -> String {
-    match g.kind {
-        GrantKind::ExtraAttempt => format!("question {}: one more attempt", g.question + 1),
-        GrantKind::ExtraAnswerTime => {
-            format!(
-                "question {}: {} s more answer time",
-                g.question + 1,
-                g.amount
-            )
-        }
-        GrantKind::ExtraPreparation => {
-            format!(
-                "question {}: {} s more preparation",
-                g.question + 1,
-                g.amount
-            )
-        }
-    }
-}
-
 fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
     let step = state.settings.grant_step;
     match action {
         OperatorAction::ExtraAttempt => {
-            if let Some(q) = current_question(state) {
+            if let Some(q) = state.grant_question() {
                 state.session.progress.questions[q].extra_attempts += 1;
                 return grant(state, GrantKind::ExtraAttempt, q, 1);
             }
         }
         OperatorAction::ExtraAnswerTime => {
-            if let Some(q) = current_question(state) {
+            if let Some(q) = state.grant_question() {
                 state.session.progress.questions[q].extra_answer_seconds += step.as_secs();
                 let mut fx = grant(state, GrantKind::ExtraAnswerTime, q, step.as_secs());
                 // An answer being recorded gets the time at once: its recording ends later.
@@ -233,7 +203,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
             }
         }
         OperatorAction::ExtraPreparation => {
-            if let Some(q) = current_question(state) {
+            if let Some(q) = state.grant_question() {
                 state.session.progress.questions[q].extra_preparation_seconds += step.as_secs();
                 // A countdown already running gets the time at once.
                 if let Phase::Question {

@@ -83,7 +83,7 @@ pub fn run(args: RunArgs) -> Exit {
         }
         // The terminal's picture support comes from its environment, never from a query over
         // its input: the answer must not reach the key reader.
-        let graphics = crate::ui::graphics::Graphics::from_env();
+        let graphics = crate::ui::graphics::Graphics::from_env(crate::tui::cell_size());
         let input = futures::stream::select(
             futures::stream::select(crate::tui::input(), signals),
             crate::app::run::ticks(),
