@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::msg::{Effect, Msg};
 use super::upload_view::queue_lines;
-use crate::app::state::CodeProblem;
+use crate::app::state::{CodeProblem, OperatorPage};
 use crate::codes::{CodeRefusal, RosterWatch, UsedCodes};
 use crate::interview::Catalog;
 use crate::media::capture::CaptureSession;
@@ -182,7 +182,7 @@ impl Executor {
                 });
             }
             Effect::ShowUploadQueue => self.send(Msg::OperatorPage {
-                title: "operator.upload_queue",
+                page: OperatorPage::UploadQueue,
                 lines: queue_lines(&self.uploads),
             }),
             Effect::RunDiagnostics => self.run_diagnostics(),
@@ -276,7 +276,7 @@ impl Executor {
     fn run_diagnostics(&self) {
         let lines = self.diagnostics();
         self.send(Msg::OperatorPage {
-            title: "operator.diagnostics",
+            page: OperatorPage::Diagnostics,
             lines: lines.iter().cloned().chain(["…".to_string()]).collect(),
         });
         // The station checks wait on the network: the page fills in when they finish.
@@ -285,7 +285,7 @@ impl Executor {
             tokio::task::spawn_blocking(move || {
                 let report = crate::doctor::run_in_kiosk(&doctor.config, doctor.file.as_deref());
                 let _ = tx.send(Msg::OperatorPageUpdated {
-                    title: "operator.diagnostics",
+                    page: OperatorPage::Diagnostics,
                     lines: lines.into_iter().chain(report.lines()).collect(),
                 });
             });

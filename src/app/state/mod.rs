@@ -21,7 +21,7 @@ use crate::session::{Progress, TakeState};
 
 pub use code::{CodeEntry, CodeProblem};
 pub use devices::{DeviceProblem, DeviceStatus, Devices, Playback, UploadView};
-pub use operator::{Operator, OperatorAction, OperatorStep};
+pub use operator::{Operator, OperatorAction, OperatorPage, OperatorStep};
 pub use phase::{Notice, Phase, Prep, TestStep};
 pub use settings::{CodeMode, Settings, Target};
 

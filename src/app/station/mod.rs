@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use super::msg::{Effect, Key};
-use super::state::{Notice, OperatorAction, OperatorStep, Phase, Prep, Session, State, TestStep};
+use super::state::{
+    Notice, OperatorAction, OperatorPage, OperatorStep, Phase, Prep, Session, State, TestStep,
+};
 use crate::session::{Grant, GrantKind};
 
 /// Wrong PINs in a row before the menu locks.
@@ -22,7 +24,7 @@ pub fn open_operator(state: &mut State) -> Vec<Effect> {
     if let Some(until) = state.operator.locked_until.filter(|u| state.now < *u) {
         let seconds = until.saturating_duration_since(state.now).as_secs();
         state.operator.step = OperatorStep::Page {
-            title: "operator.title",
+            page: OperatorPage::Locked,
             lines: vec![
                 state
                     .session
@@ -96,13 +98,8 @@ pub fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
-        OperatorStep::Page { title, .. } => {
-            // A lockout page closes; the others go back to the menu.
-            state.operator.step = if title == "operator.title" {
-                OperatorStep::Closed
-            } else {
-                OperatorStep::Menu { selected: 0 }
-            };
+        OperatorStep::Page { page, .. } => {
+            state.operator.step = page.after_key();
             Vec::new()
         }
     }
@@ -229,7 +226,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
                 }
             } else {
                 OperatorStep::Page {
-                    title: "operator.enter_code",
+                    page: OperatorPage::CodeWelcomeOnly,
                     lines: vec![
                         state
                             .session

@@ -3,7 +3,7 @@
 //! last answer), and what happens when the station saves or loses a take.
 
 use super::*;
-use crate::app::msg::{RecordingProblem, TakeRef};
+use crate::app::msg::{RecordingProblem, SubmitProblem, TakeRef};
 
 /// Starts recording question `q` if the microphone has heard the candidate; otherwise waits
 /// for them to make a sound (and says so on screen).
@@ -142,12 +142,21 @@ pub(super) fn submitted(state: &mut State, take: TakeRef, answer_id: String) -> 
 
 /// The take could not be put in the outbox: it stays as it was, the candidate may try again,
 /// and staff are called.
-pub(super) fn submit_failed(state: &mut State, take: TakeRef, detail: String) -> Vec<Effect> {
+pub(super) fn submit_failed(
+    state: &mut State,
+    take: TakeRef,
+    problem: SubmitProblem,
+    detail: String,
+) -> Vec<Effect> {
     let TakeRef {
         question: q, take, ..
     } = take;
-    tracing::error!(question = q, take, %detail, "an answer could not be queued");
-    state.last_error = Some(format!("answer {} could not be queued: {detail}", q + 1));
+    tracing::error!(question = q, take, ?problem, %detail, "an answer could not be queued");
+    state.last_error = Some(format!(
+        "answer {} could not be queued ({}): {detail}",
+        q + 1,
+        problem.words()
+    ));
     if let Some(t) = state.session.progress.questions[q].takes.get_mut(take) {
         t.submit_failed = true;
     }

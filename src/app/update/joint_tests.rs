@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use super::fixtures::*;
 use super::fixtures::{submitted, tick};
 use super::*;
-use crate::app::msg::{RecordingProblem, Submission, TakeRef};
+use crate::app::msg::{RecordingProblem, Submission, SubmitProblem, TakeRef};
 use crate::app::state::{DeviceProblem, Notice};
 
 /// A take of question 0, recorded and waiting for the candidate's decision.
@@ -55,6 +55,7 @@ fn reports_of_another_session_never_change_this_candidate() -> crate::TestResult
         },
         Msg::SubmitFailed {
             take: other(0, 0),
+            problem: SubmitProblem::Station,
             detail: "late".into(),
         },
         Msg::Upload {
@@ -132,6 +133,7 @@ fn a_failed_submission_keeps_the_take_reviewable_and_calls_staff() -> crate::Tes
         &mut st,
         Msg::SubmitFailed {
             take: take_ref(0, 0),
+            problem: SubmitProblem::NoSpace,
             detail: "cannot rename into place: No space left on device".into(),
         },
     );
@@ -156,7 +158,8 @@ fn a_failed_submission_keeps_the_take_reviewable_and_calls_staff() -> crate::Tes
         st.session.progress.questions[0].delivery,
         Delivery::NotSubmitted
     );
-    assert!(st.last_error.is_some());
+    let status = st.last_error.as_deref().ok_or("no status")?;
+    assert!(status.contains("the disk is full"), "{status}");
     // The candidate may try again.
     let fx = key(&mut st, Key::Enter);
     assert!(fx.iter().any(|e| matches!(e, Effect::Submit(_))));

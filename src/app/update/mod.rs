@@ -110,9 +110,11 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Submitted { take, answer_id } if state.is_current(&take.session) => {
             submitted(state, take, answer_id)
         }
-        Msg::SubmitFailed { take, detail } if state.is_current(&take.session) => {
-            submit_failed(state, take, detail)
-        }
+        Msg::SubmitFailed {
+            take,
+            problem,
+            detail,
+        } if state.is_current(&take.session) => submit_failed(state, take, problem, detail),
         Msg::Submitted { take, .. } | Msg::SubmitFailed { take, .. } => {
             tracing::warn!(session = %take.session, "a submission report for another session ignored");
             Vec::new()
@@ -134,16 +136,16 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         Msg::Interrupt => terminate(state),
         Msg::PinChecked { ok } => station::pin_checked(state, ok),
-        Msg::OperatorPage { title, lines } => {
+        Msg::OperatorPage { page, lines } => {
             if state.operator.step != OperatorStep::Closed {
-                state.operator.step = OperatorStep::Page { title, lines };
+                state.operator.step = OperatorStep::Page { page, lines };
             }
             Vec::new()
         }
-        Msg::OperatorPageUpdated { title, lines } => {
-            if matches!(&state.operator.step, OperatorStep::Page { title: open, .. } if *open == title)
+        Msg::OperatorPageUpdated { page, lines } => {
+            if matches!(&state.operator.step, OperatorStep::Page { page: open, .. } if *open == page)
             {
-                state.operator.step = OperatorStep::Page { title, lines };
+                state.operator.step = OperatorStep::Page { page, lines };
             }
             Vec::new()
         }
