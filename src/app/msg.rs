@@ -303,11 +303,14 @@ pub enum Effect {
     },
     ShowUploadQueue,
     RunDiagnostics,
-    /// The terminal bell and/or the staff webhook, which names the session and the screen.
+    /// The staff webhook (when the station has one), which names the session and the screen.
     CallStaff {
         session: String,
         phase: &'static str,
     },
+    /// The terminal bell: rung by the run loop through the terminal's owner, between two
+    /// frames (never by the executor, which would write under the screen being drawn).
+    RingBell,
     /// Privacy wipe of session `session` in `dir` (after every effect before it: a submit
     /// asked for earlier is in the outbox first), then a new session; answered by
     /// `SessionStarted` or `SessionEndFailed`.

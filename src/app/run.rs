@@ -43,6 +43,21 @@ pub struct Screen<'a, B: Backend> {
     pub terminal: &'a mut Terminal<B>,
     pub theme: Theme,
     pub graphics: Option<Graphics>,
+    /// Rings the terminal bell through the terminal's own writer (`tui::ring_bell`); the loop
+    /// calls it between two frames, never while one is written. `None`: no bell.
+    pub bell: Option<Bell<B>>,
+}
+
+/// How the terminal's owner rings its bell.
+pub type Bell<B> = fn(&mut B) -> io::Result<()>;
+
+/// Rings the bell, if the screen has one; a bell that fails is only logged.
+fn ring<B: Backend>(terminal: &mut Terminal<B>, bell: Option<Bell<B>>) {
+    if let Some(bell) = bell
+        && let Err(e) = bell(terminal.backend_mut())
+    {
+        tracing::warn!(error = %e, "cannot ring the terminal bell");
+    }
 }
 
 /// Who follows the state besides the screen.
@@ -83,6 +98,7 @@ where
         terminal,
         theme,
         mut graphics,
+        bell,
     } = screen;
     let Workers {
         executor,
@@ -107,6 +123,10 @@ where
     let mut span_for = state.session.progress.session_id.clone();
     let ended = loop {
         for effect in pending.drain(..) {
+            if effect == Effect::RingBell {
+                ring(terminal, bell);
+                continue;
+            }
             // A closed channel means the executor is gone; the select below sees it end.
             let _ = effects.send((effect, span.clone()));
         }

@@ -70,12 +70,10 @@ fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceive
         audio_kbps: 64,
         sound_output: false,
         pin_hash: None,
-        staff_bell: false,
-        staff_webhook: None,
         receipt_command: None,
         outbox: st.data.join("outbox"),
         station_id: "t".into(),
-        doctor: None,
+        services: Default::default(),
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let station = StationFiles {

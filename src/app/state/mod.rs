@@ -158,6 +158,19 @@ impl State {
         }
     }
 
+    /// Calls staff to this candidate: the webhook (if the station has one) and, where the
+    /// station rings it, the terminal bell.
+    pub fn call_staff(&self) -> Vec<Effect> {
+        let mut fx = vec![Effect::CallStaff {
+            session: self.session.progress.session_id.clone(),
+            phase: self.session.phase.name(),
+        }];
+        if self.settings.staff_bell {
+            fx.push(Effect::RingBell);
+        }
+        fx
+    }
+
     /// What the upload side needs of take `take` of question `q`.
     pub fn submission(&self, q: usize, take: usize) -> Submission {
         let progress = &self.session.progress;

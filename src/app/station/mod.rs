@@ -321,19 +321,13 @@ pub fn session_end_failed(state: &mut State, detail: String) -> Vec<Effect> {
     tracing::error!(%detail, "the session could not be closed");
     state.last_error = Some(format!("the session could not be closed: {detail}"));
     state.session.phase = Phase::OutOfOrder;
-    vec![Effect::CallStaff {
-        session: state.session.progress.session_id.clone(),
-        phase: crate::status::phase_name(&state.session.phase),
-    }]
+    state.call_staff()
 }
 
 pub fn call_staff(state: &mut State) -> Vec<Effect> {
     state.session.notice = Some(Notice::StaffCalled);
     tracing::info!("candidate called staff");
-    vec![Effect::CallStaff {
-        session: state.session.progress.session_id.clone(),
-        phase: crate::status::phase_name(&state.session.phase),
-    }]
+    state.call_staff()
 }
 
 #[cfg(test)]

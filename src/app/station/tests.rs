@@ -272,6 +272,12 @@ fn help_calls_staff() -> crate::TestResult {
     );
     assert!(!st.session.help);
     assert_eq!(st.session.notice, Some(Notice::StaffCalled));
+    // With the bell on, the loop is asked to ring it too (the executor never writes to the
+    // terminal).
+    st.settings.staff_bell = true;
+    key(&mut st, Key::Help);
+    let fx = key(&mut st, Key::Char('c'));
+    assert_eq!(fx.last(), Some(&Effect::RingBell), "{fx:?}");
     Ok(())
 }
 

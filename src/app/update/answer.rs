@@ -168,13 +168,9 @@ pub(super) fn submit_failed(
         };
     }
     state.session.notice = Some(Notice::SubmitFailed);
-    vec![
-        state.save(),
-        Effect::CallStaff {
-            session: state.session.progress.session_id.clone(),
-            phase: crate::status::phase_name(&state.session.phase),
-        },
-    ]
+    let mut fx = vec![state.save()];
+    fx.extend(state.call_staff());
+    fx
 }
 
 /// The session manifest's content, from the progress.
@@ -299,10 +295,7 @@ pub(super) fn recording_failed(
             }
             fx.push(state.save());
             if problem == RecordingProblem::NoSpace {
-                fx.push(Effect::CallStaff {
-                    session: state.session.progress.session_id.clone(),
-                    phase: crate::status::phase_name(&state.session.phase),
-                });
+                fx.extend(state.call_staff());
             }
         }
     }
