@@ -10,6 +10,7 @@ use super::fixtures::{submitted, tick};
 use super::*;
 use crate::app::msg::{RecordingProblem, Submission, SubmitProblem, TakeRef};
 use crate::app::state::{DeviceProblem, Notice};
+use crate::session::TakeState;
 
 /// A take of question 0, recorded and waiting for the candidate's decision.
 fn reviewing() -> crate::TestResult<State> {
@@ -173,13 +174,13 @@ fn no_session_ends_while_a_take_goes_into_the_outbox() -> crate::TestResult {
     let mut st = reviewing()?;
     st.settings.idle_reset = Some(secs(60));
     key(&mut st, Key::Enter);
-    assert!(station::end_session(&mut st).is_empty());
+    assert!(lifecycle::end_session(&mut st).is_empty());
     // Nor by the idle reset, however long it takes.
     assert!(tick(&mut st, secs(600)).is_empty());
     assert_eq!(st.session.idle_ends, None);
     assert_eq!(st.session.phase, Phase::Submitting { q: 0, take: 0 });
     submitted(&mut st, 0, 0);
-    let fx = station::end_session(&mut st);
+    let fx = lifecycle::end_session(&mut st);
     assert!(
         fx.iter().any(|e| matches!(e, Effect::EndSession { .. })),
         "{fx:?}"
@@ -191,7 +192,7 @@ fn no_session_ends_while_a_take_goes_into_the_outbox() -> crate::TestResult {
 fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestResult {
     let mut st = at_questions()?;
     st.record_upload(0, |u| u.sent = 10);
-    let fx = station::end_session(&mut st);
+    let fx = lifecycle::end_session(&mut st);
     assert_eq!(
         fx.last(),
         Some(&Effect::EndSession {
@@ -205,7 +206,7 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
     assert!(key(&mut st, Key::Char('r')).is_empty());
     assert_eq!(st.session.phase, Phase::Resetting);
     // Asked twice (an operator and the idle reset at once), it ends once.
-    assert!(station::end_session(&mut st).is_empty());
+    assert!(lifecycle::end_session(&mut st).is_empty());
     let progress = crate::session::Progress::new("s2", &st.session.interview.id, 2, 0);
     let interview = st.session.interview.clone();
     update(
@@ -226,7 +227,7 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
 #[test]
 fn a_session_that_cannot_be_closed_puts_the_station_out_of_order() -> crate::TestResult {
     let mut st = at_questions()?;
-    station::end_session(&mut st);
+    lifecycle::end_session(&mut st);
     let fx = update(
         &mut st,
         Msg::SessionEndFailed {
@@ -243,7 +244,7 @@ fn a_session_that_cannot_be_closed_puts_the_station_out_of_order() -> crate::Tes
     ));
     assert!(key(&mut st, Key::Enter).is_empty());
     // The operator can try again from there.
-    let fx = station::end_session(&mut st);
+    let fx = lifecycle::end_session(&mut st);
     assert!(fx.iter().any(|e| matches!(e, Effect::EndSession { .. })));
     Ok(())
 }
