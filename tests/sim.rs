@@ -58,7 +58,10 @@ async fn a_simulated_station_loses_nothing_and_crosses_no_session() {
         }
     }
     println!("all seeds: {total}");
-    assert!(failures.is_empty(), "seeds that failed (see above): {failures:?}");
+    assert!(
+        failures.is_empty(),
+        "seeds that failed (see above): {failures:?}"
+    );
     // The schedule must have reached the joints it exists for.
     assert!(total.sent > 0 && total.delivered == total.sent, "{total}");
     assert!(

@@ -231,7 +231,10 @@ impl Sim {
         }
         if let Ok(spare) = tempfile::tempdir() {
             let root = std::mem::replace(&mut self.root, spare);
-            println!("the failed station's folder is kept at {}", root.keep().display());
+            println!(
+                "the failed station's folder is kept at {}",
+                root.keep().display()
+            );
         }
     }
 
@@ -529,7 +532,11 @@ fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
             list_files(base, &path, out);
         } else {
             let size = std::fs::metadata(&path).map_or(0, |m| m.len());
-            let name = path.strip_prefix(base).unwrap_or(&path).display().to_string();
+            let name = path
+                .strip_prefix(base)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
             out.push(format!("{name} ({size} bytes)"));
         }
     }
