@@ -11,6 +11,7 @@
 mod fields;
 mod kiosk;
 mod logging;
+mod monitoring;
 mod upload;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +27,7 @@ use crate::tomlfile::{self, Document};
 use fields::*;
 pub use kiosk::{Kiosk, TextSize, ThemeName};
 pub use logging::Logging;
+pub use monitoring::Monitoring;
 pub use upload::{Endpoint, Retention, TOKEN_ENV, TokenError, UploadToken};
 
 #[cfg(test)]
@@ -47,6 +49,7 @@ pub struct Config {
     pub interview: InterviewRef,
     pub kiosk: Kiosk,
     pub logging: Logging,
+    pub monitoring: Monitoring,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,6 +228,7 @@ struct RawConfig {
     interview: RawInterviewRef,
     kiosk: kiosk::RawKiosk,
     logging: logging::RawLogging,
+    monitoring: monitoring::RawMonitoring,
 }
 
 #[derive(Deserialize, Default)]
@@ -502,6 +506,7 @@ fn build(
         upload.allow_plain_http,
     )?;
     let logging = logging::build(doc, raw.logging, base.map(|b| &b.logging))?;
+    let monitoring = monitoring::build(doc, raw.monitoring, dir, base.map(|b| &b.monitoring))?;
 
     Ok(Config {
         station,
@@ -511,5 +516,6 @@ fn build(
         interview,
         kiosk,
         logging,
+        monitoring,
     })
 }

@@ -55,6 +55,7 @@ pub(super) fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (Some("upload"), "allow_plain_http") => "true or false",
         (Some("kiosk"), field) => return super::kiosk::expectation(field),
         (Some("logging"), field) => return super::logging::expectation(field),
+        (Some("monitoring"), field) => return super::monitoring::expectation(field),
         _ => return None,
     };
     Some(text.to_string())

@@ -8,6 +8,7 @@
 #![allow(dead_code)] // each test crate uses a different part of this module
 
 pub mod fault_proxy;
+pub mod prometheus;
 pub mod station;
 pub mod tus_server;
 
