@@ -14,8 +14,9 @@
 #          VM that tests the camera and microphone code against the kernel's own virtual devices
 #          (tests/vm.rs): qemu-system-x86, busybox-static, cpio, kmod (depmod, modprobe),
 #          v4l-utils (v4l2-ctl), binutils (strip); and the test tus server: npm packages
-#          @tus/server + @tus/file-store in tests/tus-server (`npm ci` from the committed lock
-#          file when node_modules is missing; needs node >= 20.19 and npm on the PATH)
+#          @tus/server + @tus/file-store + proper-lockfile (locks shared by server processes)
+#          in tests/tus-server (`npm ci` from the committed lock file when one is missing from
+#          node_modules; needs node >= 20.19 and npm on the PATH)
 #
 # It runs apt-get (with sudo when not root) only when a package is missing; when everything is
 # there it only asks dpkg, which takes well under a second. Rust itself (cargo, rustc, rustfmt,
@@ -42,7 +43,7 @@ demo) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
 bench) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" curl) tus_server=true ;;
 test | all) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") tus_server=true ;;
 -h | --help)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
 *) die "unknown mode '$mode' (expected build, demo, bench or test)" ;;
@@ -77,7 +78,11 @@ readonly MIN_NODE="20.19.0"
 tus_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/tus-server"
 install_tus_server() {
     $tus_server || return 0
-    [[ -d "$tus_dir/node_modules/@tus/server" && -d "$tus_dir/node_modules/@tus/file-store" ]] && {
+    local package missing_npm=()
+    for package in @tus/server @tus/file-store proper-lockfile; do
+        [[ -d "$tus_dir/node_modules/$package" ]] || missing_npm+=("$package")
+    done
+    ((${#missing_npm[@]} == 0)) && {
         say "the test tus server is installed ($tus_dir)"
         return 0
     }
