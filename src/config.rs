@@ -9,6 +9,7 @@
 //! built-in file gives it.
 
 mod fields;
+mod interviews;
 mod kiosk;
 mod logging;
 mod monitoring;
@@ -25,6 +26,7 @@ pub use crate::tomlfile::Diagnostic;
 use crate::tomlfile::{self, Document};
 // The per-field checks and limits `build` strings together.
 use fields::*;
+pub use interviews::InterviewRef;
 pub use kiosk::{Kiosk, TextSize, ThemeName};
 pub use logging::Logging;
 pub use monitoring::Monitoring;
@@ -104,12 +106,6 @@ pub struct Upload {
     pub concurrency: u32,
     pub retention: Retention,
     pub allow_plain_http: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InterviewRef {
-    /// Absolute.
-    pub file: PathBuf,
 }
 
 /// Why a config file was not accepted.
@@ -225,7 +221,7 @@ struct RawConfig {
     devices: RawDevices,
     recording: RawRecording,
     upload: RawUpload,
-    interview: RawInterviewRef,
+    interview: interviews::RawInterviewRef,
     kiosk: kiosk::RawKiosk,
     logging: logging::RawLogging,
     monitoring: monitoring::RawMonitoring,
@@ -267,12 +263,6 @@ struct RawUpload {
     concurrency: Option<Spanned<i64>>,
     retention: Option<Spanned<String>>,
     allow_plain_http: Option<Spanned<bool>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
-struct RawInterviewRef {
-    file: Option<Spanned<String>>,
 }
 
 // ---- validation ----------------------------------------------------------------------------
@@ -488,16 +478,7 @@ fn build(
     check_plain_http(doc, &upload, endpoint_span)?;
     settle_chunks(doc, &mut upload, max_chunk_span)?;
 
-    let interview = InterviewRef {
-        file: pick(
-            doc,
-            raw.interview.file,
-            base.map(|b| b.interview.file.clone()),
-            "interview",
-            "file",
-            |v| path(doc, v, dir, "file"),
-        )?,
-    };
+    let interview = interviews::build(doc, raw.interview, dir, base.map(|b| &b.interview))?;
 
     let kiosk = kiosk::build(
         doc,

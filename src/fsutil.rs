@@ -205,6 +205,31 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
     result
 }
 
+/// Appends `bytes` to the private file `path` (created 0600 if missing, its directory too)
+/// and makes them durable: the data synced, and a new file's directory entry synced.
+pub fn append_durably(path: &Path, bytes: &[u8]) -> Result<(), FsError> {
+    let created = !path.exists();
+    if created {
+        create_parent_dir(path)?;
+        check(Op::Create, path).map_err(|e| FsError::new("cannot create", path, e))?;
+    }
+    let mut f = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(FILE_MODE)
+        .open(path)
+        .map_err(|e| FsError::new("cannot open", path, e))?;
+    check(Op::Write, path)
+        .and_then(|()| f.write_all(bytes))
+        .and_then(|()| check(Op::Sync, path))
+        .and_then(|()| f.sync_data())
+        .map_err(|e| FsError::new("cannot append to", path, e))?;
+    if created {
+        sync_dir(path.parent().unwrap_or(Path::new(".")))?;
+    }
+    Ok(())
+}
+
 /// Bytes an unprivileged writer can still use on the filesystem holding `path`, or holding
 /// its nearest existing ancestor when it does not exist yet (a recording's directory is
 /// created when the recording starts).
@@ -249,6 +274,17 @@ mod tests {
         write_atomic(&path, b"second")?;
         assert_eq!(fs::read(&path)?, b"second");
         assert!(!temp_sibling(&path).exists());
+        Ok(())
+    }
+
+    #[test]
+    fn appending_creates_a_private_file_and_adds_to_it() -> crate::TestResult {
+        let root = tempfile::tempdir()?;
+        let path = root.path().join("d/list");
+        append_durably(&path, b"one\n")?;
+        append_durably(&path, b"two\n")?;
+        assert_eq!(fs::read(&path)?, b"one\ntwo\n");
+        assert_eq!(fs::metadata(&path)?.permissions().mode() & 0o777, 0o600);
         Ok(())
     }
 

@@ -12,6 +12,9 @@
 //! [support]
 //! contact = "Ask the staff at the front desk."
 //!
+//! [consent]             # optional; accepted before the device test (see `consent`)
+//! text = """…"""
+//!
 //! [defaults]            # optional; fills in what a question leaves out
 //! attempts = 2
 //!
@@ -32,9 +35,14 @@ use toml::Spanned;
 pub use crate::tomlfile::Diagnostic;
 use crate::tomlfile::{self, Document, Span};
 
+pub mod catalog;
+mod consent;
 mod summary;
 #[cfg(test)]
 mod tests;
+
+pub use catalog::{Catalog, CatalogError};
+pub use consent::Consent;
 
 /// Inclusive limits, shared by validation and the messages that state them.
 const PREPARATION: (i64, i64) = (0, 600);
@@ -53,21 +61,12 @@ pub struct Interview {
     pub intro: String,
     pub language: String,
     pub support: Support,
-    /// At least one.
-    pub questions: Vec<Question>,
     /// The privacy notice the candidate must accept before anything is recorded.
     pub consent: Option<Consent>,
+    /// At least one.
+    pub questions: Vec<Question>,
     /// The file this was read from, absolute.
     pub source: PathBuf,
-}
-
-/// A privacy notice (how answers are used, how long they are kept).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Consent {
-    pub title: Option<String>,
-    pub text: String,
-    /// Lowercase hex sha256 of `text`: which notice a candidate accepted.
-    pub sha256: String,
 }
 
 /// Who the candidate can turn to; shown on every screen that can go wrong.
@@ -168,6 +167,7 @@ struct RawInterview {
     intro: Spanned<String>,
     language: Spanned<String>,
     support: RawSupport,
+    consent: Option<consent::RawConsent>,
     defaults: Option<RawTiming>,
     #[serde(default)]
     question: Vec<Spanned<RawQuestion>>,
@@ -209,6 +209,8 @@ fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (None, "title" | "intro") | (Some("question"), "text") => "non-empty text",
         (None, "language") => LANGUAGE_RULE,
         (None, "support") => "a [support] table with 'contact' and optional 'email' and 'phone'",
+        (None, "consent") => "a [consent] table with 'text' and optional 'title'",
+        (Some("consent"), field) => return consent::expectation(field).map(str::to_string),
         (None, "defaults") => "a [defaults] table",
         (None, "question") => "one or more [[question]] tables",
         (Some("support"), "contact") => "non-empty text telling the candidate how to get help",
@@ -238,6 +240,7 @@ fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview
     let intro = non_empty(doc, raw.intro, "intro")?;
     let language = language(doc, raw.language)?;
     let support = support(doc, raw.support)?;
+    let consent = raw.consent.map(|c| consent::build(doc, c)).transpose()?;
     let has_defaults = raw.defaults.is_some();
     let defaults = raw.defaults.unwrap_or_default();
     check_defaults(doc, &defaults)?;
@@ -264,8 +267,8 @@ fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview
         intro,
         language,
         support,
+        consent,
         questions,
-        consent: None,
         source,
     })
 }

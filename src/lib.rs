@@ -2,7 +2,8 @@
 //!
 //! Layout (dependencies point one way, top to bottom):
 //! - `cli`: the scripting front end (`booth record`, `recover`, `devices`, `bench`).
-//! - `config`: the station config file (`config.toml`); `interview`: the interview file.
+//! - `config`: the station config file (`config.toml`); `interview`: the interview files and
+//!   the station's catalog of them; `codes`: candidates' codes and the roster.
 //! - `media`: capture, conversion, encoding, muxing and analysis; no terminal code.
 //! - `upload`: durable delivery of answers to the platform (tus, or a directory); no terminal code.
 //! - `doctor`: `booth doctor`'s station checks; `status`: station health (`booth status`, the
@@ -16,6 +17,7 @@
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod codes;
 pub mod config;
 pub mod doctor;
 pub mod fsutil;

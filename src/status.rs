@@ -302,6 +302,7 @@ mod tests {
         std::fs::write(&file, vec![7u8; 4321])?;
         let id = uuid::Uuid::new_v4();
         let meta = AnswerMeta {
+            candidate_ref: None,
             interview_id: "iv".into(),
             candidate_id: "s1".into(),
             question_id: "q1".into(),

@@ -458,3 +458,104 @@ fn the_consoles_open_doors_are_warnings_with_a_fix_each() {
         assert_eq!(verdict(&report, name), "ok", "{report:#}");
     }
 }
+
+/// A station with a folder of interviews and a roster; the roster's body is `roster`.
+fn centre(dir: &Path, roster: &str) -> PathBuf {
+    let folder = dir.join("interviews");
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::copy(interview(dir), folder.join("support.toml")).unwrap();
+    std::fs::write(
+        folder.join("sales.toml"),
+        std::fs::read_to_string(folder.join("support.toml"))
+            .unwrap()
+            .replace("iv-doctor", "iv-sales"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("roster.csv"), roster).unwrap();
+    let text = format!(
+        "[station]\nid = \"doc-1\"\ndata_dir = \"{data}\"\n\
+         [devices]\nvideo = \"test\"\naudio = \"tone\"\n\
+         [upload]\nendpoint = \"dir:{out}\"\n\
+         [interview]\nfolder = \"interviews\"\nroster = \"roster.csv\"\n",
+        data = dir.join("data").display(),
+        out = dir.join("out").display(),
+    );
+    let path = dir.join("config.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn the_interview_folder_and_the_roster_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("roster.csv");
+    let cfg = centre(
+        dir.path(),
+        "code,interview,valid_until,single_use\nACME-*,iv-sales,,\nAB-1234,iv-doctor,2030-01-01,true\n",
+    );
+    let (_, report) = doctor(&cfg, &[]);
+    let names: Vec<&str> = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(&names[..3], ["config", "interview", "roster"], "{report:#}");
+    let iv = check(&report, "interview");
+    assert_eq!(iv["verdict"], "ok", "{iv:#}");
+    assert_eq!(
+        iv["details"]["ids"],
+        serde_json::json!(["iv-doctor", "iv-sales"])
+    );
+    let r = check(&report, "roster");
+    assert_eq!(r["verdict"], "ok", "{r:#}");
+    assert_eq!(r["details"]["codes"], 2);
+
+    // A code naming an interview the station lacks: ready, but look.
+    std::fs::write(
+        &roster,
+        "code,interview\nACME-*,iv-sales\nZZ-0001,iv-gone\n",
+    )
+    .unwrap();
+    let (_, report) = doctor(&cfg, &[]);
+    let r = check(&report, "roster");
+    assert_eq!(r["verdict"], "warning", "{r:#}");
+    let finding = r["finding"].as_str().unwrap();
+    assert!(
+        finding.starts_with(&format!("{}:3: ", roster.display())),
+        "{finding}"
+    );
+    assert!(finding.contains("iv-gone"), "{finding}");
+
+    // Malformed: a failure naming file, line and column, the code itself never shown.
+    std::fs::write(
+        &roster,
+        "code,interview\nACME-*,iv-sales\nZZ 0001,iv-sales\n",
+    )
+    .unwrap();
+    let (code, report) = doctor(&cfg, &[]);
+    assert_eq!(code, 2);
+    let r = check(&report, "roster");
+    assert_eq!(r["verdict"], "failure", "{r:#}");
+    let finding = r["finding"].as_str().unwrap();
+    assert!(
+        finding.starts_with(&format!("{}:3:1: ", roster.display())),
+        "{finding}"
+    );
+    assert!(!finding.contains("ZZ 0001"), "{finding}");
+    assert_eq!(r["details"]["line"], 3);
+
+    // Two interview files with one id: the interview check fails naming both.
+    let folder = dir.path().join("interviews");
+    std::fs::copy(folder.join("sales.toml"), folder.join("sales-copy.toml")).unwrap();
+    let (code, report) = doctor(&cfg, &[]);
+    assert_eq!(code, 2);
+    let iv = check(&report, "interview");
+    assert_eq!(iv["verdict"], "failure", "{iv:#}");
+    let finding = iv["finding"].as_str().unwrap();
+    assert!(
+        finding.contains("sales.toml") && finding.contains("sales-copy.toml"),
+        "{finding}"
+    );
+    assert!(finding.contains("'iv-sales'"), "{finding}");
+}

@@ -164,7 +164,11 @@ async fn a_whole_interview_produces_one_mp4_per_answer_and_no_test_clip() {
             station_id: "flow-station".into(),
             doctor: None,
         },
-        (data.path().to_path_buf(), interview.clone()),
+        booth::app::effects::StationFiles {
+            data_dir: data.path().to_path_buf(),
+            catalog: Arc::new(booth::interview::Catalog::single((*interview).clone())),
+            roster: None,
+        },
         tx,
         uploads,
     );

@@ -146,6 +146,7 @@ fn seed_answer(dir: &Path) -> u64 {
     std::fs::write(&file, vec![3u8; 54_321]).unwrap();
     let id = uuid::Uuid::new_v4();
     let meta = booth::upload::AnswerMeta {
+        candidate_ref: None,
         interview_id: "iv".into(),
         candidate_id: "sess-0".into(),
         question_id: "q1".into(),
@@ -175,7 +176,7 @@ fn the_kiosk_sends_heartbeats_and_calls_staff() {
     std::fs::create_dir(dir.path().join("node-exporter")).unwrap();
     let waiting_bytes = seed_answer(dir.path());
     let t = Tmux::start("beat", &["--config", cfg.to_str().unwrap()]);
-    t.wait_for("Press any key to begin", 15);
+    t.wait_for("press Enter if you have none", 15);
     let pid = t.booth_pid();
 
     // The first beat comes soon after start, and is the status object.

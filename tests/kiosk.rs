@@ -27,7 +27,7 @@ fn lockdown_holds_against_keys_and_signals_and_only_the_operator_quits() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), "lockdown = true\nidle_reset_seconds = 0");
     let t = Tmux::start("lock", &["--config", cfg.to_str().unwrap()]);
-    t.wait_for("Press any key to begin", 15);
+    t.wait_for("press Enter if you have none", 15);
     let pid = t.booth_pid();
     // Keys that end or suspend ordinary programs.
     t.keys(&["C-c", "C-z", "C-\\", "Escape", "C-d"]);
@@ -70,7 +70,9 @@ fn lockdown_holds_against_keys_and_signals_and_only_the_operator_quits() {
     t.wait_for("outbox:", 1);
     t.keys(&["x"]);
     t.wait_for("Operator menu", 5);
-    t.keys(&["Down", "Down", "Down", "Down", "Down", "Down", "Enter"]);
+    t.keys(&[
+        "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Enter",
+    ]);
     assert_eq!(t.wait_exit(15), 0);
     assert_eq!(t.pane("#{alternate_on}"), "0");
 }
@@ -120,7 +122,7 @@ fn an_idle_station_wipes_the_candidate_but_keeps_what_was_sent() {
     );
 
     t.wait_for("Are you still there?", 15);
-    t.wait_for("Press any key to begin", 15);
+    t.wait_for("press Enter if you have none", 15);
     assert!(!old_dir.exists(), "the old session was not wiped");
     let new = std::fs::read_to_string(sessions.join("current")).unwrap();
     assert_ne!(new.trim(), old.trim());
@@ -170,7 +172,7 @@ fn a_station_restarted_after_its_candidate_left_does_not_reopen_their_screen() {
     let screen = t.screen();
     assert!(!screen.contains("Send this answer"), "{screen}");
     assert!(!screen.contains("Question 1"), "{screen}");
-    t.wait_for("Press any key to begin", 15);
+    t.wait_for("press Enter if you have none", 15);
     assert!(
         !session.exists(),
         "the walked-away candidate's session was not wiped"

@@ -105,8 +105,9 @@ fn a_kill_mid_answer_resumes_on_the_same_question_without_losing_an_attempt() {
     let screen = t.screen();
     assert!(screen.contains("Question 1 of 4"), "{screen}");
     t.keys(&["Enter"]);
-    // Sent on to the platform (the demo's directory), once the upload catches up.
-    t.wait_for("sent ✓", 20);
+    // Copied on to the demo's folder (its stand-in platform), once the upload catches up: a
+    // folder is not the hiring team, and the screen says so.
+    t.wait_for("copied ✓", 20);
     t.signal("TERM");
     assert_eq!(t.wait_exit(15), 0);
     let delivered = data.path().join("delivered");
@@ -133,9 +134,11 @@ fn a_graphics_terminal_gets_a_real_picture() {
         &[("BOOTH_GRAPHICS", "kitty")],
         &["--demo", "--data-dir", data.path().to_str().unwrap()],
     );
-    t.wait_for("Press any key to begin", 15);
+    t.wait_for("press Enter if you have none", 15);
     t.record_output(&out);
-    t.keys(&["x"]);
+    t.keys(&["Enter"]);
+    t.wait_for("Press A to accept", 5);
+    t.keys(&["a"]);
     t.wait_for("What to expect", 5);
     t.keys(&["Enter"]);
     t.wait_for("Record a test clip", 15);

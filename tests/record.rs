@@ -287,7 +287,9 @@ fn real_microphone_path_records_the_pulseaudio_sine() {
 fn real_microphone_path_records_a_wav_through_a_pipe_source() {
     let dir = tempfile::tempdir().unwrap();
     let wav = dir.path().join("voice.wav");
-    write_wav(&wav, 48_000, 1, &sine(440.0, 0.3, 48_000, 2.0));
+    // Longer than the recording, so that however late the pipe starts feeding (a busy
+    // machine), the steady part measured below is all tone.
+    write_wav(&wav, 48_000, 1, &sine(440.0, 0.3, 48_000, 6.0));
     let pulse = Pulse::start_pipe(&wav);
     let out = dir.path().join("pipe.mp4");
     let o = run(

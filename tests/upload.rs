@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use booth::upload::{
-    AnswerMeta, ItemId, ManifestAnswer, ManifestRequest, State, Tuning, UploadEvent, UploadService,
-    answer_id_for, receipt_code,
+    AnswerMeta, ItemId, ManifestAnswer, ManifestConsent, ManifestGrant, ManifestRequest, State,
+    Tuning, UploadEvent, UploadService, answer_id_for, receipt_code,
 };
 use common::fault_proxy::FaultProxy;
 use common::station::{Station, assert_each_delivered_once, text};
@@ -105,7 +105,12 @@ fn the_dir_target_copies_atomically_and_checks_the_sha256() {
     let mp4 = station.dir().join("q1.mp4");
     let sha_mp4 = record(&mp4, 2);
     let (other, sha_other) = station.random_file("q2.mp4", 1_234_567, 11);
-    let out = station.upload(&[mp4.to_str().unwrap(), other.to_str().unwrap()]);
+    let out = station.upload(&[
+        "--candidate-ref",
+        "ACME-7Q2K",
+        mp4.to_str().unwrap(),
+        other.to_str().unwrap(),
+    ]);
     assert!(out.status.success(), "{}", text(&out));
     let mut names: Vec<String> = std::fs::read_dir(&share)
         .unwrap()
@@ -126,6 +131,7 @@ fn the_dir_target_copies_atomically_and_checks_the_sha256() {
                 .unwrap();
         assert_eq!(meta["sha256"], sha.as_str());
         assert_eq!(meta["answer_id"], id.to_string());
+        assert_eq!(meta["candidate_ref"], "ACME-7Q2K");
     }
     common::assert_decodes_cleanly(&share.join(format!("{}.mp4", answer_id_for(&sha_mp4))));
     assert!(
@@ -406,6 +412,7 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
             attempt: 1,
             answer_id: Uuid::new_v4(),
             filename: format!("{q}.mp4"),
+            candidate_ref: Some("ACME-7Q2K".into()),
         };
         let id = handle.enqueue(&path, meta.clone()).await.unwrap();
         assert_eq!(id, ItemId(meta.answer_id));
@@ -424,6 +431,17 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
         started_at_ms: 1_700_000_000_000,
         finished_at_ms: 1_700_000_600_000,
         answers,
+        candidate_ref: Some("ACME-7Q2K".into()),
+        consent: Some(ManifestConsent {
+            sha256: "5e".repeat(32),
+            accepted_at_ms: 1_700_000_010_000,
+        }),
+        grants: vec![ManifestGrant {
+            kind: "extra_attempt".into(),
+            question_id: Some("q2".into()),
+            amount: 1,
+            at_ms: 1_700_000_300_000,
+        }],
     };
     let manifest = handle.enqueue_manifest(request).await.unwrap();
     let mut order = Vec::new();
@@ -459,10 +477,16 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
         .expect("a stored manifest");
     assert!(stored.complete());
     assert_eq!(stored.metadata["session_id"], session.to_string());
+    assert_eq!(stored.metadata["candidate_ref"], "ACME-7Q2K");
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&stored.path).unwrap()).unwrap();
     assert_eq!(doc["receipt_code"], receipt_code(session));
     assert_eq!(doc["started_at"], "2023-11-14T22:13:20.000Z");
+    assert_eq!(doc["candidate_ref"], "ACME-7Q2K");
+    assert_eq!(doc["consent"]["sha256"], "5e".repeat(32));
+    assert_eq!(doc["consent"]["accepted_at"], "2023-11-14T22:13:30.000Z");
+    assert_eq!(doc["grants"][0]["kind"], "extra_attempt");
+    assert_eq!(doc["grants"][0]["at"], "2023-11-14T22:18:20.000Z");
     for entry in doc["answers"].as_array().unwrap() {
         assert_eq!(entry["state"], "delivered");
         let url = entry["upload_url"].as_str().unwrap();
@@ -475,5 +499,6 @@ async fn the_manifest_follows_its_answers_with_their_urls() {
             entry["answer_id"].as_str().unwrap()
         );
         assert_eq!(answer.sha256(), entry["sha256"].as_str().unwrap());
+        assert_eq!(answer.metadata["candidate_ref"], "ACME-7Q2K");
     }
 }

@@ -151,6 +151,7 @@ fn an_answer_waiting_in_outbox_answers_counts_in_booth_status() {
     std::fs::write(&file, vec![5u8; 123_456]).unwrap();
     let id = Uuid::new_v4();
     let meta = AnswerMeta {
+        candidate_ref: None,
         interview_id: "iv".into(),
         candidate_id: "sess".into(),
         question_id: "q1".into(),

@@ -191,6 +191,8 @@ pub enum Msg {
     SessionStarted {
         progress: Progress,
         dir: PathBuf,
+        /// The interview a candidate without a code gets.
+        interview: Arc<crate::interview::Interview>,
     },
     /// The old session could not be closed (the disk failed); it is kept as it was.
     SessionEndFailed {
@@ -204,6 +206,8 @@ pub struct Submission {
     pub take: TakeRef,
     pub file: PathBuf,
     pub interview_id: String,
+    /// The candidate's code, when one was entered.
+    pub candidate_ref: Option<String>,
     pub question_id: String,
     /// The take's number for this question, 1-based.
     pub attempt: u32,

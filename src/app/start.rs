@@ -11,13 +11,13 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::effects::{DeviceSettings, Executor};
+use super::effects::{DeviceSettings, Executor, StationFiles};
 use super::msg::Effect;
 use super::resume;
 use super::run::Workers;
-use super::state::{DeviceStatus, Phase, Settings, State};
+use super::state::{DeviceStatus, Phase, Settings, State, WallClock};
 use crate::config::Config;
-use crate::interview::Interview;
+use crate::interview::Catalog;
 use crate::session::Progress;
 use crate::upload::{Outbox, Tuning, UploadError, UploadService};
 
@@ -25,7 +25,10 @@ use crate::upload::{Outbox, Tuning, UploadError, UploadService};
 pub struct Setup {
     pub config: Config,
     pub data_dir: PathBuf,
-    pub interview: Arc<Interview>,
+    /// The station's interviews; a candidate without a code gets the default one.
+    pub catalog: Arc<Catalog>,
+    /// The roster of codes, when the station has one.
+    pub roster: Option<PathBuf>,
     /// The flow's settings; `session_dir` is filled in here.
     pub settings: Settings,
     pub devices: DeviceSettings,
@@ -45,32 +48,43 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
     }
     let opened = resume::open_session(
         &setup.data_dir,
-        &setup.interview,
+        &setup.catalog,
         &records,
         crate::clock::unix_now(),
     );
     let mut settings = setup.settings.clone();
-    let (progress, idle_for, resubmit, failure) = match opened {
+    let default = setup.catalog.default_interview();
+    let (progress, interview, idle_for, resubmit, failure) = match opened {
         Ok(r) => {
             settings.session_dir = r.dir;
-            (r.progress, r.idle_for, r.resubmit, None)
+            (r.progress, r.interview, r.idle_for, r.resubmit, None)
         }
         Err(e) => {
             tracing::error!(error = %e, "no session can be opened; the station starts out of order");
             settings.session_dir =
                 super::sessions::sessions_dir(&setup.data_dir).join("unavailable");
-            let placeholder = Progress::for_interview("unavailable", &setup.interview, 0);
-            (placeholder, Duration::ZERO, Vec::new(), Some(e.to_string()))
+            let placeholder = Progress::for_interview("unavailable", &default, 0);
+            (
+                placeholder,
+                default,
+                Duration::ZERO,
+                Vec::new(),
+                Some(e.to_string()),
+            )
         }
     };
     tracing::info!(
         session = %progress.session_id,
-        interview = %setup.interview.id,
+        interview = %interview.id,
         dir = %settings.session_dir.display(),
         idle_seconds = idle_for.as_secs(),
         "session"
     );
-    let mut state = State::new(setup.interview.clone(), settings, progress, now);
+    let mut state = State::new(interview, settings, progress, now);
+    state.wall = WallClock {
+        at: now,
+        unix: crate::clock::unix_now(),
+    };
     // The time the station stood idle before it stopped counts towards the idle reset.
     state.last_input = now.checked_sub(idle_for).unwrap_or(now);
     state.phase = resume::resume_phase(&state);
@@ -92,12 +106,12 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
     }
     first.extend(resubmit.into_iter().map(Effect::Submit));
     let (tx, reports) = mpsc::unbounded_channel();
-    let mut executor = Executor::new(
-        setup.devices.clone(),
-        (setup.data_dir.clone(), setup.interview.clone()),
-        tx,
-        uploads,
-    );
+    let files = StationFiles {
+        data_dir: setup.data_dir.clone(),
+        catalog: setup.catalog.clone(),
+        roster: setup.roster.clone(),
+    };
+    let mut executor = Executor::new(setup.devices.clone(), files, tx, uploads);
     executor.follow(&state.progress);
     Ok((
         state,

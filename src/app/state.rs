@@ -23,18 +23,21 @@ pub enum OperatorAction {
     UploadQueue,
     Diagnostics,
     EndSession,
+    /// Types a code for a candidate who has none (on the welcome screen).
+    EnterCode,
     Quit,
     Close,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 8] = [
+    pub const ALL: [OperatorAction; 9] = [
         OperatorAction::ExtraAttempt,
         OperatorAction::ExtraAnswerTime,
         OperatorAction::ExtraPreparation,
         OperatorAction::UploadQueue,
         OperatorAction::Diagnostics,
         OperatorAction::EndSession,
+        OperatorAction::EnterCode,
         OperatorAction::Quit,
         OperatorAction::Close,
     ];
@@ -51,6 +54,10 @@ pub enum OperatorStep {
     },
     Menu {
         selected: usize,
+    },
+    /// Typing a code for the candidate.
+    Code {
+        typed: String,
     },
     /// A page of plain lines (the upload queue, diagnostics) until any key; `title` is a
     /// text key.
@@ -93,7 +100,7 @@ pub struct Settings {
     /// Staff granted this much at a time.
     pub grant_step: Duration,
     pub codes: CodeMode,
-    pub code_rules: CodeRules,
+    pub code_rules: crate::codes::CodeRules,
     /// Codes are looked up in a roster (which also picks the interview).
     pub roster: bool,
     pub target: Target,
@@ -122,7 +129,7 @@ impl Settings {
             idle_countdown: Duration::from_secs(30),
             grant_step: Duration::from_secs(60),
             codes: CodeMode::Off,
-            code_rules: CodeRules { min: 4, max: 32 },
+            code_rules: crate::codes::CodeRules::default(),
             roster: false,
             target: Target::Platform,
             keeps_copies: false,
@@ -189,6 +196,8 @@ pub enum CodeProblem {
     Used,
     /// The code is fine but this station cannot run its interview (a staff matter).
     NoInterview,
+    /// The station cannot read its roster at all (a staff matter).
+    NoRoster,
 }
 
 impl CodeProblem {
@@ -204,6 +213,7 @@ impl CodeProblem {
             CodeProblem::Expired => "welcome.code_expired",
             CodeProblem::Used => "welcome.code_used",
             CodeProblem::NoInterview => "welcome.code_no_interview",
+            CodeProblem::NoRoster => "welcome.code_no_roster",
         }
     }
 }
@@ -217,13 +227,6 @@ pub enum CodeMode {
     Optional,
     /// A code is needed (always with a roster).
     Required,
-}
-
-/// What a code must look like before it is even looked up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CodeRules {
-    pub min: usize,
-    pub max: usize,
 }
 
 /// Where answers go, so that the screen says what really happened to them.
@@ -471,6 +474,7 @@ impl State {
         Submission {
             take: self.take_ref(q, take),
             file: self.take_path(q, take),
+            candidate_ref: self.progress.candidate_ref.clone(),
             interview_id: self.interview.id.clone(),
             question_id: self.question(q).id.clone(),
             attempt: take as u32 + 1,

@@ -17,6 +17,7 @@ mod queue;
 mod record;
 mod recover;
 mod run;
+mod sessions;
 mod status;
 mod upload;
 
@@ -67,6 +68,9 @@ pub enum Command {
     Upload(upload::UploadArgs),
     /// List the outbox: every item with its state, bytes sent and last error.
     Queue(queue::QueueArgs),
+    /// Today's candidate sessions at this station: code (masked), interview, answers and
+    /// their delivery, the manifest.
+    Sessions(sessions::SessionsArgs),
 }
 
 /// Exit codes, see the module table.
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Doctor(args) => logged(&|| doctor::run(&args)),
         Command::Upload(args) => scripted(&|| upload::run(&args)),
         Command::Queue(args) => scripted(&|| queue::run(&args)),
+        Command::Sessions(args) => scripted(&|| sessions::run(&args)),
     }
 }
 

@@ -13,9 +13,9 @@ use super::{Exit, report_error};
 use crate::app::effects::DeviceSettings;
 use crate::app::msg::Msg;
 use crate::app::start::Setup;
-use crate::app::state::{Settings, Target};
+use crate::app::state::{CodeMode, Settings, Target};
 use crate::config::{Config, TextSize, ThemeName};
-use crate::interview::Interview;
+use crate::interview::{Catalog, Interview};
 use crate::logging::console;
 use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
 use crate::ui::theme::{ColorDepth, Theme};
@@ -170,21 +170,42 @@ fn prepare(args: &RunArgs) -> Result<(Setup, Option<PathBuf>, crate::logging::Lo
     if let Err(e) = crate::logging::capture_native_stderr() {
         tracing::warn!(error = %e, "cannot capture native stderr");
     }
-    let interview_path = if args.demo {
-        write_demo_interview(&data_dir.join("demo-interview")).map_err(|e| {
-            console(&format!("booth: cannot write the demo interview: {e}"));
-            Exit::Failed
-        })?
+    // The demo and --interview run one interview; the station config may name a folder of
+    // them and a roster of codes.
+    let single = if args.demo {
+        Some(
+            write_demo_interview(&data_dir.join("demo-interview")).map_err(|e| {
+                console(&format!("booth: cannot write the demo interview: {e}"));
+                Exit::Failed
+            })?,
+        )
     } else {
-        args.interview
-            .clone()
-            .unwrap_or(config.interview.file.clone())
+        args.interview.clone()
     };
-    let interview = Interview::load(&interview_path).map_err(|e| {
-        report_error(&e);
-        Exit::BadInput
-    })?;
-    let settings = settings(&config, &data_dir, args.demo);
+    let (catalog, roster) = match single {
+        Some(path) => {
+            let interview = Interview::load(&path).map_err(|e| {
+                report_error(&e);
+                Exit::BadInput
+            })?;
+            (Catalog::single(interview), None)
+        }
+        None => {
+            let catalog = Catalog::load(&config.interview).map_err(|e| {
+                report_error(&e);
+                Exit::BadInput
+            })?;
+            (catalog, config.interview.roster.clone())
+        }
+    };
+    let mut settings = settings(&config, &data_dir, args.demo);
+    settings.roster = roster.is_some();
+    settings.codes = if roster.is_some() || config.interview.code_required() {
+        CodeMode::Required
+    } else {
+        CodeMode::Optional
+    };
+    settings.code_rules = crate::codes::CodeRules::from_config(&config.interview);
     let devices = DeviceSettings {
         video: config.devices.video.clone(),
         audio: config.devices.audio.clone(),
@@ -213,7 +234,8 @@ fn prepare(args: &RunArgs) -> Result<(Setup, Option<PathBuf>, crate::logging::Lo
         Setup {
             config,
             data_dir,
-            interview: Arc::new(interview),
+            catalog: Arc::new(catalog),
+            roster,
             settings,
             devices,
             tuning: crate::upload::Tuning::default(),

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 use super::queue::{human_bytes, load_config};
 use super::{Exit, report_error};
 use crate::config::Config;
-use crate::interview::Interview;
+use crate::interview::Catalog;
 use crate::logging::{console, console_end_line, console_is_terminal, console_status};
 use crate::upload::{
     AnswerMeta, EndpointProblem, ItemId, ItemView, State, Tuning, UploadError, UploadEvent,
@@ -38,12 +38,15 @@ pub struct UploadArgs {
     /// Recordings to queue before draining the outbox.
     #[arg(value_name = "MP4")]
     pub files: Vec<PathBuf>,
-    /// Interview id for the files (default: the id in the config's interview file).
+    /// Interview id for the files (default: the config's default interview's id).
     #[arg(long, value_name = "ID")]
     pub interview: Option<String>,
     /// Candidate or invitation id for the files (default: from the file name).
     #[arg(long, value_name = "ID")]
     pub candidate: Option<String>,
+    /// The candidate's code for the files (sent as `candidate_ref`; default: none).
+    #[arg(long, value_name = "CODE")]
+    pub candidate_ref: Option<String>,
     /// Question id for the files (default: from the file name).
     #[arg(long, value_name = "ID")]
     pub question: Option<String>,
@@ -296,8 +299,8 @@ fn default_interview(args: &UploadArgs, config: &Config) -> String {
     if args.files.is_empty() {
         return String::new();
     }
-    match Interview::load(&config.interview.file) {
-        Ok(i) => i.id,
+    match Catalog::load(&config.interview) {
+        Ok(c) => c.default_interview().id.clone(),
         Err(e) => {
             console(&format!(
                 "upload: no interview id ({e}); the files go as interview \"unknown\" (use --interview)"
@@ -332,6 +335,7 @@ async fn queue_file(
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "answer.mp4".to_string()),
+        candidate_ref: args.candidate_ref.clone(),
     };
     handle.enqueue(file, meta).await
 }

@@ -33,9 +33,8 @@ pub(super) fn expectation(table: Option<&str>, field: &str) -> Option<String> {
     let text = match (table, field) {
         (None, section) => return Some(format!("a [{section}] table")),
         (Some("station"), "id") => STATION_ID_RULE,
-        (Some("station"), "data_dir")
-        | (Some("upload"), "token_file")
-        | (Some("interview"), "file") => PATH_RULE,
+        (Some("station"), "data_dir") | (Some("upload"), "token_file") => PATH_RULE,
+        (Some("interview"), field) => return super::interviews::expectation(field),
         (Some("devices"), "video") => video_rule(),
         (Some("devices"), "audio") => audio_rule(),
         (Some("devices"), "size") => SIZE_RULE,

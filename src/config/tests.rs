@@ -35,6 +35,11 @@ fn documented_defaults() -> Config {
         },
         interview: InterviewRef {
             file: "/etc/booth/interview.toml".into(),
+            folder: None,
+            roster: None,
+            require_code: false,
+            code_min_length: 4,
+            code_max_length: 32,
         },
         kiosk: Kiosk {
             lockdown: true,

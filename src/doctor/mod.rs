@@ -3,16 +3,18 @@
 //! machine-readable details. No terminal code: `booth doctor` prints a [`Report`], the kiosk's
 //! operator menu shows [`Report::lines`].
 //!
-//! The checks: the config file, the interview file, the camera, the microphone, the speaker,
-//! the disk, the clock, the upload endpoint and the outbox; then the console's doors (`console`,
-//! `vt-lock`, `gettys`, `ctrl-alt-del`, `sysrq`: see [`console`]), read under a folder
-//! standing in for `/` so that tests can prepare one. Every step that touches a device
+//! The checks: the config file, the interview file (or folder of them), the roster of codes
+//! when there is one, the camera, the microphone, the speaker, the disk, the clock, the upload
+//! endpoint and the outbox; then the console's doors (`console`, `vt-lock`, `gettys`,
+//! `ctrl-alt-del`, `sysrq`: see [`console`]), read under a folder standing in for `/` so that
+//! tests can prepare one. Every step that touches a device
 //! or the network runs under a time limit ([`bounded`] and HTTP timeouts), so the doctor
 //! answers within about half a minute whatever hangs. Nothing here creates an upload or
 //! disturbs a running kiosk: while one runs on the same data directory, its devices are
 //! reported from its status, not reopened.
 
 mod access;
+mod centre;
 mod console;
 mod devices;
 mod endpoint;
@@ -51,8 +53,8 @@ impl Verdict {
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    /// config | interview | camera | microphone | speaker | disk | clock | upload | outbox |
-    /// console | vt-lock | gettys | ctrl-alt-del | sysrq
+    /// config | interview | roster | camera | microphone | speaker | disk | clock | upload |
+    /// outbox | console | vt-lock | gettys | ctrl-alt-del | sysrq
     pub name: &'static str,
     pub verdict: Verdict,
     /// What was found, one line.
@@ -220,7 +222,7 @@ fn station_checks(config: &Config, scope: Scope) -> Vec<Check> {
         Scope::Everything => running_kiosk(data_dir),
         Scope::Kiosk => None,
     };
-    let (interview_check, interview) = files::interview_check(&config.interview.file);
+    let (interview_check, catalog, interview) = centre::interviews(config);
     let (devices, upload) = std::thread::scope(|s| {
         let devices = (scope == Scope::Everything).then(|| {
             let k = kiosk.clone();
@@ -245,8 +247,9 @@ fn station_checks(config: &Config, scope: Scope) -> Vec<Check> {
         (devices, upload)
     });
     let mut checks = vec![interview_check];
+    checks.extend(centre::roster(config, catalog.as_ref()));
     checks.extend(devices.into_iter().flatten());
-    checks.push(station::disk(config, interview.as_ref()));
+    checks.push(station::disk(config, interview.as_deref()));
     checks.push(judge_clock(&ClockFacts::now(
         Some(data_dir),
         upload.server_time,

@@ -66,7 +66,7 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "id = \"t\"\ntitel = \"T\"\n".into(),
             "sample.toml:2:1: unknown field 'titel' (expected one of: id, title, intro, \
-             language, support, defaults, question)",
+             language, support, consent, defaults, question)",
         ),
         (
             q("vidoe = \"a.mp4\"\n"),
@@ -359,8 +359,8 @@ fn with_questions(questions: Vec<Question>) -> Interview {
             email: None,
             phone: None,
         },
-        questions,
         consent: None,
+        questions,
         source: PathBuf::from("/x.toml"),
     }
 }
@@ -392,6 +392,13 @@ fn the_bundled_sample_loads() -> crate::TestResult {
     assert_eq!(i.id, "sample-customer-support");
     assert_eq!(i.language, "en");
     assert!(i.intro.starts_with("Thank you for applying"), "{}", i.intro);
+    let consent = i.consent.as_ref().ok_or("the sample has no consent text")?;
+    assert!(
+        consent.text.contains("recruiting@example.com"),
+        "{}",
+        consent.text
+    );
+    assert_eq!(consent.sha256.len(), 64);
     assert!(!i.intro.contains('\\'));
     assert_eq!(i.question_count(), 4);
     let videos: Vec<_> = i.questions.iter().filter_map(|q| q.video.clone()).collect();
@@ -422,4 +429,71 @@ fn the_bundled_sample_names_its_missing_video() -> crate::TestResult {
         "{e}"
     );
     Ok(())
+}
+
+#[test]
+fn a_consent_text_is_kept_as_written_with_its_hash() -> crate::TestResult {
+    let text = format!(
+        "{HEAD}[consent]\ntitle = \" Your privacy \"\ntext = \"\"\"\nWe record your answers.\n\n\
+         They are kept for \\\n90 days.\n\"\"\"\n\n{Q1}"
+    );
+    let i = parse(&text)?;
+    let consent = i.consent.ok_or("no consent")?;
+    assert_eq!(consent.title.as_deref(), Some("Your privacy"));
+    // TOML's own rules applied (the line continuation joined), nothing else.
+    assert_eq!(
+        consent.text,
+        "We record your answers.\n\nThey are kept for 90 days.\n"
+    );
+    // `printf 'We record your answers.\n\nThey are kept for 90 days.\n' | sha256sum`
+    assert_eq!(
+        consent.sha256,
+        "59017719048e1742e77bd53ae18704ad776579a28fd4f2d1cd3c3d31693efd21"
+    );
+    assert_eq!(
+        consent,
+        Consent::new(consent.title.clone(), consent.text.clone())
+    );
+    assert!(parse(&format!("{HEAD}{Q1}"))?.consent.is_none());
+    Ok(())
+}
+
+#[test]
+fn consent_problems_are_reported_at_their_line() {
+    let cases = [
+        (
+            format!("{HEAD}[consent]\ntitle = \"Privacy\"\n\n{Q1}"),
+            "sample.toml:9:1: [consent]: missing required field 'text' (non-empty text: the \
+             privacy notice the candidate accepts)",
+        ),
+        (
+            format!("{HEAD}[consent]\ntext = \"  \"\n\n{Q1}"),
+            "sample.toml:10:1: [consent]: field 'text' must be non-empty text: the privacy \
+             notice the candidate accepts, found \"  \"",
+        ),
+        (
+            format!("{HEAD}[consent]\ntext = \"Ok.\"\ntitle = \"\"\n\n{Q1}"),
+            "sample.toml:11:1: [consent]: field 'title' must be non-empty text (a heading for \
+             the consent screen), found \"\"",
+        ),
+        (
+            format!("{HEAD}[consent]\ntext = \"Ok.\"\naccept_key = \"y\"\n\n{Q1}"),
+            "sample.toml:11:1: [consent]: unknown field 'accept_key' (expected one of: title, \
+             text)",
+        ),
+        (
+            format!(
+                "{}{Q1}",
+                HEAD.replace("[support]", "consent = \"yes\"\n[support]")
+            ),
+            "sample.toml:6:1: field 'consent' must be a [consent] table with 'text' and optional \
+             'title', found \"yes\"",
+        ),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(text, expected)| err(text) != *expected)
+        .map(|(text, expected)| format!("{text}\n  got: {}\n want: {expected}\n", err(text)))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

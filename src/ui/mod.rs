@@ -123,11 +123,13 @@ fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
     };
     let [left, right] =
         Layout::horizontal([Constraint::Min(20), Constraint::Length(32)]).areas(area);
+    // With a roster the candidate's code picks the interview: before it, none is named.
+    let title = match state.phase {
+        Phase::Welcome(_) if state.settings.roster => "",
+        _ => state.interview.title.as_str(),
+    };
     frame.render_widget(
-        Paragraph::new(Line::from(vec![Span::styled(
-            state.interview.title.as_str(),
-            theme.title,
-        )])),
+        Paragraph::new(Line::from(vec![Span::styled(title, theme.title)])),
         left,
     );
     frame.render_widget(
@@ -159,5 +161,7 @@ fn pause(
     Vec::new()
 }
 
+#[cfg(test)]
+mod arrival_snapshots;
 #[cfg(test)]
 mod snapshots;

@@ -61,6 +61,14 @@ pub fn operator(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
             }
             (t.get("operator.title").to_string(), lines)
         }
+        OperatorStep::Code { typed } => {
+            let lines = vec![
+                Line::raw(t.get("operator.code_prompt")),
+                Line::raw(""),
+                Line::styled(format!("  {typed}▏"), theme.title),
+            ];
+            (t.get("operator.enter_code").to_string(), lines)
+        }
         OperatorStep::Menu { selected } => {
             let step = state.settings.grant_step.as_secs();
             let target = grant_target(state);
@@ -86,6 +94,7 @@ pub fn operator(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
                         OperatorAction::UploadQueue => t.get("operator.upload_queue").into(),
                         OperatorAction::Diagnostics => t.get("operator.diagnostics").into(),
                         OperatorAction::EndSession => t.get("operator.end_session").into(),
+                        OperatorAction::EnterCode => t.get("operator.enter_code").into(),
                         OperatorAction::Quit => t.get("operator.quit").into(),
                         OperatorAction::Close => t.get("operator.close").into(),
                     };

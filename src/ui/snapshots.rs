@@ -48,7 +48,7 @@ answer_seconds = 60
 attempts = 1
 "#;
 
-fn base() -> crate::TestResult<State> {
+pub(super) fn base() -> crate::TestResult<State> {
     let iv = Interview::parse(INTERVIEW, std::path::Path::new("snap.toml"))?;
     let mut progress = Progress::new("snapshot-session", &iv.id, iv.questions.len(), 0);
     progress.device_test_passed = true;
@@ -79,14 +79,14 @@ fn base() -> crate::TestResult<State> {
     Ok(st)
 }
 
-fn draw(st: &State, w: u16, h: u16) -> crate::TestResult<String> {
+pub(super) fn draw(st: &State, w: u16, h: u16) -> crate::TestResult<String> {
     let mut terminal = Terminal::new(TestBackend::new(w, h))?;
     let theme = Theme::standard(ColorDepth::Ansi16);
     terminal.draw(|f| super::view(st, &theme, f))?;
     Ok(format!("{}", terminal.backend()))
 }
 
-fn snap(name: &str, st: &State) -> crate::TestResult {
+pub(super) fn snap(name: &str, st: &State) -> crate::TestResult {
     insta::assert_snapshot!(format!("{name}_80x24"), draw(st, 80, 24)?);
     insta::assert_snapshot!(format!("{name}_160x48"), draw(st, 160, 48)?);
     Ok(())

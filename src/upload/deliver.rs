@@ -422,6 +422,14 @@ fn metadata_pairs(shared: &Shared, rec: &Record) -> Vec<(&'static str, String)> 
             ("receipt_code", super::receipt_code(m.session_id)),
         ]),
     }
+    // Whose answers these are: the candidate's code, when the station asked for one.
+    let candidate_ref = match &rec.payload {
+        Payload::Answer(a) => &a.candidate_ref,
+        Payload::Manifest(m) => &m.candidate_ref,
+    };
+    if let Some(code) = candidate_ref {
+        pairs.push(("candidate_ref", code.clone()));
+    }
     pairs.extend([
         ("filename", rec.filename()),
         // `filetype` is what tus-js-client and many servers read; `content_type` says it plainly.

@@ -120,6 +120,7 @@ mod tests {
                 attempt: 1,
                 answer_id: id,
                 filename: "a.mp4".into(),
+                candidate_ref: None,
             }),
             path.to_path_buf(),
             size,

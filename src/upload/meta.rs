@@ -34,6 +34,10 @@ pub struct AnswerMeta {
     pub answer_id: Uuid,
     /// The name the platform should store the file under.
     pub filename: String,
+    /// The code the candidate (or staff for them) entered: whose answer this is. Absent in
+    /// records written before codes existed, and when the station asks for none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub candidate_ref: Option<String>,
 }
 
 /// Namespace of the answer ids booth derives from a file's content (see [`answer_id_for`]).

@@ -33,6 +33,7 @@
 //!     attempt: 1,
 //!     answer_id,
 //!     filename: "q-intro-1.mp4".into(),
+//!     candidate_ref: Some("ACME-7Q2K".into()), // the candidate's code, if the station asks
 //! };
 //! let id = handle.enqueue(std::path::Path::new("/var/lib/booth/answer.mp4"), meta).await?;
 //! while let Some(event) = events.recv().await {
@@ -67,7 +68,10 @@ use serde::Serialize;
 
 pub use error::{UploadError, Verdict};
 pub use health::{EndpointProblem, UploadHealth};
-pub use manifest::{ManifestAnswer, ManifestRequest, receipt_code};
+pub use manifest::{
+    ConsentEntry, GrantEntry, ManifestAnswer, ManifestConsent, ManifestDocument, ManifestGrant,
+    ManifestRequest, receipt_code,
+};
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};
 pub use service::{ANSWERS_DIR, NewAnswer, ORPHANS_DIR, UploadHandle, UploadService};

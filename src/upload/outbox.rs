@@ -365,6 +365,7 @@ mod tests {
             attempt: 1,
             answer_id: Uuid::new_v4(),
             filename: "q1.mp4".into(),
+            candidate_ref: None,
         })
     }
 

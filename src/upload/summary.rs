@@ -155,6 +155,7 @@ mod tests {
         let mut r = Record::new(
             ItemId(id),
             Payload::Answer(AnswerMeta {
+                candidate_ref: None,
                 interview_id: "iv".into(),
                 candidate_id: "c1".into(),
                 question_id: "q1".into(),

@@ -92,8 +92,11 @@ impl Tmux {
     /// From the welcome screen through the camera and microphone check (a test clip recorded
     /// and accepted) to the question list.
     pub fn pass_device_test(&self) {
-        self.wait_for("Press any key to begin", 15);
-        self.keys(&["x"]);
+        self.wait_for("press Enter if you have none", 15);
+        self.keys(&["Enter"]);
+        // The bundled interview's privacy notice, accepted by its own key.
+        self.wait_for("Press A to accept", 5);
+        self.keys(&["a"]);
         self.wait_for("What to expect", 5);
         self.keys(&["Enter"]);
         self.wait_for("Record a test clip", 15);

@@ -456,7 +456,8 @@ impl Sim {
         Ok(Setup {
             config,
             data_dir: self.data(),
-            interview,
+            catalog: Arc::new(booth::interview::Catalog::single((*interview).clone())),
+            roster: None,
             settings,
             devices,
             tuning,

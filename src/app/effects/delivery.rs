@@ -13,7 +13,8 @@ use super::{Executor, lock};
 use crate::app::msg::{ManifestInfo, Msg, Submission, UploadNews};
 use crate::session::Progress;
 use crate::upload::{
-    ItemId, ManifestAnswer, ManifestRequest, NewAnswer, State as UploadState, UploadEvent,
+    ItemId, ManifestAnswer, ManifestConsent, ManifestGrant, ManifestRequest, NewAnswer,
+    State as UploadState, UploadEvent,
 };
 
 /// Whose answer each outbox item is: (session, question).
@@ -94,6 +95,7 @@ impl Executor {
             question_id: s.question_id.clone(),
             attempt: s.attempt,
             filename,
+            candidate_ref: s.candidate_ref.clone(),
         };
         match self.uploads.submit_file(&s.file, answer).await {
             Ok(id) => {
@@ -144,8 +146,23 @@ impl Executor {
             candidate_id: info.session_id.clone(),
             session_id: session,
             started_at_ms: info.started_unix * 1000,
-            finished_at_ms: crate::clock::unix_now() * 1000,
+            finished_at_ms: info.finished_unix * 1000,
             answers,
+            candidate_ref: info.candidate_ref.clone(),
+            consent: info.consent.as_ref().map(|c| ManifestConsent {
+                sha256: c.sha256.clone(),
+                accepted_at_ms: c.accepted_unix * 1000,
+            }),
+            grants: info
+                .grants
+                .iter()
+                .map(|g| ManifestGrant {
+                    kind: g.kind.as_str().to_string(),
+                    question_id: Some(g.question_id.clone()),
+                    amount: g.amount,
+                    at_ms: g.at_unix * 1000,
+                })
+                .collect(),
         };
         if !info.grants.is_empty() {
             tracing::info!(grants = ?info.grants, "staff grants this session");

@@ -19,7 +19,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::msg::{Effect, Msg};
 use super::upload_view::queue_lines;
-use crate::interview::Interview;
+use crate::app::state::CodeProblem;
+use crate::codes::{CodeRefusal, RosterWatch, UsedCodes};
+use crate::interview::Catalog;
 use crate::media::capture::CaptureSession;
 use crate::media::player::Player;
 use crate::session::Progress;
@@ -30,11 +32,25 @@ use media::{ClipAnalysis, RunningRecording};
 pub use super::settings::{DeviceSettings, DoctorInput};
 pub use delivery::answer_file_name;
 
+/// The station's files the executor reads and writes besides the media: where sessions live,
+/// the interviews (a new session is for the default one), and the roster of codes.
+pub struct StationFiles {
+    pub data_dir: PathBuf,
+    pub catalog: Arc<Catalog>,
+    pub roster: Option<PathBuf>,
+}
+
+/// The roster as the kiosk follows it, and the single-use codes already used here.
+struct CodeDesk {
+    roster: Option<RosterWatch>,
+    used: Option<UsedCodes>,
+}
+
 pub struct Executor {
     settings: DeviceSettings,
-    /// Where sessions live, and the interview a new session is for.
     data_dir: PathBuf,
-    interview: Arc<Interview>,
+    catalog: Arc<Catalog>,
+    codes: Arc<Mutex<CodeDesk>>,
     tx: mpsc::UnboundedSender<Msg>,
     session: Option<Arc<CaptureSession>>,
     forwarder: Option<CancellationToken>,
@@ -64,20 +80,29 @@ impl Executor {
     /// Needs a tokio runtime: it starts the task that turns upload events into messages.
     pub fn new(
         settings: DeviceSettings,
-        station: (PathBuf, Arc<Interview>),
+        station: StationFiles,
         tx: mpsc::UnboundedSender<Msg>,
         uploads: (UploadHandle, mpsc::UnboundedReceiver<UploadEvent>),
     ) -> Self {
         let (handle, events) = uploads;
         let answers = AnswerMap::default();
         tokio::spawn(forward_uploads(events, tx.clone(), answers.clone()));
-        let (data_dir, interview) = station;
+        let StationFiles {
+            data_dir,
+            catalog,
+            roster,
+        } = station;
+        let codes = CodeDesk {
+            roster: roster.map(RosterWatch::new),
+            used: None,
+        };
         Executor {
             uploads: handle,
             answers,
             settings,
             data_dir,
-            interview,
+            catalog,
+            codes: Arc::new(Mutex::new(codes)),
             tx,
             session: None,
             forwarder: None,
@@ -172,7 +197,9 @@ impl Executor {
 
     /// The privacy wipe and a new session, after every effect asked for before it.
     async fn end_session(&mut self, session: String, dir: PathBuf, known: Box<Progress>) {
-        let (data_dir, interview) = (self.data_dir.clone(), self.interview.clone());
+        let data_dir = self.data_dir.clone();
+        let interview = self.catalog.default_interview();
+        let next = interview.clone();
         let ended = tokio::task::spawn_blocking(move || {
             let now = crate::clock::unix_now();
             super::sessions::end_session(&data_dir, &dir, Some(&known), &interview, now)
@@ -181,7 +208,11 @@ impl Executor {
         let msg = match ended {
             Ok(Ok((progress, dir))) => {
                 tracing::info!(ended = %session, next = %progress.session_id, "new session");
-                Msg::SessionStarted { progress, dir }
+                Msg::SessionStarted {
+                    progress,
+                    dir,
+                    interview: next,
+                }
             }
             Ok(Err(e)) => Msg::SessionEndFailed {
                 detail: e.to_string(),
@@ -193,12 +224,38 @@ impl Executor {
         self.send(msg);
     }
 
-    /// Looks a code up. Without a roster (one interview file) every well-formed code is
-    /// the station's interview.
+    /// Looks a code up in the roster (re-read when its file changed; the last good version
+    /// when the new one is broken), off the async threads. Without a roster every well-formed
+    /// code is for the station's one interview.
     fn check_code(&self, code: String) {
-        self.send(Msg::CodeChecked {
-            code,
-            result: Ok(self.interview.clone()),
+        let (codes, catalog, data_dir, tx) = (
+            self.codes.clone(),
+            self.catalog.clone(),
+            self.data_dir.clone(),
+            self.tx.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let mut desk = lock(&codes);
+            let CodeDesk { roster, used } = &mut *desk;
+            let result = match roster {
+                None => Ok(catalog.default_interview()),
+                Some(watch) => {
+                    if used.is_none() {
+                        *used = UsedCodes::open(&data_dir)
+                            .map_err(|e| tracing::error!(error = %e, "cannot read the used codes"))
+                            .ok();
+                    }
+                    match used {
+                        Some(used) => {
+                            let now = crate::clock::unix_now();
+                            crate::codes::check_code(watch, used, &catalog, &code, now)
+                                .map_err(|r| refusal_problem(&r))
+                        }
+                        None => Err(CodeProblem::NoRoster),
+                    }
+                }
+            };
+            let _ = tx.send(Msg::CodeChecked { code, result });
         });
     }
 
@@ -288,6 +345,18 @@ impl Executor {
             Ok(executor) => executor.uploads.clone().shutdown().await,
             Err(e) => tracing::error!(error = %e, "stopping media failed"),
         }
+    }
+}
+
+/// What the candidate is told about a refused code.
+fn refusal_problem(r: &CodeRefusal) -> CodeProblem {
+    match r {
+        CodeRefusal::Unknown => CodeProblem::Unknown,
+        CodeRefusal::NotYet { .. } => CodeProblem::NotYet,
+        CodeRefusal::Expired { .. } => CodeProblem::Expired,
+        CodeRefusal::Used => CodeProblem::Used,
+        CodeRefusal::NoSuchInterview { .. } => CodeProblem::NoInterview,
+        CodeRefusal::NoRoster => CodeProblem::NoRoster,
     }
 }
 

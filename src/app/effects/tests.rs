@@ -9,6 +9,7 @@ use tokio::sync::mpsc;
 use super::*;
 use crate::app::msg::{Submission, TakeRef};
 use crate::config::Config;
+use crate::interview::{Catalog, Interview};
 use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
 use crate::session::{Progress, Take, TakeState};
 
@@ -77,7 +78,11 @@ fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceive
         doctor: None,
     };
     let (tx, rx) = mpsc::unbounded_channel();
-    let station = (st.data.clone(), st.interview.clone());
+    let station = StationFiles {
+        data_dir: st.data.clone(),
+        catalog: Arc::new(Catalog::single((*st.interview).clone())),
+        roster: None,
+    };
     Ok((Executor::new(devices, station, tx, uploads), rx))
 }
 
@@ -109,6 +114,7 @@ async fn a_wipe_asked_right_after_a_submit_waits_for_the_outbox() -> crate::Test
             take: take.clone(),
             file: st.session.join("q1-take1.mp4"),
             interview_id: "iv".into(),
+            candidate_ref: Some("AB-12345".into()),
             question_id: "q1".into(),
             attempt: 1,
             seconds: 3.0,
@@ -132,7 +138,7 @@ async fn a_wipe_asked_right_after_a_submit_waits_for_the_outbox() -> crate::Test
     while let Ok(msg) = reports.try_recv() {
         match msg {
             Msg::Submitted { take: got, .. } => order.push(Ok(got)),
-            Msg::SessionStarted { progress, dir } => order.push(Err((progress, dir))),
+            Msg::SessionStarted { progress, dir, .. } => order.push(Err((progress, dir))),
             _ => {}
         }
     }
@@ -272,6 +278,46 @@ async fn the_next_recording_starts_right_after_the_last_ones_outcome() -> crate:
             "round {round}: {outcome:?}"
         );
     }
+    executor.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn staff_time_granted_mid_answer_lengthens_the_recording() -> crate::TestResult {
+    let st = station(Take::recording("q1-take1.mp4".into()))?;
+    let (mut executor, mut reports) = executor(&st)?;
+    executor.execute(Effect::OpenDevices).await;
+    assert!(matches!(
+        next(&mut reports).await,
+        Some(Msg::DevicesReady { .. })
+    ));
+    let file = st.session.join("q1-take1.mp4");
+    let purpose = crate::app::msg::Purpose::Answer(TakeRef {
+        session: session_id(&st),
+        question: 0,
+        take: 0,
+    });
+    executor
+        .execute(Effect::StartRecording {
+            purpose,
+            file: file.clone(),
+            limit: std::time::Duration::from_secs(1),
+        })
+        .await;
+    assert!(matches!(
+        next(&mut reports).await,
+        Some(Msg::RecordingStarted { .. })
+    ));
+    executor
+        .execute(Effect::ExtendRecording {
+            limit: std::time::Duration::from_millis(2500),
+        })
+        .await;
+    // The recording ends by itself, at its new limit.
+    let Some(Msg::RecordingSaved { seconds, .. }) = next(&mut reports).await else {
+        panic!("the recording did not end by itself")
+    };
+    assert!((2.2..=2.8).contains(&seconds), "recorded {seconds} s");
     executor.shutdown().await;
     Ok(())
 }

@@ -11,16 +11,20 @@ use super::msg::{Submission, TakeRef};
 use super::sessions;
 use super::state::{Phase, State};
 use crate::fsutil;
-use crate::interview::Interview;
+use std::sync::Arc;
+
+use crate::interview::{Catalog, Interview};
 use crate::media::mp4read;
 use crate::media::mux::{partial_path, recover};
-use crate::session::{Delivery, Progress, SessionError, TakeState};
+use crate::session::{Delivery, Mismatch, Progress, SessionError, TakeState};
 use crate::upload::{Payload, Record, State as ItemState};
 
 /// The session a station starts with.
 #[derive(Debug)]
 pub struct Resumed {
     pub progress: Progress,
+    /// The interview the session is for (a candidate's code may have picked it).
+    pub interview: Arc<Interview>,
     pub dir: PathBuf,
     /// How long the station had been left alone before it stopped: the idle clock goes on
     /// from there, so a walked-away candidate's screen is never simply reopened.
@@ -34,10 +38,11 @@ pub struct Resumed {
 /// `records` are the outbox's records as the upload service left them at its start.
 pub fn open_session(
     data_dir: &Path,
-    interview: &Interview,
+    catalog: &Catalog,
     records: &[Record],
     now_unix: u64,
 ) -> Result<Resumed, SessionError> {
+    let default = catalog.default_interview();
     fsutil::create_private_dir(&sessions::sessions_dir(data_dir))?;
     let current = sessions::current_id(data_dir);
     let (stale, wiping) = sessions::leftovers(data_dir, current.as_deref());
@@ -50,26 +55,32 @@ pub fn open_session(
         if dir.is_dir() {
             // Before the reconciliation below rewrites the progress (and so its time).
             let idle = idle_for(&dir, now_unix);
-            match resume_dir(data_dir, &dir, interview, records, &mut resubmit)? {
+            match resume_dir(data_dir, &dir, catalog, records, &mut resubmit)? {
                 Some(mut resumed) => {
                     resumed.idle_for = idle;
                     return Ok(resumed);
                 }
                 None => {
                     let (progress, dir) =
-                        sessions::end_session(data_dir, &dir, None, interview, now_unix)?;
-                    return Ok(fresh(progress, dir, resubmit));
+                        sessions::end_session(data_dir, &dir, None, &default, now_unix)?;
+                    return Ok(fresh(progress, default, dir, resubmit));
                 }
             }
         }
     }
-    let (progress, dir) = sessions::new_session(data_dir, interview, now_unix)?;
-    Ok(fresh(progress, dir, resubmit))
+    let (progress, dir) = sessions::new_session(data_dir, &default, now_unix)?;
+    Ok(fresh(progress, default, dir, resubmit))
 }
 
-fn fresh(progress: Progress, dir: PathBuf, resubmit: Vec<Submission>) -> Resumed {
+fn fresh(
+    progress: Progress,
+    interview: Arc<Interview>,
+    dir: PathBuf,
+    resubmit: Vec<Submission>,
+) -> Resumed {
     Resumed {
         progress,
+        interview,
         dir,
         idle_for: Duration::ZERO,
         resubmit,
@@ -95,7 +106,7 @@ fn finish_wipe(data_dir: &Path, dir: &Path) {
 fn resume_dir(
     data_dir: &Path,
     dir: &Path,
-    interview: &Interview,
+    catalog: &Catalog,
     records: &[Record],
     resubmit: &mut Vec<Submission>,
 ) -> Result<Option<Resumed>, SessionError> {
@@ -103,38 +114,48 @@ fn resume_dir(
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
+    let mismatch = |mismatch| SessionError::Mismatch {
+        path: dir.join(crate::session::PROGRESS_FILE),
+        mismatch,
+    };
     let loaded = Progress::load(dir).and_then(|p| match p {
-        Some(p) => p
-            .fits(interview, &name)
-            .map(|()| Some(p))
-            .map_err(|mismatch| SessionError::Mismatch {
-                path: dir.join(crate::session::PROGRESS_FILE),
-                mismatch,
-            }),
+        Some(p) => {
+            // The interview the session is for, as the station has it now.
+            let interview = catalog.get(&p.interview_id).ok_or_else(|| {
+                mismatch(Mismatch::Interview {
+                    found: p.interview_id.clone(),
+                    expected: catalog.ids().join("', '"),
+                })
+            })?;
+            p.fits(&interview, &name).map_err(mismatch)?;
+            Ok(Some((p, interview)))
+        }
         None => Ok(None),
     });
-    let mut progress = match loaded {
-        Ok(Some(p)) => p,
+    let (mut progress, interview) = match loaded {
+        Ok(Some(found)) => found,
         Ok(None) => return Ok(None),
         Err(e) => {
             tracing::error!(error = %e, "the session cannot be resumed; it is set aside");
             let old = Progress::load(dir).ok().flatten();
             let kept = sessions::set_aside(data_dir, dir, &e.to_string())?;
             if let Some(old) = old {
-                resubmit.extend(unsent(&old, &kept, interview, records));
+                let iv = catalog.get(&old.interview_id);
+                resubmit.extend(unsent(&old, &kept, iv.as_deref(), records));
             }
             return Ok(None);
         }
     };
-    apply_outbox(&mut progress, interview, records);
+    apply_outbox(&mut progress, &interview, records);
     recover_takes(&mut progress, dir);
-    resubmit.extend(unsent(&progress, dir, interview, records));
+    resubmit.extend(unsent(&progress, dir, Some(&interview), records));
     if progress.all_submitted() && resubmit.is_empty() {
         return Ok(None);
     }
     progress.save(dir)?;
     Ok(Some(Resumed {
         progress,
+        interview,
         dir: dir.to_path_buf(),
         idle_for: Duration::ZERO,
         resubmit: std::mem::take(resubmit),
@@ -188,7 +209,7 @@ fn apply_outbox(progress: &mut Progress, interview: &Interview, records: &[Recor
 fn unsent(
     progress: &Progress,
     dir: &Path,
-    interview: &Interview,
+    interview: Option<&Interview>,
     records: &[Record],
 ) -> Vec<Submission> {
     let in_outbox = |session: &str, question_id: &str, attempt: u32| {
@@ -201,8 +222,7 @@ fn unsent(
     for (q, qp) in progress.questions.iter().enumerate() {
         let question_id = if qp.question_id.is_empty() {
             interview
-                .questions
-                .get(q)
+                .and_then(|iv| iv.questions.get(q))
                 .map(|x| x.id.clone())
                 .unwrap_or_default()
         } else {
@@ -227,6 +247,7 @@ fn unsent(
                 },
                 file,
                 interview_id: progress.interview_id.clone(),
+                candidate_ref: progress.candidate_ref.clone(),
                 question_id: question_id.clone(),
                 attempt,
                 seconds: take.seconds.unwrap_or(0.0),

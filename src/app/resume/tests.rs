@@ -1,6 +1,7 @@
 //! Starting a station from what is on disk.
 
 use super::*;
+use crate::interview::Catalog;
 use crate::session::Take;
 use crate::upload::{Payload, Record};
 
@@ -27,10 +28,10 @@ fn sessions_resume_until_finished_then_start_afresh() -> crate::TestResult {
         progress: mut p,
         dir,
         ..
-    } = open_session(data.path(), &iv, &[], 1)?;
+    } = open_session(data.path(), &Catalog::single(iv.clone()), &[], 1)?;
     p.device_test_passed = true;
     p.save(&dir)?;
-    let again = open_session(data.path(), &iv, &[], 2)?;
+    let again = open_session(data.path(), &Catalog::single(iv.clone()), &[], 2)?;
     assert_eq!(dir, again.dir);
     assert!(again.progress.device_test_passed);
     // Once every answer is in, the next start is a new candidate, and the old one's
@@ -38,7 +39,7 @@ fn sessions_resume_until_finished_then_start_afresh() -> crate::TestResult {
     let mut done = again.progress;
     done.questions[0].delivery = crate::session::Delivery::Queued;
     done.save(&dir)?;
-    let fresh = open_session(data.path(), &iv, &[], 3)?;
+    let fresh = open_session(data.path(), &Catalog::single(iv.clone()), &[], 3)?;
     assert_ne!(dir, fresh.dir);
     assert!(!fresh.progress.device_test_passed);
     assert!(!dir.exists());
@@ -90,7 +91,7 @@ struct Station {
 fn mid_interview() -> crate::TestResult<Station> {
     let data = tempfile::tempdir()?;
     let iv = Interview::parse(TWO, Path::new("iv.toml"))?;
-    let r = open_session(data.path(), &iv, &[], 1)?;
+    let r = open_session(data.path(), &Catalog::single(iv.clone()), &[], 1)?;
     let mut p = r.progress;
     p.device_test_passed = true;
     p.current = Some(1);
@@ -133,7 +134,7 @@ fn an_interview_edited_under_a_session_never_stops_the_station() -> crate::TestR
     let grown = TWO.to_string()
         + "[[question]]\nid = \"q3\"\ntext = \"Q3?\"\npreparation_seconds = 0\nanswer_seconds = 30\nattempts = 1\n";
     let iv = Interview::parse(&grown, Path::new("iv.toml"))?;
-    let r = open_session(st.data.path(), &iv, &[], 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(iv.clone()), &[], 2)?;
     assert_ne!(r.dir, st.dir);
     assert_eq!(r.progress.questions.len(), 3);
     assert!(!st.dir.exists());
@@ -166,12 +167,12 @@ fn reordered_questions_or_a_damaged_record_are_set_aside_too() -> crate::TestRes
         &swapped.replace("id = \"qX\"", "id = \"q2\""),
         Path::new("i"),
     )?;
-    let r = open_session(st.data.path(), &iv, &[], 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(iv.clone()), &[], 2)?;
     assert_ne!(r.dir, st.dir);
 
     let st = mid_interview()?;
     std::fs::write(st.dir.join(crate::session::PROGRESS_FILE), b"{ torn")?;
-    let r = open_session(st.data.path(), &st.iv, &[], 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], 2)?;
     assert_ne!(r.dir, st.dir);
     let kept = files(&sessions::set_aside_dir(st.data.path()));
     assert!(kept.iter().any(|f| f.ends_with("q2-take1.mp4")), "{kept:?}");
@@ -181,14 +182,14 @@ fn reordered_questions_or_a_damaged_record_are_set_aside_too() -> crate::TestRes
     let mut p = Progress::load(&st.dir)?.ok_or("no progress")?;
     p.questions[1].takes[0].file = "../../outside.mp4".into();
     p.save(&st.dir)?;
-    let r = open_session(st.data.path(), &st.iv, &[], 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], 2)?;
     assert_ne!(r.dir, st.dir);
     // And a current question out of range.
     let st = mid_interview()?;
     let mut p = Progress::load(&st.dir)?.ok_or("no progress")?;
     p.current = Some(9);
     p.save(&st.dir)?;
-    let r = open_session(st.data.path(), &st.iv, &[], 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], 2)?;
     assert_ne!(r.dir, st.dir);
     Ok(())
 }
@@ -203,6 +204,7 @@ fn record(session: &str, question_id: &str, attempt: u32, state: crate::upload::
         attempt,
         answer_id: id,
         filename: "x.mp4".into(),
+        candidate_ref: None,
     };
     let mut rec = Record::new(
         crate::upload::ItemId(id),
@@ -225,7 +227,7 @@ fn the_outbox_wins_over_a_progress_record_a_crash_left_behind() -> crate::TestRe
         // Another candidate's answer to the same question changes nothing here.
         record("someone-else", "q1", 1, crate::upload::State::Delivered),
     ];
-    let r = open_session(st.data.path(), &st.iv, &recs, 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &recs, 2)?;
     assert_eq!(r.dir, st.dir);
     let q2 = &r.progress.questions[1];
     assert_eq!(q2.takes[0].state, TakeState::Submitted);
@@ -247,7 +249,7 @@ fn a_sent_take_the_outbox_lacks_is_sent_again() -> crate::TestResult {
     p.questions[1].takes[0].state = TakeState::Submitted;
     p.questions[1].delivery = Delivery::Queued;
     p.save(&st.dir)?;
-    let r = open_session(st.data.path(), &st.iv, &[], 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], 2)?;
     assert_eq!(r.resubmit.len(), 1);
     let s = &r.resubmit[0];
     assert_eq!(s.file, st.dir.join("q2-take1.mp4"));
@@ -279,7 +281,7 @@ fn leftovers_are_wiped_but_sent_takes_are_set_aside() -> crate::TestResult {
     let wiping = sessions::sessions_dir(st.data.path()).join(".wipe-gone");
     std::fs::create_dir_all(&wiping)?;
     std::fs::write(wiping.join("device-test.mp4"), b"clip")?;
-    let r = open_session(st.data.path(), &st.iv, &[], 2)?;
+    let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], 2)?;
     assert_eq!(r.dir, st.dir, "the current session goes on");
     assert!(!old.exists() && !wiping.exists());
     let kept = files(&sessions::set_aside_dir(st.data.path()));
@@ -300,12 +302,17 @@ fn the_idle_clock_goes_on_from_the_last_key_before_the_stop() -> crate::TestResu
         .open(st.dir.join(crate::session::PROGRESS_FILE))?;
     progress.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(now - 700))?;
     drop(progress);
-    let r = open_session(st.data.path(), &st.iv, &[], now)?;
+    let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], now)?;
     assert_eq!(r.dir, st.dir);
     assert_eq!(r.idle_for.as_secs(), 600, "{:?}", r.idle_for);
     // A key noted after the last save counts; so does a save after the last note.
     crate::session::note_activity(&st.dir, now - 900)?;
-    let r = open_session(st.data.path(), &st.iv, &[], now + 5)?;
+    let r = open_session(
+        st.data.path(),
+        &Catalog::single(st.iv.clone()),
+        &[],
+        now + 5,
+    )?;
     assert!(r.idle_for.as_secs() <= 6, "{:?}", r.idle_for);
     Ok(())
 }

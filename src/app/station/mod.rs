@@ -70,6 +70,27 @@ pub fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
             _ => Vec::new(),
         },
         OperatorStep::Menu { selected } => menu_key(state, selected, key),
+        OperatorStep::Code { mut typed } => match key {
+            Key::Esc => {
+                state.operator.step = OperatorStep::Menu { selected: 0 };
+                Vec::new()
+            }
+            Key::Enter => {
+                state.operator.step = OperatorStep::Closed;
+                super::update::arrival::operator_code(state, typed)
+            }
+            Key::Backspace => {
+                typed.pop();
+                state.operator.step = OperatorStep::Code { typed };
+                Vec::new()
+            }
+            Key::Char(c) if typed.len() < 64 => {
+                typed.push(c.to_ascii_uppercase());
+                state.operator.step = OperatorStep::Code { typed };
+                Vec::new()
+            }
+            _ => Vec::new(),
+        },
         OperatorStep::Page { title, .. } => {
             // A lockout page closes; the others go back to the menu.
             state.operator.step = if title == "operator.title" {
@@ -225,6 +246,18 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
         OperatorAction::EndSession => {
             state.operator.step = OperatorStep::Closed;
             return end_session(state);
+        }
+        OperatorAction::EnterCode => {
+            state.operator.step = if matches!(state.phase, Phase::Welcome(_)) {
+                OperatorStep::Code {
+                    typed: String::new(),
+                }
+            } else {
+                OperatorStep::Page {
+                    title: "operator.enter_code",
+                    lines: vec![state.text.get("operator.code_welcome_only").to_string()],
+                }
+            };
         }
         OperatorAction::Quit => {
             state.operator.step = OperatorStep::Closed;

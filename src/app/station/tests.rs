@@ -190,7 +190,7 @@ fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() -> crate::TestResu
     let fx = {
         key(&mut st, Key::Esc);
         open_menu(&mut st);
-        choose(&mut st, 6)
+        choose(&mut st, 7)
     };
     assert!(fx.contains(&Effect::Quit), "{fx:?}");
     Ok(())
@@ -292,11 +292,13 @@ fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
     );
     // The new session brings back the welcome screen, in the interview's language.
     st.text = crate::i18n::for_language("de");
+    let interview = st.interview.clone();
     update(
         &mut st,
         Msg::SessionStarted {
             progress: Progress::new("s2", "st", 1, 0),
             dir: PathBuf::from("/data/s2"),
+            interview,
         },
     );
     assert_eq!(st.phase, Phase::Welcome(Default::default()));

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use super::switch_language;
 use crate::app::msg::{Effect, Key};
-use crate::app::state::{CodeEntry, CodeMode, CodeProblem, CodeRules, Phase, State};
+use crate::app::state::{CodeEntry, CodeMode, CodeProblem, Phase, State};
+use crate::codes::{CodeFormat, CodeRules, mask};
 use crate::interview::Interview;
 use crate::session::{ConsentRecord, Progress};
 
@@ -38,16 +39,31 @@ pub(super) fn welcome_key(state: &mut State, mut entry: CodeEntry, key: Key) -> 
             entry.typed.clear();
             Vec::new()
         }
-        Key::Enter => return submit_code(state, entry),
+        Key::Enter => return submit_code(state, entry, false),
         _ => Vec::new(),
     };
     state.phase = Phase::Welcome(entry);
     fx
 }
 
-fn submit_code(state: &mut State, mut entry: CodeEntry) -> Vec<Effect> {
+/// Staff typed a code for a candidate who has none: it is checked like the candidate's own,
+/// and a problem shows on the welcome screen.
+pub fn operator_code(state: &mut State, typed: String) -> Vec<Effect> {
+    if !matches!(state.phase, Phase::Welcome(_)) {
+        return Vec::new();
+    }
+    tracing::info!(code = %mask(&typed), "staff entered a code");
+    let entry = CodeEntry {
+        typed,
+        problem: None,
+        checking: false,
+    };
+    submit_code(state, entry, true)
+}
+
+fn submit_code(state: &mut State, mut entry: CodeEntry, by_staff: bool) -> Vec<Effect> {
     let typed = entry.typed.trim().to_string();
-    if typed.is_empty() && state.settings.codes == CodeMode::Optional {
+    if typed.is_empty() && state.settings.codes == CodeMode::Optional && !by_staff {
         return begin(state, None, None);
     }
     match check_format(&typed, state.settings.code_rules) {
@@ -65,23 +81,14 @@ fn submit_code(state: &mut State, mut entry: CodeEntry) -> Vec<Effect> {
     }
 }
 
-/// The station's rules for a code's form: letters, digits, '-' and '_', within the lengths.
+/// The station's rules for a code's form, as the welcome screen says them.
 fn check_format(code: &str, rules: CodeRules) -> Result<String, CodeProblem> {
-    let len = code.chars().count();
-    if len == 0 {
-        Err(CodeProblem::Empty)
-    } else if !code
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        Err(CodeProblem::BadCharacter)
-    } else if len < rules.min {
-        Err(CodeProblem::TooShort { min: rules.min })
-    } else if len > rules.max {
-        Err(CodeProblem::TooLong { max: rules.max })
-    } else {
-        Ok(code.to_ascii_uppercase())
-    }
+    crate::codes::normalize(code, &rules).map_err(|e| match e {
+        CodeFormat::Empty => CodeProblem::Empty,
+        CodeFormat::TooShort { min } => CodeProblem::TooShort { min },
+        CodeFormat::TooLong { max } => CodeProblem::TooLong { max },
+        CodeFormat::BadCharacter { .. } => CodeProblem::BadCharacter,
+    })
 }
 
 /// The roster's answer about a code the candidate entered.
@@ -142,17 +149,6 @@ pub(super) fn begin(
     } else {
         Vec::new()
     }
-}
-
-/// What logs say of a code: never all of it.
-pub fn mask(code: &str) -> String {
-    let chars: Vec<char> = code.chars().collect();
-    if chars.len() < 6 {
-        return "•".repeat(chars.len());
-    }
-    let head: String = chars[..2].iter().collect();
-    let tail: String = chars[chars.len() - 2..].iter().collect();
-    format!("{head}…{tail}")
 }
 
 pub(super) fn consent_key(state: &mut State, key: Key) -> Vec<Effect> {

@@ -313,3 +313,29 @@ fn extra_answer_time_granted_mid_answer_lengthens_that_recording() -> crate::Tes
     );
     Ok(())
 }
+
+#[test]
+fn staff_can_enter_a_code_for_a_candidate_who_has_none() -> crate::TestResult {
+    let mut st = with_codes(CodeMode::Required)?;
+    st.settings.operator_pin = true;
+    let enter_code = crate::app::state::OperatorAction::ALL
+        .iter()
+        .position(|a| *a == crate::app::state::OperatorAction::EnterCode)
+        .ok_or("no such action")?;
+    st.operator.step = OperatorStep::Menu {
+        selected: enter_code,
+    };
+    key(&mut st, Key::Enter);
+    type_text(&mut st, "walk-in-07");
+    key(&mut st, Key::Enter);
+    assert_eq!(st.operator.step, OperatorStep::Closed);
+    assert_eq!(st.progress.candidate_ref.as_deref(), Some("WALK-IN-07"));
+    assert_eq!(st.phase, Phase::Overview);
+    // Past the welcome screen the code is the candidate's already: staff are told so.
+    st.operator.step = OperatorStep::Menu {
+        selected: enter_code,
+    };
+    key(&mut st, Key::Enter);
+    assert!(matches!(st.operator.step, OperatorStep::Page { .. }));
+    Ok(())
+}

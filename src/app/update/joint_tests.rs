@@ -195,11 +195,13 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
     // Asked twice (an operator and the idle reset at once), it ends once.
     assert!(station::end_session(&mut st).is_empty());
     let progress = crate::session::Progress::new("s2", &st.interview.id, 2, 0);
+    let interview = st.interview.clone();
     update(
         &mut st,
         Msg::SessionStarted {
             progress,
             dir: PathBuf::from("/data/s2"),
+            interview,
         },
     );
     assert_eq!(st.phase, Phase::Welcome(Default::default()));

@@ -148,7 +148,14 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::CodeChecked { code, result } => arrival::code_checked(state, code, result),
-        Msg::SessionStarted { progress, dir } => station::session_started(state, progress, dir),
+        Msg::SessionStarted {
+            progress,
+            dir,
+            interview,
+        } => {
+            state.interview = interview;
+            station::session_started(state, progress, dir)
+        }
         Msg::SessionEndFailed { detail } => station::session_end_failed(state, detail),
     }
 }

@@ -249,6 +249,7 @@ fn attempts_are_counted_and_rerecording_stops_when_they_run_out() -> crate::Test
         take: take_ref(0, 1),
         file: PathBuf::from("/data/s1/q1-take2.mp4"),
         interview_id: "test-interview".into(),
+        candidate_ref: None,
         question_id: "q1".into(),
         attempt: 2,
         seconds: 12.0,

@@ -184,6 +184,7 @@ fn booth_once(
             attempt: 1,
             answer_id: id,
             filename: "answer.mp4".into(),
+            candidate_ref: None,
         };
         handle
             .enqueue(file, meta)

@@ -29,6 +29,8 @@ pub struct NewAnswer {
     pub attempt: u32,
     /// The name the platform stores it under (and the outbox keeps it under).
     pub filename: String,
+    /// The candidate's code, when the station asks for one.
+    pub candidate_ref: Option<String>,
 }
 
 impl UploadHandle {
@@ -59,6 +61,7 @@ impl UploadHandle {
             attempt: answer.attempt,
             answer_id: id.0,
             filename: answer.filename,
+            candidate_ref: answer.candidate_ref,
         };
         let mut rec = Record::new(id, Payload::Answer(meta), to.clone(), size, sha256);
         rec.staged_from = Some(from.to_path_buf());
@@ -291,6 +294,7 @@ mod tests {
             question_id: "q1".into(),
             attempt: 1,
             filename: name.into(),
+            candidate_ref: None,
         }
     }
 
@@ -377,6 +381,7 @@ mod tests {
             attempt: 1,
             answer_id: id.0,
             filename: "s1--q1--1.mp4".into(),
+            candidate_ref: None,
         };
         let mut rec = Record::new(id, Payload::Answer(meta), to.clone(), size, sha);
         rec.staged_from = Some(take.clone());
