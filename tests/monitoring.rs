@@ -21,6 +21,7 @@ fn record(outbox: &Outbox, name: &str, size: u64, delivered_at_ms: Option<u64>) 
     std::fs::write(&file, vec![5u8; size as usize]).unwrap();
     let id = uuid::Uuid::new_v4();
     let meta = AnswerMeta {
+        candidate_ref: None,
         interview_id: "iv".into(),
         candidate_id: "c1".into(),
         question_id: name.into(),
