@@ -8,8 +8,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::fields::must_be;
-use super::pick;
-use crate::tomlfile::{self, Diagnostic, Document};
+use crate::tomlfile::{Diagnostic, Document};
 
 pub(super) const TEXTFILE_RULE: &str = "an absolute or relative path ending in \".prom\" (node_exporter's textfile collector reads only those), or \"\" for none";
 
@@ -20,10 +19,10 @@ pub struct Monitoring {
     pub textfile: Option<PathBuf>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawMonitoring {
-    textfile: Option<Spanned<String>>,
+    textfile: Spanned<String>,
 }
 
 /// What each `[monitoring]` field accepts, for messages.
@@ -34,30 +33,13 @@ pub(super) fn expectation(field: &str) -> Option<String> {
     }
 }
 
-pub(super) fn build(
-    doc: &Document<'_>,
-    m: RawMonitoring,
-    dir: &Path,
-    base: Option<&Monitoring>,
-) -> Result<Monitoring, Diagnostic> {
-    let s = "monitoring";
+pub(super) fn build(doc: &Document<'_>, m: RawMonitoring) -> Result<Monitoring, Diagnostic> {
     Ok(Monitoring {
-        textfile: pick(
-            doc,
-            m.textfile,
-            base.map(|b| b.textfile.clone()),
-            s,
-            "textfile",
-            |v| textfile(doc, v, dir),
-        )?,
+        textfile: textfile(doc, &m.textfile)?,
     })
 }
 
-fn textfile(
-    doc: &Document<'_>,
-    v: &Spanned<String>,
-    dir: &Path,
-) -> Result<Option<PathBuf>, Diagnostic> {
+fn textfile(doc: &Document<'_>, v: &Spanned<String>) -> Result<Option<PathBuf>, Diagnostic> {
     let s = v.get_ref();
     if s.is_empty() {
         return Ok(None);
@@ -70,5 +52,5 @@ fn textfile(
     if !named_right {
         return Err(doc.error(&v.span(), None, must_be("textfile", TEXTFILE_RULE, s)));
     }
-    Ok(Some(tomlfile::resolve(dir, s)))
+    Ok(Some(doc.resolve(v)))
 }
