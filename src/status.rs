@@ -5,6 +5,9 @@
 //! The same facts in Prometheus' text format ([`prometheus`]) for `booth status --prometheus`
 //! and the kiosk's text file for node_exporter ([`textfile`]); the station's trouble as one
 //! stable code ([`ErrorCode`]).
+//!
+//! Status imports nothing of the kiosk: it says what it needs to know of one ([`KioskView`],
+//! [`DescribeScreen`]), and the app implements that for its state (`app::kiosk_status`).
 
 mod problem;
 pub mod prometheus;
@@ -14,7 +17,6 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::state::{DeviceStatus, Phase, State, TestStep};
 use crate::upload::OutboxSummary;
 pub use problem::ErrorCode;
 pub use textfile::StatusFiles;
@@ -22,8 +24,44 @@ pub use textfile::StatusFiles;
 pub const STATUS_FILE: &str = "status.json";
 
 /// The screen's name, as status.json and the call-staff webhook give it.
-pub fn phase_name(phase: &Phase) -> &'static str {
-    describe_phase(phase).0
+pub fn phase_name(phase: &impl DescribeScreen) -> &'static str {
+    phase.screen().name
+}
+
+/// The screen a kiosk shows, as status names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Screen {
+    /// `welcome`, `question`, `recording`, …: status.json's `phase`.
+    pub name: &'static str,
+    /// What the station is busy with there.
+    pub activity: Activity,
+    /// The question on screen, counted from 1.
+    pub question: Option<usize>,
+}
+
+/// Something that knows which screen it is: the kiosk's phase.
+pub trait DescribeScreen {
+    fn screen(&self) -> Screen;
+}
+
+/// The camera and microphone as a kiosk last saw them: the state, and the names of the
+/// devices while they are ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceFacts {
+    pub state: DeviceState,
+    pub camera: Option<String>,
+    pub microphone: Option<String>,
+}
+
+/// What status needs to know of a running kiosk; the app implements it for its state.
+pub trait KioskView {
+    fn screen(&self) -> Screen;
+    fn devices(&self) -> DeviceFacts;
+    fn session_id(&self) -> &str;
+    fn interview_id(&self) -> &str;
+    fn last_error(&self) -> Option<&str>;
+    /// The kiosk's trouble, classified from its typed facts (see [`ErrorCode`]).
+    fn error_code(&self) -> Option<ErrorCode>;
 }
 
 /// What a station is busy with, as status.json, `booth status` and monitoring name it.
@@ -86,27 +124,6 @@ impl DeviceState {
     }
 }
 
-/// (screen, what the station is busy with, the question on screen counted from 1).
-fn describe_phase(phase: &Phase) -> (&'static str, Activity, Option<usize>) {
-    use Activity::{Idle, InInterview, Recording};
-    match phase {
-        Phase::Welcome(_) => ("welcome", Idle, None),
-        Phase::Consent => ("consent", InInterview, None),
-        Phase::Declined { .. } => ("declined", InInterview, None),
-        Phase::Overview => ("overview", InInterview, None),
-        Phase::DeviceTest(TestStep::Recording { .. }) => ("device_test", Recording, None),
-        Phase::DeviceTest(_) => ("device_test", InInterview, None),
-        Phase::Questions { .. } => ("questions", InInterview, None),
-        Phase::Question { q, .. } => ("question", InInterview, Some(q + 1)),
-        Phase::Recording { q, .. } => ("recording", Recording, Some(q + 1)),
-        Phase::Review { q, .. } => ("review", InInterview, Some(q + 1)),
-        Phase::Submitting { q, .. } => ("submitting", InInterview, Some(q + 1)),
-        Phase::Done { .. } => ("done", Idle, None),
-        Phase::Resetting => ("resetting", Idle, None),
-        Phase::OutOfOrder => ("out_of_order", Activity::OutOfOrder, None),
-    }
-}
-
 /// What the running kiosk reports about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KioskStatus {
@@ -127,30 +144,21 @@ pub struct KioskStatus {
 }
 
 impl KioskStatus {
-    pub fn of(state: &State, now_unix: u64) -> KioskStatus {
-        let (phase, busy, question) = describe_phase(&state.phase);
-        let (devices, camera, microphone) = match &state.devices.status {
-            DeviceStatus::Closed => (DeviceState::Closed, None, None),
-            DeviceStatus::Opening => (DeviceState::Opening, None, None),
-            DeviceStatus::Ready { camera, microphone } => (
-                DeviceState::Ready,
-                Some(camera.clone()),
-                Some(microphone.clone()),
-            ),
-            DeviceStatus::Failed(_) => (DeviceState::Failed, None, None),
-        };
+    pub fn of(kiosk: &impl KioskView, now_unix: u64) -> KioskStatus {
+        let screen = kiosk.screen();
+        let devices = kiosk.devices();
         KioskStatus {
             pid: std::process::id(),
-            state: busy,
-            phase: phase.into(),
-            session: state.progress.session_id.clone(),
-            interview: state.interview.id.clone(),
-            question,
-            camera,
-            microphone,
-            devices,
-            last_error: state.last_error.clone(),
-            last_error_code: ErrorCode::of_kiosk(state),
+            state: screen.activity,
+            phase: screen.name.into(),
+            session: kiosk.session_id().into(),
+            interview: kiosk.interview_id().into(),
+            question: screen.question,
+            camera: devices.camera,
+            microphone: devices.microphone,
+            devices: devices.state,
+            last_error: kiosk.last_error().map(str::to_string),
+            last_error_code: kiosk.error_code(),
             updated_unix: now_unix,
         }
     }
@@ -254,6 +262,28 @@ pub fn station_status_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn status_imports_nothing_of_the_app() -> crate::TestResult {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join("status.rs")];
+        for entry in std::fs::read_dir(src.join("status"))? {
+            files.push(entry?.path());
+        }
+        // Spelled in two halves so that this test does not find itself.
+        let needle = ["crate", "::app"].concat();
+        let mut found = Vec::new();
+        for file in &files {
+            for (i, line) in std::fs::read_to_string(file)?.lines().enumerate() {
+                if line.contains(&needle) {
+                    found.push(format!("{}:{}: {line}", file.display(), i + 1));
+                }
+            }
+        }
+        assert!(files.len() > 3, "{files:?}");
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        Ok(())
+    }
 
     #[test]
     fn a_stale_status_from_a_dead_kiosk_reads_as_stopped() -> crate::TestResult {

@@ -1,14 +1,14 @@
 //! The station's trouble as one stable code, for monitoring that must not parse sentences: a
 //! Prometheus sample carries a number and no free text (`booth_last_error_code`), and
 //! `booth status --json` gives the same code by name. Each code is classified from typed facts
-//! (the screen's phase and notice, the devices' state, the takes, the upload endpoint's
-//! problem, the outbox's unreadable records), never from an error's text.
+//! (the kiosk's screen, notice, devices and takes, classified by the app in
+//! `app::kiosk_status`; the upload endpoint's problem and the outbox's unreadable records,
+//! here), never from an error's text.
 //!
 //! The numbers are a contract (alert rules compare them): never renumber one.
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::state::{DeviceProblem, DeviceStatus, Notice, Phase, State};
 use crate::upload::{EndpointProblem, OutboxSummary};
 
 /// What is wrong at the station, most pressing first when several are.
@@ -129,46 +129,6 @@ impl ErrorCode {
         }
     }
 
-    /// The kiosk's trouble, from its state.
-    pub fn of_kiosk(state: &State) -> Option<ErrorCode> {
-        let device = match &state.devices.status {
-            DeviceStatus::Failed(p) => Some(match p {
-                DeviceProblem::CameraBusy => ErrorCode::CameraBusy,
-                DeviceProblem::Camera => ErrorCode::Camera,
-                DeviceProblem::Microphone => ErrorCode::Microphone,
-                DeviceProblem::Devices => ErrorCode::Devices,
-            }),
-            _ => None,
-        };
-        let notice = state.notice.and_then(|n| match n {
-            Notice::NoSpace => Some(ErrorCode::NoSpace),
-            Notice::SubmitFailed => Some(ErrorCode::SubmitFailed),
-            Notice::TestClipFailed | Notice::AnswerInterrupted | Notice::AnswerDidNotStart => {
-                Some(ErrorCode::RecordingFailed)
-            }
-            Notice::StaffCalled => None,
-        });
-        let facts = [
-            (state.phase == Phase::OutOfOrder).then_some(ErrorCode::OutOfOrder),
-            device,
-            notice,
-            state
-                .progress
-                .questions
-                .iter()
-                .flat_map(|q| &q.takes)
-                .any(|t| t.submit_failed)
-                .then_some(ErrorCode::SubmitFailed),
-            state
-                .uploads
-                .iter()
-                .any(|u| u.refused)
-                .then_some(ErrorCode::AnswerRefused),
-            state.last_error.as_ref().map(|_| ErrorCode::Other),
-        ];
-        facts.into_iter().fold(None, ErrorCode::worst)
-    }
-
     /// The outbox's trouble: what stops every delivery, records that cannot be read.
     pub fn of_outbox(outbox: &OutboxSummary) -> Option<ErrorCode> {
         let endpoint = outbox.problem().map(|p| match p {
@@ -211,41 +171,6 @@ mod tests {
         assert_eq!(ErrorCode::worst(space, other), space);
         assert_eq!(ErrorCode::worst(None, other), other);
         assert_eq!(ErrorCode::worst(None, None), None);
-    }
-
-    fn state() -> crate::TestResult<State> {
-        let text = "id = \"iv\"\ntitle = \"T\"\nintro = \"Hi.\"\nlanguage = \"en\"\n\
-                    [support]\ncontact = \"Desk.\"\n\
-                    [[question]]\nid = \"q1\"\ntext = \"Why?\"\npreparation_seconds = 0\nanswer_seconds = 60\nattempts = 1\n";
-        let interview = crate::interview::Interview::parse(text, std::path::Path::new("t.toml"))?;
-        let progress = crate::session::Progress::new("s1", &interview.id, 1, 0);
-        Ok(State::new(
-            std::sync::Arc::new(interview),
-            crate::app::state::Settings::new("/data/s1".into()),
-            progress,
-            std::time::Instant::now(),
-        ))
-    }
-
-    #[test]
-    fn the_kiosk_code_comes_from_typed_facts_most_pressing_first() -> crate::TestResult {
-        let mut s = state()?;
-        assert_eq!(ErrorCode::of_kiosk(&s), None);
-        // Text alone, whatever it says, is "other": nothing is read from it.
-        s.last_error = Some("camera unplugged, disk full".into());
-        assert_eq!(ErrorCode::of_kiosk(&s), Some(ErrorCode::Other));
-        s.uploads = vec![crate::app::state::UploadView {
-            refused: true,
-            ..Default::default()
-        }];
-        assert_eq!(ErrorCode::of_kiosk(&s), Some(ErrorCode::AnswerRefused));
-        s.devices.status = DeviceStatus::Failed(DeviceProblem::Microphone);
-        assert_eq!(ErrorCode::of_kiosk(&s), Some(ErrorCode::Microphone));
-        s.notice = Some(Notice::NoSpace);
-        assert_eq!(ErrorCode::of_kiosk(&s), Some(ErrorCode::NoSpace));
-        s.phase = Phase::OutOfOrder;
-        assert_eq!(ErrorCode::of_kiosk(&s), Some(ErrorCode::OutOfOrder));
-        Ok(())
     }
 
     #[test]
