@@ -257,3 +257,46 @@ fn explained_settings_say_where_each_value_came_from() -> crate::TestResult {
     ));
     Ok(())
 }
+
+#[test]
+fn the_readmes_room_dropins_make_a_valid_station() -> crate::TestResult {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))?;
+    // Every ```toml block that starts with the drop-in's path.
+    let mut dropins = Vec::new();
+    for block in readme.split("```toml\n").skip(1) {
+        let body: String = block
+            .split("```")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .map(|l| format!("{}\n", l.trim_start()))
+            .collect();
+        if let Some(name) = body
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# /etc/booth/config.d/"))
+        {
+            dropins.push((name.to_string(), body.clone()));
+        }
+    }
+    let names: Vec<&str> = dropins.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["10-room.toml", "50-station.toml"]);
+    let refs: Vec<(&str, &str)> = dropins
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_str()))
+        .collect();
+    let (_dir, config) = station(DEFAULT_CONFIG, &refs)?;
+    let c = Config::load(Some(&config))?;
+    assert_eq!(c.station.id, "hall-b-03");
+    assert!(c.kiosk.operator_pin_hash.is_some());
+    assert_eq!(
+        c.monitoring.textfile.as_deref(),
+        Some(Path::new("/var/lib/prometheus/node-exporter/booth.prom"))
+    );
+    assert_eq!(
+        c.interview.default_file(),
+        None,
+        "the room runs its folder only"
+    );
+    Ok(())
+}
