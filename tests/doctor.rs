@@ -97,6 +97,21 @@ fn locked_down_root(dir: &Path) -> PathBuf {
     root
 }
 
+/// The drop-in an operator writes when the station keeps its files outside /var/lib/booth:
+/// here a test folder, which may be in /tmp (private under the unit) or /home (hidden).
+fn let_the_unit_write(root: &Path, dir: &Path) {
+    let dropins = root.join("etc/systemd/system/booth.service.d");
+    std::fs::create_dir_all(&dropins).unwrap();
+    std::fs::write(
+        dropins.join("paths.conf"),
+        format!(
+            "[Service]\nPrivateTmp=no\nProtectHome=no\nReadWritePaths={}\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+}
+
 fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["checks"]
         .as_array()
@@ -213,6 +228,7 @@ fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
     );
 
     let root = locked_down_root(dir.path());
+    let_the_unit_write(&root, dir.path());
     let (code, report) = doctor_under(&cfg, &root, &envs);
     for c in report["checks"].as_array().unwrap() {
         assert_eq!(c["verdict"], "ok", "{c:#}\n{}", pulse.log());
@@ -240,7 +256,8 @@ fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
             "vt-lock",
             "gettys",
             "ctrl-alt-del",
-            "sysrq"
+            "sysrq",
+            "sandbox"
         ]
     );
     // The microphone was really listened to, for about three seconds, and heard the tone.
@@ -448,6 +465,11 @@ fn the_consoles_open_doors_are_warnings_with_a_fix_each() {
         );
     }
     assert!(text.contains("kernel.sysrq = 438"), "{text}");
+    // No booth.service, no sandbox to judge.
+    assert!(
+        text.contains("ok      sandbox: booth.service is not installed"),
+        "{text}"
+    );
     // Warnings only: ready, with warnings.
     assert_eq!(out.status.code(), Some(1), "{text}");
 
@@ -457,6 +479,27 @@ fn the_consoles_open_doors_are_warnings_with_a_fix_each() {
     for name in ["console", "vt-lock", "gettys", "ctrl-alt-del", "sysrq"] {
         assert_eq!(verdict(&report, name), "ok", "{report:#}");
     }
+    // But the shipped unit lets booth write only in /var/lib/booth: the dir: endpoint (and the
+    // data directory) in the test folder are out of its reach, whatever the doctor itself can
+    // write from outside the unit.
+    let sandbox = check(&report, "sandbox");
+    assert_eq!(sandbox["verdict"], "failure", "{sandbox:#}");
+    let out = dir.path().join("out");
+    assert!(
+        sandbox["finding"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("the dir: endpoint {} is ", out.display())),
+        "{sandbox:#}"
+    );
+    assert!(
+        sandbox["fix"].as_str().unwrap().contains("ReadWritePaths="),
+        "{sandbox:#}"
+    );
+    // The operator's drop-in opens them.
+    let_the_unit_write(&root, dir.path());
+    let (_, report) = doctor_under(&cfg, &root, &[]);
+    assert_eq!(verdict(&report, "sandbox"), "ok", "{report:#}");
 }
 
 /// A station with a folder of interviews and a roster; the roster's body is `roster`.

@@ -1,9 +1,10 @@
 //! The loop: messages in (terminal input, ticks, worker reports), `update`, every effect out
 //! to the executor task (which carries them out in order), and a redraw at most ~15 times a
 //! second. It touches no file and no device: the executor owns the effects, a small writer
-//! task owns `status.json`. The loop ends when the executor has carried out a quit (so a
-//! recording is finalized first). Generic over the terminal backend and the input stream
-//! (which brings the ticks too), so whole flows run headless, on fake time, in tests.
+//! task owns `status.json` (and `status::textfile` the monitoring text file). The loop ends
+//! when the executor has carried out a quit (so a recording is finalized first). Generic over
+//! the terminal backend and the input stream (which brings the ticks too), so whole flows run
+//! headless, on fake time, in tests.
 
 use std::io;
 use std::path::PathBuf;
@@ -18,7 +19,7 @@ use super::effects::{Ended, Executor};
 use super::msg::{Effect, Msg};
 use super::state::State;
 use super::update::update;
-use crate::status::KioskStatus;
+use crate::status::{KioskStatus, StatusFiles};
 use crate::ui::graphics::Graphics;
 use crate::ui::theme::Theme;
 
@@ -55,10 +56,11 @@ pub fn ticks() -> impl Stream<Item = Msg> + Unpin {
 }
 
 /// Runs the flow until the executor has carried out a quit (or stopped for good). Returns the
-/// final state. `status_dir`: where `status.json` is kept, if anywhere.
+/// final state. `status_files`: where `status.json` (and the monitoring text file) are kept,
+/// if anywhere.
 pub async fn run<B, S>(
     screen: Screen<'_, B>,
-    status_dir: Option<PathBuf>,
+    status_files: Option<StatusFiles>,
     mut state: State,
     mut input: S,
     workers: Workers,
@@ -82,7 +84,11 @@ where
     // log lines name the candidate session too.
     let (effects, effects_rx) = mpsc::unbounded_channel::<(Effect, tracing::Span)>();
     let mut worker = tokio::spawn(executor.run(effects_rx));
-    let status = status_dir.map(|dir| spawn_status_writer(dir, KioskStatus::of(&state, 0)));
+    let status = status_files.map(|files| {
+        let tx = spawn_status_writer(files.data_dir.clone(), KioskStatus::of(&state, 0));
+        crate::status::textfile::spawn(files, tx.subscribe());
+        tx
+    });
 
     let mut pending = first;
     let mut last_draw = Instant::now() - FRAME;

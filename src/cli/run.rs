@@ -102,7 +102,10 @@ pub fn run(args: RunArgs) -> Exit {
                 theme,
                 graphics,
             },
-            Some(setup.data_dir.clone()),
+            Some(crate::status::StatusFiles::of(
+                &setup.config,
+                setup.data_dir.clone(),
+            )),
             state,
             input,
             workers,
