@@ -11,10 +11,9 @@ use clap::Args;
 use super::{Exit, report_error};
 use crate::logging::console;
 use crate::media::capture::{CaptureEvent, CaptureSession};
+use crate::media::open::{open_audio, open_video};
 use crate::media::recorder::{RecordError, RecordSettings, Recording, Summary};
-use crate::media::source::{
-    AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec, open_audio, open_video,
-};
+use crate::media::source::{AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec};
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {

@@ -14,6 +14,7 @@ pub mod holders;
 pub mod mjpeg;
 pub mod mp4read;
 pub mod mux;
+pub mod open;
 pub mod player;
 pub mod recorder;
 pub mod source;

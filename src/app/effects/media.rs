@@ -16,9 +16,10 @@ use crate::app::state::DeviceProblem;
 use crate::media::analyze::{AudioCheck, PictureCheck};
 use crate::media::capture::{CaptureEvent, CaptureSession};
 use crate::media::extend::Extension;
+use crate::media::open::{open_audio, open_video};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::recorder::{RecordError, RecordSettings, Recording};
-use crate::media::source::{CaptureError, open_audio, open_video};
+use crate::media::source::CaptureError;
 
 /// Preview pictures sent to the screen at most this often.
 const PREVIEW_INTERVAL: Duration = Duration::from_millis(66);
