@@ -13,9 +13,8 @@ use crate::config::Config;
 use crate::media::analyze::{AudioCheck, AudioVerdict, LevelMeter};
 use crate::media::frame::AUDIO_RATE;
 use crate::media::holders::describe_holders;
-use crate::media::source::{
-    AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec, open_audio, open_video,
-};
+use crate::media::open::{open_audio, open_video};
+use crate::media::source::{AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec};
 use crate::media::v4l2;
 use crate::status::KioskStatus;
 

@@ -1,6 +1,7 @@
 //! Where pictures and sound come from: the `VideoSource` and `AudioSource` traits, the spec
 //! strings operators write (`v4l2:/dev/video0`, `test`, `file:clip.y4m`, `alsa:hw:1,0`,
-//! `tone`, `file:voice.wav`), and opening a source from a spec.
+//! `tone`, `file:voice.wav`) and why a source fails. Opening a source from a spec is
+//! [`super::open`]'s job: this module imports none of the sources, they import it.
 //!
 //! A source is pulled by one capture thread; it blocks until its next item is due (a camera's
 //! next frame, or a file's next frame paced in real time) and stamps it with the monotonic
@@ -255,41 +256,6 @@ pub fn check_size(width: u32, height: u32) -> Result<(), CaptureError> {
         Ok(())
     } else {
         Err(CaptureError::BadSize { width, height })
-    }
-}
-
-/// Opens a video source. `epoch` is the shared clock origin synthetic and file sources
-/// count from, so that their timestamps line up with the matching audio source.
-pub fn open_video(
-    spec: &VideoSpec,
-    request: VideoRequest,
-    pace: Pace,
-    epoch: Instant,
-) -> Result<Box<dyn VideoSource>, CaptureError> {
-    match spec {
-        VideoSpec::Test => {
-            check_size(request.width, request.height)?;
-            Ok(Box::new(super::synthetic::TestPattern::new(
-                request, pace, epoch,
-            )))
-        }
-        VideoSpec::File(path) => Ok(Box::new(super::y4m::Y4mSource::open(path, pace, epoch)?)),
-        VideoSpec::Default => Ok(Box::new(super::v4l2::V4l2Camera::open(None, request)?)),
-        VideoSpec::V4l2(dev) => Ok(Box::new(super::v4l2::V4l2Camera::open(Some(dev), request)?)),
-    }
-}
-
-/// Opens an audio source; see [`open_video`] for `epoch`.
-pub fn open_audio(
-    spec: &AudioSpec,
-    pace: Pace,
-    epoch: Instant,
-) -> Result<Box<dyn AudioSource>, CaptureError> {
-    match spec {
-        AudioSpec::Tone => Ok(Box::new(super::synthetic::TestTone::new(pace, epoch))),
-        AudioSpec::File(path) => Ok(Box::new(super::wav::WavSource::open(path, pace, epoch)?)),
-        AudioSpec::Default => Ok(Box::new(super::alsa::AlsaMic::open(None)?)),
-        AudioSpec::Alsa(dev) => Ok(Box::new(super::alsa::AlsaMic::open(Some(dev))?)),
     }
 }
 
