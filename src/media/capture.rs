@@ -8,7 +8,7 @@
 //! the capture threads trim exactly there, so a 5 s recording holds 5 s of sound.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,7 @@ use super::analyze::{Level, LevelMeter};
 use super::frame::{AudioChunk, VideoFormat, VideoFrame, duration_to_frames, frames_to_duration};
 use super::source::{AudioSource, CaptureError, VideoSource};
 use super::undecodable::{Undecodable, Verdict};
+use crate::sync::lock;
 
 /// Frames queued between capture and the encoder before new ones are dropped (~0.25 s at 30
 /// fps: enough to ride out a slow fsync, small enough to bound memory at 1080p).
@@ -79,11 +80,6 @@ pub struct CaptureSession {
     events: Receiver<CaptureEvent>,
     preview: watch::Receiver<Option<Arc<VideoFrame>>>,
     level: watch::Receiver<Option<Level>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A capture thread that panicked mid-update leaves a sink that is still usable.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl CaptureSession {

@@ -24,10 +24,11 @@ use tokio_util::sync::CancellationToken;
 use super::chunks::ChunkSizer;
 use super::health::Evidence;
 use super::meta::metadata_header;
-use super::outbox::{Payload, Record, State, now_ms};
+use super::outbox::{Payload, Record, State};
 use super::service::{Shared, Target};
 use super::tus::TusClient;
 use super::{UploadError, UploadEvent, Verdict, dir};
+use crate::clock::now_ms;
 use crate::config::Retention;
 use crate::fsutil::FsError;
 
@@ -419,7 +420,7 @@ fn metadata_pairs(shared: &Shared, rec: &Record) -> Vec<(&'static str, String)> 
             ("interview_id", m.interview_id.clone()),
             ("candidate_id", m.candidate_id.clone()),
             ("session_id", m.session_id.to_string()),
-            ("receipt_code", super::receipt_code(m.session_id)),
+            ("receipt_code", crate::names::receipt_code(m.session_id)),
         ]),
     }
     // Whose answers these are: the candidate's code, when the station asked for one.

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::UploadError;
-use super::outbox::now_ms;
+use crate::clock::now_ms;
 use crate::config::{Endpoint, TOKEN_ENV};
 use crate::fsutil::{self, FsError};
 

@@ -4,13 +4,12 @@
 //! candidate was shown, the consent they gave and what staff granted them. It is queued like an
 //! answer but built only when each answer it lists has finished, so the URLs in it are final.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::outbox::{Record, State};
+use crate::clock::rfc3339_ms;
+use crate::names::receipt_code;
 
 /// What the front end knows at the end of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,23 +118,6 @@ pub struct ManifestEntry {
     pub delivered_at: Option<String>,
 }
 
-/// The short code the candidate is shown on the done screen and support can look up:
-/// 8 characters of Crockford base32 from the session id, shown as `XXXX-XXXX`.
-pub fn receipt_code(session_id: Uuid) -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let digest = Sha256::digest(session_id.as_bytes());
-    let mut bits = u64::from_be_bytes([
-        0, 0, 0, digest[0], digest[1], digest[2], digest[3], digest[4],
-    ]);
-    let mut out = [0u8; 8];
-    for slot in out.iter_mut().rev() {
-        *slot = ALPHABET[(bits & 31) as usize];
-        bits >>= 5;
-    }
-    let text = String::from_utf8_lossy(&out).into_owned();
-    format!("{}-{}", &text[..4], &text[4..])
-}
-
 impl ManifestRequest {
     /// The answers this manifest waits for.
     pub fn answer_ids(&self) -> impl Iterator<Item = Uuid> + '_ {
@@ -194,50 +176,9 @@ impl ManifestRequest {
     }
 }
 
-/// `2026-11-26T04:54:49.124Z` for milliseconds since the Unix epoch.
-pub fn rfc3339_ms(ms: u64) -> String {
-    let time = UNIX_EPOCH + Duration::from_millis(ms);
-    rfc3339(time)
-}
-
-/// UTC RFC 3339 with milliseconds.
-pub fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let (y, m, d) = crate::clock::civil_from_days((since.as_secs() / 86_400) as i64);
-    let rest = since.as_secs() % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60,
-        since.subsec_millis()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_utc_times() {
-        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(rfc3339_ms(1_795_668_889_124), "2026-11-26T04:54:49.124Z");
-    }
-
-    #[test]
-    fn receipt_codes_are_short_stable_and_distinct() {
-        let a = Uuid::from_u128(1);
-        let code = receipt_code(a);
-        assert_eq!(code.len(), 9);
-        assert_eq!(&code[4..5], "-");
-        assert_eq!(code, receipt_code(a));
-        assert_ne!(code, receipt_code(Uuid::from_u128(2)));
-        assert!(
-            code.chars()
-                .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase())
-        );
-    }
 
     #[test]
     fn missing_answers_are_named_missing() {

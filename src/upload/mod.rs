@@ -70,7 +70,7 @@ pub use error::{UploadError, Verdict};
 pub use health::{EndpointProblem, UploadHealth};
 pub use manifest::{
     ConsentEntry, GrantEntry, ManifestAnswer, ManifestConsent, ManifestDocument, ManifestGrant,
-    ManifestRequest, receipt_code,
+    ManifestRequest,
 };
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};

@@ -22,6 +22,7 @@ use uuid::Uuid;
 use super::UploadError;
 use super::manifest::ManifestRequest;
 use super::meta::AnswerMeta;
+use crate::clock::now_ms;
 use crate::fsutil::{self, FsError};
 
 /// The record format this build writes; older or newer records are read as far as they go.
@@ -173,14 +174,6 @@ impl Record {
             Payload::Manifest(m) => format!("manifest-{}.json", m.session_id),
         }
     }
-}
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// The outbox directory and its records.

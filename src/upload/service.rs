@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, Semaphore, mpsc};
@@ -19,10 +19,12 @@ use super::deliver;
 use super::health::{HealthKeeper, UploadHealth, endpoint_name};
 use super::manifest::ManifestRequest;
 use super::meta::{AnswerMeta, hash_file};
-use super::outbox::{ItemId, Outbox, OutboxLock, Payload, Record, State, now_ms};
+use super::outbox::{ItemId, Outbox, OutboxLock, Payload, Record, State};
 use super::tus::{Capabilities, TokenSource, TusClient};
 use super::{ItemKind, ItemView, OutboxSummary, Tuning, UploadError, UploadEvent};
+use crate::clock::now_ms;
 use crate::config::{Config, Endpoint, Retention};
+use crate::sync::lock;
 
 mod submit;
 pub use submit::{ANSWERS_DIR, NewAnswer, ORPHANS_DIR};
@@ -61,11 +63,6 @@ pub(super) struct Shared {
     tracker: TaskTracker,
     slots: Arc<Semaphore>,
     _lock: OutboxLock,
-}
-
-/// Locks a std mutex, riding over poisoning: the data are plain maps a panic cannot corrupt.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Shared {

@@ -9,8 +9,9 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::health::{EndpointProblem, UploadHealth};
-use super::outbox::{State, now_ms};
+use super::outbox::State;
 use super::{ItemView, list};
+use crate::clock::now_ms;
 
 /// The outbox summed up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

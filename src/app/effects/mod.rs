@@ -12,7 +12,7 @@ mod media;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -25,12 +25,12 @@ use crate::interview::Catalog;
 use crate::media::capture::CaptureSession;
 use crate::media::player::Player;
 use crate::session::Progress;
+use crate::sync::lock;
 use crate::upload::{UploadEvent, UploadHandle};
 use delivery::{AnswerMap, forward_uploads};
 use media::{ClipAnalysis, RunningRecording};
 
 pub use super::settings::{DeviceSettings, DoctorInput};
-pub use delivery::answer_file_name;
 
 /// The station's files the executor reads and writes besides the media: where sessions live,
 /// the interviews (a new session is for the default one), and the roster of codes.
@@ -59,12 +59,6 @@ pub struct Executor {
     player: Option<Player>,
     uploads: UploadHandle,
     answers: AnswerMap,
-}
-
-/// Locks a std mutex, riding over poisoning: the data are plain values a panic cannot leave
-/// half-changed.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How the executor's work ended.
