@@ -461,7 +461,7 @@ async fn build_manifest(shared: &Shared, rec: &mut Record) -> Result<(), UploadE
             answers.push(r);
         }
     }
-    let doc = req.build(|id| answers.iter().find(|r| r.id.0 == id));
+    let doc = req.build(|id| answers.iter().find(|r| r.id.0 == id).map(Record::delivery));
     let json = serde_json::to_vec_pretty(&doc).map_err(|e| UploadError::BadRecord {
         path: rec.path.clone(),
         detail: e.to_string(),

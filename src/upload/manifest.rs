@@ -3,11 +3,13 @@
 //! (question, attempt, duration, size, sha256, upload URL, timings), the receipt code the
 //! candidate was shown, the consent they gave and what staff granted them. It is queued like an
 //! answer but built only when each answer it lists has finished, so the URLs in it are final.
+//!
+//! Plain data: the outbox carries a [`ManifestRequest`] and hands each answer's
+//! [`AnswerDelivery`] to [`ManifestRequest::build`]; nothing here knows the outbox.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::outbox::{Record, State};
 use crate::clock::rfc3339_ms;
 use crate::names::receipt_code;
 
@@ -118,32 +120,48 @@ pub struct ManifestEntry {
     pub delivered_at: Option<String>,
 }
 
+/// What the outbox knows about one listed answer when the manifest is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerDelivery {
+    /// `queued`, `uploading`, `delivered`, `refused` or `abandoned`.
+    pub state: &'static str,
+    pub size: u64,
+    pub sha256: String,
+    /// Where the platform has it; only once delivered.
+    pub upload_url: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub queued_at_ms: u64,
+    pub delivered_at_ms: Option<u64>,
+}
+
 impl ManifestRequest {
     /// The answers this manifest waits for.
     pub fn answer_ids(&self) -> impl Iterator<Item = Uuid> + '_ {
         self.answers.iter().map(|a| a.answer_id)
     }
 
-    /// Builds the document from the outbox records of its answers (`find` looks one up).
-    pub fn build<'a>(&self, find: impl Fn(Uuid) -> Option<&'a Record>) -> ManifestDocument {
+    /// Builds the document from what the outbox knows of its answers (`find` looks one up;
+    /// `None` for an answer the outbox never had).
+    pub fn build(&self, find: impl Fn(Uuid) -> Option<AnswerDelivery>) -> ManifestDocument {
         let answers = self
             .answers
             .iter()
             .map(|a| {
-                let rec = find(a.answer_id);
+                let found = find(a.answer_id);
                 ManifestEntry {
                     answer_id: a.answer_id,
                     question_id: a.question_id.clone(),
                     attempt: a.attempt,
                     duration_seconds: a.duration_seconds,
-                    state: rec.map_or("missing", |r| r.state.as_str()).to_string(),
-                    size: rec.map(|r| r.size),
-                    sha256: rec.map(|r| r.sha256.clone()),
-                    upload_url: rec
-                        .filter(|r| r.state == State::Delivered)
-                        .and_then(|r| r.url.clone()),
-                    queued_at: rec.map(|r| rfc3339_ms(r.queued_at_ms)),
-                    delivered_at: rec.and_then(|r| r.delivered_at_ms).map(rfc3339_ms),
+                    state: found.as_ref().map_or("missing", |d| d.state).to_string(),
+                    size: found.as_ref().map(|d| d.size),
+                    queued_at: found.as_ref().map(|d| rfc3339_ms(d.queued_at_ms)),
+                    delivered_at: found
+                        .as_ref()
+                        .and_then(|d| d.delivered_at_ms)
+                        .map(rfc3339_ms),
+                    upload_url: found.as_ref().and_then(|d| d.upload_url.clone()),
+                    sha256: found.map(|d| d.sha256),
                 }
             })
             .collect();
@@ -201,8 +219,52 @@ mod tests {
         };
         let doc = req.build(|_| None);
         assert_eq!(doc.answers[0].state, "missing");
+        assert_eq!(doc.answers[0].size, None);
         assert_eq!(doc.answers[0].upload_url, None);
         assert_eq!(doc.receipt_code, receipt_code(req.session_id));
+    }
+
+    #[test]
+    fn a_delivered_answer_is_described_with_its_url_and_times() {
+        let req = ManifestRequest {
+            station_id: "s".into(),
+            interview_id: "i".into(),
+            candidate_id: "c".into(),
+            session_id: Uuid::from_u128(7),
+            started_at_ms: 0,
+            finished_at_ms: 1000,
+            answers: vec![ManifestAnswer {
+                answer_id: Uuid::from_u128(9),
+                question_id: "q1".into(),
+                attempt: 2,
+                duration_seconds: 12.5,
+            }],
+            candidate_ref: None,
+            consent: None,
+            grants: Vec::new(),
+        };
+        let doc = req.build(|id| {
+            (id == Uuid::from_u128(9)).then(|| AnswerDelivery {
+                state: "delivered",
+                size: 42,
+                sha256: "cd".repeat(32),
+                upload_url: Some("https://x/files/9".into()),
+                queued_at_ms: 951_782_400_123,
+                delivered_at_ms: Some(1_795_668_889_124),
+            })
+        });
+        let entry = &doc.answers[0];
+        assert_eq!((entry.state.as_str(), entry.attempt), ("delivered", 2));
+        assert_eq!(
+            (entry.size, entry.sha256.clone()),
+            (Some(42), Some("cd".repeat(32)))
+        );
+        assert_eq!(entry.upload_url.as_deref(), Some("https://x/files/9"));
+        assert_eq!(entry.queued_at.as_deref(), Some("2000-02-29T00:00:00.123Z"));
+        assert_eq!(
+            entry.delivered_at.as_deref(),
+            Some("2026-11-26T04:54:49.124Z")
+        );
     }
 
     #[test]

@@ -69,8 +69,8 @@ use serde::Serialize;
 pub use error::{UploadError, Verdict};
 pub use health::{EndpointProblem, UploadHealth};
 pub use manifest::{
-    ConsentEntry, GrantEntry, ManifestAnswer, ManifestConsent, ManifestDocument, ManifestGrant,
-    ManifestRequest,
+    AnswerDelivery, ConsentEntry, GrantEntry, ManifestAnswer, ManifestConsent, ManifestDocument,
+    ManifestGrant, ManifestRequest,
 };
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};
