@@ -19,7 +19,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::UploadError;
+use super::error::UploadError;
 use super::manifest::{AnswerDelivery, ManifestRequest};
 use super::meta::AnswerMeta;
 use crate::clock::now_ms;

@@ -8,9 +8,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::health::{EndpointProblem, UploadHealth};
+use super::health::UploadHealth;
 use super::outbox::State;
-use super::{ItemView, list};
+use super::problem::EndpointProblem;
+use super::view::{ItemView, list};
 use crate::clock::now_ms;
 
 /// The outbox summed up.
