@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Exit, report_error};
+use crate::clock::now_ms;
 use crate::config::Config;
-use crate::upload::outbox::now_ms;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {

@@ -75,7 +75,7 @@ pub fn spawn(files: StatusFiles, mut kiosk: watch::Receiver<KioskStatus>) {
                     Some(current),
                     true,
                 );
-                let text = super::prometheus::render(&status, crate::upload::outbox::now_ms());
+                let text = super::prometheus::render(&status, crate::clock::now_ms());
                 write(&path, &text)
             })
             .await;

@@ -8,9 +8,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::health::{EndpointProblem, UploadHealth};
-use super::outbox::{State, now_ms};
-use super::{ItemKind, ItemView, list};
+use super::health::UploadHealth;
+use super::outbox::State;
+use super::problem::EndpointProblem;
+use super::view::{ItemKind, ItemView, list};
+use crate::clock::now_ms;
 
 /// A day in milliseconds: "today" runs from 00:00 UTC (a station's clock has no date crate to
 /// know its zone by; monitoring compares stations in one time anyway).

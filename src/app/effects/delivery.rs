@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{Executor, lock};
 use crate::app::msg::{ManifestInfo, Msg, Submission, UploadNews};
+use crate::names::answer_file_name;
 use crate::session::Progress;
 use crate::upload::{
     ItemId, ManifestAnswer, ManifestConsent, ManifestGrant, ManifestRequest, NewAnswer,
@@ -172,9 +173,4 @@ impl Executor {
             Err(e) => tracing::error!(error = %e, "cannot queue the session manifest"),
         }
     }
-}
-
-/// The name an answer has in the outbox and on the platform.
-pub fn answer_file_name(session: &str, question_id: &str, attempt: u32) -> String {
-    format!("{session}--{question_id}--{attempt}.mp4")
 }

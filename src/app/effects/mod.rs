@@ -12,7 +12,7 @@ mod media;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
 
@@ -22,12 +22,12 @@ use crate::app::state::CodeProblem;
 use crate::codes::{CodeRefusal, RosterWatch, UsedCodes};
 use crate::interview::Catalog;
 use crate::session::Progress;
+use crate::sync::lock;
 use crate::upload::{UploadEvent, UploadHandle};
 use delivery::{AnswerMap, forward_uploads};
 use media::{Devices, Playback, Recorder};
 
 pub use super::settings::{DeviceSettings, DoctorInput};
-pub use delivery::answer_file_name;
 
 /// The station's files the executor reads and writes besides the media: where sessions live,
 /// the interviews (a new session is for the default one), and the roster of codes.
@@ -54,12 +54,6 @@ pub struct Executor {
     playback: Playback,
     uploads: UploadHandle,
     answers: AnswerMap,
-}
-
-/// Locks a std mutex, riding over poisoning: the data are plain values a panic cannot leave
-/// half-changed.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How the executor's work ended.

@@ -101,7 +101,7 @@ impl Hub {
     fn lock(&self) -> MutexGuard<'_, Log> {
         // A capture thread that panicked mid-publish leaves a log that is still whole: each
         // change is one push.
-        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.log)
     }
 
     /// A source delivered its first item.

@@ -35,7 +35,7 @@ impl<T> Default for Slot<T> {
 impl<T> Slot<T> {
     pub(super) fn lock(&self) -> MutexGuard<'_, Option<Sink<T>>> {
         // A capture thread that panicked mid-update leaves a sink that is still usable.
-        self.sink.lock().unwrap_or_else(PoisonError::into_inner)
+        crate::sync::lock(&self.sink)
     }
 
     pub(super) fn fill(&self, sink: Sink<T>) {
