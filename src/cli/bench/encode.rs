@@ -47,13 +47,20 @@ pub struct SceneReport {
     pub render_seconds: f64,
 }
 
-/// Renders `seconds` of `scene` at 1280×720×30 into `y4m`, returning the seconds it took.
-fn render_scene(scene: &VideoSpec, seconds: u32, y4m: &Path) -> Result<f64, BenchError> {
-    let request = VideoRequest {
-        width: 1280,
-        height: 720,
-        fps: 30,
-    };
+/// The offline comparison's picture: 720p30, an interview camera's usual mode.
+const SCENE: VideoRequest = VideoRequest {
+    width: 1280,
+    height: 720,
+    fps: 30,
+};
+
+/// Renders `seconds` of `scene` into `y4m`, returning the seconds it took.
+fn render_scene(
+    scene: &VideoSpec,
+    request: VideoRequest,
+    seconds: u32,
+    y4m: &Path,
+) -> Result<f64, BenchError> {
     let io = |source: std::io::Error| BenchError::Spawn {
         program: format!("writing {}", y4m.display()),
         source,
@@ -62,7 +69,12 @@ fn render_scene(scene: &VideoSpec, seconds: u32, y4m: &Path) -> Result<f64, Benc
     let mut src = open_video(scene, request, Pace::None, start)
         .map_err(|e| BenchError::Parse(format!("cannot open the {scene} scene: {e}")))?;
     let mut out = BufWriter::new(File::create(y4m).map_err(io)?);
-    writeln!(out, "YUV4MPEG2 W1280 H720 F30:1 Ip A1:1 C420jpeg").map_err(io)?;
+    writeln!(
+        out,
+        "YUV4MPEG2 W{} H{} F{}:1 Ip A1:1 C420jpeg",
+        request.width, request.height, request.fps
+    )
+    .map_err(io)?;
     for _ in 0..seconds * request.fps {
         let frame = src
             .next_frame()
@@ -161,7 +173,7 @@ pub fn measure_scene(
     console(&format!(
         "bench: scene '{scene}': rendering {seconds} s of 1280x720x30"
     ));
-    let render_seconds = render_scene(scene, seconds, &y4m)?;
+    let render_seconds = render_scene(scene, SCENE, seconds, &y4m)?;
     let recorded = f64::from(seconds);
     let booth = booth_run(&y4m, wav, &dir.join(format!("{scene}-booth.mp4")), recorded)?;
     let mut encoders = vec![booth];
@@ -219,4 +231,35 @@ pub fn print_scene(report: &SceneReport) {
         if off { " (off by more than 5%)" } else { "" },
         report.render_seconds
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::source::VideoSource;
+    use crate::media::synthetic::TalkingHead;
+    use crate::media::y4m::Y4mSource;
+
+    /// The file booth encodes in the bench holds exactly the frames the live source gives.
+    #[test]
+    fn a_rendered_scene_reads_back_as_the_source_frames() -> crate::TestResult {
+        let dir = tempfile::tempdir()?;
+        let y4m = dir.path().join("head.y4m");
+        let request = VideoRequest {
+            width: 64,
+            height: 48,
+            fps: 10,
+        };
+        render_scene(&VideoSpec::Head, request, 2, &y4m)?;
+        let epoch = Instant::now();
+        let mut file = Y4mSource::open(&y4m, Pace::None, epoch)?;
+        let mut live = TalkingHead::new(request, Pace::None, epoch);
+        for n in 0..20 {
+            let a = file.next_frame()?.ok_or("file ended early")?;
+            let b = live.next_frame()?.ok_or("no frame")?;
+            assert_eq!(a.data, b.data, "frame {n}");
+        }
+        assert!(file.next_frame()?.is_none());
+        Ok(())
+    }
 }
