@@ -37,6 +37,12 @@ pub(super) fn camera(config: &Config, kiosk: Option<&KioskStatus>) -> Check {
              candidates",
         )
         .with(details),
+        VideoSpec::Head => Check::ok(
+            NAME_CAMERA,
+            "synthetic talking head: no camera is used, fine for a demo or a bench, not for \
+             candidates",
+        )
+        .with(details),
         VideoSpec::File(path) => file_source(NAME_CAMERA, path, || {
             open_video(spec, request, Pace::None, Instant::now()).map(|s| s.describe())
         }),

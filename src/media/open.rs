@@ -1,5 +1,5 @@
 //! Opening a source from an operator's spec: the factory that picks the camera (V4L2), the
-//! microphone (ALSA), the synthetic pattern and tone, or a Y4M / WAV file. Kept apart from the
+//! microphone (ALSA), the synthetic pattern, talking head and tone, or a Y4M / WAV file. Kept apart from the
 //! traits in [`super::source`] so that the sources import the traits and only this module
 //! imports the sources.
 
@@ -9,7 +9,7 @@ use super::alsa::AlsaMic;
 use super::source::{
     AudioSource, AudioSpec, CaptureError, Pace, VideoRequest, VideoSource, VideoSpec, check_size,
 };
-use super::synthetic::{TestPattern, TestTone};
+use super::synthetic::{TalkingHead, TestPattern, TestTone};
 use super::v4l2::V4l2Camera;
 use super::wav::WavSource;
 use super::y4m::Y4mSource;
@@ -26,6 +26,10 @@ pub fn open_video(
         VideoSpec::Test => {
             check_size(request.width, request.height)?;
             Ok(Box::new(TestPattern::new(request, pace, epoch)))
+        }
+        VideoSpec::Head => {
+            check_size(request.width, request.height)?;
+            Ok(Box::new(TalkingHead::new(request, pace, epoch)))
         }
         VideoSpec::File(path) => Ok(Box::new(Y4mSource::open(path, pace, epoch)?)),
         VideoSpec::Default => Ok(Box::new(V4l2Camera::open(None, request)?)),

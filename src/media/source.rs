@@ -63,6 +63,8 @@ pub enum VideoSpec {
     V4l2(String),
     /// The synthetic test pattern.
     Test,
+    /// The synthetic talking head (a realistic, mostly static scene).
+    Head,
     /// A Y4M file.
     File(PathBuf),
 }
@@ -94,11 +96,12 @@ impl std::str::FromStr for VideoSpec {
         let bad = || SpecError {
             kind: "video",
             spec: s.to_string(),
-            expected: "'default', 'v4l2:<path or index>', 'test' or 'file:<path.y4m>'",
+            expected: "'default', 'v4l2:<path or index>', 'test', 'head' or 'file:<path.y4m>'",
         };
         match s {
             "default" => Ok(VideoSpec::Default),
             "test" => Ok(VideoSpec::Test),
+            "head" => Ok(VideoSpec::Head),
             _ => {
                 if let Some(dev) = s.strip_prefix("v4l2:") {
                     if dev.is_empty() {
@@ -124,6 +127,7 @@ impl std::fmt::Display for VideoSpec {
             VideoSpec::Default => write!(f, "default"),
             VideoSpec::V4l2(d) => write!(f, "v4l2:{d}"),
             VideoSpec::Test => write!(f, "test"),
+            VideoSpec::Head => write!(f, "head"),
             VideoSpec::File(p) => write!(f, "file:{}", p.display()),
         }
     }
@@ -267,6 +271,7 @@ mod tests {
     fn parses_video_specs() {
         assert_eq!("default".parse::<VideoSpec>(), Ok(VideoSpec::Default));
         assert_eq!("test".parse::<VideoSpec>(), Ok(VideoSpec::Test));
+        assert_eq!("head".parse::<VideoSpec>(), Ok(VideoSpec::Head));
         assert_eq!(
             "v4l2:/dev/video2".parse::<VideoSpec>(),
             Ok(VideoSpec::V4l2("/dev/video2".into()))
@@ -302,7 +307,7 @@ mod tests {
 
     #[test]
     fn spec_display_round_trips() -> crate::TestResult {
-        for s in ["default", "test", "v4l2:/dev/video0", "file:x.y4m"] {
+        for s in ["default", "test", "head", "v4l2:/dev/video0", "file:x.y4m"] {
             assert_eq!(s.parse::<VideoSpec>()?.to_string(), s);
         }
         for s in ["default", "tone", "alsa:hw:0", "file:x.wav"] {
