@@ -1,7 +1,8 @@
 //! The terminal: entering and leaving the full-screen mode (restored when the kiosk ends, and
 //! only then), holding the console while on a virtual terminal (VT switching locked, see
 //! [`crate::vt`]), the kiosk's panic hook, and turning crossterm's events into the flow's
-//! messages. The only module that talks to crossterm.
+//! messages; also the terminal's cell size in pixels (for real pictures) and a line read with
+//! echo off (`booth hash-pin`). The only module that talks to crossterm.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::DefaultTerminal;
@@ -73,6 +74,47 @@ pub fn install_panic_hook() {
             "panic"
         );
     }));
+}
+
+/// The terminal's cell size in pixels (width, height), when it reports one.
+pub fn cell_size() -> Option<(u16, u16)> {
+    crossterm::terminal::window_size()
+        .ok()
+        .filter(|w| w.columns > 0 && w.rows > 0 && w.width > 0 && w.height > 0)
+        .map(|w| (w.width / w.columns, w.height / w.rows))
+}
+
+/// Reads one line from the terminal with echo off (raw mode, so the digits never show).
+pub fn read_hidden(prompt: &str) -> std::io::Result<String> {
+    use std::io::Write;
+    let mut err = std::io::stderr();
+    write!(err, "{prompt}")?;
+    err.flush()?;
+    crossterm::terminal::enable_raw_mode()?;
+    let mut line = String::new();
+    let result = loop {
+        match crossterm::event::read() {
+            Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => match k.code {
+                KeyCode::Enter => break Ok(()),
+                KeyCode::Backspace => {
+                    line.pop();
+                }
+                KeyCode::Char('c') if k.modifiers.contains(KeyModifiers::CONTROL) => {
+                    break Err(std::io::Error::new(
+                        std::io::ErrorKind::Interrupted,
+                        "cancelled",
+                    ));
+                }
+                KeyCode::Char(c) => line.push(c),
+                _ => {}
+            },
+            Ok(_) => {}
+            Err(e) => break Err(e),
+        }
+    };
+    crossterm::terminal::disable_raw_mode()?;
+    writeln!(err)?;
+    result.map(|()| line)
 }
 
 /// Keys and resizes from the terminal; Ctrl+C, Ctrl+Z and Ctrl+\\ typed as keys become

@@ -8,6 +8,10 @@
 //! answer with its candidate's code and interview, and both manifests with the accepted
 //! notice's hash and the first candidate's grant.
 
+// Helpers outside the #[test] functions may unwrap as well (clippy.toml covers only
+// the test functions themselves): a failed step fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

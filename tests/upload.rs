@@ -5,6 +5,10 @@
 //! uses, chunks that grow on a fast link, and a proxy that refuses large PATCH bodies.
 //! (An endpoint that refuses until its configuration is fixed: tests/upload_endpoint.rs.)
 
+// Helpers outside the #[test] functions may unwrap as well (clippy.toml covers only
+// the test functions themselves): a failed step fails the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -38,7 +38,7 @@ impl DescribeScreen for Phase {
 
 impl KioskView for State {
     fn screen(&self) -> Screen {
-        self.phase.screen()
+        self.session.phase.screen()
     }
 
     fn devices(&self) -> DeviceFacts {
@@ -60,11 +60,11 @@ impl KioskView for State {
     }
 
     fn session_id(&self) -> &str {
-        &self.progress.session_id
+        &self.session.progress.session_id
     }
 
     fn interview_id(&self) -> &str {
-        &self.interview.id
+        &self.session.interview.id
     }
 
     fn last_error(&self) -> Option<&str> {
@@ -88,7 +88,7 @@ fn error_code(state: &State) -> Option<ErrorCode> {
         }),
         _ => None,
     };
-    let notice = state.notice.and_then(|n| match n {
+    let notice = state.session.notice.and_then(|n| match n {
         Notice::NoSpace => Some(ErrorCode::NoSpace),
         Notice::SubmitFailed => Some(ErrorCode::SubmitFailed),
         Notice::TestClipFailed | Notice::AnswerInterrupted | Notice::AnswerDidNotStart => {
@@ -97,10 +97,11 @@ fn error_code(state: &State) -> Option<ErrorCode> {
         Notice::StaffCalled => None,
     });
     let facts = [
-        (state.phase == Phase::OutOfOrder).then_some(ErrorCode::OutOfOrder),
+        (state.session.phase == Phase::OutOfOrder).then_some(ErrorCode::OutOfOrder),
         device,
         notice,
         state
+            .session
             .progress
             .questions
             .iter()
@@ -108,6 +109,7 @@ fn error_code(state: &State) -> Option<ErrorCode> {
             .any(|t| t.submit_failed)
             .then_some(ErrorCode::SubmitFailed),
         state
+            .session
             .uploads
             .iter()
             .any(|u| u.refused)
@@ -128,11 +130,17 @@ mod tests {
                     [[question]]\nid = \"q1\"\ntext = \"Why?\"\npreparation_seconds = 0\nanswer_seconds = 60\nattempts = 1\n";
         let interview = crate::interview::Interview::parse(text, std::path::Path::new("t.toml"))?;
         let progress = crate::session::Progress::new("s1", &interview.id, 1, 0);
-        Ok(State::new(
+        let now = std::time::Instant::now();
+        let session = crate::app::state::Session::new(
             std::sync::Arc::new(interview),
-            crate::app::state::Settings::new("/data/s1".into()),
             progress,
-            std::time::Instant::now(),
+            "/data/s1".into(),
+            now,
+        );
+        Ok(State::new(
+            crate::app::state::Settings::default(),
+            session,
+            now,
         ))
     }
 
@@ -143,16 +151,16 @@ mod tests {
         // Text alone, whatever it says, is "other": nothing is read from it.
         s.last_error = Some("camera unplugged, disk full".into());
         assert_eq!(s.error_code(), Some(ErrorCode::Other));
-        s.uploads = vec![crate::app::state::UploadView {
+        s.session.uploads = vec![crate::app::state::UploadView {
             refused: true,
             ..Default::default()
         }];
         assert_eq!(s.error_code(), Some(ErrorCode::AnswerRefused));
         s.devices.status = DeviceStatus::Failed(DeviceProblem::Microphone);
         assert_eq!(s.error_code(), Some(ErrorCode::Microphone));
-        s.notice = Some(Notice::NoSpace);
+        s.session.notice = Some(Notice::NoSpace);
         assert_eq!(s.error_code(), Some(ErrorCode::NoSpace));
-        s.phase = Phase::OutOfOrder;
+        s.session.phase = Phase::OutOfOrder;
         assert_eq!(s.error_code(), Some(ErrorCode::OutOfOrder));
         Ok(())
     }
@@ -164,7 +172,7 @@ mod tests {
             camera: "cam".into(),
             microphone: "mic".into(),
         };
-        s.phase = Phase::OutOfOrder;
+        s.session.phase = Phase::OutOfOrder;
         let k = KioskStatus::of(&s, 7);
         assert_eq!(
             (k.state, k.phase.as_str(), k.question, k.updated_unix),
@@ -176,7 +184,7 @@ mod tests {
             (DeviceState::Ready, Some("cam"), Some("mic"))
         );
         assert_eq!(k.last_error_code, Some(ErrorCode::OutOfOrder));
-        assert_eq!(crate::status::phase_name(&s.phase), "out_of_order");
+        assert_eq!(crate::status::phase_name(&s.session.phase), "out_of_order");
         Ok(())
     }
 }

@@ -4,7 +4,7 @@
 //! task owns `status.json` (and `status::textfile` the monitoring text file). The loop ends
 //! when the executor has carried out a quit (so a recording is finalized first). Generic over
 //! the terminal backend and the input stream (which brings the ticks too), so whole flows run
-//! headless, on fake time, in tests.
+//! headless, on fake time, in tests, which follow the state through [`Watchers::state`].
 
 use std::io;
 use std::path::PathBuf;
@@ -45,6 +45,16 @@ pub struct Screen<'a, B: Backend> {
     pub graphics: Option<Graphics>,
 }
 
+/// Who follows the state besides the screen.
+#[derive(Default)]
+pub struct Watchers {
+    /// Where `status.json` (and the monitoring text file) are kept, if anywhere (their own
+    /// tasks write them).
+    pub status: Option<StatusFiles>,
+    /// Gets the state after every message (tests wait on it; the kiosk has none).
+    pub state: Option<watch::Sender<State>>,
+}
+
 /// Ticks on the real clock, for the kiosk's input.
 pub fn ticks() -> impl Stream<Item = Msg> + Unpin {
     let mut tick = tokio::time::interval(TICK);
@@ -56,18 +66,18 @@ pub fn ticks() -> impl Stream<Item = Msg> + Unpin {
 }
 
 /// Runs the flow until the executor has carried out a quit (or stopped for good). Returns the
-/// final state. `status_files`: where `status.json` (and the monitoring text file) are kept,
-/// if anywhere.
+/// final state.
 pub async fn run<B, S>(
     screen: Screen<'_, B>,
-    status_files: Option<StatusFiles>,
+    watchers: Watchers,
     mut state: State,
     mut input: S,
     workers: Workers,
 ) -> io::Result<State>
 where
     B: Backend,
-    B::Error: Into<io::Error>,
+    // crossterm's io::Error, and `Infallible` for the TestBackend of headless flows.
+    B::Error: std::error::Error + Send + Sync + 'static,
     S: Stream<Item = Msg> + Unpin,
 {
     let Screen {
@@ -84,6 +94,10 @@ where
     // log lines name the candidate session too.
     let (effects, effects_rx) = mpsc::unbounded_channel::<(Effect, tracing::Span)>();
     let mut worker = tokio::spawn(executor.run(effects_rx));
+    let Watchers {
+        status: status_files,
+        state: watch,
+    } = watchers;
     let status = status_files.map(|files| {
         let tx = spawn_status_writer(files.data_dir.clone(), KioskStatus::of(&state, 0));
         crate::status::textfile::spawn(files, tx.subscribe());
@@ -95,11 +109,14 @@ where
     let mut dirty = true;
     let mut input_open = true;
     let mut span = session_span(&state);
-    let mut span_for = state.progress.session_id.clone();
+    let mut span_for = state.session.progress.session_id.clone();
     let ended = loop {
         for effect in pending.drain(..) {
             // A closed channel means the executor is gone; the select below sees it end.
             let _ = effects.send((effect, span.clone()));
+        }
+        if let Some(watch) = &watch {
+            watch.send_replace(state.clone());
         }
         if let Some(status) = &status {
             status.send_if_modified(|old| {
@@ -113,8 +130,8 @@ where
         }
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
-                .draw(|f| crate::ui::view_with(&state, &theme, graphics.as_mut(), f))
-                .map_err(Into::into)?;
+                .draw(|f| crate::ui::view_with(&state, &theme, &mut graphics, f))
+                .map_err(io::Error::other)?;
             last_draw = Instant::now();
             dirty = false;
         }
@@ -128,10 +145,12 @@ where
         };
         log_message(&span, &msg);
         pending = span.in_scope(|| update(&mut state, msg));
-        if span_for != state.progress.session_id {
+        if span_for != state.session.progress.session_id {
             span = session_span(&state);
-            span_for = state.progress.session_id.clone();
-            span.in_scope(|| tracing::info!(interview = %state.interview.id, "session started"));
+            span_for = state.session.progress.session_id.clone();
+            span.in_scope(
+                || tracing::info!(interview = %state.session.interview.id, "session started"),
+            );
         }
         dirty = true;
     };
@@ -162,7 +181,7 @@ fn log_message(span: &tracing::Span, msg: &Msg) {
 
 /// The span every log line of one candidate session is inside (`session{id=…}`).
 fn session_span(state: &State) -> tracing::Span {
-    tracing::info_span!("session", id = %state.progress.session_id)
+    tracing::info_span!("session", id = %state.session.progress.session_id)
 }
 
 /// The owner of `status.json`: writes the latest status when it changes (and every half

@@ -15,7 +15,7 @@ use super::effects::{DeviceSettings, Executor, StationFiles};
 use super::msg::Effect;
 use super::resume;
 use super::run::Workers;
-use super::state::{DeviceStatus, Phase, Settings, State, WallClock};
+use super::state::{DeviceStatus, Phase, Session, Settings, State, WallClock};
 use crate::config::Config;
 use crate::interview::Catalog;
 use crate::session::Progress;
@@ -29,7 +29,7 @@ pub struct Setup {
     pub catalog: Arc<Catalog>,
     /// The roster of codes, when the station has one.
     pub roster: Option<PathBuf>,
-    /// The flow's settings; `session_dir` is filled in here.
+    /// The flow's settings (the same for every candidate).
     pub settings: Settings,
     pub devices: DeviceSettings,
     pub tuning: Tuning,
@@ -52,21 +52,16 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
         &records,
         crate::clock::unix_now(),
     );
-    let mut settings = setup.settings.clone();
     let default = setup.catalog.default_interview();
-    let (progress, interview, idle_for, resubmit, failure) = match opened {
-        Ok(r) => {
-            settings.session_dir = r.dir;
-            (r.progress, r.interview, r.idle_for, r.resubmit, None)
-        }
+    let (progress, interview, dir, idle_for, resubmit, failure) = match opened {
+        Ok(r) => (r.progress, r.interview, r.dir, r.idle_for, r.resubmit, None),
         Err(e) => {
             tracing::error!(error = %e, "no session can be opened; the station starts out of order");
-            settings.session_dir =
-                super::sessions::sessions_dir(&setup.data_dir).join("unavailable");
             let placeholder = Progress::for_interview("unavailable", &default, 0);
             (
                 placeholder,
                 default,
+                super::sessions::sessions_dir(&setup.data_dir).join("unavailable"),
                 Duration::ZERO,
                 Vec::new(),
                 Some(e.to_string()),
@@ -76,30 +71,31 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
     tracing::info!(
         session = %progress.session_id,
         interview = %interview.id,
-        dir = %settings.session_dir.display(),
+        dir = %dir.display(),
         idle_seconds = idle_for.as_secs(),
         "session"
     );
-    let mut state = State::new(interview, settings, progress, now);
+    let session = Session::new(interview, progress, dir, now);
+    let mut state = State::new(setup.settings.clone(), session, now);
     state.wall = WallClock {
         at: now,
         unix: crate::clock::unix_now(),
     };
     // The time the station stood idle before it stopped counts towards the idle reset.
-    state.last_input = now.checked_sub(idle_for).unwrap_or(now);
-    state.phase = resume::resume_phase(&state);
+    state.session.last_input = now.checked_sub(idle_for).unwrap_or(now);
+    state.session.phase = resume::resume_phase(&state);
     // Left alone past the idle reset before the stop: the countdown is the first thing
     // drawn, over a blank screen, not the walked-away candidate's last screen.
     if let Some(idle) = state.settings.idle_reset
         && idle_for >= idle
-        && !matches!(state.phase, Phase::Welcome(_))
+        && !matches!(state.session.phase, Phase::Welcome(_))
     {
-        state.idle_ends = Some(now + state.settings.idle_countdown);
+        state.session.idle_ends = Some(now + state.settings.idle_countdown);
     }
     let mut first = Vec::new();
     if let Some(detail) = failure {
         first.extend(super::station::session_end_failed(&mut state, detail));
-    } else if !matches!(state.phase, Phase::Welcome(_) | Phase::Done { .. }) {
+    } else if !matches!(state.session.phase, Phase::Welcome(_) | Phase::Done { .. }) {
         // A resumed candidate past the device test needs the camera straight away.
         state.devices.status = DeviceStatus::Opening;
         first.push(Effect::OpenDevices);
@@ -112,7 +108,7 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
         roster: setup.roster.clone(),
     };
     let mut executor = Executor::new(setup.devices.clone(), files, tx, uploads);
-    executor.follow(&state.progress);
+    executor.follow(&state.session.progress);
     Ok((
         state,
         Workers {

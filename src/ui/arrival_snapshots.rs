@@ -9,7 +9,7 @@ use crate::app::state::{CodeEntry, CodeMode, CodeProblem, OperatorStep, Phase, S
 use crate::interview::Consent;
 
 fn in_language(mut st: State, code: &str) -> State {
-    st.text = crate::i18n::for_language(code);
+    st.session.text = crate::i18n::for_language(code);
     st
 }
 
@@ -17,7 +17,7 @@ fn arriving() -> crate::TestResult<State> {
     let mut st = base()?;
     st.settings.codes = CodeMode::Required;
     st.settings.roster = true;
-    let iv = std::sync::Arc::make_mut(&mut st.interview);
+    let iv = std::sync::Arc::make_mut(&mut st.session.interview);
     iv.consent = Some(Consent::new(
         None,
         "This interview records video and sound of you while you answer. The recordings go to \
@@ -32,13 +32,13 @@ fn arriving() -> crate::TestResult<State> {
 fn the_code_field_in_both_languages() -> crate::TestResult {
     for lang in ["en", "de"] {
         let mut st = in_language(arriving()?, lang);
-        st.phase = Phase::Welcome(CodeEntry {
+        st.session.phase = Phase::Welcome(CodeEntry {
             typed: "XK7-44".into(),
             problem: Some(CodeProblem::Unknown),
             checking: false,
         });
         snap(&format!("welcome_code_refused_{lang}"), &st)?;
-        st.phase = Phase::Welcome(CodeEntry {
+        st.session.phase = Phase::Welcome(CodeEntry {
             typed: "XK7-4410-QZ".into(),
             problem: None,
             checking: true,
@@ -46,7 +46,7 @@ fn the_code_field_in_both_languages() -> crate::TestResult {
         snap(&format!("welcome_code_checking_{lang}"), &st)?;
         // Staff type one for a candidate who has none.
         st.settings.operator_pin = true;
-        st.phase = Phase::Welcome(CodeEntry::default());
+        st.session.phase = Phase::Welcome(CodeEntry::default());
         st.operator.step = OperatorStep::Code {
             typed: "WALK-IN-07".into(),
         };
@@ -59,9 +59,9 @@ fn the_code_field_in_both_languages() -> crate::TestResult {
 fn the_privacy_notice_and_declining_in_both_languages() -> crate::TestResult {
     for lang in ["en", "de"] {
         let mut st = in_language(arriving()?, lang);
-        st.phase = Phase::Consent;
+        st.session.phase = Phase::Consent;
         snap(&format!("consent_{lang}"), &st)?;
-        st.phase = Phase::Declined {
+        st.session.phase = Phase::Declined {
             ends: st.now + Duration::from_secs(20),
         };
         snap(&format!("declined_{lang}"), &st)?;

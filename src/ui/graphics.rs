@@ -45,7 +45,8 @@ impl Graphics {
     /// default `auto`, which goes by what the terminal says of itself in the environment
     /// (kitty, WezTerm, iTerm2). The terminal is never queried over its input: a terminal
     /// that does not answer leaves the query reading the candidate's first keys.
-    pub fn from_env() -> Option<Graphics> {
+    /// `cell`: the terminal's cell size in pixels, if it reports one (`tui::cell_size`).
+    pub fn from_env(cell: Option<(u16, u16)>) -> Option<Graphics> {
         let var = |k: &str| std::env::var(k).unwrap_or_default();
         let wanted = var("BOOTH_GRAPHICS").trim().to_ascii_lowercase();
         let protocol = match wanted.as_str() {
@@ -63,20 +64,17 @@ impl Graphics {
                 guess(&var("TERM"), &var("TERM_PROGRAM"), &var("KITTY_WINDOW_ID"))
             }
         };
-        let g = Graphics::with_protocol(protocol?);
+        let g = Graphics::with_protocol(protocol?, cell);
         if let Some(g) = &g {
             tracing::info!(protocol = ?g.protocol(), font = ?g.picker.font_size(), "terminal graphics");
         }
         g
     }
 
-    /// A given protocol, with the terminal's cell size in pixels when it reports one (10×20
+    /// A given protocol, for cells of `cell` pixels when the terminal reports it (10×20
     /// otherwise).
-    pub fn with_protocol(protocol: ProtocolType) -> Option<Graphics> {
-        let font = crossterm::terminal::window_size()
-            .ok()
-            .filter(|w| w.columns > 0 && w.rows > 0 && w.width > 0 && w.height > 0)
-            .map_or((10, 20), |w| (w.width / w.columns, w.height / w.rows));
+    pub fn with_protocol(protocol: ProtocolType, cell: Option<(u16, u16)>) -> Option<Graphics> {
+        let font = cell.unwrap_or((10, 20));
         // The deprecated constructor is the one that takes a known cell size without querying
         // the terminal over its input (see `from_env`).
         #[allow(deprecated)]
@@ -212,7 +210,7 @@ mod tests {
             (ProtocolType::Kitty, "\x1b_G"),
             (ProtocolType::Sixel, "\x1bP"),
         ] {
-            let mut g = Graphics::with_protocol(protocol).ok_or("no graphics")?;
+            let mut g = Graphics::with_protocol(protocol, None).ok_or("no graphics")?;
             let area = Rect::new(0, 0, 40, 12);
             let mut buf = Buffer::empty(area);
             g.render(&picture(), true, area, &mut buf);
@@ -221,7 +219,7 @@ mod tests {
                 "{protocol:?} drew no picture"
             );
         }
-        assert!(Graphics::with_protocol(ProtocolType::Halfblocks).is_none());
+        assert!(Graphics::with_protocol(ProtocolType::Halfblocks, None).is_none());
         Ok(())
     }
 
@@ -242,7 +240,7 @@ mod tests {
 
     #[test]
     fn an_unchanged_picture_is_not_encoded_again() -> crate::TestResult {
-        let mut g = Graphics::with_protocol(ProtocolType::Kitty).ok_or("no graphics")?;
+        let mut g = Graphics::with_protocol(ProtocolType::Kitty, None).ok_or("no graphics")?;
         let area = Rect::new(0, 0, 40, 12);
         let f = picture();
         let mut buf = Buffer::empty(area);

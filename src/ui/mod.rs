@@ -1,6 +1,8 @@
-//! Drawing the candidate's screen from the state, and nothing else: `view` reads the state and
-//! fills a frame; it starts no work and changes nothing. One file per screen; shared pieces in
-//! `widgets`, colours in `theme`, the camera picture in `preview`.
+//! Drawing the candidate's screen from the state, and nothing else: each screen is a widget
+//! built from `&State` (as ratatui's own examples build theirs), the whole screen is
+//! [`Kiosk`], and `view` renders it into a frame; nothing here starts work or changes the
+//! state. One file per screen; shared pieces in `widgets`, colours in `theme`, the camera
+//! picture in `preview` (and in the terminal's own graphics, `graphics`, a render cache).
 
 mod done;
 pub mod graphics;
@@ -17,13 +19,23 @@ pub mod widgets;
 mod words;
 
 use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph, StatefulWidget, Widget, Wrap};
 
 use crate::app::state::{Phase, State};
+use done::Done;
 use graphics::Graphics;
+use help::Help;
+use operator::{IdleOverlay, OperatorOverlay};
+use overview::Overview;
+use questions::QuestionList;
+use record::{QuestionScreen, RecordingScreen, ReviewScreen};
+use setup::DeviceTest;
 use theme::Theme;
+use welcome::{Consent, Declined, Welcome};
+use widgets::Hints;
 
 /// The smallest terminal the screens are laid out for.
 pub const MIN_WIDTH: u16 = 80;
@@ -31,134 +43,239 @@ pub const MIN_HEIGHT: u16 = 24;
 
 /// Draws the whole screen with half-block pictures.
 pub fn view(state: &State, theme: &Theme, frame: &mut Frame) {
-    view_with(state, theme, None, frame)
+    frame.render_widget(&Kiosk::new(state, theme), frame.area());
 }
 
-/// Draws the whole screen; pictures use the terminal's graphics when `gfx` is given (it only
+/// Draws the whole screen; pictures use the terminal's graphics when `gfx` holds them (it only
 /// caches encoded pictures between frames and holds nothing of the flow).
-pub fn view_with(state: &State, theme: &Theme, gfx: Option<&mut Graphics>, frame: &mut Frame) {
-    let area = frame.area();
-    let t = &state.text;
-    // The theme's base colours under everything (the high-contrast theme paints black).
-    frame.render_widget(ratatui::widgets::Block::default().style(theme.text), area);
-    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        let msg = t.fmt(
-            "common.too_small",
-            &[
-                ("min_w", &MIN_WIDTH),
-                ("min_h", &MIN_HEIGHT),
-                ("w", &area.width),
-                ("h", &area.height),
-            ],
-        );
-        let y = area.y + area.height / 2;
-        frame.render_widget(
-            Paragraph::new(msg)
-                .alignment(Alignment::Center)
-                .wrap(Wrap { trim: true }),
-            Rect::new(area.x, y.saturating_sub(1), area.width, 3.min(area.height)),
-        );
-        return;
-    }
-    let [header, body, notice, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(10),
-        Constraint::Length(if state.notice.is_some() { 3 } else { 0 }),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    render_header(state, theme, frame, header);
-    let hints = match &state.phase {
-        Phase::Welcome(entry) => welcome::welcome(state, entry, theme, frame, body),
-        Phase::Consent => welcome::consent(state, theme, frame, body),
-        Phase::Declined { .. } => welcome::declined(state, theme, frame, body),
-        Phase::Overview => overview::overview(state, theme, frame, body),
-        Phase::DeviceTest(step) => setup::device_test(state, step, theme, gfx, frame, body),
-        Phase::Questions { selected } => questions::list(state, *selected, theme, frame, body),
-        Phase::Question { q, prep } => record::question(state, *q, *prep, theme, gfx, frame, body),
-        Phase::Recording { q, started, .. } => {
-            record::recording(state, *q, *started, theme, gfx, frame, body)
-        }
-        Phase::Review { q, take, playing } => {
-            record::review(state, (*q, *take, *playing), theme, gfx, frame, body)
-        }
-        Phase::Submitting { .. } => pause(t.get("review.submitting"), theme, frame, body),
-        Phase::Done { .. } => done::done(state, theme, frame, body),
-        Phase::Resetting => pause(t.get("common.one_moment"), theme, frame, body),
-        Phase::OutOfOrder => pause(t.get("common.out_of_order"), theme, frame, body),
-    };
-    if let Some(n) = state.notice {
-        frame.render_widget(
-            Paragraph::new(Line::styled(t.get(n.key()), theme.warn)).wrap(Wrap { trim: true }),
-            notice,
-        );
-    }
-    let mut all = hints;
-    all.push(("?", t.get("common.help").to_string()));
-    frame.render_widget(widgets::key_hints(theme, &all), footer);
-    if state.help {
-        help::help(state, theme, frame, area);
-    }
-    operator::idle(state, theme, frame, area);
-    operator::operator(state, theme, frame, area);
+pub fn view_with(state: &State, theme: &Theme, gfx: &mut Option<Graphics>, frame: &mut Frame) {
+    frame.render_stateful_widget(&Kiosk::new(state, theme), frame.area(), gfx);
 }
 
-fn render_header(state: &State, theme: &Theme, frame: &mut Frame, area: Rect) {
-    let t = &state.text;
-    let step = match &state.phase {
-        Phase::Welcome(_) | Phase::Consent | Phase::Declined { .. } | Phase::Overview => {
-            String::new()
+/// The candidate's whole screen, built from the state: the header, the phase's screen, a
+/// notice, the keys, and the overlays (help, the idle countdown, the operator's menu).
+pub struct Kiosk<'a> {
+    state: &'a State,
+    theme: &'a Theme,
+}
+
+impl<'a> Kiosk<'a> {
+    pub fn new(state: &'a State, theme: &'a Theme) -> Self {
+        Kiosk { state, theme }
+    }
+}
+
+impl Widget for &Kiosk<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        StatefulWidget::render(self, area, buf, &mut None);
+    }
+}
+
+impl StatefulWidget for &Kiosk<'_> {
+    /// The terminal's graphics, when it has any (a render cache).
+    type State = Option<Graphics>;
+
+    fn render(self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
+        let (state, theme) = (self.state, self.theme);
+        let t = &state.session.text;
+        // The theme's base colours under everything (the high-contrast theme paints black).
+        Block::default().style(theme.text).render(area, buf);
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            too_small(state, area, buf);
+            return;
         }
-        Phase::DeviceTest(_) => t.get("header.device_test").to_string(),
-        Phase::Questions { .. } => t.get("header.questions").to_string(),
-        Phase::Question { q, .. }
-        | Phase::Recording { q, .. }
-        | Phase::Review { q, .. }
-        | Phase::Submitting { q, .. } => t.fmt(
-            "header.question_of",
-            &[("n", &(q + 1)), ("total", &state.interview.questions.len())],
-        ),
-        Phase::Done { .. } => t.get("header.finished").to_string(),
-        Phase::Resetting | Phase::OutOfOrder => String::new(),
-    };
-    let [left, right] =
-        Layout::horizontal([Constraint::Min(20), Constraint::Length(32)]).areas(area);
-    // With a roster the candidate's code picks the interview: before it, none is named.
-    let title = match state.phase {
-        Phase::Welcome(_) if state.settings.roster => "",
-        _ => state.interview.title.as_str(),
-    };
-    frame.render_widget(
-        Paragraph::new(Line::from(vec![Span::styled(title, theme.title)])),
-        left,
+        let [header, body, notice, footer] = Layout::vertical([
+            Constraint::Length(2),
+            Constraint::Min(10),
+            Constraint::Length(if state.session.notice.is_some() { 3 } else { 0 }),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        Header { state, theme }.render(header, buf);
+        let screen = Body::of(state, theme);
+        screen.render(body, buf, gfx);
+        if let Some(n) = state.session.notice {
+            Paragraph::new(Line::styled(t.get(n.key()), theme.warn))
+                .wrap(Wrap { trim: true })
+                .render(notice, buf);
+        }
+        let mut all = screen.hints();
+        all.push(("?", t.get("common.help").to_string()));
+        widgets::key_hints(theme, &all).render(footer, buf);
+        if state.session.help {
+            Help { state, theme }.render(area, buf);
+        }
+        IdleOverlay { state, theme }.render(area, buf);
+        OperatorOverlay { state, theme }.render(area, buf);
+    }
+}
+
+/// The one sentence shown when the terminal is smaller than the screens need.
+fn too_small(state: &State, area: Rect, buf: &mut Buffer) {
+    let msg = state.session.text.fmt(
+        "common.too_small",
+        &[
+            ("min_w", &MIN_WIDTH),
+            ("min_h", &MIN_HEIGHT),
+            ("w", &area.width),
+            ("h", &area.height),
+        ],
     );
-    frame.render_widget(
-        Paragraph::new(Line::styled(step, theme.accent)).alignment(Alignment::Right),
-        right,
-    );
+    let y = area.y + area.height / 2;
+    Paragraph::new(msg)
+        .alignment(Alignment::Center)
+        .wrap(Wrap { trim: true })
+        .render(
+            Rect::new(area.x, y.saturating_sub(1), area.width, 3.min(area.height)),
+            buf,
+        );
+}
+
+/// The screen of the phase the candidate is in.
+enum Body<'a> {
+    Welcome(Welcome<'a>),
+    Consent(Consent<'a>),
+    Declined(Declined<'a>),
+    Overview(Overview<'a>),
+    DeviceTest(DeviceTest<'a>),
+    Questions(QuestionList<'a>),
+    Question(QuestionScreen<'a>),
+    Recording(RecordingScreen<'a>),
+    Review(ReviewScreen<'a>),
+    Done(Done<'a>),
+    Pause(Pause<'a>),
+}
+
+impl<'a> Body<'a> {
+    fn of(state: &'a State, theme: &'a Theme) -> Body<'a> {
+        let t = &state.session.text;
+        match &state.session.phase {
+            Phase::Welcome(entry) => Body::Welcome(Welcome::new(state, entry, theme)),
+            Phase::Consent => Body::Consent(Consent::new(state, theme)),
+            Phase::Declined { .. } => Body::Declined(Declined::new(state, theme)),
+            Phase::Overview => Body::Overview(Overview::new(state, theme)),
+            Phase::DeviceTest(step) => Body::DeviceTest(DeviceTest::new(state, step, theme)),
+            Phase::Questions { selected } => {
+                Body::Questions(QuestionList::new(state, *selected, theme))
+            }
+            Phase::Question { q, prep } => {
+                Body::Question(QuestionScreen::new(state, *q, *prep, theme))
+            }
+            Phase::Recording { q, started, .. } => {
+                Body::Recording(RecordingScreen::new(state, *q, *started, theme))
+            }
+            Phase::Review { q, take, playing } => {
+                Body::Review(ReviewScreen::new(state, (*q, *take, *playing), theme))
+            }
+            Phase::Submitting { .. } => Body::Pause(Pause::new(t.get("review.submitting"), theme)),
+            Phase::Done { .. } => Body::Done(Done::new(state, theme)),
+            Phase::Resetting => Body::Pause(Pause::new(t.get("common.one_moment"), theme)),
+            Phase::OutOfOrder => Body::Pause(Pause::new(t.get("common.out_of_order"), theme)),
+        }
+    }
+
+    fn hints(&self) -> Hints {
+        match self {
+            Body::Welcome(s) => s.hints(),
+            Body::Consent(s) => s.hints(),
+            Body::Declined(s) => s.hints(),
+            Body::Overview(s) => s.hints(),
+            Body::DeviceTest(s) => s.hints(),
+            Body::Questions(s) => s.hints(),
+            Body::Question(s) => s.hints(),
+            Body::Recording(s) => s.hints(),
+            Body::Review(s) => s.hints(),
+            Body::Done(s) => s.hints(),
+            Body::Pause(_) => Vec::new(),
+        }
+    }
+
+    fn render(&self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
+        match self {
+            Body::Welcome(s) => s.render(area, buf),
+            Body::Consent(s) => s.render(area, buf),
+            Body::Declined(s) => s.render(area, buf),
+            Body::Overview(s) => s.render(area, buf),
+            Body::DeviceTest(s) => s.render(area, buf, gfx),
+            Body::Questions(s) => s.render(area, buf),
+            Body::Question(s) => s.render(area, buf, gfx),
+            Body::Recording(s) => s.render(area, buf, gfx),
+            Body::Review(s) => s.render(area, buf, gfx),
+            Body::Done(s) => s.render(area, buf),
+            Body::Pause(s) => s.render(area, buf),
+        }
+    }
+}
+
+/// The interview's title on the left, the step on the right.
+struct Header<'a> {
+    state: &'a State,
+    theme: &'a Theme,
+}
+
+impl Widget for Header<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (state, theme) = (self.state, self.theme);
+        let t = &state.session.text;
+        let step = match &state.session.phase {
+            Phase::Welcome(_) | Phase::Consent | Phase::Declined { .. } | Phase::Overview => {
+                String::new()
+            }
+            Phase::DeviceTest(_) => t.get("header.device_test").to_string(),
+            Phase::Questions { .. } => t.get("header.questions").to_string(),
+            Phase::Question { q, .. }
+            | Phase::Recording { q, .. }
+            | Phase::Review { q, .. }
+            | Phase::Submitting { q, .. } => t.fmt(
+                "header.question_of",
+                &[
+                    ("n", &(q + 1)),
+                    ("total", &state.session.interview.questions.len()),
+                ],
+            ),
+            Phase::Done { .. } => t.get("header.finished").to_string(),
+            Phase::Resetting | Phase::OutOfOrder => String::new(),
+        };
+        let [left, right] =
+            Layout::horizontal([Constraint::Min(20), Constraint::Length(32)]).areas(area);
+        // With a roster the candidate's code picks the interview: before it, none is named.
+        let title = match state.session.phase {
+            Phase::Welcome(_) if state.settings.roster => "",
+            _ => state.session.interview.title.as_str(),
+        };
+        Paragraph::new(Line::from(vec![Span::styled(title, theme.title)])).render(left, buf);
+        Paragraph::new(Line::styled(step, theme.accent))
+            .alignment(Alignment::Right)
+            .render(right, buf);
+    }
 }
 
 /// A screen with one calm sentence and no keys: while booth does something that takes a
 /// moment, or needs staff.
-fn pause(
-    sentence: &str,
-    theme: &Theme,
-    frame: &mut Frame,
-    area: Rect,
-) -> Vec<(&'static str, String)> {
-    let [_, middle, _] = Layout::vertical([
-        Constraint::Fill(1),
-        Constraint::Length(4),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
-    frame.render_widget(
-        Paragraph::new(Line::styled(sentence.to_string(), theme.accent))
+struct Pause<'a> {
+    sentence: &'a str,
+    theme: &'a Theme,
+}
+
+impl<'a> Pause<'a> {
+    fn new(sentence: &'a str, theme: &'a Theme) -> Self {
+        Pause { sentence, theme }
+    }
+}
+
+impl Widget for &Pause<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let [_, middle, _] = Layout::vertical([
+            Constraint::Fill(1),
+            Constraint::Length(4),
+            Constraint::Fill(1),
+        ])
+        .areas(area);
+        Paragraph::new(Line::styled(self.sentence.to_string(), self.theme.accent))
             .alignment(Alignment::Center)
-            .wrap(Wrap { trim: true }),
-        middle,
-    );
-    Vec::new()
+            .wrap(Wrap { trim: true })
+            .render(middle, buf);
+    }
 }
 
 #[cfg(test)]

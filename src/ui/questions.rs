@@ -1,21 +1,23 @@
 //! The question list: every question with its state on the left, the selected one's details
 //! (attempts used and left, time limit, preparation) on the right.
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, List, ListItem, ListState, Padding, Paragraph, Wrap};
+use ratatui::widgets::{
+    Block, Borders, List, ListItem, ListState, Padding, Paragraph, StatefulWidget, Widget, Wrap,
+};
 
-use super::overview::Hints;
 use super::theme::Theme;
+use super::widgets::Hints;
 use super::words::duration;
 use crate::app::state::{State, Target};
 use crate::session::{Delivery, TakeState};
 
 /// A question's state in words, with its style.
 fn status(state: &State, q: usize, theme: &Theme) -> Span<'static> {
-    let t = &state.text;
-    let p = &state.progress.questions[q];
+    let t = &state.session.text;
+    let p = &state.session.progress.questions[q];
     match p.delivery {
         Delivery::Uploaded => {
             let words = match state.settings.target {
@@ -44,109 +46,147 @@ fn status(state: &State, q: usize, theme: &Theme) -> Span<'static> {
     }
 }
 
-pub fn list(state: &State, selected: usize, theme: &Theme, frame: &mut Frame, area: Rect) -> Hints {
-    let t = &state.text;
-    let [left, right] =
-        Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
-    // Room for the text: less the marker, the number, the status word and the border.
-    let width = left.width.saturating_sub(2 + 4 + 2 + 12 + 2) as usize;
-    let items: Vec<ListItem> = state
-        .interview
-        .questions
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let mut text: String = q.text.split_whitespace().collect::<Vec<_>>().join(" ");
-            if text.chars().count() > width {
-                text = text
-                    .chars()
-                    .take(width.saturating_sub(1))
-                    .collect::<String>()
-                    + "…";
-            }
-            ListItem::new(Line::from(vec![
-                Span::raw(format!("{}. ", i + 1)),
-                Span::raw(format!("{text:<width$}  ")),
-                status(state, i, theme),
-            ]))
-        })
-        .collect();
-    let mut list_state = ListState::default().with_selected(Some(selected));
-    frame.render_stateful_widget(
-        List::new(items)
-            .highlight_style(theme.selected)
-            .highlight_symbol("▶ ")
-            .block(
-                Block::default()
-                    .borders(Borders::RIGHT)
-                    .title(Span::styled(t.get("list.title"), theme.title)),
-            ),
-        left,
-        &mut list_state,
-    );
+/// The question list with the selected question's details.
+pub struct QuestionList<'a> {
+    state: &'a State,
+    selected: usize,
+    theme: &'a Theme,
+}
 
-    let q = &state.interview.questions[selected];
-    let p = &state.progress.questions[selected];
-    let left_n = state.attempts_left(selected);
-    let mut lines = vec![
-        Line::styled(
-            t.fmt("list.question", &[("n", &(selected + 1))]),
-            theme.title,
-        ),
-        Line::raw(""),
-    ];
-    if q.video.is_some() {
-        lines.push(Line::styled(
-            "▶ This question is a short video.",
-            theme.accent,
+impl<'a> QuestionList<'a> {
+    pub fn new(state: &'a State, selected: usize, theme: &'a Theme) -> Self {
+        QuestionList {
+            state,
+            selected,
+            theme,
+        }
+    }
+
+    pub fn hints(&self) -> Hints {
+        let (state, selected) = (self.state, self.selected);
+        let t = &state.session.text;
+        let choose = ("↑ ↓", t.get("list.choose").to_string());
+        if state.session.progress.questions[selected]
+            .submitted_take()
+            .is_some()
+        {
+            vec![choose]
+        } else if state.pending_take(selected).is_some() {
+            vec![choose, ("Enter", t.get("list.open_answer").to_string())]
+        } else {
+            vec![choose, ("Enter", t.get("list.view_question").to_string())]
+        }
+    }
+
+    /// Every question, one a line, with its state.
+    fn list(&self, left: Rect, buf: &mut Buffer) {
+        let (state, theme) = (self.state, self.theme);
+        let t = &state.session.text;
+        // Room for the text: less the marker, the number, the status word and the border.
+        let width = left.width.saturating_sub(2 + 4 + 2 + 12 + 2) as usize;
+        let items: Vec<ListItem> = state
+            .session
+            .interview
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let mut text: String = q.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                if text.chars().count() > width {
+                    text = text
+                        .chars()
+                        .take(width.saturating_sub(1))
+                        .collect::<String>()
+                        + "…";
+                }
+                ListItem::new(Line::from(vec![
+                    Span::raw(format!("{}. ", i + 1)),
+                    Span::raw(format!("{text:<width$}  ")),
+                    status(state, i, theme),
+                ]))
+            })
+            .collect();
+        let mut list_state = ListState::default().with_selected(Some(self.selected));
+        StatefulWidget::render(
+            List::new(items)
+                .highlight_style(theme.selected)
+                .highlight_symbol("▶ ")
+                .block(
+                    Block::default()
+                        .borders(Borders::RIGHT)
+                        .title(Span::styled(t.get("list.title"), theme.title)),
+                ),
+            left,
+            buf,
+            &mut list_state,
+        );
+    }
+}
+
+impl Widget for &QuestionList<'_> {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        let (state, selected, theme) = (self.state, self.selected, self.theme);
+        let t = &state.session.text;
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                .areas(area);
+        self.list(left, buf);
+        let q = &state.session.interview.questions[selected];
+        let p = &state.session.progress.questions[selected];
+        let left_n = state.attempts_left(selected);
+        let mut lines = vec![
+            Line::styled(
+                t.fmt("list.question", &[("n", &(selected + 1))]),
+                theme.title,
+            ),
+            Line::raw(""),
+        ];
+        if q.video.is_some() {
+            lines.push(Line::styled(
+                "▶ This question is a short video.",
+                theme.accent,
+            ));
+            lines.push(Line::raw(""));
+        }
+        let detail = |k: &str, v: String| {
+            Line::from(vec![
+                Span::styled(format!("{k:<14}"), theme.dim),
+                Span::raw(v),
+            ])
+        };
+        lines.push(detail(
+            t.get("list.attempts"),
+            t.fmt(
+                "list.attempts_value",
+                &[("used", &p.attempts_used), ("left", &left_n)],
+            ),
+        ));
+        lines.push(detail(
+            t.get("list.time_limit"),
+            duration(t, state.answer_limit(selected)),
+        ));
+        if let Some(min) = q.minimum_answer {
+            lines.push(detail(t.get("list.shortest"), duration(t, min)));
+        }
+        lines.push(detail(
+            t.get("list.preparation"),
+            if state.preparation(selected).is_zero() {
+                t.get("list.prep_none").to_string()
+            } else {
+                duration(t, state.preparation(selected))
+            },
         ));
         lines.push(Line::raw(""));
-    }
-    let detail = |k: &str, v: String| {
-        Line::from(vec![
-            Span::styled(format!("{k:<14}"), theme.dim),
-            Span::raw(v),
-        ])
-    };
-    lines.push(detail(
-        t.get("list.attempts"),
-        t.fmt(
-            "list.attempts_value",
-            &[("used", &p.attempts_used), ("left", &left_n)],
-        ),
-    ));
-    lines.push(detail(
-        t.get("list.time_limit"),
-        duration(t, state.answer_limit(selected)),
-    ));
-    if let Some(min) = q.minimum_answer {
-        lines.push(detail(t.get("list.shortest"), duration(t, min)));
-    }
-    lines.push(detail(
-        t.get("list.preparation"),
-        if state.preparation(selected).is_zero() {
-            t.get("list.prep_none").to_string()
+        if p.submitted_take().is_some() {
+            lines.push(Line::styled(t.get("list.answer_saved"), theme.good));
+        } else if state.pending_take(selected).is_some() {
+            lines.push(Line::raw(t.get("list.answer_waiting")));
         } else {
-            duration(t, state.preparation(selected))
-        },
-    ));
-    lines.push(Line::raw(""));
-    let choose = ("↑ ↓", t.get("list.choose").to_string());
-    let hints: Hints = if p.submitted_take().is_some() {
-        lines.push(Line::styled(t.get("list.answer_saved"), theme.good));
-        vec![choose]
-    } else if state.pending_take(selected).is_some() {
-        lines.push(Line::raw(t.get("list.answer_waiting")));
-        vec![choose, ("Enter", t.get("list.open_answer").to_string())]
-    } else {
-        lines.push(Line::raw(t.get("list.prep_starts")));
-        vec![choose, ("Enter", t.get("list.view_question").to_string())]
-    };
-    frame.render_widget(
+            lines.push(Line::raw(t.get("list.prep_starts")));
+        }
         Paragraph::new(Text::from(lines))
             .wrap(Wrap { trim: true })
-            .block(Block::default().padding(Padding::horizontal(2))),
-        right,
-    );
-    hints
+            .block(Block::default().padding(Padding::horizontal(2)))
+            .render(right, buf);
+    }
 }

@@ -3,19 +3,17 @@
 
 use std::time::{Duration, Instant};
 
-use ratatui::Frame;
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Borders, Gauge, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Gauge, Paragraph, StatefulWidget, Widget, Wrap};
 
 use super::graphics::Graphics;
-use super::overview::Hints;
-use super::setup::{PaneSource, mic_panel, picture_pane, playback_panel, two_columns};
+use super::setup::{PaneSource, PicturePane, sound_panel, two_columns};
 use super::theme::Theme;
-use super::widgets::{BigClock, clock};
+use super::widgets::{BigClock, Hints, clock, remaining};
 use super::words::duration;
 use crate::app::state::{Prep, State};
-use crate::app::update::remaining;
 use crate::session::TakeState;
 
 fn question_text<'a>(state: &'a State, q: usize, theme: &Theme) -> Paragraph<'a> {
@@ -30,119 +28,121 @@ fn question_text<'a>(state: &'a State, q: usize, theme: &Theme) -> Paragraph<'a>
 }
 
 fn playing_line(state: &State, key: &str) -> Line<'static> {
-    Line::raw(state.text.fmt(
+    Line::raw(state.session.text.fmt(
         key,
         &[
-            ("position", &clock(state.playback.position)),
-            ("length", &clock(state.playback.length)),
+            ("position", &clock(state.session.playback.position)),
+            ("length", &clock(state.session.playback.length)),
         ],
     ))
 }
 
-pub fn question(
-    state: &State,
+/// A question on screen before its answer: read (or watched), the preparation countdown, or
+/// waiting for the candidate's voice.
+pub struct QuestionScreen<'a> {
+    state: &'a State,
     q: usize,
     prep: Prep,
-    theme: &Theme,
-    gfx: Option<&mut Graphics>,
-    frame: &mut Frame,
-    area: Rect,
-) -> Hints {
-    let t = &state.text;
-    let question = state.question(q);
-    let watching = prep == Prep::Watching;
-    let (main, side) = two_columns(area);
-    if question.video.is_some() && (watching || state.playback.frame.is_some()) {
-        let [text, video] =
-            Layout::vertical([Constraint::Length(5), Constraint::Min(6)]).areas(main);
-        frame.render_widget(question_text(state, q, theme), text);
-        picture_pane(state, theme, gfx, frame, video, PaneSource::Playback);
-    } else {
-        frame.render_widget(question_text(state, q, theme).block(Block::default()), main);
+    theme: &'a Theme,
+}
+
+impl<'a> QuestionScreen<'a> {
+    pub fn new(state: &'a State, q: usize, prep: Prep, theme: &'a Theme) -> Self {
+        QuestionScreen {
+            state,
+            q,
+            prep,
+            theme,
+        }
     }
-    let [info, mic] = Layout::vertical([Constraint::Min(8), Constraint::Length(4)]).areas(side);
-    let attempts = Line::styled(
-        t.plural(
-            "question.answer_info",
-            state.attempts_left(q) as u64,
-            &[("limit", &duration(t, state.answer_limit(q)))],
-        ),
-        theme.dim,
-    );
-    let (lines, hints): (Vec<Line>, Hints) = match prep {
-        Prep::Watching => (
-            vec![
-                Line::styled(t.get("question.watch"), theme.title),
-                Line::raw(""),
-                playing_line(state, "question.playing"),
-                Line::raw(""),
-                Line::raw(t.get("question.prep_after_video")),
-                Line::raw(""),
-                attempts,
-            ],
-            vec![("Enter", t.get("question.skip").to_string())],
-        ),
-        Prep::Counting { ends } => (
-            vec![
-                Line::styled(t.get("question.prep_title"), theme.title),
-                Line::raw(""),
-                Line::styled(
-                    t.fmt(
-                        "question.starts_in",
-                        &[("time", &clock(remaining(state.now, ends)))],
-                    ),
-                    theme.warn,
-                ),
-                Line::raw(""),
-                Line::raw(t.get("question.think")),
-                Line::raw(""),
-                attempts,
-            ],
-            vec![("Enter", t.get("question.start_now").to_string())],
-        ),
-        Prep::Ready => (
-            vec![
-                Line::styled(t.get("question.ready_title"), theme.title),
-                Line::raw(""),
-                Line::raw(t.get("question.ready")),
-                Line::raw(""),
-                attempts,
-            ],
-            vec![("Enter", t.get("question.start").to_string())],
-        ),
-        Prep::WaitingForSound => (
-            vec![
-                Line::styled(t.get("question.need_sound_title"), theme.warn),
-                Line::raw(""),
-                Line::raw(t.get("question.need_sound")),
-                Line::raw(""),
-                attempts,
-            ],
-            vec![],
-        ),
-    };
-    frame.render_widget(
-        Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),
-        info,
-    );
-    if let (Prep::Counting { ends }, true) = (prep, theme.large) {
-        // Large text: the countdown in big digits under the words.
-        let big = Rect::new(
-            info.x,
-            info.y + info.height.saturating_sub(7),
-            info.width,
-            6,
+
+    pub fn hints(&self) -> Hints {
+        self.info().1
+    }
+
+    /// The words beside the question and the keys, for where the candidate is.
+    fn info(&self) -> (Vec<Line<'a>>, Hints) {
+        let (state, q, theme) = (self.state, self.q, self.theme);
+        let t = &state.session.text;
+        let attempts = Line::styled(
+            t.plural(
+                "question.answer_info",
+                state.attempts_left(q) as u64,
+                &[("limit", &duration(t, state.answer_limit(q)))],
+            ),
+            theme.dim,
         );
-        frame.render_widget(
+        match self.prep {
+            Prep::Watching => (
+                vec![
+                    Line::styled(t.get("question.watch"), theme.title),
+                    Line::raw(""),
+                    playing_line(state, "question.playing"),
+                    Line::raw(""),
+                    Line::raw(t.get("question.prep_after_video")),
+                    Line::raw(""),
+                    attempts,
+                ],
+                vec![("Enter", t.get("question.skip").to_string())],
+            ),
+            Prep::Counting { ends } => (
+                vec![
+                    Line::styled(t.get("question.prep_title"), theme.title),
+                    Line::raw(""),
+                    Line::styled(
+                        t.fmt(
+                            "question.starts_in",
+                            &[("time", &clock(remaining(state.now, ends)))],
+                        ),
+                        theme.warn,
+                    ),
+                    Line::raw(""),
+                    Line::raw(t.get("question.think")),
+                    Line::raw(""),
+                    attempts,
+                ],
+                vec![("Enter", t.get("question.start_now").to_string())],
+            ),
+            Prep::Ready => (
+                vec![
+                    Line::styled(t.get("question.ready_title"), theme.title),
+                    Line::raw(""),
+                    Line::raw(t.get("question.ready")),
+                    Line::raw(""),
+                    attempts,
+                ],
+                vec![("Enter", t.get("question.start").to_string())],
+            ),
+            Prep::WaitingForSound => (
+                vec![
+                    Line::styled(t.get("question.need_sound_title"), theme.warn),
+                    Line::raw(""),
+                    Line::raw(t.get("question.need_sound")),
+                    Line::raw(""),
+                    attempts,
+                ],
+                vec![],
+            ),
+        }
+    }
+
+    /// The countdown: in big digits under the words with large text, and as a gauge.
+    fn countdown(&self, ends: Instant, info: Rect, buf: &mut Buffer) {
+        let (state, theme) = (self.state, self.theme);
+        if theme.large {
+            let big = Rect::new(
+                info.x,
+                info.y + info.height.saturating_sub(7),
+                info.width,
+                6,
+            );
             BigClock {
                 text: clock(remaining(state.now, ends)),
                 style: theme.warn,
-            },
-            big,
-        );
-    }
-    if let Prep::Counting { ends } = prep {
-        let total = state.preparation(q).as_secs_f64().max(1.0);
+            }
+            .render(big, buf);
+        }
+        let total = state.preparation(self.q).as_secs_f64().max(1.0);
         let left = ends.saturating_duration_since(state.now).as_secs_f64();
         let gauge_area = Rect::new(
             info.x,
@@ -150,134 +150,265 @@ pub fn question(
             info.width,
             1,
         );
-        frame.render_widget(
-            Gauge::default()
-                .ratio((1.0 - left / total).clamp(0.0, 1.0))
-                .gauge_style(theme.accent)
-                .label(""),
-            gauge_area,
-        );
+        Gauge::default()
+            .ratio((1.0 - left / total).clamp(0.0, 1.0))
+            .gauge_style(theme.accent)
+            .label("")
+            .render(gauge_area, buf);
     }
-    if watching {
-        playback_panel(state, theme, frame, mic);
-    } else {
-        mic_panel(state, theme, frame, mic);
-    }
-    hints
 }
 
-pub fn recording(
-    state: &State,
+impl StatefulWidget for &QuestionScreen<'_> {
+    type State = Option<Graphics>;
+
+    fn render(self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
+        let (state, q, theme) = (self.state, self.q, self.theme);
+        let watching = self.prep == Prep::Watching;
+        let (main, side) = two_columns(area);
+        if state.question(q).video.is_some() && (watching || state.session.playback.frame.is_some())
+        {
+            let [text, video] =
+                Layout::vertical([Constraint::Length(5), Constraint::Min(6)]).areas(main);
+            question_text(state, q, theme).render(text, buf);
+            PicturePane {
+                state,
+                theme,
+                source: PaneSource::Playback,
+            }
+            .render(video, buf, gfx);
+        } else {
+            question_text(state, q, theme)
+                .block(Block::default())
+                .render(main, buf);
+        }
+        let [info, mic] = Layout::vertical([Constraint::Min(8), Constraint::Length(4)]).areas(side);
+        Paragraph::new(Text::from(self.info().0))
+            .wrap(Wrap { trim: true })
+            .render(info, buf);
+        if let Prep::Counting { ends } = self.prep {
+            self.countdown(ends, info, buf);
+        }
+        sound_panel(state, theme, watching, mic, buf);
+    }
+}
+
+/// The answer being recorded: the question, the candidate's picture, a large timer.
+pub struct RecordingScreen<'a> {
+    state: &'a State,
     q: usize,
     started: Option<Instant>,
-    theme: &Theme,
-    gfx: Option<&mut Graphics>,
-    frame: &mut Frame,
-    area: Rect,
-) -> Hints {
-    let t = &state.text;
-    let question = state.question(q);
-    let (main, side) = two_columns(area);
-    let [text, picture] = Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
-    frame.render_widget(question_text(state, q, theme), text);
-    if state.devices.preview_hidden {
-        frame.render_widget(
+    theme: &'a Theme,
+}
+
+impl<'a> RecordingScreen<'a> {
+    pub fn new(state: &'a State, q: usize, started: Option<Instant>, theme: &'a Theme) -> Self {
+        RecordingScreen {
+            state,
+            q,
+            started,
+            theme,
+        }
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.started.map_or(Duration::ZERO, |s| {
+            self.state.now.saturating_duration_since(s)
+        })
+    }
+
+    fn stoppable(&self) -> bool {
+        let minimum = self.state.question(self.q).minimum_answer;
+        self.elapsed() >= minimum.unwrap_or_default()
+    }
+
+    pub fn hints(&self) -> Hints {
+        let t = &self.state.session.text;
+        let mut hints: Hints = Vec::new();
+        if self.stoppable() {
+            hints.push(("S", t.get("recording.stop").to_string()));
+        }
+        hints.push((
+            "H",
+            t.get(if self.state.session.preview_hidden {
+                "recording.show"
+            } else {
+                "recording.hide"
+            })
+            .to_string(),
+        ));
+        hints
+    }
+
+    /// The timer column: the label, the time so far in big digits, the time left, and what
+    /// to do (or that the candidate cannot be heard).
+    fn timer(&self, side: Rect, buf: &mut Buffer) {
+        let (state, theme) = (self.state, self.theme);
+        let t = &state.session.text;
+        let elapsed = self.elapsed();
+        let left = state.answer_limit(self.q).saturating_sub(elapsed);
+        let [label, big, under, rest, mic] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(6),
+            Constraint::Length(2),
+            Constraint::Min(3),
+            Constraint::Length(4),
+        ])
+        .areas(side);
+        let rec = if self.started.is_some() {
+            Line::from(vec![Span::styled(
+                format!(" {} ", t.get("recording.label")),
+                theme.recording,
+            )])
+        } else {
+            Line::styled(t.get("recording.starting"), theme.dim)
+        };
+        Paragraph::new(rec).render(label, buf);
+        BigClock {
+            text: clock(elapsed),
+            style: theme.title,
+        }
+        .render(big, buf);
+        Paragraph::new(Line::styled(
+            t.fmt("recording.left", &[("time", &clock(left))]),
+            theme.warn,
+        ))
+        .alignment(Alignment::Center)
+        .render(under, buf);
+        let mut lines = Vec::new();
+        if self.stoppable() {
+            lines.push(Line::raw(t.get("recording.press_stop")));
+        } else {
+            let minimum = state.question(self.q).minimum_answer.unwrap_or_default();
+            lines.push(Line::raw(
+                t.fmt("recording.stop_after", &[("time", &clock(minimum))]),
+            ));
+        }
+        if let Some(silent) = state.silent_for() {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                t.fmt("recording.cant_hear", &[("seconds", &silent.as_secs())]),
+                theme.bad,
+            ));
+        }
+        Paragraph::new(Text::from(lines))
+            .wrap(Wrap { trim: true })
+            .render(rest, buf);
+        sound_panel(state, theme, false, mic, buf);
+    }
+}
+
+impl StatefulWidget for &RecordingScreen<'_> {
+    type State = Option<Graphics>;
+
+    fn render(self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
+        let (state, theme) = (self.state, self.theme);
+        let t = &state.session.text;
+        let (main, side) = two_columns(area);
+        let [text, picture] =
+            Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
+        question_text(state, self.q, theme).render(text, buf);
+        if state.session.preview_hidden {
             Paragraph::new(t.get("recording.hidden"))
                 .wrap(Wrap { trim: true })
                 .block(
                     Block::default()
                         .borders(Borders::ALL)
                         .border_style(theme.dim),
-                ),
-            picture,
-        );
-    } else {
-        picture_pane(state, theme, gfx, frame, picture, PaneSource::Live);
-    }
-    let elapsed = started.map_or(Duration::ZERO, |s| state.now.saturating_duration_since(s));
-    let left = state.answer_limit(q).saturating_sub(elapsed);
-    let [label, big, under, rest, mic] = Layout::vertical([
-        Constraint::Length(1),
-        Constraint::Length(6),
-        Constraint::Length(2),
-        Constraint::Min(3),
-        Constraint::Length(4),
-    ])
-    .areas(side);
-    let rec = if started.is_some() {
-        Line::from(vec![Span::styled(
-            format!(" {} ", t.get("recording.label")),
-            theme.recording,
-        )])
-    } else {
-        Line::styled(t.get("recording.starting"), theme.dim)
-    };
-    frame.render_widget(Paragraph::new(rec), label);
-    frame.render_widget(
-        BigClock {
-            text: clock(elapsed),
-            style: theme.title,
-        },
-        big,
-    );
-    frame.render_widget(
-        Paragraph::new(Line::styled(
-            t.fmt("recording.left", &[("time", &clock(left))]),
-            theme.warn,
-        ))
-        .alignment(Alignment::Center),
-        under,
-    );
-    let minimum = question.minimum_answer.unwrap_or_default();
-    let mut lines = Vec::new();
-    let mut hints: Hints = Vec::new();
-    if elapsed < minimum {
-        lines.push(Line::raw(
-            t.fmt("recording.stop_after", &[("time", &clock(minimum))]),
-        ));
-    } else {
-        lines.push(Line::raw(t.get("recording.press_stop")));
-        hints.push(("S", t.get("recording.stop").to_string()));
-    }
-    if let Some(silent) = state.silent_for() {
-        lines.push(Line::raw(""));
-        lines.push(Line::styled(
-            t.fmt("recording.cant_hear", &[("seconds", &silent.as_secs())]),
-            theme.bad,
-        ));
-    }
-    frame.render_widget(
-        Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),
-        rest,
-    );
-    mic_panel(state, theme, frame, mic);
-    hints.push((
-        "H",
-        t.get(if state.devices.preview_hidden {
-            "recording.show"
+                )
+                .render(picture, buf);
         } else {
-            "recording.hide"
-        })
-        .to_string(),
-    ));
-    hints
+            PicturePane {
+                state,
+                theme,
+                source: PaneSource::Live,
+            }
+            .render(picture, buf, gfx);
+        }
+        self.timer(side, buf);
+    }
 }
 
-/// `shown` is the question, the take under review and whether it is playing.
-pub fn review(
-    state: &State,
-    (q, take, playing): (usize, usize, bool),
-    theme: &Theme,
-    gfx: Option<&mut Graphics>,
-    frame: &mut Frame,
-    area: Rect,
-) -> Hints {
-    let t = &state.text;
-    let (main, side) = two_columns(area);
-    if playing {
-        picture_pane(state, theme, gfx, frame, main, PaneSource::Playback);
-    } else {
-        frame.render_widget(
+/// A recorded take waiting for the candidate's decision: send, record again, or watch it.
+pub struct ReviewScreen<'a> {
+    state: &'a State,
+    q: usize,
+    take: usize,
+    playing: bool,
+    theme: &'a Theme,
+}
+
+impl<'a> ReviewScreen<'a> {
+    pub fn new(
+        state: &'a State,
+        (q, take, playing): (usize, usize, bool),
+        theme: &'a Theme,
+    ) -> Self {
+        ReviewScreen {
+            state,
+            q,
+            take,
+            playing,
+            theme,
+        }
+    }
+
+    pub fn hints(&self) -> Hints {
+        self.info().1
+    }
+
+    fn info(&self) -> (Vec<Line<'a>>, Hints) {
+        let (state, theme, playing) = (self.state, self.theme, self.playing);
+        let t = &state.session.text;
+        let take = &state.session.progress.questions[self.q].takes[self.take];
+        let left = state.attempts_left(self.q);
+        let length = clock(Duration::from_secs_f64(take.seconds.unwrap_or(0.0)));
+        let mut lines = vec![
+            Line::styled(t.get("review.title"), theme.title),
+            Line::raw(""),
+            Line::raw(t.fmt("review.length", &[("time", &length)])),
+        ];
+        if take.state == TakeState::Interrupted {
+            lines.push(Line::styled(t.get("review.interrupted"), theme.warn));
+        }
+        if playing {
+            lines.push(playing_line(state, "review.playing"));
+        }
+        lines.push(Line::raw(""));
+        let mut hints: Hints = vec![("Enter", t.get("review.send").to_string())];
+        if left > 0 {
+            lines.push(Line::raw(t.plural("review.again", left as u64, &[])));
+            hints.push(("R", t.get("review.record_again").to_string()));
+        } else {
+            lines.push(Line::styled(t.get("review.last_attempt"), theme.dim));
+        }
+        hints.push((
+            "P",
+            t.get(if playing {
+                "review.stop"
+            } else {
+                "review.watch"
+            })
+            .to_string(),
+        ));
+        (lines, hints)
+    }
+}
+
+impl StatefulWidget for &ReviewScreen<'_> {
+    type State = Option<Graphics>;
+
+    fn render(self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
+        let (state, theme) = (self.state, self.theme);
+        let t = &state.session.text;
+        let (main, side) = two_columns(area);
+        if self.playing {
+            PicturePane {
+                state,
+                theme,
+                source: PaneSource::Playback,
+            }
+            .render(main, buf, gfx);
+        } else {
             Paragraph::new(Text::from(vec![
                 Line::raw(""),
                 Line::styled(t.get("review.recorded"), theme.good),
@@ -290,48 +421,16 @@ pub fn review(
                 Block::default()
                     .borders(Borders::ALL)
                     .border_style(theme.dim),
-            ),
-            main,
-        );
+            )
+            .render(main, buf);
+        }
+        let [info, sound] =
+            Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(side);
+        Paragraph::new(Text::from(self.info().0))
+            .wrap(Wrap { trim: true })
+            .render(info, buf);
+        if self.playing {
+            sound_panel(state, theme, true, sound, buf);
+        }
     }
-    let take = &state.progress.questions[q].takes[take];
-    let left = state.attempts_left(q);
-    let length = clock(Duration::from_secs_f64(take.seconds.unwrap_or(0.0)));
-    let mut lines = vec![
-        Line::styled(t.get("review.title"), theme.title),
-        Line::raw(""),
-        Line::raw(t.fmt("review.length", &[("time", &length)])),
-    ];
-    if take.state == TakeState::Interrupted {
-        lines.push(Line::styled(t.get("review.interrupted"), theme.warn));
-    }
-    if playing {
-        lines.push(playing_line(state, "review.playing"));
-    }
-    lines.push(Line::raw(""));
-    let mut hints: Hints = vec![("Enter", t.get("review.send").to_string())];
-    if left > 0 {
-        lines.push(Line::raw(t.plural("review.again", left as u64, &[])));
-        hints.push(("R", t.get("review.record_again").to_string()));
-    } else {
-        lines.push(Line::styled(t.get("review.last_attempt"), theme.dim));
-    }
-    hints.push((
-        "P",
-        t.get(if playing {
-            "review.stop"
-        } else {
-            "review.watch"
-        })
-        .to_string(),
-    ));
-    let [info, sound] = Layout::vertical([Constraint::Min(6), Constraint::Length(4)]).areas(side);
-    frame.render_widget(
-        Paragraph::new(Text::from(lines)).wrap(Wrap { trim: true }),
-        info,
-    );
-    if playing {
-        playback_panel(state, theme, frame, sound);
-    }
-    hints
 }

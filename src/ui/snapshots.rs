@@ -10,7 +10,7 @@ use ratatui::backend::TestBackend;
 
 use super::theme::{ColorDepth, Theme};
 use crate::app::msg::ClipChecks;
-use crate::app::state::{DeviceStatus, Phase, Prep, Settings, State, TestStep};
+use crate::app::state::{DeviceStatus, Phase, Prep, Session, Settings, State, TestStep};
 use crate::interview::Interview;
 use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
 use crate::media::frame::VideoFrame;
@@ -52,12 +52,9 @@ pub(super) fn base() -> crate::TestResult<State> {
     let iv = Interview::parse(INTERVIEW, std::path::Path::new("snap.toml"))?;
     let mut progress = Progress::new("snapshot-session", &iv.id, iv.questions.len(), 0);
     progress.device_test_passed = true;
-    let mut st = State::new(
-        Arc::new(iv),
-        Settings::new(PathBuf::from("/data/session")),
-        progress,
-        Instant::now(),
-    );
+    let now = Instant::now();
+    let session = Session::new(Arc::new(iv), progress, PathBuf::from("/data/session"), now);
+    let mut st = State::new(Settings::default(), session, now);
     st.devices.status = DeviceStatus::Ready {
         camera: "test".into(),
         microphone: "tone".into(),
@@ -93,7 +90,7 @@ pub(super) fn snap(name: &str, st: &State) -> crate::TestResult {
 }
 
 fn take(st: &mut State, q: usize, state: TakeState) {
-    st.progress.questions[q].takes.push(Take {
+    st.session.progress.questions[q].takes.push(Take {
         file: format!("q{}-take1.mp4", q + 1),
         state,
         seconds: Some(47.0),
@@ -106,12 +103,12 @@ fn take(st: &mut State, q: usize, state: TakeState) {
 fn welcome_and_overview() -> crate::TestResult {
     let mut st = base()?;
     snap("welcome", &st)?;
-    st.phase = Phase::Overview;
+    st.session.phase = Phase::Overview;
     snap("overview", &st)?;
     // The same screens in German, as a candidate who picked it on the welcome screen sees them.
-    st.text = crate::i18n::for_language("de");
+    st.session.text = crate::i18n::for_language("de");
     snap("overview_de", &st)?;
-    st.phase = Phase::Questions { selected: 1 };
+    st.session.phase = Phase::Questions { selected: 1 };
     snap("questions_de", &st)?;
     Ok(())
 }
@@ -119,14 +116,14 @@ fn welcome_and_overview() -> crate::TestResult {
 #[test]
 fn device_test_screens() -> crate::TestResult {
     let mut st = base()?;
-    st.progress.device_test_passed = false;
-    st.phase = Phase::DeviceTest(TestStep::Ready);
+    st.session.progress.device_test_passed = false;
+    st.session.phase = Phase::DeviceTest(TestStep::Ready);
     snap("device_test_ready", &st)?;
-    st.phase = Phase::DeviceTest(TestStep::Recording {
+    st.session.phase = Phase::DeviceTest(TestStep::Recording {
         started: st.now - Duration::from_secs(3),
     });
     snap("device_test_recording", &st)?;
-    st.phase = Phase::DeviceTest(TestStep::Review {
+    st.session.phase = Phase::DeviceTest(TestStep::Review {
         checks: ClipChecks {
             picture: PictureVerdict::Ok,
             sound: AudioVerdict::Ok,
@@ -134,7 +131,7 @@ fn device_test_screens() -> crate::TestResult {
         playing: false,
     });
     snap("device_test_review_good", &st)?;
-    st.phase = Phase::DeviceTest(TestStep::Review {
+    st.session.phase = Phase::DeviceTest(TestStep::Review {
         checks: ClipChecks {
             picture: PictureVerdict::Black,
             sound: AudioVerdict::NoSound,
@@ -142,25 +139,25 @@ fn device_test_screens() -> crate::TestResult {
         playing: false,
     });
     snap("device_test_review_problems", &st)?;
-    st.phase = Phase::DeviceTest(TestStep::Review {
+    st.session.phase = Phase::DeviceTest(TestStep::Review {
         checks: ClipChecks {
             picture: PictureVerdict::Ok,
             sound: AudioVerdict::Ok,
         },
         playing: true,
     });
-    st.playback.frame = st.devices.preview.clone();
-    st.playback.position = Duration::from_secs(3);
-    st.playback.length = Duration::from_secs(8);
-    st.playback.level = Some(Level {
+    st.session.playback.frame = st.devices.preview.clone();
+    st.session.playback.position = Duration::from_secs(3);
+    st.session.playback.length = Duration::from_secs(8);
+    st.session.playback.level = Some(Level {
         rms_dbfs: -30.0,
         peak_dbfs: -24.0,
         clipped: false,
     });
-    st.playback.silent = true;
+    st.session.playback.silent = true;
     snap("device_test_review_playing", &st)?;
-    st.playback = Default::default();
-    st.phase = Phase::DeviceTest(TestStep::Ready);
+    st.session.playback = Default::default();
+    st.session.phase = Phase::DeviceTest(TestStep::Ready);
     st.devices.status = DeviceStatus::Failed(crate::app::state::DeviceProblem::Camera);
     st.devices.preview = None;
     snap("device_test_no_camera", &st)?;
@@ -171,9 +168,9 @@ fn device_test_screens() -> crate::TestResult {
 fn question_list() -> crate::TestResult {
     let mut st = base()?;
     take(&mut st, 0, TakeState::Submitted);
-    st.progress.questions[0].delivery = Delivery::Queued;
-    st.progress.questions[0].attempts_used = 1;
-    st.phase = Phase::Questions { selected: 1 };
+    st.session.progress.questions[0].delivery = Delivery::Queued;
+    st.session.progress.questions[0].attempts_used = 1;
+    st.session.phase = Phase::Questions { selected: 1 };
     snap("questions", &st)?;
     Ok(())
 }
@@ -181,25 +178,25 @@ fn question_list() -> crate::TestResult {
 #[test]
 fn answering() -> crate::TestResult {
     let mut st = base()?;
-    st.phase = Phase::Question {
+    st.session.phase = Phase::Question {
         q: 1,
         prep: Prep::Counting {
             ends: st.now + Duration::from_secs(21),
         },
     };
     snap("question_preparation", &st)?;
-    Arc::make_mut(&mut st.interview).questions[1].video = Some(PathBuf::from("/q.mp4"));
-    st.phase = Phase::Question {
+    Arc::make_mut(&mut st.session.interview).questions[1].video = Some(PathBuf::from("/q.mp4"));
+    st.session.phase = Phase::Question {
         q: 1,
         prep: Prep::Watching,
     };
-    st.playback.frame = st.devices.preview.clone();
-    st.playback.position = Duration::from_secs(4);
-    st.playback.length = Duration::from_secs(11);
-    st.playback.silent = true;
+    st.session.playback.frame = st.devices.preview.clone();
+    st.session.playback.position = Duration::from_secs(4);
+    st.session.playback.length = Duration::from_secs(11);
+    st.session.playback.silent = true;
     snap("question_watching", &st)?;
-    st.playback = Default::default();
-    st.phase = Phase::Question {
+    st.session.playback = Default::default();
+    st.session.phase = Phase::Question {
         q: 1,
         prep: Prep::WaitingForSound,
     };
@@ -212,16 +209,16 @@ fn answering() -> crate::TestResult {
     snap("question_waiting_for_sound", &st)?;
     take(&mut st, 1, TakeState::Recording);
     st.devices.last_sound = Some(st.now - Duration::from_secs(4));
-    st.phase = Phase::Recording {
+    st.session.phase = Phase::Recording {
         q: 1,
         take: 0,
         started: Some(st.now - Duration::from_secs(42)),
         stopping: false,
     };
     snap("recording_silent", &st)?;
-    st.progress.questions[1].takes[0].state = TakeState::Saved;
-    st.progress.questions[1].attempts_used = 1;
-    st.phase = Phase::Review {
+    st.session.progress.questions[1].takes[0].state = TakeState::Saved;
+    st.session.progress.questions[1].attempts_used = 1;
+    st.session.phase = Phase::Review {
         q: 1,
         take: 0,
         playing: false,
@@ -235,7 +232,7 @@ fn done_and_help() -> crate::TestResult {
     let mut st = base()?;
     for q in 0..3 {
         take(&mut st, q, TakeState::Submitted);
-        st.progress.questions[q].delivery = if q == 0 {
+        st.session.progress.questions[q].delivery = if q == 0 {
             Delivery::Uploaded
         } else {
             Delivery::Queued
@@ -247,12 +244,12 @@ fn done_and_help() -> crate::TestResult {
         u.total = 100;
     });
     st.record_upload(2, |u| u.waiting = true);
-    st.phase = Phase::Done {
+    st.session.phase = Phase::Done {
         ends: st.now + Duration::from_secs(45),
     };
     snap("done", &st)?;
-    st.phase = Phase::Questions { selected: 0 };
-    st.help = true;
+    st.session.phase = Phase::Questions { selected: 0 };
+    st.session.help = true;
     snap("help", &st)?;
     Ok(())
 }
@@ -261,7 +258,7 @@ fn done_and_help() -> crate::TestResult {
 fn operator_and_idle_overlays() -> crate::TestResult {
     use crate::app::state::OperatorStep;
     let mut st = base()?;
-    st.phase = Phase::Questions { selected: 1 };
+    st.session.phase = Phase::Questions { selected: 1 };
     st.operator.step = OperatorStep::Pin {
         digits: "24".into(),
         checking: false,
@@ -269,7 +266,7 @@ fn operator_and_idle_overlays() -> crate::TestResult {
     st.operator.failures = 2;
     snap("operator_pin", &st)?;
     st.operator.step = OperatorStep::Menu { selected: 1 };
-    st.progress.grants = vec![crate::session::Grant {
+    st.session.progress.grants = vec![crate::session::Grant {
         kind: crate::session::GrantKind::ExtraAttempt,
         question: 0,
         question_id: "q1".into(),
@@ -278,7 +275,7 @@ fn operator_and_idle_overlays() -> crate::TestResult {
     }];
     snap("operator_menu", &st)?;
     st.operator.step = OperatorStep::Closed;
-    st.idle_ends = Some(st.now + Duration::from_secs(27));
+    st.session.idle_ends = Some(st.now + Duration::from_secs(27));
     snap("idle_countdown", &st)?;
     Ok(())
 }
@@ -289,5 +286,28 @@ fn too_small_asks_for_a_larger_window() -> crate::TestResult {
     let out = draw(&st, 60, 20)?;
     assert!(out.contains("Please make this window larger"), "{out}");
     insta::assert_snapshot!("too_small_60x20", out);
+    Ok(())
+}
+
+#[test]
+fn terminal_graphics_draw_the_picture_panes() -> crate::TestResult {
+    let mut st = base()?;
+    st.session.phase = Phase::DeviceTest(TestStep::Ready);
+    let theme = Theme::standard(ColorDepth::Ansi16);
+    let kitty = ratatui_image::picker::ProtocolType::Kitty;
+    let mut gfx = super::graphics::Graphics::with_protocol(kitty, None);
+    assert!(gfx.is_some());
+    let mut terminal = Terminal::new(TestBackend::new(80, 24))?;
+    terminal.draw(|f| super::view_with(&st, &theme, &mut gfx, f))?;
+    let cells: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|c| c.symbol())
+        .collect();
+    assert!(cells.contains("\x1b_G"), "no kitty picture drawn");
+    // Without graphics the same pane is text cells.
+    assert!(!draw(&st, 80, 24)?.contains("\x1b_G"));
     Ok(())
 }

@@ -1,7 +1,7 @@
-//! Small pieces the screens share: the key-hint bar, times as m:ss, the microphone meter and
-//! the large recording timer.
+//! Small pieces the screens share: the key-hint bar, times as m:ss (countdowns rounded up), the
+//! microphone meter and the large recording timer.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -12,6 +12,9 @@ use ratatui::widgets::Widget;
 use super::theme::Theme;
 use crate::media::analyze::Level;
 
+/// The key hints of a screen: a key and what it does, in the candidate's language.
+pub type Hints = Vec<(&'static str, String)>;
+
 /// `m:ss` (or `h:mm:ss` past an hour).
 pub fn clock(d: Duration) -> String {
     let s = d.as_secs();
@@ -20,6 +23,12 @@ pub fn clock(d: Duration) -> String {
     } else {
         format!("{}:{:02}", s / 60, s % 60)
     }
+}
+
+/// Time left of a countdown, rounded up to whole seconds for display.
+pub fn remaining(now: Instant, ends: Instant) -> Duration {
+    let left = ends.saturating_duration_since(now);
+    Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0))
 }
 
 /// The bottom line: each action as a highlighted key and a word.
@@ -141,6 +150,15 @@ mod tests {
     fn times_read_naturally() {
         assert_eq!(clock(Duration::from_secs(75)), "1:15");
         assert_eq!(clock(Duration::from_secs(3725)), "1:02:05");
+    }
+
+    #[test]
+    fn countdown_display_rounds_up() {
+        let secs = Duration::from_secs;
+        let t = Instant::now();
+        assert_eq!(remaining(t, t + Duration::from_millis(29_100)), secs(30));
+        assert_eq!(remaining(t, t + secs(30)), secs(30));
+        assert_eq!(remaining(t + secs(31), t + secs(30)), secs(0));
     }
 
     #[test]

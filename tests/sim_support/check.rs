@@ -193,14 +193,14 @@ impl Sim {
         let Some(state) = self.state() else {
             return Ok(());
         };
-        let p = &state.progress;
+        let p = &state.session.progress;
         if p.session_id != "unavailable" {
-            let dir = state.settings.session_dir.file_name().unwrap_or_default();
+            let dir = state.session.dir.file_name().unwrap_or_default();
             if dir.to_string_lossy() != p.session_id {
                 return Err(format!("progress of {} kept in {dir:?}", p.session_id));
             }
         }
-        if p.questions.len() != state.interview.questions.len() {
+        if p.questions.len() != state.session.interview.questions.len() {
             return Err("the progress does not fit the interview on screen".into());
         }
         for (q, qp) in p.questions.iter().enumerate() {

@@ -185,7 +185,7 @@ impl Sim {
             self.step += 1;
             let result = self.one_step().await.and_then(|()| self.check());
             if let Some(s) = self.state() {
-                let id = s.progress.session_id.clone();
+                let id = s.session.progress.session_id.clone();
                 self.sessions.insert(id);
             }
             if let Err(why) = result {
@@ -218,7 +218,10 @@ impl Sim {
             trail.join("\n  "),
             self.life
                 .as_ref()
-                .map(|l| format!("{:?} / {:?}", l.state.phase, l.state.progress))
+                .map(|l| format!(
+                    "{:?} / {:?}",
+                    l.state.session.phase, l.state.session.progress
+                ))
                 .unwrap_or_default(),
             files.join("\n  ")
         )
@@ -363,7 +366,7 @@ impl Sim {
                             return Err(format!(
                                 "stuck for {} s in {:?} (devices {:?})",
                                 STUCK.as_secs(),
-                                life.state.phase,
+                                life.state.session.phase,
                                 life.state.devices.status
                             ));
                         }
@@ -422,7 +425,7 @@ impl Sim {
         });
         self.note(format!(
             "restart: {:?}",
-            self.state().map(|s| s.phase.clone())
+            self.state().map(|s| s.session.phase.clone())
         ));
         for effect in workers.first {
             if let Some(ex) = self.life.as_mut().and_then(|l| l.executor.as_mut()) {
@@ -440,12 +443,14 @@ impl Sim {
         );
         let config =
             Config::parse(&text, Path::new("/sim/config.toml")).map_err(|e| e.to_string())?;
-        let mut settings = Settings::new(self.data().join("sessions"));
-        settings.noise_gate_dbfs = -120.0;
-        settings.test_clip_minimum = Duration::from_secs(1);
-        settings.operator_pin = true;
-        settings.idle_reset = Some(Duration::from_secs(90));
-        settings.idle_countdown = Duration::from_secs(20);
+        let settings = Settings {
+            noise_gate_dbfs: -120.0,
+            test_clip_minimum: Duration::from_secs(1),
+            operator_pin: true,
+            idle_reset: Some(Duration::from_secs(90)),
+            idle_countdown: Duration::from_secs(20),
+            ..Settings::default()
+        };
         let devices = DeviceSettings {
             video: VideoSpec::Test,
             audio: AudioSpec::Tone,
@@ -507,7 +512,7 @@ impl Sim {
 /// Whether the screen is waiting for a worker's report (the schedule must not move on).
 fn waits_on_a_worker(state: &State) -> bool {
     matches!(
-        state.phase,
+        state.session.phase,
         Phase::Submitting { .. }
             | Phase::Resetting
             | Phase::DeviceTest(TestStep::Saving)

@@ -164,7 +164,7 @@ impl Sim {
 
     /// What a candidate on this screen might do.
     async fn candidate(&mut self) -> Result<(), String> {
-        let Some(phase) = self.state().map(|s| s.phase.clone()) else {
+        let Some(phase) = self.state().map(|s| s.session.phase.clone()) else {
             return Ok(());
         };
         if self.rng.chance(0.08) {

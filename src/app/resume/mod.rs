@@ -379,12 +379,12 @@ fn length(file: &Path) -> Option<f64> {
 /// The screen to reopen on: the interrupted or recorded take of the current question, the
 /// question list once the device test passed, else the welcome screen.
 pub fn resume_phase(state: &State) -> Phase {
-    if state.progress.all_submitted() {
+    if state.session.progress.all_submitted() {
         return Phase::Done {
             ends: state.now + state.settings.done_wait,
         };
     }
-    if let Some(q) = state.progress.current
+    if let Some(q) = state.session.progress.current
         && let Some(take) = state.pending_take(q)
     {
         return Phase::Review {
@@ -393,9 +393,10 @@ pub fn resume_phase(state: &State) -> Phase {
             playing: false,
         };
     }
-    if state.progress.device_test_passed {
+    if state.session.progress.device_test_passed {
         return Phase::Questions {
             selected: state
+                .session
                 .progress
                 .current
                 .or_else(|| state.next_open_question(0))
@@ -403,8 +404,10 @@ pub fn resume_phase(state: &State) -> Phase {
         };
     }
     // Past the welcome screen (a code entered): the notice, or the overview.
-    if state.progress.candidate_ref.is_some() || state.progress.consent.is_some() {
-        return if state.interview.consent.is_some() && state.progress.consent.is_none() {
+    if state.session.progress.candidate_ref.is_some() || state.session.progress.consent.is_some() {
+        return if state.session.interview.consent.is_some()
+            && state.session.progress.consent.is_none()
+        {
             Phase::Consent
         } else {
             Phase::Overview

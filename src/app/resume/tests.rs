@@ -1,6 +1,7 @@
 //! Starting a station from what is on disk.
 
 use super::*;
+use crate::app::state::{Session, Settings};
 use crate::interview::Catalog;
 use crate::session::Take;
 use crate::upload::{Payload, Record};
@@ -147,12 +148,9 @@ fn an_interview_edited_under_a_session_never_stops_the_station() -> crate::TestR
         .ok_or("no note")?;
     let why = std::fs::read_to_string(sessions::set_aside_dir(st.data.path()).join(note))?;
     assert!(why.contains("3"), "{why}");
-    let state = State::new(
-        std::sync::Arc::new(iv),
-        crate::app::state::Settings::new(r.dir.clone()),
-        r.progress,
-        std::time::Instant::now(),
-    );
+    let now = std::time::Instant::now();
+    let session = Session::new(std::sync::Arc::new(iv), r.progress, r.dir.clone(), now);
+    let state = State::new(Settings::default(), session, now);
     assert_eq!(resume_phase(&state), Phase::Welcome(Default::default()));
     Ok(())
 }

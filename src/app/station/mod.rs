@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::msg::{Effect, Key};
-use super::state::{CodeEntry, Notice, OperatorAction, OperatorStep, Phase, Prep, State, TestStep};
+use super::state::{Notice, OperatorAction, OperatorStep, Phase, Prep, Session, State, TestStep};
 use crate::session::{Grant, GrantKind};
 
 /// Wrong PINs in a row before the menu locks.
@@ -23,7 +23,12 @@ pub fn open_operator(state: &mut State) -> Vec<Effect> {
         let seconds = until.saturating_duration_since(state.now).as_secs();
         state.operator.step = OperatorStep::Page {
             title: "operator.title",
-            lines: vec![state.text.fmt("operator.locked", &[("seconds", &seconds)])],
+            lines: vec![
+                state
+                    .session
+                    .text
+                    .fmt("operator.locked", &[("seconds", &seconds)]),
+            ],
         };
         return Vec::new();
     }
@@ -132,15 +137,6 @@ pub fn pin_checked(state: &mut State, ok: bool) -> Vec<Effect> {
     Vec::new()
 }
 
-/// The question staff grants apply to: the one being answered, or the one selected.
-fn current_question(state: &State) -> Option<usize> {
-    match state.phase {
-        Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => Some(q),
-        Phase::Questions { selected } => Some(selected),
-        _ => state.progress.current,
-    }
-}
-
 fn menu_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
     let n = OperatorAction::ALL.len();
     match key {
@@ -177,47 +173,26 @@ fn grant(state: &mut State, kind: GrantKind, q: usize, amount: u64) -> Vec<Effec
         amount,
         "operator granted"
     );
-    state.progress.grants.push(grant);
+    state.session.progress.grants.push(grant);
     state.operator.step = OperatorStep::Closed;
     vec![state.save()]
-}
-
-/// A grant as the operator menu lists it.
-pub fn grant_line(g: &Grant) -> String {
-    match g.kind {
-        GrantKind::ExtraAttempt => format!("question {}: one more attempt", g.question + 1),
-        GrantKind::ExtraAnswerTime => {
-            format!(
-                "question {}: {} s more answer time",
-                g.question + 1,
-                g.amount
-            )
-        }
-        GrantKind::ExtraPreparation => {
-            format!(
-                "question {}: {} s more preparation",
-                g.question + 1,
-                g.amount
-            )
-        }
-    }
 }
 
 fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
     let step = state.settings.grant_step;
     match action {
         OperatorAction::ExtraAttempt => {
-            if let Some(q) = current_question(state) {
-                state.progress.questions[q].extra_attempts += 1;
+            if let Some(q) = state.grant_question() {
+                state.session.progress.questions[q].extra_attempts += 1;
                 return grant(state, GrantKind::ExtraAttempt, q, 1);
             }
         }
         OperatorAction::ExtraAnswerTime => {
-            if let Some(q) = current_question(state) {
-                state.progress.questions[q].extra_answer_seconds += step.as_secs();
+            if let Some(q) = state.grant_question() {
+                state.session.progress.questions[q].extra_answer_seconds += step.as_secs();
                 let mut fx = grant(state, GrantKind::ExtraAnswerTime, q, step.as_secs());
                 // An answer being recorded gets the time at once: its recording ends later.
-                if let Phase::Recording { q: rq, .. } = state.phase
+                if let Phase::Recording { q: rq, .. } = state.session.phase
                     && rq == q
                 {
                     fx.push(Effect::ExtendRecording {
@@ -228,13 +203,13 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
             }
         }
         OperatorAction::ExtraPreparation => {
-            if let Some(q) = current_question(state) {
-                state.progress.questions[q].extra_preparation_seconds += step.as_secs();
+            if let Some(q) = state.grant_question() {
+                state.session.progress.questions[q].extra_preparation_seconds += step.as_secs();
                 // A countdown already running gets the time at once.
                 if let Phase::Question {
                     prep: Prep::Counting { ends },
                     ..
-                } = &mut state.phase
+                } = &mut state.session.phase
                 {
                     *ends += step;
                 }
@@ -248,14 +223,20 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
             return end_session(state);
         }
         OperatorAction::EnterCode => {
-            state.operator.step = if matches!(state.phase, Phase::Welcome(_)) {
+            state.operator.step = if matches!(state.session.phase, Phase::Welcome(_)) {
                 OperatorStep::Code {
                     typed: String::new(),
                 }
             } else {
                 OperatorStep::Page {
                     title: "operator.enter_code",
-                    lines: vec![state.text.get("operator.code_welcome_only").to_string()],
+                    lines: vec![
+                        state
+                            .session
+                            .text
+                            .get("operator.code_welcome_only")
+                            .to_string(),
+                    ],
                 }
             };
         }
@@ -273,7 +254,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
 /// them); the screen is blank until the new session is there.
 pub fn end_session(state: &mut State) -> Vec<Effect> {
     if matches!(
-        state.phase,
+        state.session.phase,
         Phase::Recording { .. }
             | Phase::Submitting { .. }
             | Phase::Resetting
@@ -281,16 +262,16 @@ pub fn end_session(state: &mut State) -> Vec<Effect> {
     ) {
         return Vec::new();
     }
-    state.idle_ends = None;
-    state.help = false;
-    state.phase = Phase::Resetting;
-    tracing::info!(session = %state.progress.session_id, "session ended");
+    state.session.idle_ends = None;
+    state.session.help = false;
+    state.session.phase = Phase::Resetting;
+    tracing::info!(session = %state.session.progress.session_id, "session ended");
     vec![
         Effect::StopPlayback,
         Effect::EndSession {
-            session: state.progress.session_id.clone(),
-            dir: state.settings.session_dir.clone(),
-            progress: Box::new(state.progress.clone()),
+            session: state.session.progress.session_id.clone(),
+            dir: state.session.dir.clone(),
+            progress: Box::new(state.session.progress.clone()),
         },
     ]
 }
@@ -301,7 +282,7 @@ pub fn idle_tick(state: &mut State) -> Vec<Effect> {
         return Vec::new();
     };
     let busy = matches!(
-        state.phase,
+        state.session.phase,
         Phase::Welcome(_)
             | Phase::Declined { .. }
             | Phase::Recording { .. }
@@ -311,39 +292,29 @@ pub fn idle_tick(state: &mut State) -> Vec<Effect> {
             | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
     ) || state.operator.step != OperatorStep::Closed;
     if busy {
-        state.idle_ends = None;
+        state.session.idle_ends = None;
         return Vec::new();
     }
-    match state.idle_ends {
+    match state.session.idle_ends {
         Some(ends) if state.now >= ends => end_session(state),
         Some(_) => Vec::new(),
         None => {
-            if state.now.saturating_duration_since(state.last_input) >= idle {
-                state.idle_ends = Some(state.now + state.settings.idle_countdown);
+            if state
+                .now
+                .saturating_duration_since(state.session.last_input)
+                >= idle
+            {
+                state.session.idle_ends = Some(state.now + state.settings.idle_countdown);
             }
             Vec::new()
         }
     }
 }
 
-/// A new candidate's session is in place: back to the attract screen, everything fresh.
-pub fn session_started(
-    state: &mut State,
-    progress: crate::session::Progress,
-    dir: std::path::PathBuf,
-) -> Vec<Effect> {
-    state.progress = progress;
-    state.settings.session_dir = dir;
-    state.phase = Phase::Welcome(CodeEntry::default());
-    state.notice = None;
-    state.playback = Default::default();
-    state.uploads = Vec::new();
-    state.activity_noted = None;
-    state.last_input = state.now;
-    state.idle_ends = None;
-    state.help = false;
-    state.text = crate::i18n::for_language(&state.interview.language);
-    state.devices.preview_hidden = false;
+/// A new candidate's session is in place: it replaces the last one whole (back to the attract
+/// screen, everything of the last candidate gone).
+pub fn session_started(state: &mut State, session: Session) -> Vec<Effect> {
+    state.session = session;
     Vec::new()
 }
 
@@ -352,19 +323,19 @@ pub fn session_started(
 pub fn session_end_failed(state: &mut State, detail: String) -> Vec<Effect> {
     tracing::error!(%detail, "the session could not be closed");
     state.last_error = Some(format!("the session could not be closed: {detail}"));
-    state.phase = Phase::OutOfOrder;
+    state.session.phase = Phase::OutOfOrder;
     vec![Effect::CallStaff {
-        session: state.progress.session_id.clone(),
-        phase: crate::status::phase_name(&state.phase),
+        session: state.session.progress.session_id.clone(),
+        phase: crate::status::phase_name(&state.session.phase),
     }]
 }
 
 pub fn call_staff(state: &mut State) -> Vec<Effect> {
-    state.notice = Some(Notice::StaffCalled);
+    state.session.notice = Some(Notice::StaffCalled);
     tracing::info!("candidate called staff");
     vec![Effect::CallStaff {
-        session: state.progress.session_id.clone(),
-        phase: crate::status::phase_name(&state.phase),
+        session: state.session.progress.session_id.clone(),
+        phase: crate::status::phase_name(&state.session.phase),
     }]
 }
 

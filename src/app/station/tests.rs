@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::app::msg::{Effect, Key, Msg};
-use crate::app::state::{Notice, OperatorStep, Phase, Prep, Settings, State};
+use crate::app::state::{Notice, OperatorStep, Phase, Prep, Session, Settings, State};
 use crate::app::update::update;
 use crate::interview::Interview;
 use crate::media::analyze::Level;
@@ -28,14 +28,18 @@ attempts = 1
 
 fn state() -> crate::TestResult<State> {
     let iv = Interview::parse(IV, std::path::Path::new("st.toml"))?;
-    let mut settings = Settings::new(PathBuf::from("/data/s"));
-    settings.operator_pin = true;
-    settings.lockdown = true;
-    settings.idle_reset = Some(Duration::from_secs(120));
+    let settings = Settings {
+        operator_pin: true,
+        lockdown: true,
+        idle_reset: Some(Duration::from_secs(120)),
+        ..Settings::default()
+    };
     let progress = Progress::new("s", "st", 1, 0);
-    let mut st = State::new(Arc::new(iv), settings, progress, Instant::now());
-    st.progress.device_test_passed = true;
-    st.phase = Phase::Questions { selected: 0 };
+    let now = Instant::now();
+    let session = Session::new(Arc::new(iv), progress, PathBuf::from("/data/s"), now);
+    let mut st = State::new(settings, session, now);
+    st.session.progress.device_test_passed = true;
+    st.session.phase = Phase::Questions { selected: 0 };
     Ok(st)
 }
 
@@ -143,7 +147,7 @@ fn staff_grant_attempts_and_time_and_they_are_recorded() -> crate::TestResult {
     open_menu(&mut st);
     assert_eq!(choose(&mut st, 0), vec![st.save()]);
     assert_eq!(st.attempts_left(0), 2);
-    assert_eq!(st.progress.questions[0].extra_attempts, 1);
+    assert_eq!(st.session.progress.questions[0].extra_attempts, 1);
     open_menu(&mut st);
     choose(&mut st, 1);
     assert_eq!(st.answer_limit(0), Duration::from_secs(120));
@@ -152,14 +156,14 @@ fn staff_grant_attempts_and_time_and_they_are_recorded() -> crate::TestResult {
     let Phase::Question {
         prep: Prep::Counting { ends },
         ..
-    } = st.phase
+    } = st.session.phase
     else {
-        panic!("{:?}", st.phase)
+        panic!("{:?}", st.session.phase)
     };
     open_menu(&mut st);
     choose(&mut st, 2);
     assert_eq!(
-        st.phase,
+        st.session.phase,
         Phase::Question {
             q: 0,
             prep: Prep::Counting {
@@ -167,7 +171,7 @@ fn staff_grant_attempts_and_time_and_they_are_recorded() -> crate::TestResult {
             }
         }
     );
-    assert_eq!(st.progress.grants.len(), 3);
+    assert_eq!(st.session.progress.grants.len(), 3);
     Ok(())
 }
 
@@ -256,12 +260,12 @@ fn help_calls_staff() -> crate::TestResult {
     assert_eq!(
         key(&mut st, Key::Char('c')),
         vec![Effect::CallStaff {
-            session: st.progress.session_id.clone(),
+            session: st.session.progress.session_id.clone(),
             phase: "questions",
         }]
     );
-    assert!(!st.help);
-    assert_eq!(st.notice, Some(Notice::StaffCalled));
+    assert!(!st.session.help);
+    assert_eq!(st.session.notice, Some(Notice::StaffCalled));
     Ok(())
 }
 
@@ -269,14 +273,14 @@ fn help_calls_staff() -> crate::TestResult {
 fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
     let mut st = state()?;
     assert!(tick(&mut st, Duration::from_secs(119)).is_empty());
-    assert_eq!(st.idle_ends, None);
+    assert_eq!(st.session.idle_ends, None);
     tick(&mut st, Duration::from_secs(1));
-    let ends = st.idle_ends.ok_or("the countdown did not start")?;
+    let ends = st.session.idle_ends.ok_or("the countdown did not start")?;
     assert_eq!(ends - st.now, Duration::from_secs(30));
     // A key says "still here" and does nothing else.
     assert!(key(&mut st, Key::Enter).is_empty());
-    assert_eq!(st.idle_ends, None);
-    assert_eq!(st.phase, Phase::Questions { selected: 0 });
+    assert_eq!(st.session.idle_ends, None);
+    assert_eq!(st.session.phase, Phase::Questions { selected: 0 });
     tick(&mut st, Duration::from_secs(120));
     let fx = tick(&mut st, Duration::from_secs(30));
     assert_eq!(
@@ -286,13 +290,13 @@ fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
             Effect::EndSession {
                 session: "s".into(),
                 dir: PathBuf::from("/data/s"),
-                progress: Box::new(st.progress.clone()),
+                progress: Box::new(st.session.progress.clone()),
             }
         ]
     );
     // The new session brings back the welcome screen, in the interview's language.
-    st.text = crate::i18n::for_language("de");
-    let interview = st.interview.clone();
+    st.session.text = crate::i18n::for_language("de");
+    let interview = st.session.interview.clone();
     update(
         &mut st,
         Msg::SessionStarted {
@@ -301,9 +305,9 @@ fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
             interview,
         },
     );
-    assert_eq!(st.phase, Phase::Welcome(Default::default()));
-    assert_eq!(st.text.code, "en");
-    assert_eq!(st.progress.session_id, "s2");
+    assert_eq!(st.session.phase, Phase::Welcome(Default::default()));
+    assert_eq!(st.session.text.code, "en");
+    assert_eq!(st.session.progress.session_id, "s2");
     Ok(())
 }
 
@@ -320,13 +324,77 @@ fn never_idle_while_recording_or_on_the_welcome_screen() -> crate::TestResult {
     );
     key(&mut st, Key::Enter);
     key(&mut st, Key::Enter);
-    assert!(matches!(st.phase, Phase::Recording { .. }));
+    assert!(matches!(st.session.phase, Phase::Recording { .. }));
     tick(&mut st, Duration::from_secs(50));
     tick(&mut st, Duration::from_secs(200));
-    assert_eq!(st.idle_ends, None);
+    assert_eq!(st.session.idle_ends, None);
     let mut welcome = state()?;
-    welcome.phase = Phase::Welcome(Default::default());
+    welcome.session.phase = Phase::Welcome(Default::default());
     tick(&mut welcome, Duration::from_secs(1000));
-    assert_eq!(welcome.idle_ends, None);
+    assert_eq!(welcome.session.idle_ends, None);
+    Ok(())
+}
+
+/// Every field of a candidate's session set to something of theirs: a struct literal, so a
+/// field added to `Session` must be added here too (and is then checked below).
+fn lived_in(st: &State) -> Session {
+    let mut progress = st.session.progress.clone();
+    progress.candidate_ref = Some("WALK-IN-07".into());
+    progress.current = Some(0);
+    let frame = crate::media::frame::VideoFrame::filled(16, 16, 90, 128, 128, st.now);
+    Session {
+        interview: st.session.interview.clone(),
+        progress,
+        dir: PathBuf::from("/data/previous"),
+        phase: Phase::Question {
+            q: 0,
+            prep: Prep::Ready,
+        },
+        notice: Some(Notice::StaffCalled),
+        help: true,
+        text: crate::i18n::for_language("de"),
+        playback: crate::app::state::Playback {
+            frame: Some(Arc::new(frame)),
+            position: Duration::from_secs(3),
+            length: Duration::from_secs(9),
+            level: None,
+            silent: true,
+        },
+        uploads: vec![crate::app::state::UploadView {
+            sent: 10,
+            total: 20,
+            waiting: true,
+            refused: false,
+        }],
+        preview_hidden: true,
+        last_input: st.now - Duration::from_secs(40),
+        idle_ends: Some(st.now + Duration::from_secs(5)),
+        activity_noted: Some(st.now),
+    }
+}
+
+#[test]
+fn a_new_session_leaves_nothing_of_the_last_candidate() -> crate::TestResult {
+    let mut st = state()?;
+    st.session = lived_in(&st);
+    st.operator.failures = 2;
+    tick(&mut st, Duration::from_secs(1));
+    let next = Progress::new("next", "st", 1, 0);
+    let interview = st.session.interview.clone();
+    let fx = update(
+        &mut st,
+        Msg::SessionStarted {
+            progress: next.clone(),
+            dir: PathBuf::from("/data/next"),
+            interview: interview.clone(),
+        },
+    );
+    assert!(fx.is_empty());
+    let fresh = Session::new(interview, next, PathBuf::from("/data/next"), st.now);
+    assert_eq!(st.session, fresh);
+    assert_eq!(st.session.text.code, "en");
+    assert_eq!(st.session.phase, Phase::Welcome(Default::default()));
+    // The station's own things stay: the operator's wrong PINs still count.
+    assert_eq!(st.operator.failures, 2);
     Ok(())
 }

@@ -11,7 +11,7 @@ pub(super) fn try_start(state: &mut State, q: usize) -> Vec<Effect> {
     if state.heard_sound() {
         start_answer(state, q)
     } else {
-        state.phase = Phase::Question {
+        state.session.phase = Phase::Question {
             q,
             prep: Prep::WaitingForSound,
         };
@@ -25,14 +25,14 @@ pub(super) fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
     }
     let question = state.question(q).id.clone();
     let limit = state.answer_limit(q);
-    let progress = &mut state.progress.questions[q];
+    let progress = &mut state.session.progress.questions[q];
     let take = progress.takes.len();
     progress
         .takes
         .push(Take::recording(format!("{question}-take{}.mp4", take + 1)));
-    state.progress.current = Some(q);
-    state.notice = None;
-    state.phase = Phase::Recording {
+    state.session.progress.current = Some(q);
+    state.session.notice = None;
+    state.session.phase = Phase::Recording {
         q,
         take,
         started: None,
@@ -50,7 +50,7 @@ pub(super) fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
 }
 
 pub(super) fn stop_answer(state: &mut State) -> Vec<Effect> {
-    if let Phase::Recording { stopping, .. } = &mut state.phase {
+    if let Phase::Recording { stopping, .. } = &mut state.session.phase {
         *stopping = true;
     }
     vec![Effect::StopRecording]
@@ -67,16 +67,16 @@ pub(super) fn review_key(
     match key {
         Key::Enter | Key::Char('s') => submit(state, q, take),
         Key::Char('r') if state.attempts_left(q) > 0 => {
-            state.progress.questions[q].takes[take].state = TakeState::Discarded;
-            state.playback = Default::default();
-            state.phase = Phase::Question {
+            state.session.progress.questions[q].takes[take].state = TakeState::Discarded;
+            state.session.playback = Default::default();
+            state.session.phase = Phase::Question {
                 q,
                 prep: preparation(state, q),
             };
             vec![Effect::StopPlayback, Effect::DeleteFile(file), state.save()]
         }
         Key::Char('p') | Key::Space => {
-            state.phase = Phase::Review {
+            state.session.phase = Phase::Review {
                 q,
                 take,
                 playing: !playing,
@@ -94,9 +94,9 @@ pub(super) fn review_key(
 /// The candidate sends the take: it goes to the outbox first, and only when that is certain
 /// (`submitted`) does the screen move on.
 pub(super) fn submit(state: &mut State, q: usize, take: usize) -> Vec<Effect> {
-    state.notice = None;
-    state.playback = Default::default();
-    state.phase = Phase::Submitting { q, take };
+    state.session.notice = None;
+    state.session.playback = Default::default();
+    state.session.phase = Phase::Submitting { q, take };
     vec![
         Effect::StopPlayback,
         Effect::Submit(state.submission(q, take)),
@@ -108,25 +108,25 @@ pub(super) fn submitted(state: &mut State, take: TakeRef, answer_id: String) -> 
     let TakeRef {
         question: q, take, ..
     } = take;
-    let Some(t) = state.progress.questions[q].takes.get_mut(take) else {
+    let Some(t) = state.session.progress.questions[q].takes.get_mut(take) else {
         return Vec::new();
     };
     t.state = TakeState::Submitted;
     t.submit_failed = false;
-    let progress = &mut state.progress.questions[q];
+    let progress = &mut state.session.progress.questions[q];
     if progress.delivery == Delivery::NotSubmitted {
         progress.delivery = Delivery::Queued;
     }
     progress.answer_id = Some(answer_id);
-    state.progress.current = None;
+    state.session.progress.current = None;
     let mut fx = vec![state.save()];
-    if state.phase != (Phase::Submitting { q, take }) {
+    if state.session.phase != (Phase::Submitting { q, take }) {
         return fx;
     }
     match state.next_open_question(q + 1) {
-        Some(next) => state.phase = Phase::Questions { selected: next },
+        Some(next) => state.session.phase = Phase::Questions { selected: next },
         None => {
-            state.phase = Phase::Done {
+            state.session.phase = Phase::Done {
                 ends: state.now + state.settings.done_wait,
             };
             fx.push(Effect::SendManifest(manifest(state)));
@@ -148,22 +148,22 @@ pub(super) fn submit_failed(state: &mut State, take: TakeRef, detail: String) ->
     } = take;
     tracing::error!(question = q, take, %detail, "an answer could not be queued");
     state.last_error = Some(format!("answer {} could not be queued: {detail}", q + 1));
-    if let Some(t) = state.progress.questions[q].takes.get_mut(take) {
+    if let Some(t) = state.session.progress.questions[q].takes.get_mut(take) {
         t.submit_failed = true;
     }
-    if state.phase == (Phase::Submitting { q, take }) {
-        state.phase = Phase::Review {
+    if state.session.phase == (Phase::Submitting { q, take }) {
+        state.session.phase = Phase::Review {
             q,
             take,
             playing: false,
         };
     }
-    state.notice = Some(Notice::SubmitFailed);
+    state.session.notice = Some(Notice::SubmitFailed);
     vec![
         state.save(),
         Effect::CallStaff {
-            session: state.progress.session_id.clone(),
-            phase: crate::status::phase_name(&state.phase),
+            session: state.session.progress.session_id.clone(),
+            phase: crate::status::phase_name(&state.session.phase),
         },
     ]
 }
@@ -171,6 +171,7 @@ pub(super) fn submit_failed(state: &mut State, take: TakeRef, detail: String) ->
 /// The session manifest's content, from the progress.
 pub(super) fn manifest(state: &State) -> ManifestInfo {
     let answers = state
+        .session
         .progress
         .questions
         .iter()
@@ -191,14 +192,14 @@ pub(super) fn manifest(state: &State) -> ManifestInfo {
         })
         .collect();
     ManifestInfo {
-        session_id: state.progress.session_id.clone(),
-        interview_id: state.interview.id.clone(),
-        candidate_ref: state.progress.candidate_ref.clone(),
-        started_unix: state.progress.started_unix,
+        session_id: state.session.progress.session_id.clone(),
+        interview_id: state.session.interview.id.clone(),
+        candidate_ref: state.session.progress.candidate_ref.clone(),
+        started_unix: state.session.progress.started_unix,
         finished_unix: state.wall.unix_at(state.now),
         answers,
-        consent: state.progress.consent.clone(),
-        grants: state.progress.grants.clone(),
+        consent: state.session.progress.consent.clone(),
+        grants: state.session.progress.grants.clone(),
     }
 }
 
@@ -211,21 +212,21 @@ pub(super) fn recording_saved(
     let mut fx = Vec::new();
     match purpose {
         Purpose::TestClip { .. } => {
-            if let (Phase::DeviceTest(_), Some(checks)) = (&state.phase, checks) {
-                state.phase = Phase::DeviceTest(TestStep::Review {
+            if let (Phase::DeviceTest(_), Some(checks)) = (&state.session.phase, checks) {
+                state.session.phase = Phase::DeviceTest(TestStep::Review {
                     checks,
                     playing: false,
                 });
             }
         }
         Purpose::Answer(TakeRef { question, take, .. }) => {
-            let progress = &mut state.progress.questions[question];
+            let progress = &mut state.session.progress.questions[question];
             if let Some(t) = progress.takes.get_mut(take) {
                 t.state = TakeState::Saved;
                 t.seconds = Some(seconds);
                 progress.attempts_used += 1;
             }
-            state.phase = Phase::Review {
+            state.session.phase = Phase::Review {
                 q: question,
                 take,
                 playing: false,
@@ -250,11 +251,14 @@ pub(super) fn recording_failed(
     match purpose {
         Purpose::TestClip { .. } => {
             tracing::warn!(%detail, "test clip failed");
-            state.notice = Some(Notice::TestClipFailed);
-            state.phase = Phase::DeviceTest(TestStep::Ready);
+            state.session.notice = Some(Notice::TestClipFailed);
+            state.session.phase = Phase::DeviceTest(TestStep::Ready);
         }
         Purpose::Answer(TakeRef { question, take, .. }) => {
-            let Some(t) = state.progress.questions[question].takes.get_mut(take) else {
+            let Some(t) = state.session.progress.questions[question]
+                .takes
+                .get_mut(take)
+            else {
                 return fx;
             };
             match kept_seconds {
@@ -264,8 +268,8 @@ pub(super) fn recording_failed(
                     t.state = TakeState::Interrupted;
                     t.seconds = Some(seconds);
                     t.note = Some(detail);
-                    state.notice = Some(Notice::AnswerInterrupted);
-                    state.phase = Phase::Review {
+                    state.session.notice = Some(Notice::AnswerInterrupted);
+                    state.session.phase = Phase::Review {
                         q: question,
                         take,
                         playing: false,
@@ -274,11 +278,11 @@ pub(super) fn recording_failed(
                 _ => {
                     t.state = TakeState::Discarded;
                     t.note = Some(detail);
-                    state.notice = Some(match problem {
+                    state.session.notice = Some(match problem {
                         RecordingProblem::NoSpace => Notice::NoSpace,
                         _ => Notice::AnswerDidNotStart,
                     });
-                    state.phase = Phase::Question {
+                    state.session.phase = Phase::Question {
                         q: question,
                         prep: Prep::Ready,
                     };
@@ -287,8 +291,8 @@ pub(super) fn recording_failed(
             fx.push(state.save());
             if problem == RecordingProblem::NoSpace {
                 fx.push(Effect::CallStaff {
-                    session: state.progress.session_id.clone(),
-                    phase: crate::status::phase_name(&state.phase),
+                    session: state.session.progress.session_id.clone(),
+                    phase: crate::status::phase_name(&state.session.phase),
                 });
             }
         }

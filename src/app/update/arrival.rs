@@ -42,14 +42,14 @@ pub(super) fn welcome_key(state: &mut State, mut entry: CodeEntry, key: Key) -> 
         Key::Enter => return submit_code(state, entry, false),
         _ => Vec::new(),
     };
-    state.phase = Phase::Welcome(entry);
+    state.session.phase = Phase::Welcome(entry);
     fx
 }
 
 /// Staff typed a code for a candidate who has none: it is checked like the candidate's own,
 /// and a problem shows on the welcome screen.
 pub fn operator_code(state: &mut State, typed: String) -> Vec<Effect> {
-    if !matches!(state.phase, Phase::Welcome(_)) {
+    if !matches!(state.session.phase, Phase::Welcome(_)) {
         return Vec::new();
     }
     tracing::info!(code = %mask(&typed), "staff entered a code");
@@ -69,12 +69,12 @@ fn submit_code(state: &mut State, mut entry: CodeEntry, by_staff: bool) -> Vec<E
     match check_format(&typed, state.settings.code_rules) {
         Err(problem) => {
             entry.problem = Some(problem);
-            state.phase = Phase::Welcome(entry);
+            state.session.phase = Phase::Welcome(entry);
             Vec::new()
         }
         Ok(code) if state.settings.roster => {
             entry.checking = true;
-            state.phase = Phase::Welcome(entry);
+            state.session.phase = Phase::Welcome(entry);
             vec![Effect::CheckCode { code }]
         }
         Ok(code) => begin(state, Some(code), None),
@@ -97,7 +97,7 @@ pub(super) fn code_checked(
     code: String,
     result: Result<Arc<Interview>, CodeProblem>,
 ) -> Vec<Effect> {
-    let Phase::Welcome(entry) = &state.phase else {
+    let Phase::Welcome(entry) = &state.session.phase else {
         return Vec::new();
     };
     if !entry.checking || entry.typed.trim() != code {
@@ -107,7 +107,7 @@ pub(super) fn code_checked(
         Ok(interview) => begin(state, Some(code), Some(interview)),
         Err(problem) => {
             tracing::info!(code = %mask(&code), ?problem, "a code was refused");
-            state.phase = Phase::Welcome(CodeEntry {
+            state.session.phase = Phase::Welcome(CodeEntry {
                 typed: String::new(),
                 problem: Some(problem),
                 checking: false,
@@ -125,24 +125,25 @@ pub(super) fn begin(
 ) -> Vec<Effect> {
     let mut changed = false;
     if let Some(interview) = interview
-        && interview.id != state.interview.id
+        && interview.id != state.session.interview.id
     {
-        let p = &state.progress;
-        state.progress = Progress::for_interview(&p.session_id, &interview, p.started_unix);
-        state.interview = interview;
+        let p = &state.session.progress;
+        state.session.progress = Progress::for_interview(&p.session_id, &interview, p.started_unix);
+        state.session.interview = interview;
         changed = true;
     }
     if let Some(code) = &code {
-        tracing::info!(code = %mask(code), interview = %state.interview.id, "candidate code accepted");
+        tracing::info!(code = %mask(code), interview = %state.session.interview.id, "candidate code accepted");
         changed = true;
     }
-    state.progress.candidate_ref = code;
-    state.notice = None;
-    state.phase = if state.interview.consent.is_some() && state.progress.consent.is_none() {
-        Phase::Consent
-    } else {
-        Phase::Overview
-    };
+    state.session.progress.candidate_ref = code;
+    state.session.notice = None;
+    state.session.phase =
+        if state.session.interview.consent.is_some() && state.session.progress.consent.is_none() {
+            Phase::Consent
+        } else {
+            Phase::Overview
+        };
     // Whose session this is must survive a restart; an anonymous start changes nothing.
     if changed {
         vec![state.save()]
@@ -152,23 +153,23 @@ pub(super) fn begin(
 }
 
 pub(super) fn consent_key(state: &mut State, key: Key) -> Vec<Effect> {
-    let Some(consent) = state.interview.consent.as_ref() else {
-        state.phase = Phase::Overview;
+    let Some(consent) = state.session.interview.consent.as_ref() else {
+        state.session.phase = Phase::Overview;
         return Vec::new();
     };
     match key {
         Key::Char('a') => {
-            state.progress.consent = Some(ConsentRecord {
+            state.session.progress.consent = Some(ConsentRecord {
                 sha256: consent.sha256.clone(),
                 accepted_unix: state.wall.unix_at(state.now),
             });
             tracing::info!(sha256 = %consent.sha256, "privacy notice accepted");
-            state.phase = Phase::Overview;
+            state.session.phase = Phase::Overview;
             vec![state.save()]
         }
         Key::Char('d') => {
             tracing::info!("privacy notice declined; nothing recorded");
-            state.phase = Phase::Declined {
+            state.session.phase = Phase::Declined {
                 ends: state.now + state.settings.declined_wait,
             };
             Vec::new()

@@ -25,7 +25,7 @@ fn type_text(st: &mut State, text: &str) {
 }
 
 fn entry(st: &State) -> CodeEntry {
-    match &st.phase {
+    match &st.session.phase {
         Phase::Welcome(e) => e.clone(),
         other => panic!("not on the welcome screen: {other:?}"),
     }
@@ -50,8 +50,11 @@ fn a_typed_code_is_checked_and_kept_as_the_candidate_ref() -> crate::TestResult 
     assert_eq!(entry(&st).typed, "");
     type_text(&mut st, "ab-12345");
     let fx = key(&mut st, Key::Enter);
-    assert_eq!(st.phase, Phase::Overview);
-    assert_eq!(st.progress.candidate_ref.as_deref(), Some("AB-12345"));
+    assert_eq!(st.session.phase, Phase::Overview);
+    assert_eq!(
+        st.session.progress.candidate_ref.as_deref(),
+        Some("AB-12345")
+    );
     assert_eq!(fx, vec![st.save()], "whose session it is is saved at once");
     Ok(())
 }
@@ -64,8 +67,11 @@ fn a_scanner_burst_is_the_same_as_typing() -> crate::TestResult {
         let k = if c == '\n' { Key::Enter } else { Key::Char(c) };
         update(&mut st, Msg::Key(k));
     }
-    assert_eq!(st.phase, Phase::Overview);
-    assert_eq!(st.progress.candidate_ref.as_deref(), Some("XK7-4410-QZ"));
+    assert_eq!(st.session.phase, Phase::Overview);
+    assert_eq!(
+        st.session.progress.candidate_ref.as_deref(),
+        Some("XK7-4410-QZ")
+    );
     Ok(())
 }
 
@@ -73,12 +79,12 @@ fn a_scanner_burst_is_the_same_as_typing() -> crate::TestResult {
 fn an_optional_code_may_be_left_out() -> crate::TestResult {
     let mut st = with_codes(CodeMode::Optional)?;
     assert!(key(&mut st, Key::Enter).is_empty());
-    assert_eq!(st.phase, Phase::Overview);
-    assert_eq!(st.progress.candidate_ref, None);
+    assert_eq!(st.session.phase, Phase::Overview);
+    assert_eq!(st.session.progress.candidate_ref, None);
     // Without codes at all, any key begins, as before.
     let mut st = with_codes(CodeMode::Off)?;
     key(&mut st, Key::Char('q'));
-    assert_eq!(st.phase, Phase::Overview);
+    assert_eq!(st.session.phase, Phase::Overview);
     Ok(())
 }
 
@@ -141,15 +147,15 @@ fn the_roster_picks_the_interview_and_refusals_say_why() -> crate::TestResult {
             result: Ok(other_interview()?),
         },
     );
-    assert_eq!(st.interview.id, "sales");
-    assert_eq!(st.progress.interview_id, "sales");
-    assert_eq!(st.progress.questions[1].question_id, "q-close");
+    assert_eq!(st.session.interview.id, "sales");
+    assert_eq!(st.session.progress.interview_id, "sales");
+    assert_eq!(st.session.progress.questions[1].question_id, "q-close");
     assert_eq!(
-        st.progress.session_id, "s1",
+        st.session.progress.session_id, "s1",
         "the same session, now for this interview"
     );
     assert_eq!(
-        st.phase,
+        st.session.phase,
         Phase::Consent,
         "the interview has a privacy notice"
     );
@@ -159,31 +165,36 @@ fn the_roster_picks_the_interview_and_refusals_say_why() -> crate::TestResult {
 #[test]
 fn the_notice_is_accepted_by_an_explicit_key_and_declining_records_nothing() -> crate::TestResult {
     let mut st = with_codes(CodeMode::Off)?;
-    st.interview = other_interview()?;
+    st.session.interview = other_interview()?;
     st.wall = WallClock {
         at: st.now,
         unix: 1_800_000_000,
     };
     key(&mut st, Key::Char('x'));
-    assert_eq!(st.phase, Phase::Consent);
+    assert_eq!(st.session.phase, Phase::Consent);
     // Enter is not consent.
     assert!(key(&mut st, Key::Enter).is_empty());
-    assert_eq!(st.phase, Phase::Consent);
+    assert_eq!(st.session.phase, Phase::Consent);
     tick(&mut st, secs(7));
     let fx = key(&mut st, Key::Char('A'));
-    assert_eq!(st.phase, Phase::Overview);
-    let consent = st.progress.consent.clone().ok_or("no consent recorded")?;
+    assert_eq!(st.session.phase, Phase::Overview);
+    let consent = st
+        .session
+        .progress
+        .consent
+        .clone()
+        .ok_or("no consent recorded")?;
     assert_eq!(consent.sha256, "c0ffee");
     assert_eq!(consent.accepted_unix, 1_800_000_007);
     assert_eq!(fx, vec![st.save()]);
 
     let mut st = with_codes(CodeMode::Off)?;
-    st.interview = other_interview()?;
+    st.session.interview = other_interview()?;
     key(&mut st, Key::Char('x'));
     let fx = key(&mut st, Key::Char('d'));
     assert!(fx.is_empty(), "declining records and opens nothing: {fx:?}");
-    assert!(matches!(st.phase, Phase::Declined { .. }));
-    assert_eq!(st.progress.consent, None);
+    assert!(matches!(st.session.phase, Phase::Declined { .. }));
+    assert_eq!(st.session.progress.consent, None);
     // The polite end clears itself (or on Enter) into a privacy wipe.
     let wait = st.settings.declined_wait;
     let fx = tick(&mut st, wait);
@@ -199,14 +210,14 @@ fn finished() -> crate::TestResult<State> {
     let mut st = at_questions()?;
     for q in 0..2 {
         update(&mut st, loud());
-        st.phase = Phase::Questions { selected: q };
+        st.session.phase = Phase::Questions { selected: q };
         key(&mut st, Key::Enter);
         key(&mut st, Key::Enter);
         saved(&mut st, q, 0);
         key(&mut st, Key::Enter);
         submitted(&mut st, q, 0);
     }
-    assert!(matches!(st.phase, Phase::Done { .. }));
+    assert!(matches!(st.session.phase, Phase::Done { .. }));
     Ok(st)
 }
 
@@ -219,7 +230,7 @@ fn the_done_screen_clears_for_the_next_candidate() -> crate::TestResult {
         fx.iter().any(|e| matches!(e, Effect::EndSession { .. })),
         "{fx:?}"
     );
-    assert_eq!(st.phase, Phase::Resetting);
+    assert_eq!(st.session.phase, Phase::Resetting);
     // Or at once, on Finish.
     let mut st = finished()?;
     let fx = key(&mut st, Key::Enter);
@@ -237,7 +248,7 @@ fn a_receipt_is_printed_when_the_station_has_a_printer() -> crate::TestResult {
     let mut last = Vec::new();
     for q in 0..2 {
         update(&mut st, loud());
-        st.phase = Phase::Questions { selected: q };
+        st.session.phase = Phase::Questions { selected: q };
         key(&mut st, Key::Enter);
         key(&mut st, Key::Enter);
         saved(&mut st, q, 0);
@@ -247,7 +258,7 @@ fn a_receipt_is_printed_when_the_station_has_a_printer() -> crate::TestResult {
     let Some(Effect::PrintReceipt { text }) = last.last() else {
         panic!("no receipt in {last:?}")
     };
-    assert!(text.contains(&st.progress.receipt_code()), "{text}");
+    assert!(text.contains(&st.session.progress.receipt_code()), "{text}");
     assert!(text.contains("Answer 2:"), "{text}");
     Ok(())
 }
@@ -270,6 +281,7 @@ fn grants_are_kept_in_the_progress_with_their_time_and_reach_the_manifest() -> c
     tick(&mut st, secs(30));
     grant_via_menu(&mut st, 2);
     let kinds: Vec<(GrantKind, u64, u64)> = st
+        .session
         .progress
         .grants
         .iter()
@@ -282,11 +294,11 @@ fn grants_are_kept_in_the_progress_with_their_time_and_reach_the_manifest() -> c
             (GrantKind::ExtraPreparation, 60, 1_800_000_030)
         ]
     );
-    assert_eq!(st.progress.grants[0].question_id, "q1");
+    assert_eq!(st.session.progress.grants[0].question_id, "q1");
     // The manifest lists them, with the candidate's code.
-    st.progress.candidate_ref = Some("AB-12345".into());
+    st.session.progress.candidate_ref = Some("AB-12345".into());
     let m = answer::manifest(&st);
-    assert_eq!(m.grants, st.progress.grants);
+    assert_eq!(m.grants, st.session.progress.grants);
     assert_eq!(m.candidate_ref.as_deref(), Some("AB-12345"));
     Ok(())
 }
@@ -329,8 +341,11 @@ fn staff_can_enter_a_code_for_a_candidate_who_has_none() -> crate::TestResult {
     type_text(&mut st, "walk-in-07");
     key(&mut st, Key::Enter);
     assert_eq!(st.operator.step, OperatorStep::Closed);
-    assert_eq!(st.progress.candidate_ref.as_deref(), Some("WALK-IN-07"));
-    assert_eq!(st.phase, Phase::Overview);
+    assert_eq!(
+        st.session.progress.candidate_ref.as_deref(),
+        Some("WALK-IN-07")
+    );
+    assert_eq!(st.session.phase, Phase::Overview);
     // Past the welcome screen the code is the candidate's already: staff are told so.
     st.operator.step = OperatorStep::Menu {
         selected: enter_code,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::update;
 use crate::app::msg::{Effect, Key, Msg, Purpose, TakeRef};
-use crate::app::state::{Phase, Settings, State};
+use crate::app::state::{Phase, Session, Settings, State};
 use crate::interview::Interview;
 use crate::media::analyze::Level;
 use crate::session::Progress;
@@ -37,12 +37,10 @@ attempts = 1
 pub fn state() -> crate::TestResult<State> {
     let interview = Interview::parse(INTERVIEW, std::path::Path::new("t.toml"))?;
     let progress = Progress::new("s1", &interview.id, interview.questions.len(), 0);
-    Ok(State::new(
-        Arc::new(interview),
-        Settings::new(PathBuf::from("/data/s1")),
-        progress,
-        Instant::now(),
-    ))
+    let now = Instant::now();
+    let dir = PathBuf::from("/data/s1");
+    let session = Session::new(Arc::new(interview), progress, dir, now);
+    Ok(State::new(Settings::default(), session, now))
 }
 
 pub fn test_clip() -> Purpose {
@@ -120,12 +118,12 @@ pub fn ready_devices(st: &mut State) {
 /// A state on the question list, device test done.
 pub fn at_questions() -> crate::TestResult<State> {
     let mut st = state()?;
-    st.progress.device_test_passed = true;
+    st.session.progress.device_test_passed = true;
     key(&mut st, Key::Char('x'));
     let fx = key(&mut st, Key::Enter);
     assert_eq!(fx, vec![Effect::OpenDevices]);
     ready_devices(&mut st);
-    assert_eq!(st.phase, Phase::Questions { selected: 0 });
+    assert_eq!(st.session.phase, Phase::Questions { selected: 0 });
     Ok(st)
 }
 

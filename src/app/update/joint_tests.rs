@@ -9,14 +9,17 @@ use super::fixtures::*;
 use super::fixtures::{submitted, tick};
 use super::*;
 use crate::app::msg::{RecordingProblem, Submission, TakeRef};
-use crate::app::state::{DeviceProblem, Notice, Settings};
+use crate::app::state::{DeviceProblem, Notice};
 
 /// A take of question 0, recorded and waiting for the candidate's decision.
 fn reviewing() -> crate::TestResult<State> {
     let mut st = at_questions()?;
     recording_q1(&mut st);
     saved(&mut st, 0, 0);
-    assert!(matches!(st.phase, Phase::Review { q: 0, take: 0, .. }));
+    assert!(matches!(
+        st.session.phase,
+        Phase::Review { q: 0, take: 0, .. }
+    ));
     Ok(st)
 }
 
@@ -32,8 +35,8 @@ fn other(question: usize, take: usize) -> TakeRef {
 fn reports_of_another_session_never_change_this_candidate() -> crate::TestResult {
     let mut st = at_questions()?;
     recording_q1(&mut st);
-    let before = st.progress.clone();
-    let phase = st.phase.clone();
+    let before = st.session.progress.clone();
+    let phase = st.session.phase.clone();
     let stale = [
         Msg::RecordingSaved {
             purpose: Purpose::Answer(other(0, 0)),
@@ -69,8 +72,8 @@ fn reports_of_another_session_never_change_this_candidate() -> crate::TestResult
     ];
     for msg in stale {
         assert!(update(&mut st, msg.clone()).is_empty(), "{msg:?}");
-        assert_eq!(st.progress, before, "{msg:?} changed the progress");
-        assert_eq!(st.phase, phase, "{msg:?} changed the screen");
+        assert_eq!(st.session.progress, before, "{msg:?} changed the progress");
+        assert_eq!(st.session.phase, phase, "{msg:?} changed the screen");
         assert_eq!(st.upload(0), Default::default());
         assert_eq!(st.upload(1), Default::default());
     }
@@ -81,7 +84,7 @@ fn reports_of_another_session_never_change_this_candidate() -> crate::TestResult
         news: UploadNews::Delivered,
     };
     assert!(update(&mut st, out_of_range).is_empty());
-    assert!(!st.progress.all_submitted());
+    assert!(!st.session.progress.all_submitted());
     Ok(())
 }
 
@@ -94,8 +97,11 @@ fn a_take_counts_as_sent_only_once_the_outbox_has_it() -> crate::TestResult {
     };
     assert_eq!(*take, take_ref(0, 0));
     assert_eq!(file, &PathBuf::from("/data/s1/q1-take1.mp4"));
-    assert_eq!(st.phase, Phase::Submitting { q: 0, take: 0 });
-    assert_eq!(st.progress.questions[0].takes[0].state, TakeState::Saved);
+    assert_eq!(st.session.phase, Phase::Submitting { q: 0, take: 0 });
+    assert_eq!(
+        st.session.progress.questions[0].takes[0].state,
+        TakeState::Saved
+    );
     assert!(
         !fx.iter().any(Effect::is_save),
         "nothing to save yet: {fx:?}"
@@ -106,15 +112,15 @@ fn a_take_counts_as_sent_only_once_the_outbox_has_it() -> crate::TestResult {
     let fx = submitted(&mut st, 0, 0);
     assert!(fx[0].is_save());
     assert_eq!(
-        st.progress.questions[0].takes[0].state,
+        st.session.progress.questions[0].takes[0].state,
         TakeState::Submitted
     );
-    assert_eq!(st.progress.questions[0].delivery, Delivery::Queued);
+    assert_eq!(st.session.progress.questions[0].delivery, Delivery::Queued);
     assert_eq!(
-        st.progress.questions[0].answer_id.as_deref(),
+        st.session.progress.questions[0].answer_id.as_deref(),
         Some("answer-0-0")
     );
-    assert_eq!(st.phase, Phase::Questions { selected: 1 });
+    assert_eq!(st.session.phase, Phase::Questions { selected: 1 });
     Ok(())
 }
 
@@ -134,25 +140,28 @@ fn a_failed_submission_keeps_the_take_reviewable_and_calls_staff() -> crate::Tes
         fx.iter().any(|e| matches!(e, Effect::CallStaff { .. })),
         "{fx:?}"
     );
-    assert_eq!(st.notice, Some(Notice::SubmitFailed));
+    assert_eq!(st.session.notice, Some(Notice::SubmitFailed));
     assert_eq!(
-        st.phase,
+        st.session.phase,
         Phase::Review {
             q: 0,
             take: 0,
             playing: false
         }
     );
-    let take = &st.progress.questions[0].takes[0];
+    let take = &st.session.progress.questions[0].takes[0];
     assert_eq!(take.state, TakeState::Saved);
     assert!(take.submit_failed, "a later wipe must set it aside");
-    assert_eq!(st.progress.questions[0].delivery, Delivery::NotSubmitted);
+    assert_eq!(
+        st.session.progress.questions[0].delivery,
+        Delivery::NotSubmitted
+    );
     assert!(st.last_error.is_some());
     // The candidate may try again.
     let fx = key(&mut st, Key::Enter);
     assert!(fx.iter().any(|e| matches!(e, Effect::Submit(_))));
     submitted(&mut st, 0, 0);
-    assert!(!st.progress.questions[0].takes[0].submit_failed);
+    assert!(!st.session.progress.questions[0].takes[0].submit_failed);
     Ok(())
 }
 
@@ -164,8 +173,8 @@ fn no_session_ends_while_a_take_goes_into_the_outbox() -> crate::TestResult {
     assert!(station::end_session(&mut st).is_empty());
     // Nor by the idle reset, however long it takes.
     assert!(tick(&mut st, secs(600)).is_empty());
-    assert_eq!(st.idle_ends, None);
-    assert_eq!(st.phase, Phase::Submitting { q: 0, take: 0 });
+    assert_eq!(st.session.idle_ends, None);
+    assert_eq!(st.session.phase, Phase::Submitting { q: 0, take: 0 });
     submitted(&mut st, 0, 0);
     let fx = station::end_session(&mut st);
     assert!(
@@ -185,17 +194,17 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
         Some(&Effect::EndSession {
             session: "s1".into(),
             dir: PathBuf::from("/data/s1"),
-            progress: Box::new(st.progress.clone()),
+            progress: Box::new(st.session.progress.clone()),
         })
     );
-    assert_eq!(st.phase, Phase::Resetting);
+    assert_eq!(st.session.phase, Phase::Resetting);
     assert!(key(&mut st, Key::Enter).is_empty());
     assert!(key(&mut st, Key::Char('r')).is_empty());
-    assert_eq!(st.phase, Phase::Resetting);
+    assert_eq!(st.session.phase, Phase::Resetting);
     // Asked twice (an operator and the idle reset at once), it ends once.
     assert!(station::end_session(&mut st).is_empty());
-    let progress = crate::session::Progress::new("s2", &st.interview.id, 2, 0);
-    let interview = st.interview.clone();
+    let progress = crate::session::Progress::new("s2", &st.session.interview.id, 2, 0);
+    let interview = st.session.interview.clone();
     update(
         &mut st,
         Msg::SessionStarted {
@@ -204,8 +213,8 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
             interview,
         },
     );
-    assert_eq!(st.phase, Phase::Welcome(Default::default()));
-    assert_eq!(st.settings.session_dir, PathBuf::from("/data/s2"));
+    assert_eq!(st.session.phase, Phase::Welcome(Default::default()));
+    assert_eq!(st.session.dir, PathBuf::from("/data/s2"));
     // Nothing of the previous candidate's uploads shows for the next one.
     assert_eq!(st.upload(0), Default::default());
     Ok(())
@@ -221,7 +230,7 @@ fn a_session_that_cannot_be_closed_puts_the_station_out_of_order() -> crate::Tes
             detail: "cannot rename into place: Input/output error".into(),
         },
     );
-    assert_eq!(st.phase, Phase::OutOfOrder);
+    assert_eq!(st.session.phase, Phase::OutOfOrder);
     assert!(matches!(
         fx.as_slice(),
         [Effect::CallStaff {
@@ -249,7 +258,7 @@ fn a_full_disk_at_the_start_of_an_answer_calls_staff_and_costs_nothing() -> crat
             kept_seconds: None,
         },
     );
-    assert_eq!(st.notice, Some(Notice::NoSpace));
+    assert_eq!(st.session.notice, Some(Notice::NoSpace));
     assert!(fx.iter().any(|e| matches!(e, Effect::CallStaff { .. })));
     assert_eq!(st.attempts_left(0), 2);
     // A device problem does not call staff by itself: the candidate can retry.
@@ -265,7 +274,7 @@ fn a_full_disk_at_the_start_of_an_answer_calls_staff_and_costs_nothing() -> crat
         },
     );
     assert!(!fx.iter().any(|e| matches!(e, Effect::CallStaff { .. })));
-    assert_eq!(st.notice, Some(Notice::AnswerDidNotStart));
+    assert_eq!(st.session.notice, Some(Notice::AnswerDidNotStart));
     Ok(())
 }
 
@@ -279,9 +288,9 @@ fn activity_is_noted_on_disk_at_most_every_ten_seconds() -> crate::TestResult {
     };
     // Not on the welcome screen: nobody's session has begun.
     assert_eq!(note(&update(&mut st, Msg::Key(Key::Right))), 0);
-    assert_eq!(st.phase, Phase::Welcome(Default::default()));
+    assert_eq!(st.session.phase, Phase::Welcome(Default::default()));
     assert_eq!(note(&update(&mut st, Msg::Key(Key::Char('x')))), 1);
-    assert_eq!(st.phase, Phase::Overview);
+    assert_eq!(st.session.phase, Phase::Overview);
     assert_eq!(note(&update(&mut st, Msg::Key(Key::Char('x')))), 0);
     tick(&mut st, secs(9));
     assert_eq!(note(&update(&mut st, Msg::Key(Key::Char('x')))), 0);
@@ -290,7 +299,7 @@ fn activity_is_noted_on_disk_at_most_every_ten_seconds() -> crate::TestResult {
     assert_eq!(
         fx,
         vec![Effect::NoteActivity {
-            dir: Settings::new(PathBuf::from("/data/s1")).session_dir
+            dir: PathBuf::from("/data/s1")
         }]
     );
     Ok(())

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use super::msg::{Effect, Key, ManifestInfo, Msg, Purpose, UploadNews};
-use super::state::{DeviceStatus, Notice, OperatorStep, Phase, Prep, State, TestStep};
+use super::state::{DeviceStatus, Notice, OperatorStep, Phase, Prep, Session, State, TestStep};
 use super::station;
 use crate::session::{Delivery, Take, TakeState};
 use answer::{
@@ -50,7 +50,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::Key(key) => on_key(state, key),
         Msg::RecordingStarted { purpose } if state.is_current(purpose.session()) => {
             let now = state.now;
-            match (&mut state.phase, &purpose) {
+            match (&mut state.session.phase, &purpose) {
                 (
                     Phase::Recording {
                         q, take, started, ..
@@ -90,20 +90,20 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             Vec::new()
         }
         Msg::PlaybackFrame(frame) => {
-            state.playback.frame = Some(frame);
+            state.session.playback.frame = Some(frame);
             Vec::new()
         }
         Msg::PlaybackPosition { position, length } => {
-            state.playback.position = position;
-            state.playback.length = length;
+            state.session.playback.position = position;
+            state.session.playback.length = length;
             Vec::new()
         }
         Msg::PlaybackLevel(level) => {
-            state.playback.level = Some(level);
+            state.session.playback.level = Some(level);
             Vec::new()
         }
         Msg::PlaybackSilent => {
-            state.playback.silent = true;
+            state.session.playback.silent = true;
             Vec::new()
         }
         Msg::PlaybackEnded => playback_ended(state),
@@ -121,7 +121,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             session,
             question,
             news,
-        } if state.is_current(&session) && question < state.progress.questions.len() => {
+        } if state.is_current(&session) && question < state.session.progress.questions.len() => {
             upload_news(state, question, news)
         }
         // An answer of an earlier candidate: the outbox has it; this candidate's screen does
@@ -152,10 +152,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             progress,
             dir,
             interview,
-        } => {
-            state.interview = interview;
-            station::session_started(state, progress, dir)
-        }
+        } => station::session_started(state, Session::new(interview, progress, dir, state.now)),
         Msg::SessionEndFailed { detail } => station::session_end_failed(state, detail),
     }
 }
@@ -171,7 +168,7 @@ fn upload_news(state: &mut State, question: usize, news: UploadNews) -> Vec<Effe
         UploadNews::Waiting => state.record_upload(question, |u| u.waiting = true),
         UploadNews::Delivered => {
             state.record_upload(question, |u| u.waiting = false);
-            let q = &mut state.progress.questions[question];
+            let q = &mut state.session.progress.questions[question];
             if q.delivery != Delivery::Uploaded {
                 q.delivery = Delivery::Uploaded;
                 return vec![state.save()];
@@ -192,7 +189,7 @@ fn tick(state: &mut State) -> Vec<Effect> {
     if !idle.is_empty() {
         return idle;
     }
-    match state.phase.clone() {
+    match state.session.phase.clone() {
         Phase::Question {
             q,
             prep: Prep::Counting { ends },
@@ -206,7 +203,7 @@ fn tick(state: &mut State) -> Vec<Effect> {
         Phase::DeviceTest(TestStep::Recording { started })
             if now >= started + state.settings.test_clip =>
         {
-            state.phase = Phase::DeviceTest(TestStep::Saving);
+            state.session.phase = Phase::DeviceTest(TestStep::Saving);
             vec![Effect::StopRecording]
         }
         Phase::Done { ends } if now >= ends => arrival::finish(state),
@@ -217,7 +214,7 @@ fn tick(state: &mut State) -> Vec<Effect> {
 
 /// A sound was heard: a candidate waiting on the gate starts recording at once.
 fn gate_opened(state: &mut State) -> Vec<Effect> {
-    match state.phase {
+    match state.session.phase {
         Phase::Question {
             q,
             prep: Prep::WaitingForSound,
@@ -237,24 +234,25 @@ fn on_key(state: &mut State, key: Key) -> Vec<Effect> {
 /// Notes the candidate's key on disk now and then, so that a restart knows how long the
 /// station has been left alone (a walked-away candidate's screen is never reopened).
 fn note_activity(state: &mut State) -> Option<Effect> {
-    if matches!(state.phase, Phase::Welcome(_) | Phase::Resetting) {
+    if matches!(state.session.phase, Phase::Welcome(_) | Phase::Resetting) {
         return None;
     }
     let due = state
+        .session
         .activity_noted
         .is_none_or(|t| state.now.saturating_duration_since(t) >= NOTE_ACTIVITY_EVERY);
     due.then(|| {
-        state.activity_noted = Some(state.now);
+        state.session.activity_noted = Some(state.now);
         Effect::NoteActivity {
-            dir: state.settings.session_dir.clone(),
+            dir: state.session.dir.clone(),
         }
     })
 }
 
 fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
-    state.last_input = state.now;
+    state.session.last_input = state.now;
     // A key during the reset countdown only says "still here".
-    if state.idle_ends.take().is_some() {
+    if state.session.idle_ends.take().is_some() {
         return Vec::new();
     }
     if state.operator.step != OperatorStep::Closed {
@@ -263,16 +261,11 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
     if key == Key::Operator {
         return station::open_operator(state);
     }
-    let key = if key == Key::Char('?') {
-        Key::Help
-    } else {
-        key
-    };
-    if state.help {
+    if state.session.help {
         match key {
-            Key::Esc | Key::Help | Key::Enter => state.help = false,
+            Key::Esc | Key::Help | Key::Enter => state.session.help = false,
             Key::Char('c') | Key::Char('C') => {
-                state.help = false;
+                state.session.help = false;
                 return station::call_staff(state);
             }
             _ => {}
@@ -280,14 +273,14 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
         return Vec::new();
     }
     if key == Key::Help {
-        state.help = true;
+        state.session.help = true;
         return Vec::new();
     }
     let key = match key {
         Key::Char(c) => Key::Char(c.to_ascii_lowercase()),
         k => k,
     };
-    match state.phase.clone() {
+    match state.session.phase.clone() {
         Phase::Welcome(entry) => arrival::welcome_key(state, entry, key),
         Phase::Consent => arrival::consent_key(state, key),
         Phase::Declined { .. } => match key {
@@ -325,7 +318,7 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
                 }
             }
             Key::Char('h') => {
-                state.devices.preview_hidden = !state.devices.preview_hidden;
+                state.session.preview_hidden = !state.session.preview_hidden;
                 Vec::new()
             }
             _ => Vec::new(),
@@ -348,18 +341,18 @@ pub(super) fn switch_language(state: &mut State, forward: bool) {
     }
     let at = all
         .iter()
-        .position(|t| t.code == state.text.code)
+        .position(|t| t.code == state.session.text.code)
         .unwrap_or(0);
     let next = if forward {
         (at + 1) % all.len()
     } else {
         (at + all.len() - 1) % all.len()
     };
-    state.text = all[next].clone();
+    state.session.text = all[next].clone();
 }
 
 fn start_interview(state: &mut State) -> Vec<Effect> {
-    state.notice = None;
+    state.session.notice = None;
     let mut fx = Vec::new();
     if matches!(
         state.devices.status,
@@ -368,12 +361,12 @@ fn start_interview(state: &mut State) -> Vec<Effect> {
         state.devices.status = DeviceStatus::Opening;
         fx.push(Effect::OpenDevices);
     }
-    if state.progress.device_test_passed {
-        state.phase = Phase::Questions {
+    if state.session.progress.device_test_passed {
+        state.session.phase = Phase::Questions {
             selected: state.next_open_question(0).unwrap_or(0),
         };
     } else {
-        state.phase = Phase::DeviceTest(TestStep::Ready);
+        state.session.phase = Phase::DeviceTest(TestStep::Ready);
     }
     fx
 }
@@ -396,7 +389,7 @@ fn device_test_key(state: &mut State, step: TestStep, key: Key) -> Vec<Effect> {
                 if state.now.saturating_duration_since(started)
                     >= state.settings.test_clip_minimum =>
             {
-                state.phase = Phase::DeviceTest(TestStep::Saving);
+                state.session.phase = Phase::DeviceTest(TestStep::Saving);
                 vec![Effect::StopRecording]
             }
             _ => Vec::new(),
@@ -413,7 +406,7 @@ fn device_test_key(state: &mut State, step: TestStep, key: Key) -> Vec<Effect> {
                     fx
                 }
                 Key::Char('p') | Key::Space => {
-                    state.phase = Phase::DeviceTest(TestStep::Review {
+                    state.session.phase = Phase::DeviceTest(TestStep::Review {
                         checks,
                         playing: !playing,
                     });
@@ -430,12 +423,12 @@ fn device_test_key(state: &mut State, step: TestStep, key: Key) -> Vec<Effect> {
 }
 
 fn start_test_clip(state: &mut State) -> Vec<Effect> {
-    state.notice = None;
-    state.playback = Default::default();
-    state.phase = Phase::DeviceTest(TestStep::Recording { started: state.now });
+    state.session.notice = None;
+    state.session.playback = Default::default();
+    state.session.phase = Phase::DeviceTest(TestStep::Recording { started: state.now });
     vec![Effect::StartRecording {
         purpose: Purpose::TestClip {
-            session: state.progress.session_id.clone(),
+            session: state.session.progress.session_id.clone(),
         },
         file: state.test_clip_path(),
         limit: state.settings.test_clip,
@@ -443,9 +436,9 @@ fn start_test_clip(state: &mut State) -> Vec<Effect> {
 }
 
 fn test_passed(state: &mut State) -> Vec<Effect> {
-    state.progress.device_test_passed = true;
-    state.playback = Default::default();
-    state.phase = Phase::Questions {
+    state.session.progress.device_test_passed = true;
+    state.session.playback = Default::default();
+    state.session.phase = Phase::Questions {
         selected: state.next_open_question(0).unwrap_or(0),
     };
     vec![
@@ -456,16 +449,16 @@ fn test_passed(state: &mut State) -> Vec<Effect> {
 }
 
 fn questions_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
-    let n = state.interview.questions.len();
+    let n = state.session.interview.questions.len();
     match key {
         Key::Up | Key::Left => {
-            state.phase = Phase::Questions {
+            state.session.phase = Phase::Questions {
                 selected: selected.saturating_sub(1),
             };
             Vec::new()
         }
         Key::Down | Key::Right | Key::Tab => {
-            state.phase = Phase::Questions {
+            state.session.phase = Phase::Questions {
                 selected: (selected + 1).min(n.saturating_sub(1)),
             };
             Vec::new()
@@ -476,13 +469,16 @@ fn questions_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
 }
 
 fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
-    if state.progress.questions[q].submitted_take().is_some() {
+    if state.session.progress.questions[q]
+        .submitted_take()
+        .is_some()
+    {
         return Vec::new();
     }
-    state.notice = None;
-    state.progress.current = Some(q);
+    state.session.notice = None;
+    state.session.progress.current = Some(q);
     if let Some(take) = state.pending_take(q) {
-        state.phase = Phase::Review {
+        state.session.phase = Phase::Review {
             q,
             take,
             playing: false,
@@ -495,15 +491,15 @@ fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
     let mut fx = vec![state.save()];
     match state.question(q).video.clone() {
         Some(video) => {
-            state.playback = Default::default();
-            state.phase = Phase::Question {
+            state.session.playback = Default::default();
+            state.session.phase = Phase::Question {
                 q,
                 prep: Prep::Watching,
             };
             fx.push(Effect::Play { file: video });
         }
         None => {
-            state.phase = Phase::Question {
+            state.session.phase = Phase::Question {
                 q,
                 prep: preparation(state, q),
             };
@@ -524,25 +520,25 @@ fn preparation(state: &State, q: usize) -> Prep {
 }
 
 fn playback_ended(state: &mut State) -> Vec<Effect> {
-    match state.phase.clone() {
+    match state.session.phase.clone() {
         Phase::Question {
             q,
             prep: Prep::Watching,
         } => {
-            state.phase = Phase::Question {
+            state.session.phase = Phase::Question {
                 q,
                 prep: preparation(state, q),
             };
         }
         Phase::Review { q, take, .. } => {
-            state.phase = Phase::Review {
+            state.session.phase = Phase::Review {
                 q,
                 take,
                 playing: false,
             };
         }
         Phase::DeviceTest(TestStep::Review { checks, .. }) => {
-            state.phase = Phase::DeviceTest(TestStep::Review {
+            state.session.phase = Phase::DeviceTest(TestStep::Review {
                 checks,
                 playing: false,
             });
@@ -554,24 +550,18 @@ fn playback_ended(state: &mut State) -> Vec<Effect> {
 
 pub(super) fn terminate(state: &mut State) -> Vec<Effect> {
     state.quitting = true;
-    match &mut state.phase {
+    match &mut state.session.phase {
         Phase::Recording { stopping, .. } => {
             *stopping = true;
             vec![Effect::StopRecording]
         }
         Phase::DeviceTest(TestStep::Recording { .. }) => {
-            state.phase = Phase::DeviceTest(TestStep::Saving);
+            state.session.phase = Phase::DeviceTest(TestStep::Saving);
             vec![Effect::StopRecording]
         }
         Phase::DeviceTest(TestStep::Saving) => Vec::new(),
         _ => vec![Effect::StopPlayback, state.save(), Effect::Quit],
     }
-}
-
-/// Time left of a countdown, rounded up to whole seconds for display.
-pub fn remaining(now: std::time::Instant, ends: std::time::Instant) -> Duration {
-    let left = ends.saturating_duration_since(now);
-    Duration::from_secs(left.as_secs() + u64::from(left.subsec_nanos() > 0))
 }
 
 mod answer;

@@ -6,19 +6,19 @@ use crate::app::state::{State, Target};
 use crate::session::Delivery;
 
 pub fn text(state: &State) -> String {
-    let t = &state.text;
+    let t = &state.session.text;
     let mut out = vec![
-        state.interview.title.clone(),
+        state.session.interview.title.clone(),
         crate::clock::human(state.wall.unix_at(state.now)),
         String::new(),
         format!(
             "{}: {}",
             t.get("done.receipt"),
-            state.progress.receipt_code()
+            state.session.progress.receipt_code()
         ),
         String::new(),
     ];
-    for (i, q) in state.progress.questions.iter().enumerate() {
+    for (i, q) in state.session.progress.questions.iter().enumerate() {
         let words = match (q.delivery, state.settings.target) {
             (Delivery::Uploaded, Target::Platform) => t.get("done.received"),
             (Delivery::Uploaded, Target::Folder) => t.get("done.in_folder"),

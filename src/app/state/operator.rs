@@ -1,0 +1,65 @@
+//! The operator's side of the screen: the menu behind its PIN, what it offers, and the pages
+//! it shows.
+
+use std::time::Instant;
+
+/// What the operator menu offers, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorAction {
+    ExtraAttempt,
+    ExtraAnswerTime,
+    ExtraPreparation,
+    UploadQueue,
+    Diagnostics,
+    EndSession,
+    /// Types a code for a candidate who has none (on the welcome screen).
+    EnterCode,
+    Quit,
+    Close,
+}
+
+impl OperatorAction {
+    pub const ALL: [OperatorAction; 9] = [
+        OperatorAction::ExtraAttempt,
+        OperatorAction::ExtraAnswerTime,
+        OperatorAction::ExtraPreparation,
+        OperatorAction::UploadQueue,
+        OperatorAction::Diagnostics,
+        OperatorAction::EndSession,
+        OperatorAction::EnterCode,
+        OperatorAction::Quit,
+        OperatorAction::Close,
+    ];
+}
+
+/// The operator menu behind its PIN.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OperatorStep {
+    Closed,
+    /// Typing the PIN (shown as dots); `checking` while the hash is verified.
+    Pin {
+        digits: String,
+        checking: bool,
+    },
+    Menu {
+        selected: usize,
+    },
+    /// Typing a code for the candidate.
+    Code {
+        typed: String,
+    },
+    /// A page of plain lines (the upload queue, diagnostics) until any key; `title` is a
+    /// text key.
+    Page {
+        title: &'static str,
+        lines: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operator {
+    pub step: OperatorStep,
+    /// Wrong PINs in a row; five lock the menu for a growing time.
+    pub failures: u32,
+    pub locked_until: Option<Instant>,
+}

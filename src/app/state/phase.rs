@@ -1,0 +1,112 @@
+//! Where the candidate is: the explicit [`Phase`], each variant carrying only what that step
+//! needs, with the device test's and the preparation's own steps, and the short notice shown
+//! about the last thing that went wrong.
+
+use std::time::Instant;
+
+use super::CodeEntry;
+
+use crate::app::msg::ClipChecks;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Attract screen between candidates, where they type their code.
+    Welcome(CodeEntry),
+    /// The interview's privacy notice, accepted by an explicit key.
+    Consent,
+    /// The candidate declined the notice: nothing was recorded; the screen clears at `ends`.
+    Declined {
+        ends: Instant,
+    },
+    Overview,
+    DeviceTest(TestStep),
+    Questions {
+        selected: usize,
+    },
+    Question {
+        q: usize,
+        prep: Prep,
+    },
+    Recording {
+        q: usize,
+        take: usize,
+        /// Set when the pipeline reports it is recording; the clock starts then.
+        started: Option<Instant>,
+        stopping: bool,
+    },
+    Review {
+        q: usize,
+        take: usize,
+        playing: bool,
+    },
+    /// The candidate sent the take; it is being put in the outbox (a moment). Nothing else
+    /// happens until that is certain, so the screen never says "sent" before it is.
+    Submitting {
+        q: usize,
+        take: usize,
+    },
+    /// Every answer is sent; the screen clears for the next candidate at `ends` (or on
+    /// Finish).
+    Done {
+        ends: Instant,
+    },
+    /// The session is being closed (privacy wipe) and a new one opened.
+    Resetting,
+    /// The station cannot go on by itself (the session could not be closed): staff are
+    /// called; the operator menu still works.
+    OutOfOrder,
+}
+
+/// The steps of the device test.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStep {
+    /// Live preview and meter; the candidate may record a clip.
+    Ready,
+    Recording {
+        started: Instant,
+    },
+    Saving,
+    Review {
+        checks: ClipChecks,
+        playing: bool,
+    },
+}
+
+/// Where the candidate is with the question on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prep {
+    /// The question video is playing; preparation starts when it ends.
+    Watching,
+    /// Preparation time running out at `ends`.
+    Counting { ends: Instant },
+    /// No preparation time (or it was skipped): recording starts on the candidate's key.
+    Ready,
+    /// Time is up or the candidate asked to start, but the microphone has not heard them yet.
+    WaitingForSound,
+}
+
+/// A short message shown above the keys until the next step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    TestClipFailed,
+    AnswerInterrupted,
+    AnswerDidNotStart,
+    StaffCalled,
+    /// The answer could not be put in the outbox; it is kept and staff were called.
+    SubmitFailed,
+    /// The disk cannot hold an answer: staff were called.
+    NoSpace,
+}
+
+impl Notice {
+    pub fn key(self) -> &'static str {
+        match self {
+            Notice::TestClipFailed => "test.failed",
+            Notice::AnswerInterrupted => "review.interrupted_notice",
+            Notice::AnswerDidNotStart => "question.did_not_start",
+            Notice::StaffCalled => "common.staff_called",
+            Notice::SubmitFailed => "review.submit_failed",
+            Notice::NoSpace => "question.no_space",
+        }
+    }
+}
