@@ -166,7 +166,7 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "[devices]\nvideo = \"webcam\"\n",
             "c.toml:2:1: [devices]: field 'video' must be 'default', 'v4l2:<path or index>', \
-             'test' or 'file:<path.y4m>', found \"webcam\"",
+             'test', 'head' or 'file:<path.y4m>', found \"webcam\"",
         ),
         (
             "[devices]\naudio = \"mic\"\n",
