@@ -8,7 +8,7 @@ CARGO ?= cargo
 LINT = $(CARGO) fmt --check && $(CARGO) clippy --all-targets -- -D warnings
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build demo test lint fmt bench soak
+.PHONY: help setup build demo test lint fmt bench soak deb
 
 help:
 	@echo 'booth make targets:'
@@ -20,6 +20,8 @@ help:
 	@echo '  make lint    cargo fmt --check and cargo clippy --all-targets -- -D warnings'
 	@echo '  make fmt     cargo fmt'
 	@echo '  make bench   release build, then booth bench (encoding vs ffmpeg, live load, upload vs curl)'
+	@echo '  make deb     release build, then the Debian package target/debian/booth_<version>_amd64.deb'
+	@echo '               (cargo-deb; the package test in make test packages the test build instead)'
 	@echo '  make soak    the station simulation for a million steps (40 seeds x 25 000; hours)'
 	@echo '  make setup   only install the Debian packages (scripts/setup.sh test)'
 
@@ -51,6 +53,14 @@ bench:
 	@scripts/setup.sh bench
 	@scripts/cargo-build.sh --release
 	$(CARGO) run --release -- bench
+
+# The Debian package, from a release build (about 15 min on 2 cores the first time). The package
+# test (tests/package.rs, part of `make test`) makes the same package from the test build's
+# binary, so `make test` never compiles booth a second time.
+deb:
+	@scripts/setup.sh deb
+	@scripts/cargo-build.sh --release
+	$(CARGO) deb --no-build --strip
 
 # The station simulation of `make test` (tests/sim.rs), a hundred times longer.
 SOAK_SEEDS ?= 40

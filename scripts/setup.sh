@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
 # Installs what booth needs on Debian 12 (bookworm), and only what is missing.
 #
-#   scripts/setup.sh [build|demo|bench|test]     (default: test, which is everything)
+#   scripts/setup.sh [build|demo|bench|deb|test]     (default: test, which is everything)
 #
 #   build  what `cargo build` needs: libclang-dev (bindgen for the V4L2 camera bindings),
 #          libasound2-dev and pkg-config (ALSA microphone via cpal), nasm (OpenH264's assembly,
 #          about 3x faster encoding; the build fails without it, see scripts/cargo-build.sh)
 #   demo   build + ffmpeg (ffprobe prints what the demo recorded)
 #   bench  demo + curl (the upload figure compares booth with curl) + the test tus server
-#   test   demo + what the tests drive: pulseaudio, pulseaudio-utils (pactl), libasound2-plugins
+#   deb    build + what `make deb` and the package test use: cargo-deb 3.8.0 (`cargo install`,
+#          a few minutes once, then found in ~/.cargo/bin), dpkg-dev (dpkg-shlibdeps, for the
+#          package's library dependencies), lintian, systemd (systemd-analyze)
+#   test   demo + deb + what the tests drive: pulseaudio, pulseaudio-utils (pactl), libasound2-plugins
 #          (ALSA's pulse plugin, so ALSA's "default" device reaches a test PulseAudio daemon),
 #          alsa-utils (arecord, and aplay in the test VM), tmux (terminal UI tests), curl; for the
 #          VM that tests the camera and microphone code against the kernel's own virtual devices
 #          (tests/vm.rs): qemu-system-x86, busybox-static, cpio, kmod (depmod, modprobe),
 #          v4l-utils (v4l2-ctl), binutils (strip); and the test tus server: npm packages
-#          @tus/server + @tus/file-store in tests/tus-server (`npm ci` from the committed lock
-#          file when node_modules is missing; needs node >= 20.19 and npm on the PATH)
+#          @tus/server + @tus/file-store + proper-lockfile (locks shared by server processes)
+#          in tests/tus-server (`npm ci` from the committed lock file when one is missing from
+#          node_modules; needs node >= 20.19 and npm on the PATH)
 #
 # It runs apt-get (with sudo when not root) only when a package is missing; when everything is
 # there it only asks dpkg, which takes well under a second. Rust itself (cargo, rustc, rustfmt,
@@ -33,19 +37,25 @@ die() {
 mode="${1:-test}"
 build_pkgs=(make gcc pkg-config libclang-dev libasound2-dev nasm)
 demo_pkgs=(ffmpeg)
+deb_pkgs=(dpkg-dev lintian systemd)
 test_pkgs=(pulseaudio pulseaudio-utils libasound2-plugins alsa-utils tmux curl
     qemu-system-x86 busybox-static cpio kmod v4l-utils binutils)
 tus_server=false
+cargo_deb=false
 case "$mode" in
 build) wanted=("${build_pkgs[@]}") ;;
 demo) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}") ;;
 bench) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" curl) tus_server=true ;;
-test | all) wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${test_pkgs[@]}") tus_server=true ;;
+deb) wanted=("${build_pkgs[@]}" "${deb_pkgs[@]}") cargo_deb=true ;;
+test | all)
+    wanted=("${build_pkgs[@]}" "${demo_pkgs[@]}" "${deb_pkgs[@]}" "${test_pkgs[@]}")
+    tus_server=true cargo_deb=true
+    ;;
 -h | --help)
-    sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
     exit 0
     ;;
-*) die "unknown mode '$mode' (expected build, demo, bench or test)" ;;
+*) die "unknown mode '$mode' (expected build, demo, bench, deb or test)" ;;
 esac
 
 # --- Rust toolchain: checked, never installed -------------------------------------------------
@@ -77,7 +87,11 @@ readonly MIN_NODE="20.19.0"
 tus_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/tus-server"
 install_tus_server() {
     $tus_server || return 0
-    [[ -d "$tus_dir/node_modules/@tus/server" && -d "$tus_dir/node_modules/@tus/file-store" ]] && {
+    local package missing_npm=()
+    for package in @tus/server @tus/file-store proper-lockfile; do
+        [[ -d "$tus_dir/node_modules/$package" ]] || missing_npm+=("$package")
+    done
+    ((${#missing_npm[@]} == 0)) && {
         say "the test tus server is installed ($tus_dir)"
         return 0
     }
@@ -91,6 +105,20 @@ install_tus_server() {
     say "running: npm ci in $tus_dir"
     (cd "$tus_dir" && npm ci --no-audit --no-fund --loglevel=error) ||
         die "npm ci in $tus_dir failed (is the npm registry reachable?)."
+}
+
+# --- cargo-deb (makes the Debian package) -------------------------------------------------------
+# Pinned: the package test and `make deb` rely on how this version reads [package.metadata.deb].
+readonly CARGO_DEB_VERSION="3.8.0"
+install_cargo_deb() {
+    $cargo_deb || return 0
+    if [[ "$(cargo deb --version 2>/dev/null)" == "cargo-deb $CARGO_DEB_VERSION" ]]; then
+        say "cargo-deb $CARGO_DEB_VERSION is installed"
+        return 0
+    fi
+    say "running: cargo install cargo-deb --version $CARGO_DEB_VERSION --locked (a few minutes, once)"
+    cargo install cargo-deb --version "$CARGO_DEB_VERSION" --locked --quiet ||
+        die "cargo install cargo-deb failed (is crates.io reachable?)."
 }
 
 # --- Debian packages ----------------------------------------------------------------------------
@@ -111,6 +139,7 @@ done
 if ((${#missing[@]} == 0)); then
     say "all ${#wanted[@]} Debian packages for '$mode' are installed"
     install_tus_server
+    install_cargo_deb
     exit 0
 fi
 
@@ -142,3 +171,4 @@ done
 ((${#still[@]} == 0)) || die "still not installed after apt-get: ${still[*]}"
 say "installed: ${missing[*]}"
 install_tus_server
+install_cargo_deb

@@ -1,14 +1,27 @@
-//! Wall-clock time as booth reports it, without a date crate: seconds since 1970, RFC 3339 in
-//! UTC for JSON (`2025-03-01T09:30:00Z`), HTTP dates (`Sun, 06 Nov 1994 08:49:37 GMT`, the only
-//! form servers may send today) read back, and when this binary was built.
+//! Wall-clock time as booth reports it, without a date crate: seconds (and milliseconds)
+//! since 1970, now and of a file's time; RFC 3339 in UTC for JSON (`2025-03-01T09:30:00Z`,
+//! or with milliseconds in the session manifest); HTTP dates (`Sun, 06 Nov 1994 08:49:37
+//! GMT`, the only form servers may send today) read back; and when this binary was built.
+//! The one place booth reads the wall clock or formats a date: everything else calls here.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Seconds since 1970 (0 if the clock is before it, which the doctor reports).
 pub fn unix_now() -> u64 {
+    unix_secs(SystemTime::now()).unwrap_or(0)
+}
+
+/// Milliseconds since 1970 (0 if the clock is before it): the outbox's and the manifest's
+/// timestamps.
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// A time (a file's modification time) as seconds since 1970; `None` before 1970.
+pub fn unix_secs(time: SystemTime) -> Option<u64> {
+    time.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
 }
 
 /// When this binary was built (see build.rs), seconds since 1970.
@@ -44,11 +57,21 @@ pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// `2025-03-01T09:30:00Z`.
 pub fn rfc3339(unix: u64) -> String {
+    format!("{}Z", date_time(unix))
+}
+
+/// `2026-11-26T04:54:49.124Z` for milliseconds since 1970.
+pub fn rfc3339_ms(ms: u64) -> String {
+    format!("{}.{:03}Z", date_time(ms / 1000), ms % 1000)
+}
+
+/// `2025-03-01T09:30:00`, UTC, without the zone.
+fn date_time(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
     let (y, m, d) = civil_from_days(days);
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
         secs / 3600,
         secs / 60 % 60,
         secs % 60
@@ -101,6 +124,9 @@ mod tests {
         // A leap day.
         assert_eq!(rfc3339(1_709_210_096), "2024-02-29T12:34:56Z");
         assert_eq!(human(1_709_210_096), "2024-02-29 12:34 UTC");
+        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
+        assert_eq!(rfc3339_ms(1_795_668_889_124), "2026-11-26T04:54:49.124Z");
         assert_eq!(
             parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(784_111_777)
@@ -133,5 +159,17 @@ mod tests {
         let built = build_unix();
         assert!(built > 1_700_000_000, "{built}");
         assert!(built <= unix_now() + 60, "{built}");
+    }
+
+    #[test]
+    fn now_and_file_times_agree_in_their_units() {
+        let (secs, ms) = (unix_now(), now_ms());
+        assert!(ms / 1000 >= secs && ms / 1000 <= secs + 60, "{secs} {ms}");
+        let at = UNIX_EPOCH + std::time::Duration::from_millis(1_709_210_096_999);
+        assert_eq!(unix_secs(at), Some(1_709_210_096));
+        assert_eq!(
+            unix_secs(UNIX_EPOCH - std::time::Duration::from_secs(1)),
+            None
+        );
     }
 }

@@ -5,13 +5,20 @@
 //! [`Config`] the rest of booth uses.
 //!
 //! The repository's `config.toml` is compiled in and is both the commented default and the
-//! source of every default value: a field left out of an operator's file takes the value the
-//! built-in file gives it.
+//! source of every default value. A station's configuration is read in layers ([`files`]): the
+//! built-in file, the station's file (`/etc/booth/config.toml`), then the drop-ins in
+//! `config.d/*.toml` beside it in name order (one concern per file, as configuration tools
+//! write them). The layers are merged as TOML, a later file's value replacing an earlier
+//! one's; the merged document is deserialized once and validated once, each complaint naming
+//! the file and line of the value it is about, and `booth config` can say where every value in
+//! force came from ([`Explained`]).
 
 mod fields;
+mod files;
 mod interviews;
 mod kiosk;
 mod logging;
+mod monitoring;
 mod upload;
 
 use std::path::{Path, PathBuf};
@@ -22,12 +29,15 @@ use toml::Spanned;
 
 use crate::media::source::{AudioSpec, VideoSpec};
 pub use crate::tomlfile::Diagnostic;
-use crate::tomlfile::{self, Document};
+use crate::tomlfile::Document;
 // The per-field checks and limits `build` strings together.
 use fields::*;
+use files::Files;
+pub use files::{DROPIN_DIR, Explained, Setting, dropins};
 pub use interviews::InterviewRef;
 pub use kiosk::{Kiosk, TextSize, ThemeName};
 pub use logging::Logging;
+pub use monitoring::Monitoring;
 pub use upload::{Endpoint, Retention, TOKEN_ENV, TokenError, UploadToken};
 
 #[cfg(test)]
@@ -35,9 +45,6 @@ mod tests;
 
 /// The commented default config, as shipped.
 pub const DEFAULT_CONFIG: &str = include_str!("../config.toml");
-
-/// How the built-in file is named in messages (only a broken build could produce one).
-const DEFAULT_CONFIG_NAME: &str = "config.toml (built in)";
 
 /// A validated station config.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,6 +56,7 @@ pub struct Config {
     pub interview: InterviewRef,
     pub kiosk: Kiosk,
     pub logging: Logging,
+    pub monitoring: Monitoring,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,59 +122,64 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{}: cannot list the config drop-ins: {source}", path.display())]
+    Dropins {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Invalid(#[from] Diagnostic),
 }
 
 impl ConfigError {
-    /// The file, as the caller named it.
+    /// The file (or the drop-in folder), as the caller named it.
     pub fn path(&self) -> &Path {
         match self {
-            ConfigError::Read { path, .. } => path,
+            ConfigError::Read { path, .. } | ConfigError::Dropins { path, .. } => path,
             ConfigError::Invalid(d) => d.path(),
         }
     }
     /// 1-based line, for problems inside the file.
     pub fn line(&self) -> Option<usize> {
         match self {
-            ConfigError::Read { .. } => None,
+            ConfigError::Read { .. } | ConfigError::Dropins { .. } => None,
             ConfigError::Invalid(d) => Some(d.line()),
         }
     }
     /// 1-based column, for problems inside the file.
     pub fn column(&self) -> Option<usize> {
         match self {
-            ConfigError::Read { .. } => None,
+            ConfigError::Read { .. } | ConfigError::Dropins { .. } => None,
             ConfigError::Invalid(d) => Some(d.column()),
         }
     }
     /// The field the problem is about.
     pub fn field(&self) -> Option<&str> {
         match self {
-            ConfigError::Read { .. } => None,
+            ConfigError::Read { .. } | ConfigError::Dropins { .. } => None,
             ConfigError::Invalid(d) => d.field(),
         }
     }
 }
 
 impl Config {
-    /// Reads and validates a config file; `None` is the built-in default.
+    /// Reads and validates a station's config: the built-in defaults, then `path`, then the
+    /// drop-ins in `config.d/*.toml` beside it in name order, each over the ones before.
+    /// `None` is the built-in default alone.
     pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
-        let Some(path) = path else {
-            return built_in();
-        };
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Config::parse(&text, path)
+        Files::read(path)?.config()
     }
 
-    /// Validates config text. `path` is named in messages, and relative paths are read from
-    /// its directory. Fields the text leaves out take the built-in default's values.
+    /// Validates config text over the built-in defaults (no drop-ins). `path` is named in
+    /// messages, and relative paths are read from its directory.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let base = built_in()?;
-        parse_with(text, path, &tomlfile::base_dir(path), Some(&base))
+        Files::one(text, path).config()
+    }
+
+    /// [`Config::load`], and where each value in force was written: `booth config`.
+    pub fn explain(path: Option<&Path>) -> Result<Explained, ConfigError> {
+        Files::read(path)?.explain()
     }
 
     /// Replaces the data directory (a command-line override; relative to the current
@@ -186,33 +199,18 @@ impl Config {
     }
 }
 
-fn built_in() -> Result<Config, ConfigError> {
-    // The built-in file only has absolute paths; "/" keeps a slip from depending on the cwd.
-    parse_with(
-        DEFAULT_CONFIG,
-        Path::new(DEFAULT_CONFIG_NAME),
-        Path::new("/"),
-        None,
-    )
+/// Deserializes the merged document once and validates it once.
+fn validate(doc: &Document<'_>) -> Result<Config, Diagnostic> {
+    build(doc, doc.deserialize()?)
 }
 
-fn parse_with(
-    text: &str,
-    path: &Path,
-    dir: &Path,
-    base: Option<&Config>,
-) -> Result<Config, ConfigError> {
-    let doc = Document::parse(text, path, expectation)?;
-    let raw: RawConfig = doc.deserialize()?;
-    Ok(build(&doc, raw, dir, base)?)
-}
+// ---- the merged files ----------------------------------------------------------------------
+// The built-in file sets every field, so after the merge every field is there; one missing
+// is a broken build, and the message points into the built-in file. Field order here is the
+// order "expected one of: …" lists them in.
 
-// ---- the file as written -------------------------------------------------------------------
-// Every field is optional (the built-in file fills in); field order here is the order
-// "expected one of: …" lists them in.
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawConfig {
     station: RawStation,
     devices: RawDevices,
@@ -221,276 +219,108 @@ struct RawConfig {
     interview: interviews::RawInterviewRef,
     kiosk: kiosk::RawKiosk,
     logging: logging::RawLogging,
+    monitoring: monitoring::RawMonitoring,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawStation {
-    id: Option<Spanned<String>>,
-    data_dir: Option<Spanned<String>>,
+    id: Spanned<String>,
+    data_dir: Spanned<String>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawDevices {
-    video: Option<Spanned<String>>,
-    audio: Option<Spanned<String>>,
-    size: Option<Spanned<String>>,
-    fps: Option<Spanned<i64>>,
+    video: Spanned<String>,
+    audio: Spanned<String>,
+    size: Spanned<String>,
+    fps: Spanned<i64>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRecording {
-    video_kbps: Option<Spanned<i64>>,
-    audio_kbps: Option<Spanned<i64>>,
-    noise_gate_dbfs: Option<Spanned<f64>>,
-    silence_warning_seconds: Option<Spanned<i64>>,
-    test_clip_seconds: Option<Spanned<i64>>,
+    video_kbps: Spanned<i64>,
+    audio_kbps: Spanned<i64>,
+    noise_gate_dbfs: Spanned<f64>,
+    silence_warning_seconds: Spanned<i64>,
+    test_clip_seconds: Spanned<i64>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawUpload {
-    endpoint: Option<Spanned<String>>,
-    token_file: Option<Spanned<String>>,
-    chunk_mib: Option<Spanned<i64>>,
-    max_chunk_mib: Option<Spanned<i64>>,
-    concurrency: Option<Spanned<i64>>,
-    retention: Option<Spanned<String>>,
-    allow_plain_http: Option<Spanned<bool>>,
+    endpoint: Spanned<String>,
+    token_file: Spanned<String>,
+    chunk_mib: Spanned<i64>,
+    max_chunk_mib: Spanned<i64>,
+    concurrency: Spanned<i64>,
+    retention: Spanned<String>,
+    allow_plain_http: Spanned<bool>,
 }
 
 // ---- validation ----------------------------------------------------------------------------
 
-/// Validates one field if the file sets it, else takes the built-in value. Without a base
-/// (reading the built-in file itself) a missing field is a broken build, reported as such.
-fn pick<R, T>(
-    doc: &Document<'_>,
-    raw: Option<Spanned<R>>,
-    base: Option<T>,
-    section: &str,
-    field: &str,
-    check: impl FnOnce(&Spanned<R>) -> Result<T, Diagnostic>,
-) -> Result<T, Diagnostic> {
-    match (raw, base) {
-        (Some(value), _) => check(&value),
-        (None, Some(value)) => Ok(value),
-        (None, None) => Err(doc.error_at_top(format!(
-            "[{section}]: missing field '{field}' (the built-in config must set every field)"
-        ))),
-    }
-}
-
-fn build(
-    doc: &Document<'_>,
-    raw: RawConfig,
-    dir: &Path,
-    base: Option<&Config>,
-) -> Result<Config, Diagnostic> {
-    let (s, d, r, u) = (raw.station, raw.devices, raw.recording, raw.upload);
+fn build(doc: &Document<'_>, raw: RawConfig) -> Result<Config, Diagnostic> {
+    let (s, d, r) = (raw.station, raw.devices, raw.recording);
     let station = Station {
-        id: pick(
-            doc,
-            s.id,
-            base.map(|b| b.station.id.clone()),
-            "station",
-            "id",
-            |v| station_id(doc, v),
-        )?,
-        data_dir: pick(
-            doc,
-            s.data_dir,
-            base.map(|b| b.station.data_dir.clone()),
-            "station",
-            "data_dir",
-            |v| path(doc, v, dir, "data_dir"),
-        )?,
+        id: station_id(doc, &s.id)?,
+        data_dir: path(doc, &s.data_dir, "data_dir")?,
     };
-
-    let video = pick(
-        doc,
-        d.video,
-        base.map(|b| b.devices.video.clone()),
-        "devices",
-        "video",
-        |v| {
-            let spec = v.get_ref().parse::<VideoSpec>().map_err(|e| {
-                doc.error(&v.span(), None, must_be("video", e.expected, v.get_ref()))
-            })?;
-            Ok(match spec {
-                VideoSpec::File(p) => VideoSpec::File(dir.join(p)),
-                other => other,
-            })
-        },
-    )?;
-    let audio = pick(
-        doc,
-        d.audio,
-        base.map(|b| b.devices.audio.clone()),
-        "devices",
-        "audio",
-        |v| {
-            let spec = v.get_ref().parse::<AudioSpec>().map_err(|e| {
-                doc.error(&v.span(), None, must_be("audio", e.expected, v.get_ref()))
-            })?;
-            Ok(match spec {
-                AudioSpec::File(p) => AudioSpec::File(dir.join(p)),
-                other => other,
-            })
-        },
-    )?;
-    let base_size = base.map(|b| (b.devices.width, b.devices.height));
-    let (width, height) = pick(doc, d.size, base_size, "devices", "size", |v| size(doc, v))?;
-    let fps = pick(
-        doc,
-        d.fps,
-        base.map(|b| b.devices.fps),
-        "devices",
-        "fps",
-        |v| int(doc, v, "fps", FPS),
-    )?;
+    let (width, height) = size(doc, &d.size)?;
     let devices = Devices {
-        video,
-        audio,
+        video: video(doc, &d.video)?,
+        audio: audio(doc, &d.audio)?,
         width,
         height,
-        fps,
+        fps: int(doc, &d.fps, "fps", FPS)?,
     };
-
-    let b = base.map(|b| &b.recording);
     let recording = Recording {
-        video_kbps: pick(
+        video_kbps: int(doc, &r.video_kbps, "video_kbps", VIDEO_KBPS)?,
+        audio_kbps: int(doc, &r.audio_kbps, "audio_kbps", AUDIO_KBPS)?,
+        noise_gate_dbfs: noise_gate(doc, &r.noise_gate_dbfs)?,
+        silence_warning: int(
             doc,
-            r.video_kbps,
-            b.map(|b| b.video_kbps),
-            "recording",
-            "video_kbps",
-            |v| int(doc, v, "video_kbps", VIDEO_KBPS),
-        )?,
-        audio_kbps: pick(
-            doc,
-            r.audio_kbps,
-            b.map(|b| b.audio_kbps),
-            "recording",
-            "audio_kbps",
-            |v| int(doc, v, "audio_kbps", AUDIO_KBPS),
-        )?,
-        noise_gate_dbfs: pick(
-            doc,
-            r.noise_gate_dbfs,
-            b.map(|b| b.noise_gate_dbfs),
-            "recording",
-            "noise_gate_dbfs",
-            |v| noise_gate(doc, v),
-        )?,
-        silence_warning: pick(
-            doc,
-            r.silence_warning_seconds,
-            b.map(|b| b.silence_warning),
-            "recording",
+            &r.silence_warning_seconds,
             "silence_warning_seconds",
-            |v| int(doc, v, "silence_warning_seconds", SILENCE_WARNING).map(secs),
-        )?,
-        test_clip: pick(
-            doc,
-            r.test_clip_seconds,
-            b.map(|b| b.test_clip),
-            "recording",
-            "test_clip_seconds",
-            |v| int(doc, v, "test_clip_seconds", TEST_CLIP).map(secs),
-        )?,
+            SILENCE_WARNING,
+        )
+        .map(secs)?,
+        test_clip: int(doc, &r.test_clip_seconds, "test_clip_seconds", TEST_CLIP).map(secs)?,
     };
-
-    let b = base.map(|b| &b.upload);
-    let endpoint_span = u.endpoint.as_ref().map(Spanned::span);
-    let max_chunk_span = u.max_chunk_mib.as_ref().map(Spanned::span);
-    let mut upload = Upload {
-        endpoint: pick(
-            doc,
-            u.endpoint,
-            b.map(|b| b.endpoint.clone()),
-            "upload",
-            "endpoint",
-            |v| endpoint(doc, v, dir),
-        )?,
-        token_file: pick(
-            doc,
-            u.token_file,
-            b.map(|b| b.token_file.clone()),
-            "upload",
-            "token_file",
-            |v| path(doc, v, dir, "token_file"),
-        )?,
-        chunk_bytes: pick(
-            doc,
-            u.chunk_mib,
-            b.map(|b| b.chunk_bytes),
-            "upload",
-            "chunk_mib",
-            |v| int(doc, v, "chunk_mib", CHUNK_MIB).map(|mib| u64::from(mib) << 20),
-        )?,
-        max_chunk_bytes: pick(
-            doc,
-            u.max_chunk_mib,
-            b.map(|b| b.max_chunk_bytes),
-            "upload",
-            "max_chunk_mib",
-            |v| int(doc, v, "max_chunk_mib", CHUNK_MIB).map(|mib| u64::from(mib) << 20),
-        )?,
-        concurrency: pick(
-            doc,
-            u.concurrency,
-            b.map(|b| b.concurrency),
-            "upload",
-            "concurrency",
-            |v| int(doc, v, "concurrency", CONCURRENCY),
-        )?,
-        retention: pick(
-            doc,
-            u.retention,
-            b.map(|b| b.retention),
-            "upload",
-            "retention",
-            |v| {
-                v.get_ref().parse().map_err(|()| {
-                    doc.error(
-                        &v.span(),
-                        None,
-                        must_be("retention", RETENTION_RULE, v.get_ref()),
-                    )
-                })
-            },
-        )?,
-        allow_plain_http: pick(
-            doc,
-            u.allow_plain_http,
-            b.map(|b| b.allow_plain_http),
-            "upload",
-            "allow_plain_http",
-            |v| Ok(*v.get_ref()),
-        )?,
-    };
-    check_plain_http(doc, &upload, endpoint_span)?;
-    settle_chunks(doc, &mut upload, max_chunk_span)?;
-
-    let interview = interviews::build(doc, raw.interview, dir, base.map(|b| &b.interview))?;
-
-    let kiosk = kiosk::build(
-        doc,
-        raw.kiosk,
-        base.map(|b| &b.kiosk),
-        upload.allow_plain_http,
-    )?;
-    let logging = logging::build(doc, raw.logging, base.map(|b| &b.logging))?;
-
+    let upload = upload(doc, raw.upload)?;
     Ok(Config {
         station,
         devices,
         recording,
+        interview: interviews::build(doc, raw.interview)?,
+        kiosk: kiosk::build(doc, raw.kiosk, upload.allow_plain_http)?,
+        logging: logging::build(doc, raw.logging)?,
+        monitoring: monitoring::build(doc, raw.monitoring)?,
         upload,
-        interview,
-        kiosk,
-        logging,
     })
+}
+
+fn upload(doc: &Document<'_>, u: RawUpload) -> Result<Upload, Diagnostic> {
+    let mib = |v: &Spanned<i64>, field| int(doc, v, field, CHUNK_MIB).map(|n| u64::from(n) << 20);
+    let mut upload = Upload {
+        endpoint: endpoint(doc, &u.endpoint)?,
+        token_file: path(doc, &u.token_file, "token_file")?,
+        chunk_bytes: mib(&u.chunk_mib, "chunk_mib")?,
+        max_chunk_bytes: mib(&u.max_chunk_mib, "max_chunk_mib")?,
+        concurrency: int(doc, &u.concurrency, "concurrency", CONCURRENCY)?,
+        retention: u.retention.get_ref().parse().map_err(|()| {
+            let found = u.retention.get_ref();
+            doc.error(
+                &u.retention.span(),
+                None,
+                must_be("retention", RETENTION_RULE, found),
+            )
+        })?,
+        allow_plain_http: *u.allow_plain_http.get_ref(),
+    };
+    check_plain_http(doc, &upload, &u.endpoint.span())?;
+    settle_chunks(doc, &mut upload, &u.max_chunk_mib.span())?;
+    Ok(upload)
 }

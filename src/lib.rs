@@ -8,7 +8,8 @@
 //! - `upload`: durable delivery of answers to the platform (tus, or a directory); no terminal code.
 //! - `doctor`: `booth doctor`'s station checks; `status`: station health (`booth status`, the
 //!   heartbeat's body); `clock`: wall-clock time as booth writes and reads it.
-//! - `fsutil`: private files and directories, atomic writes.
+//! - `fsutil`: private files and directories, atomic writes; `sync`: the one way to lock a
+//!   mutex; `names`: receipt codes and answer file names.
 //! - `vt`: the virtual terminal the kiosk runs on and its lock on VT switching.
 //!
 //! No `unsafe` code, except the two VT ioctls in `vt::ioctl` (which says why).
@@ -25,10 +26,12 @@ pub mod i18n;
 pub mod interview;
 pub mod logging;
 pub mod media;
+pub mod names;
 pub mod pin;
 pub mod procinfo;
 pub mod session;
 pub mod status;
+pub mod sync;
 mod tomlfile;
 pub mod tui;
 pub mod ui;

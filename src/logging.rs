@@ -8,10 +8,12 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::AsFd;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+
+use crate::sync::lock;
 
 /// The terminal's original stderr, kept after fd 2 is redirected.
 static CONSOLE: OnceLock<Arc<Mutex<File>>> = OnceLock::new();
@@ -28,7 +30,7 @@ pub fn logs_to_file() -> bool {
 pub fn console(line: &str) {
     match CONSOLE.get() {
         Some(c) => {
-            let mut f = c.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut f = lock(c);
             let _ = writeln!(f, "{line}");
         }
         None => eprintln!("{line}"),
@@ -40,10 +42,7 @@ pub fn console(line: &str) {
 pub fn console_is_terminal() -> bool {
     use std::io::IsTerminal;
     match CONSOLE.get() {
-        Some(c) => c
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_terminal(),
+        Some(c) => lock(c).is_terminal(),
         None => io::stderr().is_terminal(),
     }
 }
@@ -54,7 +53,7 @@ pub fn console_status(line: &str) {
     let text = format!("\r{line}\x1b[K");
     match CONSOLE.get() {
         Some(c) => {
-            let mut f = c.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut f = lock(c);
             let _ = f.write_all(text.as_bytes());
         }
         None => {
@@ -74,7 +73,7 @@ struct ConsoleWriter;
 impl Write for ConsoleWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match CONSOLE.get() {
-            Some(c) => c.lock().unwrap_or_else(PoisonError::into_inner).write(buf),
+            Some(c) => lock(c).write(buf),
             None => io::stderr().write(buf),
         }
     }

@@ -290,7 +290,7 @@ impl Progress {
 
     /// The short code the candidate writes down; the session manifest carries the same one.
     pub fn receipt_code(&self) -> String {
-        crate::upload::receipt_code(self.session_uuid())
+        crate::names::receipt_code(self.session_uuid())
     }
 
     /// Writes the progress atomically into `dir`.
@@ -347,8 +347,7 @@ pub fn last_activity(dir: &Path) -> Option<u64> {
     let saved = std::fs::metadata(dir.join(PROGRESS_FILE))
         .and_then(|m| m.modified())
         .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs());
+        .and_then(crate::clock::unix_secs);
     noted.max(saved)
 }
 

@@ -2,38 +2,125 @@
 //! `<data_dir>/status.json` whenever it changes) plus what anyone can measure from outside
 //! (the outbox counted from its records, with the upload endpoint's health as the upload
 //! service last wrote it; free disk). `booth status --json` prints it; the heartbeat POSTs it.
+//! The same facts in Prometheus' text format ([`prometheus`]) for `booth status --prometheus`
+//! and the kiosk's text file for node_exporter ([`textfile`]); the station's trouble as one
+//! stable code ([`ErrorCode`]).
+//!
+//! Status imports nothing of the kiosk: it says what it needs to know of one ([`KioskView`],
+//! [`DescribeScreen`]), and the app implements that for its state (`app::kiosk_status`).
+
+mod problem;
+pub mod prometheus;
+pub mod textfile;
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::app::state::{DeviceStatus, Phase, State, TestStep};
 use crate::upload::OutboxSummary;
+pub use problem::ErrorCode;
+pub use textfile::StatusFiles;
 
 pub const STATUS_FILE: &str = "status.json";
 
 /// The screen's name, as status.json and the call-staff webhook give it.
-pub fn phase_name(phase: &Phase) -> &'static str {
-    describe_phase(phase).0
+pub fn phase_name(phase: &impl DescribeScreen) -> &'static str {
+    phase.screen().name
 }
 
-/// (screen, idle | in_interview | recording, the question on screen counted from 1).
-fn describe_phase(phase: &Phase) -> (&'static str, &'static str, Option<usize>) {
-    match phase {
-        Phase::Welcome(_) => ("welcome", "idle", None),
-        Phase::Consent => ("consent", "in_interview", None),
-        Phase::Declined { .. } => ("declined", "in_interview", None),
-        Phase::Overview => ("overview", "in_interview", None),
-        Phase::DeviceTest(TestStep::Recording { .. }) => ("device_test", "recording", None),
-        Phase::DeviceTest(_) => ("device_test", "in_interview", None),
-        Phase::Questions { .. } => ("questions", "in_interview", None),
-        Phase::Question { q, .. } => ("question", "in_interview", Some(q + 1)),
-        Phase::Recording { q, .. } => ("recording", "recording", Some(q + 1)),
-        Phase::Review { q, .. } => ("review", "in_interview", Some(q + 1)),
-        Phase::Submitting { q, .. } => ("submitting", "in_interview", Some(q + 1)),
-        Phase::Done { .. } => ("done", "idle", None),
-        Phase::Resetting => ("resetting", "idle", None),
-        Phase::OutOfOrder => ("out_of_order", "out_of_order", None),
+/// The screen a kiosk shows, as status names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Screen {
+    /// `welcome`, `question`, `recording`, …: status.json's `phase`.
+    pub name: &'static str,
+    /// What the station is busy with there.
+    pub activity: Activity,
+    /// The question on screen, counted from 1.
+    pub question: Option<usize>,
+}
+
+/// Something that knows which screen it is: the kiosk's phase.
+pub trait DescribeScreen {
+    fn screen(&self) -> Screen;
+}
+
+/// The camera and microphone as a kiosk last saw them: the state, and the names of the
+/// devices while they are ready.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceFacts {
+    pub state: DeviceState,
+    pub camera: Option<String>,
+    pub microphone: Option<String>,
+}
+
+/// What status needs to know of a running kiosk; the app implements it for its state.
+pub trait KioskView {
+    fn screen(&self) -> Screen;
+    fn devices(&self) -> DeviceFacts;
+    fn session_id(&self) -> &str;
+    fn interview_id(&self) -> &str;
+    fn last_error(&self) -> Option<&str>;
+    /// The kiosk's trouble, classified from its typed facts (see [`ErrorCode`]).
+    fn error_code(&self) -> Option<ErrorCode>;
+}
+
+/// What a station is busy with, as status.json, `booth status` and monitoring name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    Idle,
+    InInterview,
+    Recording,
+    OutOfOrder,
+    /// No kiosk runs for the data directory.
+    Stopped,
+}
+
+impl Activity {
+    pub const ALL: [Activity; 5] = [
+        Activity::Idle,
+        Activity::InInterview,
+        Activity::Recording,
+        Activity::OutOfOrder,
+        Activity::Stopped,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Activity::Idle => "idle",
+            Activity::InInterview => "in_interview",
+            Activity::Recording => "recording",
+            Activity::OutOfOrder => "out_of_order",
+            Activity::Stopped => "stopped",
+        }
+    }
+}
+
+/// The camera and microphone as the kiosk last saw them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceState {
+    Ready,
+    Opening,
+    Failed,
+    Closed,
+}
+
+impl DeviceState {
+    pub const ALL: [DeviceState; 4] = [
+        DeviceState::Ready,
+        DeviceState::Opening,
+        DeviceState::Failed,
+        DeviceState::Closed,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceState::Ready => "ready",
+            DeviceState::Opening => "opening",
+            DeviceState::Failed => "failed",
+            DeviceState::Closed => "closed",
+        }
     }
 }
 
@@ -41,42 +128,37 @@ fn describe_phase(phase: &Phase) -> (&'static str, &'static str, Option<usize>) 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KioskStatus {
     pub pid: u32,
-    /// idle | in_interview | recording
-    pub state: String,
+    pub state: Activity,
     pub phase: String,
     pub session: String,
     pub interview: String,
     pub question: Option<usize>,
     pub camera: Option<String>,
     pub microphone: Option<String>,
-    /// ready | opening | failed | closed
-    pub devices: String,
+    pub devices: DeviceState,
     pub last_error: Option<String>,
+    /// The kiosk's trouble as a stable code (see [`ErrorCode`]).
+    #[serde(default)]
+    pub last_error_code: Option<ErrorCode>,
     pub updated_unix: u64,
 }
 
 impl KioskStatus {
-    pub fn of(state: &State, now_unix: u64) -> KioskStatus {
-        let (phase, busy, question) = describe_phase(&state.session.phase);
-        let (devices, camera, microphone) = match &state.devices.status {
-            DeviceStatus::Closed => ("closed", None, None),
-            DeviceStatus::Opening => ("opening", None, None),
-            DeviceStatus::Ready { camera, microphone } => {
-                ("ready", Some(camera.clone()), Some(microphone.clone()))
-            }
-            DeviceStatus::Failed(_) => ("failed", None, None),
-        };
+    pub fn of(kiosk: &impl KioskView, now_unix: u64) -> KioskStatus {
+        let screen = kiosk.screen();
+        let devices = kiosk.devices();
         KioskStatus {
             pid: std::process::id(),
-            state: busy.into(),
-            phase: phase.into(),
-            session: state.session.progress.session_id.clone(),
-            interview: state.session.interview.id.clone(),
-            question,
-            camera,
-            microphone,
-            devices: devices.into(),
-            last_error: state.last_error.clone(),
+            state: screen.activity,
+            phase: screen.name.into(),
+            session: kiosk.session_id().into(),
+            interview: kiosk.interview_id().into(),
+            question: screen.question,
+            camera: devices.camera,
+            microphone: devices.microphone,
+            devices: devices.state,
+            last_error: kiosk.last_error().map(str::to_string),
+            last_error_code: kiosk.error_code(),
             updated_unix: now_unix,
         }
     }
@@ -111,8 +193,7 @@ pub struct StationStatus {
     pub data_dir: PathBuf,
     /// Whether a kiosk process is running for this data directory.
     pub running: bool,
-    /// idle | in_interview | recording | stopped
-    pub state: String,
+    pub state: Activity,
     pub kiosk: Option<KioskStatus>,
     /// Answers (and manifests) waiting to be delivered: `outbox.waiting`.
     pub outbox_items: usize,
@@ -122,6 +203,9 @@ pub struct StationStatus {
     pub outbox: OutboxSummary,
     pub disk_free_bytes: Option<u64>,
     pub last_error: Option<String>,
+    /// The station's most pressing trouble as a stable code: the kiosk's, the endpoint's or
+    /// the outbox's (see [`ErrorCode`]); `None` when nothing is known to be wrong.
+    pub last_error_code: Option<ErrorCode>,
 }
 
 /// Bytes free for an unprivileged writer on the filesystem holding `path`.
@@ -139,14 +223,26 @@ fn pid_alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// The station as `status.json` and the outbox on disk show it.
 pub fn station_status(station_id: &str, data_dir: &Path) -> StationStatus {
     let kiosk = KioskStatus::read(data_dir);
     let running = kiosk.as_ref().is_some_and(|k| pid_alive(k.pid));
+    station_status_with(station_id, data_dir, kiosk, running)
+}
+
+/// The station with the kiosk's status given (the running kiosk knows its own).
+pub fn station_status_with(
+    station_id: &str,
+    data_dir: &Path,
+    kiosk: Option<KioskStatus>,
+    running: bool,
+) -> StationStatus {
     let state = match (&kiosk, running) {
-        (Some(k), true) => k.state.clone(),
-        _ => "stopped".into(),
+        (Some(k), true) => k.state,
+        _ => Activity::Stopped,
     };
     let outbox = OutboxSummary::read(&data_dir.join("outbox"));
+    let kiosk_code = kiosk.as_ref().and_then(|k| k.last_error_code);
     StationStatus {
         version: env!("CARGO_PKG_VERSION").into(),
         station_id: station_id.into(),
@@ -154,6 +250,7 @@ pub fn station_status(station_id: &str, data_dir: &Path) -> StationStatus {
         running,
         state,
         last_error: kiosk.as_ref().and_then(|k| k.last_error.clone()),
+        last_error_code: ErrorCode::worst(kiosk_code, ErrorCode::of_outbox(&outbox)),
         kiosk,
         outbox_items: outbox.waiting,
         outbox_bytes: outbox.waiting_bytes,
@@ -167,32 +264,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn status_imports_nothing_of_the_app() -> crate::TestResult {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![src.join("status.rs")];
+        for entry in std::fs::read_dir(src.join("status"))? {
+            files.push(entry?.path());
+        }
+        // Spelled in two halves so that this test does not find itself.
+        let needle = ["crate", "::app"].concat();
+        let mut found = Vec::new();
+        for file in &files {
+            for (i, line) in std::fs::read_to_string(file)?.lines().enumerate() {
+                if line.contains(&needle) {
+                    found.push(format!("{}:{}: {line}", file.display(), i + 1));
+                }
+            }
+        }
+        assert!(files.len() > 3, "{files:?}");
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        Ok(())
+    }
+
+    #[test]
     fn a_stale_status_from_a_dead_kiosk_reads_as_stopped() -> crate::TestResult {
         let dir = tempfile::tempdir()?;
         let s = station_status("b1", dir.path());
-        assert_eq!(s.state, "stopped");
+        assert_eq!(s.state, Activity::Stopped);
         assert!(!s.running);
         assert!(s.disk_free_bytes.ok_or("no free space figure")? > 0);
         let ghost = KioskStatus {
             pid: u32::MAX - 1,
-            state: "recording".into(),
+            state: Activity::Recording,
             phase: "recording".into(),
             session: "s".into(),
             interview: "i".into(),
             question: Some(1),
             camera: None,
             microphone: None,
-            devices: "ready".into(),
+            devices: DeviceState::Ready,
             last_error: None,
+            last_error_code: None,
             updated_unix: 1,
         };
         ghost.write(dir.path())?;
         let s = station_status("b1", dir.path());
-        assert_eq!(s.state, "stopped");
+        assert_eq!(s.state, Activity::Stopped);
         let mut me = ghost.clone();
         me.pid = std::process::id();
         me.write(dir.path())?;
-        assert_eq!(station_status("b1", dir.path()).state, "recording");
+        assert_eq!(station_status("b1", dir.path()).state, Activity::Recording);
         assert!(me.same_as(&KioskStatus {
             updated_unix: 99,
             ..me.clone()

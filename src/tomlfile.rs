@@ -6,6 +6,14 @@
 //! spanned document next to the typed one, finds which key a span belongs to (so a message can
 //! name the table and the field, and quote what was written), and rewords serde's messages.
 //! The callers own the rules: which fields exist and what each accepts.
+//!
+//! A document may be read in layers ([`layers`]: the station config's built-in defaults, the
+//! station's file, its drop-ins): each file is parsed on its own, then merged table by table,
+//! a later file's value replacing an earlier one's. Every value keeps a span that says which
+//! file it came from, so a complaint about it names that file and line, and
+//! [`Document::settings`] can say where each value in force was written.
+
+mod layers;
 
 use std::fmt;
 use std::ops::Range;
@@ -14,6 +22,8 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
+
+pub use layers::Layer;
 
 /// A byte range into the file's text.
 pub type Span = Range<usize>;
@@ -85,46 +95,36 @@ enum Hit<'a, 'i> {
     Value(&'a DeValue<'i>),
 }
 
-/// A parsed file: its text, its spanned tree, and how to word messages about it.
+/// A parsed file (or files read in layers): the texts, the spanned tree, and how to word
+/// messages about it.
 pub struct Document<'i> {
-    path: &'i Path,
-    text: &'i str,
+    /// In order, each at its own range of offsets (see [`layers`]).
+    layers: Vec<layers::Placed<'i>>,
     root: Spanned<DeTable<'i>>,
+    /// Where each key path was first written, to list settings in the files' order.
+    first: std::collections::HashMap<Vec<String>, usize>,
     expect: Expectations,
 }
 
 impl<'i> Document<'i> {
-    /// Parses the TOML syntax; a syntax error becomes a diagnostic at its position.
+    /// Parses one file; a syntax error becomes a diagnostic at its position. Relative paths
+    /// in it are read from its directory.
     pub fn parse(text: &'i str, path: &'i Path, expect: Expectations) -> Result<Self, Diagnostic> {
-        match DeTable::parse(text) {
-            Ok(root) => Ok(Document {
-                path,
-                text,
-                root,
-                expect,
-            }),
-            Err(e) => {
-                let span = e.span().unwrap_or(0..0);
-                let (line, column) = line_column(text, span.start);
-                let written = text.get(span.clone()).unwrap_or("");
-                let (field, message) = if e.message() == "duplicate key" {
-                    (
-                        Some(written.to_string()),
-                        format!("'{written}' is set more than once"),
-                    )
-                } else {
-                    (None, format!("not valid TOML: {}", e.message()))
-                };
-                Err(Diagnostic {
-                    path: path.to_path_buf(),
-                    line,
-                    column,
-                    context: None,
-                    field,
-                    message,
-                })
-            }
-        }
+        let dir = base_dir(path);
+        Document::layered(vec![Layer { path, text, dir }], expect)
+    }
+
+    /// Parses each file, then merges them in order: tables key by key, anything else (a
+    /// value, a list) replaced whole by the later file's. The first syntax error is reported
+    /// in its own file.
+    pub fn layered(files: Vec<Layer<'i>>, expect: Expectations) -> Result<Self, Diagnostic> {
+        let (layers, root, first) = layers::merge(files)?;
+        Ok(Document {
+            layers,
+            root,
+            first,
+            expect,
+        })
     }
 
     /// Deserializes into the caller's raw (spanned) structs, rewording serde's errors.
@@ -133,9 +133,10 @@ impl<'i> Document<'i> {
             .map_err(|e| self.reword(e.message(), e.span().unwrap_or(0..0)))
     }
 
-    /// 1-based line of a span, for messages that mention a second place ("also at line 6").
+    /// 1-based line of a span in its file, for messages that mention a second place ("also
+    /// at line 6").
     pub fn line_of(&self, span: &Span) -> usize {
-        line_column(self.text, span.start).0
+        self.origin(span).line
     }
 
     /// A problem found after parsing, at a value's span (from a `Spanned` field) or a table's
@@ -158,9 +159,10 @@ impl<'i> Document<'i> {
         )
     }
 
-    /// A problem at the top of the file with no better place (an empty interview).
+    /// A problem at the top of the (last) file with no better place (an empty interview).
     pub fn error_at_top(&self, message: impl Into<String>) -> Diagnostic {
-        self.diagnostic(0, None, None, message.into())
+        let top = self.layers.last().map_or(0, |l| l.start);
+        self.diagnostic(top, None, None, message.into())
     }
 
     fn diagnostic(
@@ -170,11 +172,11 @@ impl<'i> Document<'i> {
         field: Option<String>,
         message: String,
     ) -> Diagnostic {
-        let (line, column) = line_column(self.text, anchor);
+        let at = self.origin(&(anchor..anchor));
         Diagnostic {
-            path: self.path.to_path_buf(),
-            line,
-            column,
+            path: at.path.to_path_buf(),
+            line: at.line,
+            column: at.column,
             context,
             field,
             message,

@@ -231,7 +231,11 @@ async fn a_whole_interview_through_the_real_loop() {
             bell: Some(ring),
         },
         Watchers {
-            status_dir: Some(data.path().to_path_buf()),
+            status: Some(booth::status::StatusFiles {
+                data_dir: data.path().to_path_buf(),
+                station_id: "flow".into(),
+                textfile: None,
+            }),
             state: Some(watch_tx),
         },
         state,

@@ -3,7 +3,8 @@
 //! the webhook naming the station, session and screen. Both are received by a small HTTP
 //! listener in this test; the kiosk runs in a real terminal (tmux). Its log file shows the
 //! session span. The heartbeat counts the answer waiting in `outbox/answers/` from its record,
-//! and shows that the upload endpoint refuses (here: no token file).
+//! and shows that the upload endpoint refuses (here: no token file). The kiosk's Prometheus
+//! text file (`[monitoring] textfile`) says the same.
 
 // Helpers outside the #[test] functions may unwrap as well (clippy.toml covers only
 // the test functions themselves): a failed step fails the test.
@@ -102,11 +103,41 @@ fn config(dir: &Path, port: u16) -> PathBuf {
              call_staff_webhook = \"http://127.0.0.1:{port}/staff?key=hook-s3cret\"\n\
              [upload]\nendpoint = \"http://127.0.0.1:9/files/\"\n\
              token_file = \"{token}\"\n\
-             [logging]\njson = true",
+             [logging]\njson = true\n\
+             [monitoring]\ntextfile = \"{textfile}\"",
             // No token: the answer seeded below waits instead of being delivered.
-            token = dir.join("no-such-token").display()
+            token = dir.join("no-such-token").display(),
+            textfile = textfile(dir).display(),
         ),
     )
+}
+
+/// Where the kiosk keeps its text file for node_exporter.
+fn textfile(dir: &Path) -> PathBuf {
+    dir.join("node-exporter/booth.prom")
+}
+
+/// The text file's samples once `ready` accepts them, waiting at most `secs` for the kiosk to
+/// rewrite it (it does on every change of its status, and every 15 s).
+fn textfile_when(
+    dir: &Path,
+    secs: u64,
+    ready: impl Fn(&[common::prometheus::Sample]) -> bool,
+) -> Vec<common::prometheus::Sample> {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut last = String::new();
+    while Instant::now() < deadline {
+        if let Ok(text) = std::fs::read_to_string(textfile(dir)) {
+            let samples =
+                common::prometheus::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+            if ready(&samples) {
+                return samples;
+            }
+            last = text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the text file never showed what the test waited for; last seen:\n{last}")
 }
 
 /// An answer a previous candidate submitted, waiting in `<data>/outbox/answers/` with its
@@ -146,6 +177,7 @@ fn the_kiosk_sends_heartbeats_and_calls_staff() {
     let (port, rx) = listen();
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(dir.path(), port);
+    std::fs::create_dir(dir.path().join("node-exporter")).unwrap();
     let waiting_bytes = seed_answer(dir.path());
     let t = Tmux::start("beat", &["--config", cfg.to_str().unwrap()]);
     t.wait_for("press Enter if you have none", 15);
@@ -212,6 +244,29 @@ fn the_kiosk_sends_heartbeats_and_calls_staff() {
         "{beat:#}"
     );
     assert_eq!(beat["outbox"]["waiting"], 1, "the answer waits: {beat:#}");
+
+    // The text file for node_exporter: the running kiosk, the waiting answer, and the missing
+    // token as a code (40), readable by node_exporter's own user.
+    let station = [("station", "beat-1")];
+    let samples = textfile_when(dir.path(), 20, |s| {
+        common::prometheus::value(s, "booth_last_error_code", &station) == Ok(40.0)
+    });
+    let v = |name: &str| common::prometheus::value(&samples, name, &station).unwrap();
+    assert_eq!(v("booth_kiosk_running"), 1.0);
+    assert_eq!(v("booth_outbox_waiting"), 1.0);
+    assert_eq!(v("booth_outbox_waiting_bytes"), waiting_bytes as f64);
+    assert_eq!(v("booth_upload_endpoint_refusing"), 1.0);
+    let idle = [("station", "beat-1"), ("state", "idle")];
+    assert_eq!(
+        common::prometheus::value(&samples, "booth_state", &idle),
+        Ok(1.0)
+    );
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(textfile(dir.path()))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
 
     // The log: JSON lines, the session span on the flow's lines, the webhook logged by origin.
     let log = std::fs::read_to_string(dir.path().join("data/logs/booth.log")).unwrap();

@@ -14,9 +14,10 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use booth::names::receipt_code;
 use booth::upload::{
     AnswerMeta, ItemId, ManifestAnswer, ManifestConsent, ManifestGrant, ManifestRequest, State,
-    Tuning, UploadEvent, UploadService, answer_id_for, receipt_code,
+    Tuning, UploadEvent, UploadService, answer_id_for,
 };
 use common::fault_proxy::FaultProxy;
 use common::station::{Station, assert_each_delivered_once, text};

@@ -6,6 +6,7 @@
 //! `notify` sends the heartbeat and the call-staff webhook.
 
 pub mod effects;
+mod kiosk_status;
 pub mod msg;
 pub mod notify;
 pub mod printer;

@@ -1,10 +1,10 @@
 //! The loop: messages in (terminal input, ticks, worker reports), `update`, every effect out
 //! to the executor task (which carries them out in order), and a redraw at most ~15 times a
 //! second. It touches no file and no device: the executor owns the effects, a small writer
-//! task owns `status.json`. The loop ends when the executor has carried out a quit (so a
-//! recording is finalized first). Generic over the terminal backend and the input stream
-//! (which brings the ticks too), so whole flows run headless, on fake time, in tests, which
-//! follow the state through [`Watchers::state`].
+//! task owns `status.json` (and `status::textfile` the monitoring text file). The loop ends
+//! when the executor has carried out a quit (so a recording is finalized first). Generic over
+//! the terminal backend and the input stream (which brings the ticks too), so whole flows run
+//! headless, on fake time, in tests, which follow the state through [`Watchers::state`].
 
 use std::io;
 use std::path::PathBuf;
@@ -19,7 +19,7 @@ use super::effects::{Ended, Executor};
 use super::msg::{Effect, Msg};
 use super::state::State;
 use super::update::update;
-use crate::status::KioskStatus;
+use crate::status::{KioskStatus, StatusFiles};
 use crate::ui::graphics::Graphics;
 use crate::ui::theme::Theme;
 
@@ -63,8 +63,9 @@ fn ring<B: Backend>(terminal: &mut Terminal<B>, bell: Option<Bell<B>>) {
 /// Who follows the state besides the screen.
 #[derive(Default)]
 pub struct Watchers {
-    /// Where `status.json` is kept, if anywhere (its own task writes it).
-    pub status_dir: Option<PathBuf>,
+    /// Where `status.json` (and the monitoring text file) are kept, if anywhere (their own
+    /// tasks write them).
+    pub status: Option<StatusFiles>,
     /// Gets the state after every message (tests wait on it; the kiosk has none).
     pub state: Option<watch::Sender<State>>,
 }
@@ -205,9 +206,11 @@ struct Followers {
 impl Followers {
     fn start(watchers: Watchers, state: &State) -> Followers {
         Followers {
-            status: watchers
-                .status_dir
-                .map(|dir| spawn_status_writer(dir, KioskStatus::of(state, 0))),
+            status: watchers.status.map(|files| {
+                let tx = spawn_status_writer(files.data_dir.clone(), KioskStatus::of(state, 0));
+                crate::status::textfile::spawn(files, tx.subscribe());
+                tx
+            }),
             state: watchers.state,
         }
     }

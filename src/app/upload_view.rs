@@ -6,10 +6,7 @@ use crate::upload::{State as UploadState, UploadHandle};
 pub(super) fn queue_lines(uploads: &UploadHandle) -> Vec<String> {
     let items = uploads.snapshot();
     let summary = uploads.summary();
-    let mut lines = vec![format!(
-        "outbox: {}",
-        summary.line(crate::upload::outbox::now_ms())
-    )];
+    let mut lines = vec![format!("outbox: {}", summary.line(crate::clock::now_ms()))];
     lines.extend(summary.problem_lines().into_iter().flatten());
     // Newest first, but what is not delivered before what is: an old stuck answer must not
     // scroll out of sight behind a day of deliveries.

@@ -1,10 +1,11 @@
 //! `booth bench [--json]`: how booth's encoding compares with ffmpeg on the same machine, in
 //! the same run, on the same input — as ratios, never as absolute thresholds in tests.
 //!
-//! 1. Offline: a 60 s 1280×720×30 Y4M (ffmpeg's `testsrc2` with temporal noise, a stand-in for
-//!    camera sensor noise) plus a 48 kHz WAV, encoded by `booth record --pace none` and by
-//!    ffmpeg/libx264 `ultrafast` and `veryfast` with AAC at the same bitrates: CPU seconds per
-//!    recorded second, the ratios, the achieved video bitrate and the PSNR against the source.
+//! 1. Offline, per scene (`test`: booth's colour bars; `head`: booth's synthetic talking head,
+//!    the realistic one): a 60 s 1280×720×30 Y4M rendered by booth's own source plus a 48 kHz
+//!    WAV, encoded by `booth record --pace none` and by ffmpeg/libx264 `ultrafast` and
+//!    `veryfast` with AAC at the same bitrates: CPU seconds per recorded second, the ratios, the
+//!    achieved video bitrate against the target and the PSNR against the source ([`encode`]).
 //! 2. Live: `booth record` from the synthetic camera and microphone in real time, at 720p30,
 //!    for a short and a long run: CPU share of one core, dropped frames, and peak memory
 //!    (which must not grow with the length of the recording).
@@ -12,17 +13,18 @@
 //!    same file in one PATCH, as a throughput ratio with a floor ([`upload`]); below the floor
 //!    the bench exits 1.
 
+mod encode;
 mod upload;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Instant;
 
 use clap::Args;
 use serde::Serialize;
 
 use super::Exit;
 use crate::logging::console;
+use crate::media::source::VideoSpec;
 
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -32,6 +34,9 @@ pub struct BenchArgs {
     /// Seconds of input for the offline comparison.
     #[arg(long, default_value_t = 60)]
     pub seconds: u32,
+    /// The scenes of the offline comparison (synthetic video sources by name).
+    #[arg(long, value_delimiter = ',', default_values = ["test", "head"])]
+    pub scenes: Vec<VideoSpec>,
     /// Seconds of the short and long live recordings.
     #[arg(long, num_args = 2, default_values_t = [10, 40])]
     pub live: Vec<u32>,
@@ -54,17 +59,6 @@ pub struct BenchArgs {
 }
 
 #[derive(Debug, Serialize)]
-struct EncodeRun {
-    name: String,
-    cpu_seconds: f64,
-    wall_seconds: f64,
-    cpu_per_recorded_second: f64,
-    video_kbps: f64,
-    psnr_db: Option<f64>,
-    peak_rss_mib: Option<f64>,
-}
-
-#[derive(Debug, Serialize)]
 struct LiveRun {
     seconds: u32,
     cpu_share_of_one_core: f64,
@@ -74,11 +68,7 @@ struct LiveRun {
 
 #[derive(Debug, Serialize)]
 struct Report {
-    input: String,
-    target_video_kbps: u32,
-    encoders: Vec<EncodeRun>,
-    booth_cpu_vs_x264_ultrafast: f64,
-    booth_cpu_vs_x264_veryfast: f64,
+    scenes: Vec<encode::SceneReport>,
     live: Vec<LiveRun>,
     live_memory_growth_ratio: f64,
 }
@@ -242,27 +232,7 @@ fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
             source,
         })?;
     let secs = args.seconds.to_string();
-    let y4m = dir.path().join("input.y4m");
     let wav = dir.path().join("input.wav");
-    console(&format!(
-        "bench: making {secs} s of 1280x720x30 input in {}",
-        dir.path().display()
-    ));
-    run(
-        "ffmpeg",
-        &[
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            &format!("testsrc2=size=1280x720:rate=30:duration={secs},noise=alls=8:allf=t"),
-            "-pix_fmt",
-            "yuv420p",
-            "-y",
-            &path_str(&y4m),
-        ],
-    )?;
     run(
         "ffmpeg",
         &[
@@ -280,77 +250,11 @@ fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
             &path_str(&wav),
         ],
     )?;
-    let recorded = args.seconds as f64;
-    let mut encoders = Vec::new();
-
-    console("bench: booth (openh264 + fdk-aac)");
-    let out = dir.path().join("booth.mp4");
-    let wall = Instant::now();
-    let v = booth_record(&[
-        "--video".into(),
-        format!("file:{}", y4m.display()),
-        "--audio".into(),
-        format!("file:{}", wav.display()),
-        "--pace".into(),
-        "none".into(),
-        "--video-kbps".into(),
-        VIDEO_KBPS.to_string(),
-        "--audio-kbps".into(),
-        AUDIO_KBPS.to_string(),
-        "--output".into(),
-        path_str(&out),
-    ])?;
-    let cpu = num(&v, "cpu_seconds");
-    encoders.push(EncodeRun {
-        name: "booth".into(),
-        cpu_seconds: cpu,
-        wall_seconds: wall.elapsed().as_secs_f64(),
-        cpu_per_recorded_second: cpu / recorded,
-        video_kbps: video_kbps(&out).unwrap_or(0.0),
-        psnr_db: psnr(&out, &y4m),
-        peak_rss_mib: Some(num(&v, "peak_rss_kib") / 1024.0),
-    });
-
-    for preset in ["ultrafast", "veryfast"] {
-        console(&format!("bench: ffmpeg libx264 {preset} + aac"));
-        let out = dir.path().join(format!("x264-{preset}.mp4"));
-        let o = run(
-            "ffmpeg",
-            &[
-                "-benchmark",
-                "-nostats",
-                "-v",
-                "info",
-                "-i",
-                &path_str(&y4m),
-                "-i",
-                &path_str(&wav),
-                "-c:v",
-                "libx264",
-                "-preset",
-                preset,
-                "-b:v",
-                &format!("{VIDEO_KBPS}k"),
-                "-c:a",
-                "aac",
-                "-b:a",
-                &format!("{AUDIO_KBPS}k"),
-                "-y",
-                &path_str(&out),
-            ],
-        )?;
-        let (cpu, wall, rss) = ffmpeg_bench(&String::from_utf8_lossy(&o.stdout))
-            .or_else(|_| ffmpeg_bench(&String::from_utf8_lossy(&o.stderr)))?;
-        encoders.push(EncodeRun {
-            name: format!("ffmpeg libx264 {preset}"),
-            cpu_seconds: cpu,
-            wall_seconds: wall,
-            cpu_per_recorded_second: cpu / recorded,
-            video_kbps: video_kbps(&out).unwrap_or(0.0),
-            psnr_db: psnr(&out, &y4m),
-            peak_rss_mib: Some(rss),
-        });
-    }
+    let scenes = args
+        .scenes
+        .iter()
+        .map(|scene| encode::measure_scene(scene, args.seconds, dir.path(), &wav))
+        .collect::<Result<Vec<_>, _>>()?;
     drop(dir);
 
     let mut live = Vec::new();
@@ -381,17 +285,12 @@ fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
         });
     }
 
-    let ratio = |i: usize| encoders[0].cpu_seconds / encoders[i].cpu_seconds.max(1e-9);
     let growth = match (live.first(), live.last()) {
         (Some(a), Some(b)) => b.peak_rss_mib / a.peak_rss_mib.max(1e-9),
         _ => 1.0,
     };
     Ok(Report {
-        input: format!("{secs} s 1280x720x30 testsrc2 + temporal noise, 48 kHz mono sine"),
-        target_video_kbps: VIDEO_KBPS,
-        booth_cpu_vs_x264_ultrafast: ratio(1),
-        booth_cpu_vs_x264_veryfast: ratio(2),
-        encoders,
+        scenes,
         live,
         live_memory_growth_ratio: growth,
     })
@@ -461,29 +360,9 @@ pub fn run_bench(args: &BenchArgs) -> Exit {
 }
 
 fn print_encode(report: &Report) {
-    println!("Input: {}", report.input);
-    println!(
-        "{:<26} {:>9} {:>9} {:>12} {:>9} {:>8} {:>9}",
-        "encoder", "CPU s", "wall s", "CPU s / s", "kb/s", "PSNR dB", "peak MiB"
-    );
-    for e in &report.encoders {
-        println!(
-            "{:<26} {:>9.2} {:>9.2} {:>12.3} {:>9.0} {:>8} {:>9.1}",
-            e.name,
-            e.cpu_seconds,
-            e.wall_seconds,
-            e.cpu_per_recorded_second,
-            e.video_kbps,
-            e.psnr_db.map_or("-".into(), |p| format!("{p:.2}")),
-            e.peak_rss_mib.unwrap_or(0.0)
-        );
+    for scene in &report.scenes {
+        encode::print_scene(scene);
     }
-    println!(
-        "booth CPU / x264 ultrafast: {:.2}   booth CPU / x264 veryfast: {:.2}   (target {} kb/s)",
-        report.booth_cpu_vs_x264_ultrafast,
-        report.booth_cpu_vs_x264_veryfast,
-        report.target_video_kbps
-    );
     println!("Live 720p30 from the synthetic sources:");
     for l in &report.live {
         println!(

@@ -10,6 +10,7 @@
 //! | 4 | the upload endpoint refuses: fix the configuration (`booth upload`: no token, a token the server refuses, no creation URL there, a chunk size the route refuses) |
 
 mod bench;
+mod config;
 mod devices;
 mod doctor;
 mod hash_pin;
@@ -61,6 +62,9 @@ pub enum Command {
     HashPin(hash_pin::HashPinArgs),
     /// What the station is doing: state, devices, outbox, disk, last error.
     Status(status::StatusArgs),
+    /// The configuration in force (built-in defaults, the config file, its config.d drop-ins)
+    /// with the file and line each value came from.
+    Config(config::ConfigArgs),
     /// Check the station: config, interview, devices, disk, clock, upload endpoint, outbox.
     /// Exits 0 when all pass, 1 with warnings, 2 with failures.
     Doctor(doctor::DoctorArgs),
@@ -107,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => scripted(&|| bench::run_bench(&args)),
         Command::HashPin(args) => scripted(&|| hash_pin::run(&args)),
         Command::Status(args) => scripted(&|| status::run(&args)),
+        Command::Config(args) => scripted(&|| config::run(&args)),
         // Its exit code is its verdict (0/1/2), not an `Exit`.
         Command::Doctor(args) => logged(&|| doctor::run(&args)),
         Command::Upload(args) => scripted(&|| upload::run(&args)),

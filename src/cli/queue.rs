@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use super::{Exit, report_error};
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::logging::console;
-use crate::upload::outbox::now_ms;
 use crate::upload::{self, ItemView, OutboxSummary};
 
 #[derive(Debug, Args)]

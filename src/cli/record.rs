@@ -2,19 +2,19 @@
 //! sources ending, or by SIGINT / SIGTERM / SIGHUP (which finish the file cleanly).
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
 
 use super::{Exit, report_error};
 use crate::logging::console;
-use crate::media::capture::{CaptureEvent, CaptureSession};
-use crate::media::recorder::{RecordError, RecordSettings, Recording, Summary};
-use crate::media::source::{
-    AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec, open_audio, open_video,
-};
+use crate::media::capture::{CaptureSession, NotReady};
+use crate::media::open::{open_audio, open_video};
+use crate::media::recorder::{RecordError, RecordSettings};
+use crate::media::recording::{self, RecordingControl, RecordingOutcome, RecordingSpec};
+use crate::media::source::{AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec};
 
 #[derive(Debug, Args)]
 pub struct RecordArgs {
@@ -77,54 +77,26 @@ pub fn run(args: &RecordArgs) -> Exit {
         ));
         return Exit::BadInput;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
-        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
-            tracing::warn!(error = %e, signal = sig, "cannot watch signal");
-        }
-    }
-
-    let request = VideoRequest {
-        width: args.size.0,
-        height: args.size.1,
-        fps: args.fps,
-    };
-    let epoch = Instant::now();
-    let video = match open_video(&args.video, request, args.pace, epoch) {
-        Ok(v) => v,
+    // Registered first, so that a signal while the sources warm up stops the recording as
+    // soon as it starts instead of killing the process.
+    let signals = match Signals::new([SIGINT, SIGTERM, SIGHUP]) {
+        Ok(s) => Some(s),
         Err(e) => {
-            report_error(&e);
-            return capture_exit(&e);
+            tracing::warn!(error = %e, "cannot watch signals");
+            None
         }
     };
-    let format = video.format();
-    if (format.width, format.height) != (request.width, request.height)
-        || (format.fps - request.fps as f64).abs() > 0.01
-    {
-        console(&format!(
-            "booth: {} gives {format}, not the {}x{}@{} asked for; recording {format}",
-            args.video, request.width, request.height, request.fps
-        ));
-    }
-    let audio = match open_audio(&args.audio, args.pace, epoch) {
-        Ok(a) => a,
-        Err(e) => {
-            report_error(&e);
-            return capture_exit(&e);
-        }
+    let (session, epoch) = match open_session(args) {
+        Ok(opened) => opened,
+        Err(exit) => return exit,
     };
-    let session = CaptureSession::start(video, audio);
     let (vdesc, adesc) = session.describe();
 
     // Files read as fast as possible share the epoch as time zero; live sources first warm
     // up, and the answer starts once both deliver.
     let origin = if session.is_live() {
-        if !session.wait_ready(Duration::from_secs(10)) {
-            return fail_to_start(&session);
+        if let Err(why) = session.wait_ready(Duration::from_secs(10)) {
+            return fail_to_start(&why);
         }
         Instant::now()
     } else {
@@ -134,8 +106,15 @@ pub fn run(args: &RecordArgs) -> Exit {
     let mut settings = RecordSettings::new(&args.output);
     settings.video_bitrate = args.video_kbps.map(|k| k * 1000);
     settings.audio_bitrate = args.audio_kbps * 1000;
-    let recording = match Recording::start(&session, origin, end, &settings) {
-        Ok(r) => r,
+    let handle = match recording::start(
+        &session,
+        RecordingSpec {
+            settings,
+            origin,
+            end,
+        },
+    ) {
+        Ok(h) => h,
         Err(e) => {
             report_error(&e);
             return Exit::Failed;
@@ -145,54 +124,75 @@ pub fn run(args: &RecordArgs) -> Exit {
         "booth: recording {} from {vdesc} and {adesc}",
         args.output.display()
     ));
-
-    // A source that fails (a camera unplugged) ends the recording there: recording on with
-    // one source would make an answer the operator cannot use, and hide the failure until the
-    // full duration had passed.
-    let mut events: Vec<CaptureEvent> = Vec::new();
-    let failed = |events: &[CaptureEvent]| {
-        events.iter().any(|e| {
-            matches!(
-                e,
-                CaptureEvent::VideoFailed(_) | CaptureEvent::AudioFailed(_)
-            )
-        })
-    };
-    while !recording.is_finished()
-        && !stop.load(Ordering::Relaxed)
-        && session.attached()
-        && !failed(&events)
-    {
-        std::thread::sleep(Duration::from_millis(20));
-        events.extend(session.events().try_iter());
+    let watcher = signals.map(|s| stop_on_signals(s, handle.control()));
+    let outcome = handle.wait();
+    if let Some((signals, thread)) = watcher {
+        signals.close();
+        let _ = thread.join();
     }
-    let result = if stop.load(Ordering::Relaxed) || failed(&events) {
-        recording.stop(&session)
-    } else {
-        recording.wait(&session)
-    };
-    events.extend(session.events().try_iter());
     session.stop();
-    finish(result, &events, args.json)
+    finish(outcome, args.json)
 }
 
-fn fail_to_start(session: &CaptureSession) -> Exit {
-    for event in session.events().try_iter() {
-        if let CaptureEvent::VideoFailed(e) | CaptureEvent::AudioFailed(e) = event {
-            report_error(&e);
-            return capture_exit(&e);
+/// Stops the recording on SIGINT / SIGTERM / SIGHUP (the file is finished cleanly); the thread
+/// ends when the returned handle is closed.
+fn stop_on_signals(
+    mut signals: Signals,
+    control: RecordingControl,
+) -> (signal_hook::iterator::Handle, std::thread::JoinHandle<()>) {
+    let handle = signals.handle();
+    let thread = std::thread::spawn(move || {
+        for signal in signals.forever() {
+            tracing::info!(signal, "stopping the recording");
+            control.stop();
+        }
+    });
+    (handle, thread)
+}
+
+/// Opens both sources and starts capturing, with the epoch its file and synthetic sources
+/// count from; says so when the camera gives another format than asked for.
+fn open_session(args: &RecordArgs) -> Result<(CaptureSession, Instant), Exit> {
+    let request = VideoRequest {
+        width: args.size.0,
+        height: args.size.1,
+        fps: args.fps,
+    };
+    let epoch = Instant::now();
+    let failed = |e: CaptureError| {
+        report_error(&e);
+        capture_exit(&e)
+    };
+    let video = open_video(&args.video, request, args.pace, epoch).map_err(failed)?;
+    let format = video.format();
+    if (format.width, format.height) != (request.width, request.height)
+        || (format.fps - request.fps as f64).abs() > 0.01
+    {
+        console(&format!(
+            "booth: {} gives {format}, not the {}x{}@{} asked for; recording {format}",
+            args.video, request.width, request.height, request.fps
+        ));
+    }
+    let audio = open_audio(&args.audio, args.pace, epoch).map_err(failed)?;
+    Ok((CaptureSession::start(video, audio), epoch))
+}
+
+fn fail_to_start(why: &NotReady) -> Exit {
+    match why {
+        NotReady::Failed(e) => {
+            report_error(&**e);
+            capture_exit(e)
+        }
+        NotReady::Ended | NotReady::TimedOut => {
+            console("booth: the camera or microphone delivered nothing within 10 s");
+            Exit::Device
         }
     }
-    console("booth: the camera or microphone delivered nothing within 10 s");
-    Exit::Device
 }
 
-fn finish(result: Result<Summary, RecordError>, events: &[CaptureEvent], json: bool) -> Exit {
-    let source_failure = events.iter().find_map(|e| match e {
-        CaptureEvent::VideoFailed(e) | CaptureEvent::AudioFailed(e) => Some(e),
-        _ => None,
-    });
-    match result {
+fn finish(outcome: RecordingOutcome, json: bool) -> Exit {
+    let source_failure = outcome.source_failure.as_deref();
+    match outcome.summary {
         Ok(s) => {
             if json {
                 let v = serde_json::json!({

@@ -25,6 +25,7 @@ use super::{Exit, report_error};
 use crate::config::Config;
 use crate::interview::Catalog;
 use crate::logging::{console, console_end_line, console_is_terminal, console_status};
+use crate::names::AnswerName;
 use crate::upload::{
     AnswerMeta, EndpointProblem, ItemId, ItemView, State, Tuning, UploadError, UploadEvent,
     UploadHandle, UploadService, answer_id_for, hash_file, outbox_dir,
@@ -354,14 +355,13 @@ impl NameParts {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let parts: Vec<&str> = stem.split("--").collect();
-        match parts.as_slice() {
-            [candidate, question, attempt] if attempt.parse::<u32>().is_ok() => NameParts {
-                candidate: Some((*candidate).to_string()),
-                question: (*question).to_string(),
-                attempt: attempt.parse().ok(),
+        match AnswerName::from_stem(&stem) {
+            Some(name) => NameParts {
+                candidate: Some(name.session),
+                question: name.question_id,
+                attempt: Some(name.attempt),
             },
-            _ => NameParts {
+            None => NameParts {
                 candidate: None,
                 question: stem,
                 attempt: None,

@@ -1,7 +1,7 @@
 //! What each station-config field accepts: the limits, how they are worded in messages, and
 //! the checks that turn one written value into its typed form (or a diagnostic pointing at it).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use toml::Spanned;
@@ -54,6 +54,7 @@ pub(super) fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (Some("upload"), "allow_plain_http") => "true or false",
         (Some("kiosk"), field) => return super::kiosk::expectation(field),
         (Some("logging"), field) => return super::logging::expectation(field),
+        (Some("monitoring"), field) => return super::monitoring::expectation(field),
         _ => return None,
     };
     Some(text.to_string())
@@ -131,18 +132,46 @@ pub(super) fn station_id(doc: &Document<'_>, v: &Spanned<String>) -> Result<Stri
     }
 }
 
+/// Whether the value at `span` is the built-in default (the first file of the merge), not
+/// something a station's file set.
+pub(super) fn built_in(doc: &Document<'_>, span: &tomlfile::Span) -> bool {
+    doc.layer_of(span) == 0
+}
+
+/// A path, read from the directory of the file that wrote it.
 pub(super) fn path(
     doc: &Document<'_>,
     v: &Spanned<String>,
-    dir: &Path,
     field: &str,
 ) -> Result<PathBuf, Diagnostic> {
     let s = v.get_ref();
     if s.trim().is_empty() {
         Err(doc.error(&v.span(), None, must_be(field, PATH_RULE, s)))
     } else {
-        Ok(tomlfile::resolve(dir, s))
+        Ok(doc.resolve(v))
     }
+}
+
+pub(super) fn video(doc: &Document<'_>, v: &Spanned<String>) -> Result<VideoSpec, Diagnostic> {
+    let spec = v
+        .get_ref()
+        .parse::<VideoSpec>()
+        .map_err(|e| doc.error(&v.span(), None, must_be("video", e.expected, v.get_ref())))?;
+    Ok(match spec {
+        VideoSpec::File(p) => VideoSpec::File(doc.dir_of(&v.span()).join(p)),
+        other => other,
+    })
+}
+
+pub(super) fn audio(doc: &Document<'_>, v: &Spanned<String>) -> Result<AudioSpec, Diagnostic> {
+    let spec = v
+        .get_ref()
+        .parse::<AudioSpec>()
+        .map_err(|e| doc.error(&v.span(), None, must_be("audio", e.expected, v.get_ref())))?;
+    Ok(match spec {
+        AudioSpec::File(p) => AudioSpec::File(doc.dir_of(&v.span()).join(p)),
+        other => other,
+    })
 }
 
 pub(super) fn size(doc: &Document<'_>, v: &Spanned<String>) -> Result<(u32, u32), Diagnostic> {
@@ -154,13 +183,9 @@ pub(super) fn size(doc: &Document<'_>, v: &Spanned<String>) -> Result<(u32, u32)
     parsed.ok_or_else(|| doc.error(&v.span(), None, must_be("size", SIZE_RULE, s)))
 }
 
-pub(super) fn endpoint(
-    doc: &Document<'_>,
-    v: &Spanned<String>,
-    dir: &Path,
-) -> Result<Endpoint, Diagnostic> {
+pub(super) fn endpoint(doc: &Document<'_>, v: &Spanned<String>) -> Result<Endpoint, Diagnostic> {
     let s = v.get_ref();
-    upload::parse_endpoint(s, dir).map_err(|reason| {
+    upload::parse_endpoint(s, doc.dir_of(&v.span())).map_err(|reason| {
         let mut message = must_be("endpoint", upload::ENDPOINT_RULE, s);
         if let Some(reason) = reason {
             message.push_str(&format!(" ({reason})"));
@@ -174,7 +199,7 @@ pub(super) fn endpoint(
 pub(super) fn check_plain_http(
     doc: &Document<'_>,
     upload: &Upload,
-    span: Option<tomlfile::Span>,
+    span: &tomlfile::Span,
 ) -> Result<(), Diagnostic> {
     let Endpoint::Tus(url) = &upload.endpoint else {
         return Ok(());
@@ -190,28 +215,26 @@ pub(super) fn check_plain_http(
          127.0.0.1, ::1 and localhost, unless [upload] allow_plain_http = true)",
         parsed.host
     );
-    Err(match span {
-        Some(span) => doc.error(&span, Some("endpoint"), message),
-        None => doc.error_at_top(message),
-    })
+    Err(doc.error(span, Some("endpoint"), message))
 }
 
-/// Chunks grow from `chunk_mib` to `max_chunk_mib`. A file that sets only a large `chunk_mib`
-/// gets fixed chunks of that size; setting `max_chunk_mib` below `chunk_mib` is an error.
+/// Chunks grow from `chunk_mib` to `max_chunk_mib`. A station that sets only a large
+/// `chunk_mib` gets fixed chunks of that size; setting `max_chunk_mib` below `chunk_mib` is an
+/// error.
 pub(super) fn settle_chunks(
     doc: &Document<'_>,
     upload: &mut Upload,
-    max_span: Option<tomlfile::Span>,
+    max_span: &tomlfile::Span,
 ) -> Result<(), Diagnostic> {
     if upload.max_chunk_bytes >= upload.chunk_bytes {
         return Ok(());
     }
-    let Some(span) = max_span else {
+    if built_in(doc, max_span) {
         upload.max_chunk_bytes = upload.chunk_bytes;
         return Ok(());
-    };
+    }
     Err(doc.error(
-        &span,
+        max_span,
         Some("max_chunk_mib"),
         format!(
             "field 'max_chunk_mib' must be at least chunk_mib ({}), found {}",

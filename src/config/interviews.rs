@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::fields::{int, whole};
-use super::pick;
-use crate::tomlfile::{self, Diagnostic, Document};
+use super::fields::{built_in, int, whole};
+use crate::tomlfile::{Diagnostic, Document};
 
 pub(super) const CODE_LENGTH: (i64, i64) = (1, 64);
 const FILE_RULE: &str = "a path to an interview file, or \"\" when 'folder' is set";
@@ -47,15 +46,15 @@ impl InterviewRef {
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawInterviewRef {
-    file: Option<Spanned<String>>,
-    folder: Option<Spanned<String>>,
-    roster: Option<Spanned<String>>,
-    require_code: Option<Spanned<bool>>,
-    code_min_length: Option<Spanned<i64>>,
-    code_max_length: Option<Spanned<i64>>,
+    file: Spanned<String>,
+    folder: Spanned<String>,
+    roster: Spanned<String>,
+    require_code: Spanned<bool>,
+    code_min_length: Spanned<i64>,
+    code_max_length: Spanned<i64>,
 }
 
 /// What each `[interview]` field accepts, for messages.
@@ -70,18 +69,15 @@ pub(super) fn expectation(field: &str) -> Option<String> {
     })
 }
 
-/// A path, or `None` for "" (the way the file says "none").
-fn optional_path(v: &Spanned<String>, dir: &Path) -> Option<PathBuf> {
+/// A path (from the directory of the file that wrote it), or `None` for "" (the way the file
+/// says "none").
+fn optional_path(doc: &Document<'_>, v: &Spanned<String>) -> Option<PathBuf> {
     let s = v.get_ref().trim();
-    (!s.is_empty()).then(|| tomlfile::resolve(dir, s))
+    (!s.is_empty()).then(|| crate::tomlfile::resolve(doc.dir_of(&v.span()), s))
 }
 
-fn roster_path(
-    doc: &Document<'_>,
-    v: &Spanned<String>,
-    dir: &Path,
-) -> Result<Option<PathBuf>, Diagnostic> {
-    let Some(path) = optional_path(v, dir) else {
+fn roster_path(doc: &Document<'_>, v: &Spanned<String>) -> Result<Option<PathBuf>, Diagnostic> {
+    let Some(path) = optional_path(doc, v) else {
         return Ok(None);
     };
     let ext = path
@@ -106,103 +102,54 @@ fn roster_path(
 /// `code_min_length` and `code_max_length`, each in range and the maximum not below the minimum.
 fn code_lengths(
     doc: &Document<'_>,
-    min: Option<Spanned<i64>>,
-    max: Option<Spanned<i64>>,
-    base: Option<&InterviewRef>,
+    min: &Spanned<i64>,
+    max: &Spanned<i64>,
 ) -> Result<(usize, usize), Diagnostic> {
-    let s = "interview";
-    let max_span = max.as_ref().map(Spanned::span);
-    let min_span = min.as_ref().map(Spanned::span);
     let length = |v: &Spanned<i64>, field| int(doc, v, field, CODE_LENGTH).map(|n| n as usize);
-    let min = pick(
-        doc,
-        min,
-        base.map(|b| b.code_min_length),
-        s,
-        "code_min_length",
-        |v| length(v, "code_min_length"),
-    )?;
-    let max = pick(
-        doc,
-        max,
-        base.map(|b| b.code_max_length),
-        s,
-        "code_max_length",
-        |v| length(v, "code_max_length"),
-    )?;
-    if max >= min {
-        return Ok((min, max));
+    let (lo, hi) = (
+        length(min, "code_min_length")?,
+        length(max, "code_max_length")?,
+    );
+    if hi >= lo {
+        return Ok((lo, hi));
     }
     let message =
-        format!("field 'code_max_length' must be at least code_min_length ({min}), found {max}");
-    // Point at whichever the file set; the other is the built-in value.
-    Err(match (max_span, min_span) {
-        (Some(span), _) => doc.error(&span, Some("code_max_length"), message),
-        (None, Some(span)) => doc.error(&span, Some("code_min_length"), message),
-        (None, None) => doc.error_at_top(message),
+        format!("field 'code_max_length' must be at least code_min_length ({lo}), found {hi}");
+    // Point at what a station's file set; the other may be the built-in value.
+    Err(if built_in(doc, &max.span()) {
+        doc.error(&min.span(), Some("code_min_length"), message)
+    } else {
+        doc.error(&max.span(), Some("code_max_length"), message)
     })
 }
 
-pub(super) fn build(
-    doc: &Document<'_>,
-    raw: RawInterviewRef,
-    dir: &Path,
-    base: Option<&InterviewRef>,
-) -> Result<InterviewRef, Diagnostic> {
-    let s = "interview";
-    let file_span = raw.file.as_ref().map(Spanned::span);
-    let folder_span = raw.folder.as_ref().map(Spanned::span);
+pub(super) fn build(doc: &Document<'_>, raw: RawInterviewRef) -> Result<InterviewRef, Diagnostic> {
+    let folder = optional_path(doc, &raw.folder);
     // A station given only a folder does not also run the built-in default file.
-    let folder_only = raw.file.is_none()
-        && raw
-            .folder
-            .as_ref()
-            .is_some_and(|f| !f.get_ref().trim().is_empty());
-    let file = match raw.file {
-        None if folder_only => PathBuf::new(),
-        file => pick(doc, file, base.map(|b| b.file.clone()), s, "file", |v| {
-            Ok(optional_path(v, dir).unwrap_or_default())
-        })?,
+    let folder_only = built_in(doc, &raw.file.span()) && folder.is_some();
+    let file = if folder_only {
+        PathBuf::new()
+    } else {
+        optional_path(doc, &raw.file).unwrap_or_default()
     };
-    let folder = pick(
-        doc,
-        raw.folder,
-        base.map(|b| b.folder.clone()),
-        s,
-        "folder",
-        |v| Ok(optional_path(v, dir)),
-    )?;
     if file.as_os_str().is_empty() && folder.is_none() {
         let message = "[interview] needs 'file' (the interview this station runs) or 'folder' \
                        (a folder of interview files), or both";
-        return Err(match file_span.or(folder_span) {
-            Some(span) => doc.error(&span, None, message),
-            None => doc.error_at_top(message),
-        });
+        // Point at what a station's file emptied.
+        let span = if built_in(doc, &raw.file.span()) {
+            raw.folder.span()
+        } else {
+            raw.file.span()
+        };
+        return Err(doc.error(&span, None, message));
     }
-    let roster = pick(
-        doc,
-        raw.roster,
-        base.map(|b| b.roster.clone()),
-        s,
-        "roster",
-        |v| roster_path(doc, v, dir),
-    )?;
-    let require_code = pick(
-        doc,
-        raw.require_code,
-        base.map(|b| b.require_code),
-        s,
-        "require_code",
-        |v| Ok(*v.get_ref()),
-    )?;
     let (code_min_length, code_max_length) =
-        code_lengths(doc, raw.code_min_length, raw.code_max_length, base)?;
+        code_lengths(doc, &raw.code_min_length, &raw.code_max_length)?;
     Ok(InterviewRef {
         file,
         folder,
-        roster,
-        require_code,
+        roster: roster_path(doc, &raw.roster)?,
+        require_code: *raw.require_code.get_ref(),
         code_min_length,
         code_max_length,
     })

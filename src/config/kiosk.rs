@@ -7,7 +7,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::fields::{int, must_be, secs};
-use super::pick;
 use super::upload::{is_loopback, parse_http_url};
 use crate::tomlfile::{Diagnostic, Document};
 
@@ -60,22 +59,22 @@ pub struct Kiosk {
     pub receipt_command: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawKiosk {
-    lockdown: Option<Spanned<bool>>,
-    operator_pin_hash: Option<Spanned<String>>,
-    idle_reset_seconds: Option<Spanned<i64>>,
-    idle_countdown_seconds: Option<Spanned<i64>>,
-    call_staff_bell: Option<Spanned<bool>>,
-    call_staff_webhook: Option<Spanned<String>>,
-    theme: Option<Spanned<String>>,
-    text_size: Option<Spanned<String>>,
-    heartbeat_url: Option<Spanned<String>>,
-    heartbeat_seconds: Option<Spanned<i64>>,
-    grant_seconds: Option<Spanned<i64>>,
-    done_seconds: Option<Spanned<i64>>,
-    receipt_command: Option<Spanned<String>>,
+    lockdown: Spanned<bool>,
+    operator_pin_hash: Spanned<String>,
+    idle_reset_seconds: Spanned<i64>,
+    idle_countdown_seconds: Spanned<i64>,
+    call_staff_bell: Spanned<bool>,
+    call_staff_webhook: Spanned<String>,
+    theme: Spanned<String>,
+    text_size: Spanned<String>,
+    heartbeat_url: Spanned<String>,
+    heartbeat_seconds: Spanned<i64>,
+    grant_seconds: Spanned<i64>,
+    done_seconds: Spanned<i64>,
+    receipt_command: Spanned<String>,
 }
 
 /// What each `[kiosk]` field accepts, for messages.
@@ -129,143 +128,67 @@ fn optional_url(
     Ok(Some(s.to_string()))
 }
 
+fn pin_hash(doc: &Document<'_>, v: &Spanned<String>) -> Result<Option<String>, Diagnostic> {
+    let h = v.get_ref().trim();
+    if h.is_empty() {
+        return Ok(None);
+    }
+    crate::pin::parse_hash(h).map_err(|e| {
+        doc.error(
+            &v.span(),
+            None,
+            format!("{} ({e})", must_be("operator_pin_hash", PIN_RULE, "…")),
+        )
+    })?;
+    Ok(Some(h.to_string()))
+}
+
+fn theme(doc: &Document<'_>, v: &Spanned<String>) -> Result<ThemeName, Diagnostic> {
+    match v.get_ref().as_str() {
+        "standard" => Ok(ThemeName::Standard),
+        "high-contrast" => Ok(ThemeName::HighContrast),
+        other => Err(doc.error(&v.span(), None, must_be("theme", THEME_RULE, other))),
+    }
+}
+
+fn text_size(doc: &Document<'_>, v: &Spanned<String>) -> Result<TextSize, Diagnostic> {
+    match v.get_ref().as_str() {
+        "normal" => Ok(TextSize::Normal),
+        "large" => Ok(TextSize::Large),
+        other => Err(doc.error(&v.span(), None, must_be("text_size", TEXT_SIZE_RULE, other))),
+    }
+}
+
 pub(super) fn build(
     doc: &Document<'_>,
     k: RawKiosk,
-    base: Option<&Kiosk>,
     allow_plain_http: bool,
 ) -> Result<Kiosk, Diagnostic> {
-    let s = "kiosk";
+    let seconds = |v: &Spanned<i64>, field, range| int(doc, v, field, range).map(secs);
+    let idle = int(doc, &k.idle_reset_seconds, "idle_reset_seconds", IDLE_RESET)?;
+    let receipt = k.receipt_command.get_ref().trim();
     Ok(Kiosk {
-        lockdown: pick(
-            doc,
-            k.lockdown,
-            base.map(|b| b.lockdown),
-            s,
-            "lockdown",
-            |v| Ok(*v.get_ref()),
-        )?,
-        operator_pin_hash: pick(
-            doc,
-            k.operator_pin_hash,
-            base.map(|b| b.operator_pin_hash.clone()),
-            s,
-            "operator_pin_hash",
-            |v| {
-                let h = v.get_ref().trim();
-                if h.is_empty() {
-                    return Ok(None);
-                }
-                crate::pin::parse_hash(h).map_err(|e| {
-                    doc.error(
-                        &v.span(),
-                        None,
-                        format!("{} ({e})", must_be("operator_pin_hash", PIN_RULE, "…")),
-                    )
-                })?;
-                Ok(Some(h.to_string()))
-            },
-        )?,
-        idle_reset: pick(
-            doc,
-            k.idle_reset_seconds,
-            base.map(|b| b.idle_reset),
-            s,
-            "idle_reset_seconds",
-            |v| int(doc, v, "idle_reset_seconds", IDLE_RESET).map(|n| (n > 0).then(|| secs(n))),
-        )?,
-        idle_countdown: pick(
-            doc,
-            k.idle_countdown_seconds,
-            base.map(|b| b.idle_countdown),
-            s,
+        lockdown: *k.lockdown.get_ref(),
+        operator_pin_hash: pin_hash(doc, &k.operator_pin_hash)?,
+        idle_reset: (idle > 0).then(|| secs(idle)),
+        idle_countdown: seconds(
+            &k.idle_countdown_seconds,
             "idle_countdown_seconds",
-            |v| int(doc, v, "idle_countdown_seconds", IDLE_COUNTDOWN).map(secs),
+            IDLE_COUNTDOWN,
         )?,
-        call_staff_bell: pick(
+        call_staff_bell: *k.call_staff_bell.get_ref(),
+        call_staff_webhook: optional_url(
             doc,
-            k.call_staff_bell,
-            base.map(|b| b.call_staff_bell),
-            s,
-            "call_staff_bell",
-            |v| Ok(*v.get_ref()),
-        )?,
-        call_staff_webhook: pick(
-            doc,
-            k.call_staff_webhook,
-            base.map(|b| b.call_staff_webhook.clone()),
-            s,
+            &k.call_staff_webhook,
             "call_staff_webhook",
-            |v| optional_url(doc, v, "call_staff_webhook", allow_plain_http),
+            allow_plain_http,
         )?,
-        theme: pick(
-            doc,
-            k.theme,
-            base.map(|b| b.theme),
-            s,
-            "theme",
-            |v| match v.get_ref().as_str() {
-                "standard" => Ok(ThemeName::Standard),
-                "high-contrast" => Ok(ThemeName::HighContrast),
-                other => Err(doc.error(&v.span(), None, must_be("theme", THEME_RULE, other))),
-            },
-        )?,
-        text_size: pick(
-            doc,
-            k.text_size,
-            base.map(|b| b.text_size),
-            s,
-            "text_size",
-            |v| match v.get_ref().as_str() {
-                "normal" => Ok(TextSize::Normal),
-                "large" => Ok(TextSize::Large),
-                other => {
-                    Err(doc.error(&v.span(), None, must_be("text_size", TEXT_SIZE_RULE, other)))
-                }
-            },
-        )?,
-        heartbeat_url: pick(
-            doc,
-            k.heartbeat_url,
-            base.map(|b| b.heartbeat_url.clone()),
-            s,
-            "heartbeat_url",
-            |v| optional_url(doc, v, "heartbeat_url", allow_plain_http),
-        )?,
-        heartbeat_interval: pick(
-            doc,
-            k.heartbeat_seconds,
-            base.map(|b| b.heartbeat_interval),
-            s,
-            "heartbeat_seconds",
-            |v| int(doc, v, "heartbeat_seconds", HEARTBEAT).map(secs),
-        )?,
-        grant: pick(
-            doc,
-            k.grant_seconds,
-            base.map(|b| b.grant),
-            s,
-            "grant_seconds",
-            |v| int(doc, v, "grant_seconds", GRANT).map(secs),
-        )?,
-        done: pick(
-            doc,
-            k.done_seconds,
-            base.map(|b| b.done),
-            s,
-            "done_seconds",
-            |v| int(doc, v, "done_seconds", DONE).map(secs),
-        )?,
-        receipt_command: pick(
-            doc,
-            k.receipt_command,
-            base.map(|b| b.receipt_command.clone()),
-            s,
-            "receipt_command",
-            |v| {
-                let c = v.get_ref().trim();
-                Ok((!c.is_empty()).then(|| c.to_string()))
-            },
-        )?,
+        theme: theme(doc, &k.theme)?,
+        text_size: text_size(doc, &k.text_size)?,
+        heartbeat_url: optional_url(doc, &k.heartbeat_url, "heartbeat_url", allow_plain_http)?,
+        heartbeat_interval: seconds(&k.heartbeat_seconds, "heartbeat_seconds", HEARTBEAT)?,
+        grant: seconds(&k.grant_seconds, "grant_seconds", GRANT)?,
+        done: seconds(&k.done_seconds, "done_seconds", DONE)?,
+        receipt_command: (!receipt.is_empty()).then(|| receipt.to_string()),
     })
 }

@@ -5,7 +5,6 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::fields::{int, whole};
-use super::pick;
 use crate::tomlfile::{Diagnostic, Document};
 
 pub(super) const KEEP_FILES: (i64, i64) = (1, 366);
@@ -19,11 +18,11 @@ pub struct Logging {
     pub keep_files: u32,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(super) struct RawLogging {
-    json: Option<Spanned<bool>>,
-    keep_files: Option<Spanned<i64>>,
+    json: Spanned<bool>,
+    keep_files: Spanned<i64>,
 }
 
 /// What each `[logging]` field accepts, for messages.
@@ -35,23 +34,9 @@ pub(super) fn expectation(field: &str) -> Option<String> {
     })
 }
 
-pub(super) fn build(
-    doc: &Document<'_>,
-    l: RawLogging,
-    base: Option<&Logging>,
-) -> Result<Logging, Diagnostic> {
-    let s = "logging";
+pub(super) fn build(doc: &Document<'_>, l: RawLogging) -> Result<Logging, Diagnostic> {
     Ok(Logging {
-        json: pick(doc, l.json, base.map(|b| b.json), s, "json", |v| {
-            Ok(*v.get_ref())
-        })?,
-        keep_files: pick(
-            doc,
-            l.keep_files,
-            base.map(|b| b.keep_files),
-            s,
-            "keep_files",
-            |v| int(doc, v, "keep_files", KEEP_FILES),
-        )?,
+        json: *l.json.get_ref(),
+        keep_files: int(doc, &l.keep_files, "keep_files", KEEP_FILES)?,
     })
 }

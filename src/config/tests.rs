@@ -60,6 +60,7 @@ fn documented_defaults() -> Config {
             json: false,
             keep_files: 14,
         },
+        monitoring: Monitoring { textfile: None },
     }
 }
 
@@ -146,7 +147,7 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "[stations]\nid = \"x\"\n",
             "c.toml:1:2: unknown field 'stations' (expected one of: station, devices, \
-             recording, upload, interview, kiosk, logging)",
+             recording, upload, interview, kiosk, logging, monitoring)",
         ),
         (
             "[devices]\nfsp = 30\n",
@@ -165,7 +166,7 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "[devices]\nvideo = \"webcam\"\n",
             "c.toml:2:1: [devices]: field 'video' must be 'default', 'v4l2:<path or index>', \
-             'test' or 'file:<path.y4m>', found \"webcam\"",
+             'test', 'head' or 'file:<path.y4m>', found \"webcam\"",
         ),
         (
             "[devices]\naudio = \"mic\"\n",
@@ -497,6 +498,28 @@ fn kiosk_urls_follow_the_upload_policy_and_logging_is_read() -> crate::TestResul
     assert_eq!(
         c.kiosk.call_staff_webhook.as_deref(),
         Some("http://127.0.0.1:9/x")
+    );
+    Ok(())
+}
+
+#[test]
+fn the_monitoring_textfile_is_a_prom_file_read_from_the_config_directory() -> crate::TestResult {
+    let c = parse("[monitoring]\ntextfile = \"metrics/booth.prom\"\n")?;
+    assert_eq!(
+        c.monitoring.textfile.as_deref(),
+        Some(Path::new("/etc/booth/metrics/booth.prom"))
+    );
+    assert_eq!(
+        parse("[monitoring]\ntextfile = \"\"\n")?
+            .monitoring
+            .textfile,
+        None
+    );
+    assert_eq!(
+        err("\n[monitoring]\ntextfile = \"/var/lib/node/booth.txt\"\n"),
+        "c.toml:3:1: [monitoring]: field 'textfile' must be an absolute or relative path \
+         ending in \".prom\" (node_exporter's textfile collector reads only those), or \"\" \
+         for none, found \"/var/lib/node/booth.txt\""
     );
     Ok(())
 }

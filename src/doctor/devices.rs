@@ -13,9 +13,8 @@ use crate::config::Config;
 use crate::media::analyze::{AudioCheck, AudioVerdict, LevelMeter};
 use crate::media::frame::AUDIO_RATE;
 use crate::media::holders::describe_holders;
-use crate::media::source::{
-    AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec, open_audio, open_video,
-};
+use crate::media::open::{open_audio, open_video};
+use crate::media::source::{AudioSpec, CaptureError, Pace, VideoRequest, VideoSpec};
 use crate::media::v4l2;
 use crate::status::KioskStatus;
 
@@ -35,6 +34,12 @@ pub(super) fn camera(config: &Config, kiosk: Option<&KioskStatus>) -> Check {
         VideoSpec::Test => Check::ok(
             NAME_CAMERA,
             "synthetic test pattern (colour bars): no camera is used, fine for a demo, not for \
+             candidates",
+        )
+        .with(details),
+        VideoSpec::Head => Check::ok(
+            NAME_CAMERA,
+            "synthetic talking head: no camera is used, fine for a demo or a bench, not for \
              candidates",
         )
         .with(details),

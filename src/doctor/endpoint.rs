@@ -98,7 +98,7 @@ fn since_words(health: &UploadHealth) -> String {
     health
         .since_ms
         .map(|at| {
-            let secs = crate::upload::outbox::now_ms().saturating_sub(at) / 1000;
+            let secs = crate::clock::now_ms().saturating_sub(at) / 1000;
             format!(" (first seen {} min ago)", secs / 60)
         })
         .unwrap_or_default()
@@ -432,7 +432,7 @@ mod tests {
     fn saw(config: &Config, endpoint: &str, problem: EndpointProblem) -> crate::TestResult {
         let mut health = UploadHealth::fresh(endpoint);
         health.problem = Some(problem);
-        health.since_ms = Some(crate::upload::outbox::now_ms());
+        health.since_ms = Some(crate::clock::now_ms());
         let dir = crate::upload::outbox_dir(config);
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(HEALTH_FILE), serde_json::to_vec(&health)?)?;

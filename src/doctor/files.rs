@@ -14,7 +14,17 @@ use crate::interview::{Interview, InterviewError};
 pub(super) fn config_check(path: Option<&Path>) -> (Check, Option<Config>) {
     match Config::load(path) {
         Ok(config) => {
+            let dropins = path
+                .and_then(|p| crate::config::dropins(p).ok())
+                .unwrap_or_default();
             let finding = match path {
+                Some(p) if !dropins.is_empty() => format!(
+                    "{} with {} drop-in(s) in {} is valid (station {})",
+                    p.display(),
+                    dropins.len(),
+                    crate::config::DROPIN_DIR,
+                    config.station.id
+                ),
                 Some(p) => format!("{} is valid (station {})", p.display(), config.station.id),
                 None => format!(
                     "no --config given: the built-in defaults (station {}) are valid",
@@ -23,6 +33,7 @@ pub(super) fn config_check(path: Option<&Path>) -> (Check, Option<Config>) {
             };
             let check = Check::ok("config", finding).with(json!({
                 "file": path,
+                "dropins": dropins,
                 "station_id": config.station.id,
                 "data_dir": config.station.data_dir,
             }));
@@ -32,6 +43,9 @@ pub(super) fn config_check(path: Option<&Path>) -> (Check, Option<Config>) {
             let fix = match &e {
                 ConfigError::Read { .. } => {
                     "check the path given to --config (the systemd unit uses /etc/booth/config.toml)"
+                }
+                ConfigError::Dropins { .. } => {
+                    "let the booth user read the config.d folder beside the config file"
                 }
                 ConfigError::Invalid(_) => {
                     "correct the line shown; the config.toml shipped with booth documents every field"

@@ -6,7 +6,8 @@
 //! The checks: the config file, the interview file (or folder of them), the roster of codes
 //! when there is one, the camera, the microphone, the speaker, the disk, the clock, the upload
 //! endpoint and the outbox; then the console's doors (`console`, `vt-lock`, `gettys`,
-//! `ctrl-alt-del`, `sysrq`: see [`console`]), read under a folder standing in for `/` so that
+//! `ctrl-alt-del`, `sysrq`: see [`console`]) and whether booth.service lets the kiosk write
+//! where the config says (`sandbox`), read under a folder standing in for `/` so that
 //! tests can prepare one. Every step that touches a device
 //! or the network runs under a time limit ([`bounded`] and HTTP timeouts), so the doctor
 //! answers within about half a minute whatever hangs. Nothing here creates an upload or
@@ -54,7 +55,7 @@ impl Verdict {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
     /// config | interview | roster | camera | microphone | speaker | disk | clock | upload |
-    /// outbox | console | vt-lock | gettys | ctrl-alt-del | sysrq
+    /// outbox | console | vt-lock | gettys | ctrl-alt-del | sysrq | sandbox
     pub name: &'static str,
     pub verdict: Verdict,
     /// What was found, one line.
@@ -200,6 +201,7 @@ pub fn run_under(config_file: Option<&Path>, root: &Path) -> Report {
     checks.extend(station_checks(&config, Scope::Everything));
     let kiosk = running_kiosk(&config.station.data_dir).map(|k| k.pid);
     checks.extend(console::checks(root, kiosk));
+    checks.push(console::sandbox(root, &config));
     Report::new(Some(config.station.id.clone()), config_file, checks)
 }
 
@@ -210,6 +212,7 @@ pub fn run_in_kiosk(config: &Config, config_file: Option<&Path>) -> Report {
     let mut checks = vec![config_check];
     checks.extend(station_checks(config, Scope::Kiosk));
     checks.extend(console::checks(Path::new("/"), Some(std::process::id())));
+    checks.push(console::sandbox(Path::new("/"), config));
     Report::new(Some(config.station.id.clone()), config_file, checks)
 }
 

@@ -109,8 +109,7 @@ fn newest_mtime(data_dir: &Path) -> Option<u64> {
         .filter_map(|d| std::fs::read_dir(d).ok())
         .flat_map(|entries| entries.flatten())
         .filter_map(|e| e.metadata().ok()?.modified().ok())
-        .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map(|d| d.as_secs())
+        .filter_map(clock::unix_secs)
         .max()
 }
 

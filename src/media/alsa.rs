@@ -1,7 +1,8 @@
 //! The microphone, through cpal's ALSA host (PulseAudio and PipeWire are reached through
 //! ALSA's `default`). The device callback only copies samples into a lock-free ring, with a
-//! record of when they were captured; the capture thread turns those into 10 ms chunks on the
-//! shared monotonic clock.
+//! record of when they were captured, and rings a doorbell (a one-slot channel, never
+//! blocking the callback); the capture thread waits on the doorbell and turns the samples
+//! into 10 ms chunks on the shared monotonic clock.
 
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -13,6 +14,7 @@ use cpal::{
     BufferSize, Device, ErrorKind, SampleFormat, Stream, StreamConfig, StreamInstant,
     SupportedBufferSize, SupportedStreamConfigRange,
 };
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rtrb::RingBuffer;
 
 use super::frame::{AUDIO_RATE, AudioChunk, frames_to_duration};
@@ -45,8 +47,16 @@ pub struct AlsaMic {
     failed: Arc<Mutex<Option<String>>>,
     xruns: Arc<AtomicU64>,
     lost: Arc<AtomicBool>,
+    /// Rung by the callback after each period (and on an error): there may be news.
+    doorbell: Receiver<()>,
     buf: Vec<i16>,
     period_logged: bool,
+}
+
+/// Wakes the capture thread without ever blocking the device callback: a full doorbell
+/// already says "look".
+fn ring(doorbell: &Sender<()>) {
+    let _ = doorbell.try_send(());
 }
 
 /// cpal's ALSA stream is not `Send` on every version; it is only ever touched from the thread
@@ -219,12 +229,14 @@ impl AlsaMic {
         let failed = Arc::new(Mutex::new(None));
         let xruns = Arc::new(AtomicU64::new(0));
         let lost = Arc::new(AtomicBool::new(false));
+        let (bell, doorbell) = crossbeam_channel::bounded(1);
 
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
         let thread = {
             let (failed, xruns, lost) = (failed.clone(), xruns.clone(), lost.clone());
             let thread_label = label.clone();
+            let (error_bell, bell_i16, bell_f32) = (bell.clone(), bell.clone(), bell);
             std::thread::Builder::new()
                 .name("booth-alsa".into())
                 .spawn(move || {
@@ -237,6 +249,7 @@ impl AlsaMic {
                                 *f = Some(e.to_string());
                             }
                             lost.store(true, Ordering::Relaxed);
+                            ring(&error_bell);
                         }
                     };
                     let ch = channels as usize;
@@ -252,6 +265,7 @@ impl AlsaMic {
                                         frames: frames as u32,
                                     });
                                 }
+                                ring(&bell_i16);
                             },
                             err_cb,
                             None,
@@ -271,6 +285,7 @@ impl AlsaMic {
                                         frames: frames as u32,
                                     });
                                 }
+                                ring(&bell_f32);
                             },
                             err_cb,
                             None,
@@ -328,6 +343,7 @@ impl AlsaMic {
             failed,
             xruns,
             lost,
+            doorbell,
             buf: Vec::new(),
             period_logged: false,
         })
@@ -385,7 +401,7 @@ impl AudioSource for AlsaMic {
     fn next_chunk(&mut self) -> Result<Option<AudioChunk>, CaptureError> {
         let ch = self.device_channels as usize;
         let want = CHUNK * ch;
-        let started = Instant::now();
+        let silent_by = Instant::now() + SILENT_DEVICE;
         while self.samples.slots() < want {
             if self.lost.load(Ordering::Relaxed) {
                 let detail = self
@@ -399,13 +415,21 @@ impl AudioSource for AlsaMic {
                     detail,
                 });
             }
-            if started.elapsed() > SILENT_DEVICE {
-                return Err(CaptureError::MicrophoneLost {
-                    device: self.device.clone(),
-                    detail: format!("no sound data for {} s", SILENT_DEVICE.as_secs()),
-                });
-            }
-            std::thread::sleep(Duration::from_millis(2));
+            let why = match self.doorbell.recv_deadline(silent_by) {
+                Ok(()) => continue,
+                _ if self.samples.slots() >= want => break,
+                // Reported with its cause at the top of the loop.
+                _ if self.lost.load(Ordering::Relaxed) => continue,
+                Err(RecvTimeoutError::Timeout) => {
+                    format!("no sound data for {} s", SILENT_DEVICE.as_secs())
+                }
+                // The stream dropped its callbacks without an error.
+                Err(RecvTimeoutError::Disconnected) => "its sound stream ended".to_string(),
+            };
+            return Err(CaptureError::MicrophoneLost {
+                device: self.device.clone(),
+                detail: why,
+            });
         }
         self.buf.resize(want, 0);
         if self.samples.pop_entire_slice(&mut self.buf).is_err() {

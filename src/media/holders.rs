@@ -72,27 +72,29 @@ pub fn describe_holders(path: &Path) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead, BufReader};
     use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
 
     #[test]
     fn finds_the_process_holding_a_file() -> crate::TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("device");
-        fs::write(&path, b"x")?;
+        fs::write(&path, b"x\n")?;
         let mut child = Command::new("tail")
             .arg("-f")
             .arg(&path)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .spawn()?;
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let mut holders = holders_of(&path);
-        while holders.is_empty() && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20));
-            holders = holders_of(&path);
-        }
+        // tail prints the file's line once it has opened it: from then on it holds it. (Its
+        // output stays open meanwhile: tail -f ends when its reader goes away.)
+        let mut line = String::new();
+        let mut output = BufReader::new(child.stdout.take().ok_or("tail has no stdout")?);
+        output.read_line(&mut line)?;
+        let holders = holders_of(&path);
         child.kill()?;
+        drop(output);
         child.wait()?;
+        assert_eq!(line, "x\n");
         assert_eq!(
             holders,
             vec![Holder {

@@ -1,15 +1,17 @@
 //! Playing a take or a question video: pictures decoded with OpenH264 and handed out at their
 //! presentation time, sound decoded with FDK AAC and played through the default output device
-//! when the station has one. Runs on its own thread; stops when asked or at the end.
+//! when the station has one. Runs on its own thread; stops when asked or at the end. Between
+//! pictures the thread waits for the next one's due time on the stop channel, so a stop is
+//! immediate and nothing polls.
 
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 
@@ -32,10 +34,31 @@ pub enum PlayerEvent {
     Failed(String),
 }
 
+/// Sound is decoded this far ahead of the picture, so the speaker never runs dry.
+const SOUND_AHEAD: f64 = 0.3;
+
 /// A playback in progress; stops (and joins its thread) when dropped.
 pub struct Player {
-    stop: Arc<AtomicBool>,
+    /// Dropping it is the request to stop.
+    stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
+}
+
+/// The player thread's side of a stop: the [`Player`] dropping its sender.
+struct StopSignal(Receiver<()>);
+
+impl StopSignal {
+    fn requested(&self) -> bool {
+        matches!(self.0.try_recv(), Err(TryRecvError::Disconnected))
+    }
+
+    /// Waits until `due` unless a stop comes first; true when it did.
+    fn wait_until(&self, due: Instant) -> bool {
+        matches!(
+            self.0.recv_deadline(due),
+            Err(RecvTimeoutError::Disconnected)
+        )
+    }
 }
 
 impl Player {
@@ -46,13 +69,13 @@ impl Player {
         sound: bool,
         mut events: impl FnMut(PlayerEvent) + Send + 'static,
     ) -> Player {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let (stop, stopped) = crossbeam_channel::bounded(1);
+        let signal = StopSignal(stopped);
         let thread = std::thread::Builder::new()
             .name("booth-player".into())
-            .spawn(move || match play(&path, sound, &flag, &mut events) {
+            .spawn(move || match play(&path, sound, &signal, &mut events) {
                 Ok(()) => {
-                    if !flag.load(Ordering::Relaxed) {
+                    if !signal.requested() {
                         events(PlayerEvent::Ended)
                     }
                 }
@@ -62,13 +85,16 @@ impl Player {
                 }
             })
             .ok();
-        Player { stop, thread }
+        Player {
+            stop: Some(stop),
+            thread,
+        }
     }
 }
 
 impl Drop for Player {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
+        self.stop.take();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -162,6 +188,63 @@ struct AudioFeed {
 }
 
 impl AudioFeed {
+    /// Sets up the decoder for `track` and, with `sound`, the speaker (said when absent).
+    fn open(
+        track: &Track,
+        sound: bool,
+        events: &mut impl FnMut(PlayerEvent),
+    ) -> Result<AudioFeed, String> {
+        let TrackKind::Audio { channels, config } = &track.kind else {
+            return Err("not an audio track".into());
+        };
+        let mut decoder = fdk_aac::dec::Decoder::new(fdk_aac::dec::Transport::Raw);
+        decoder.config_raw(config).map_err(|e| e.to_string())?;
+        let output = if sound {
+            open_output((*channels).clamp(1, 2))
+        } else {
+            None
+        };
+        if output.is_none() {
+            events(PlayerEvent::NoSpeaker);
+        }
+        Ok(AudioFeed {
+            skip: track.start,
+            track: track.clone(),
+            decoder,
+            next: 0,
+            pcm: vec![0; 4096 * 2],
+            decoded: 0,
+            output,
+            meter: LevelMeter::new((*channels).max(1)),
+            levels: Default::default(),
+        })
+    }
+
+    /// Lets the sound run out until `end` (or a stop), after the last picture: wakes when the
+    /// next level or sound is due, not on a poll interval.
+    fn run_out(
+        &mut self,
+        file: &mut File,
+        buf: &mut Vec<u8>,
+        end: Instant,
+        started: Instant,
+        stop: &StopSignal,
+        events: &mut impl FnMut(PlayerEvent),
+    ) -> Result<(), String> {
+        while Instant::now() < end {
+            let elapsed = started.elapsed().as_secs_f64();
+            self.fill(file, buf, elapsed + SOUND_AHEAD)?;
+            self.due_levels(elapsed, events);
+            let next = self.next_due().map_or(end, |at| {
+                (started + Duration::from_secs_f64(at.max(0.0))).min(end)
+            });
+            if stop.wait_until(next) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     /// Decodes sound up to `until` seconds into the recording, queueing it for the speaker
     /// and measuring its level.
     fn fill(&mut self, file: &mut File, buf: &mut Vec<u8>, until: f64) -> Result<(), String> {
@@ -197,6 +280,21 @@ impl AudioFeed {
         Ok(())
     }
 
+    /// Seconds into the recording when there is next something to do: a level to hand out,
+    /// or sound to decode.
+    fn next_due(&self) -> Option<f64> {
+        let level = self.levels.front().map(|(at, _)| *at);
+        let sound = self
+            .track
+            .samples
+            .get(self.next)
+            .map(|s| self.track.seconds(s.time) - SOUND_AHEAD);
+        match (level, sound) {
+            (Some(l), Some(s)) => Some(l.min(s)),
+            (l, s) => l.or(s),
+        }
+    }
+
     /// Hands out the levels whose moment has come.
     fn due_levels(&mut self, elapsed: f64, events: &mut impl FnMut(PlayerEvent)) {
         while self.levels.front().is_some_and(|(at, _)| *at <= elapsed) {
@@ -210,7 +308,7 @@ impl AudioFeed {
 fn play(
     path: &std::path::Path,
     sound: bool,
-    stop: &AtomicBool,
+    stop: &StopSignal,
     events: &mut impl FnMut(PlayerEvent),
 ) -> Result<(), String> {
     let tracks = mp4read::read_tracks(path).map_err(|e| e.to_string())?;
@@ -236,32 +334,7 @@ fn play(
     let _ = decoder.decode(&params);
 
     let mut feed = match &audio {
-        Some(track) => {
-            let TrackKind::Audio { channels, config } = &track.kind else {
-                return Err("not an audio track".into());
-            };
-            let mut dec = fdk_aac::dec::Decoder::new(fdk_aac::dec::Transport::Raw);
-            dec.config_raw(config).map_err(|e| e.to_string())?;
-            let output = if sound {
-                open_output((*channels).clamp(1, 2))
-            } else {
-                None
-            };
-            if output.is_none() {
-                events(PlayerEvent::NoSpeaker);
-            }
-            Some(AudioFeed {
-                skip: track.start,
-                track: track.clone(),
-                decoder: dec,
-                next: 0,
-                pcm: vec![0; 4096 * 2],
-                decoded: 0,
-                output,
-                meter: LevelMeter::new((*channels).max(1)),
-                levels: Default::default(),
-            })
-        }
+        Some(track) => Some(AudioFeed::open(track, sound, events)?),
         None => None,
     };
     let length = Duration::from_secs_f64(
@@ -274,16 +347,17 @@ fn play(
     let mut nal = Vec::new();
     let mut last_position = Instant::now() - Duration::from_secs(1);
     for s in &video.samples {
-        if stop.load(Ordering::Relaxed) {
+        if stop.requested() {
             return Ok(());
         }
         let at = video.seconds(s.time);
         if let Some(f) = feed.as_mut() {
-            f.fill(&mut file, &mut buf, at + 0.3)?;
+            f.fill(&mut file, &mut buf, at + SOUND_AHEAD)?;
         }
-        let due = started + Duration::from_secs_f64(at);
-        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-            std::thread::sleep(wait);
+        // Pacing: each picture is shown at its own time.
+        let due = started + Duration::from_secs_f64(at.max(0.0));
+        if stop.wait_until(due) {
+            return Ok(());
         }
         if let Some(f) = feed.as_mut() {
             f.due_levels(started.elapsed().as_secs_f64(), events);
@@ -303,13 +377,10 @@ fn play(
             });
         }
     }
-    // Let the sound run out before saying it ended.
-    while started.elapsed() < length && !stop.load(Ordering::Relaxed) {
-        if let Some(f) = feed.as_mut() {
-            f.fill(&mut file, &mut buf, started.elapsed().as_secs_f64() + 0.3)?;
-            f.due_levels(started.elapsed().as_secs_f64(), events);
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if let Some(f) = feed.as_mut() {
+        f.run_out(&mut file, &mut buf, started + length, started, stop, events)?;
+    } else {
+        stop.wait_until(started + length);
     }
     events(PlayerEvent::Position {
         position: length,

@@ -1,4 +1,5 @@
-//! One answer being recorded, from an attached capture session to a finished MP4:
+//! The recording pipeline of one answer, from an attached capture session to a finished MP4
+//! (started, stopped and waited for through [`super::recording`]):
 //!
 //! ```text
 //!  capture ─frames (bounded)─► H.264 thread ─┐
@@ -24,7 +25,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, Sender};
 
 use super::audio_clock::AudioClock;
-use super::capture::{CaptureSession, Feeds};
+use super::capture::{CaptureCounters, CaptureSession, Feeds};
 use super::encode::{
     AAC_FRAME, AacEncoder, EncodeError, EncodedPicture, H264Encoder, VideoEncoderConfig,
 };
@@ -114,19 +115,21 @@ enum MuxItem {
     Failed(RecordError),
 }
 
-/// A recording in progress.
-pub struct Recording {
-    output: PathBuf,
-    partial: PathBuf,
-    end: Option<Instant>,
+/// The encoder and mux threads of one recording, as started on an attached session. Its
+/// lifecycle (when to end, when to give up on the sources) is [`super::recording`]'s.
+pub(super) struct Pipeline {
+    pub(super) output: PathBuf,
+    pub(super) partial: PathBuf,
     dropped_at_start: u64,
     undecodable_at_start: u64,
     encoders: Vec<JoinHandle<()>>,
     mux: JoinHandle<Result<Summary, RecordError>>,
-    recorded: Arc<AtomicU64>,
+    /// Closed (or sent to) when the mux thread has finished, by itself or by a panic.
+    pub(super) done: Receiver<()>,
+    pub(super) recorded: Arc<AtomicU64>,
     /// Where the answer ends on the 90 kHz timeline, once known (`u64::MAX` until then).
-    end_ticks: Arc<AtomicU64>,
-    origin: Instant,
+    pub(super) end_ticks: Arc<AtomicU64>,
+    pub(super) origin: Instant,
 }
 
 /// 90 kHz ticks from `origin` to `t` (0 before it), rounded to the nearest tick.
@@ -135,44 +138,18 @@ pub(super) fn ticks(origin: Instant, t: Instant) -> u64 {
     ((ns * VIDEO_TIMESCALE as u128 + 500_000_000) / 1_000_000_000) as u64
 }
 
-impl Recording {
+impl Pipeline {
     /// Attaches to `session` and starts encoding. `origin` is time zero of the answer; with
-    /// `end` the recording stops by itself there.
-    pub fn start(
+    /// `end` the capture threads close the feeds there by themselves.
+    pub(super) fn start(
         session: &CaptureSession,
         origin: Instant,
         end: Option<Instant>,
         settings: &RecordSettings,
-    ) -> Result<Recording, RecordError> {
+    ) -> Result<Pipeline, RecordError> {
         let format = session.video_format();
-        let video_bitrate = settings.video_bitrate.unwrap_or_else(|| {
-            VideoEncoderConfig::default_bitrate(format.width, format.height, format.fps)
-        });
         let length = end.map(|e| e.saturating_duration_since(origin));
-        check_room(
-            &settings.output,
-            length,
-            video_bitrate,
-            settings.audio_bitrate,
-        )?;
-        let video = H264Encoder::new(VideoEncoderConfig {
-            width: format.width,
-            height: format.height,
-            fps: format.fps,
-            bitrate: video_bitrate,
-            idr_interval: settings.idr_interval,
-        })?;
-        let audio = AacEncoder::new(session.audio_channels(), settings.audio_bitrate)?;
-        let setup = TrackSetup {
-            width: format.width,
-            height: format.height,
-            sps: Vec::new(),
-            pps: Vec::new(),
-            audio_channels: audio.channels(),
-            audio_config: audio.audio_specific_config().to_vec(),
-            audio_priming: audio.delay(),
-            audio_bitrate: settings.audio_bitrate,
-        };
+        let (video, audio, setup) = encoders(session, settings, length)?;
         let partial = mux::partial_path(&settings.output);
         crate::fsutil::create_parent_dir(&settings.output).map_err(MuxError::from)?;
 
@@ -194,6 +171,7 @@ impl Recording {
             }),
         ];
         let nominal = ticks(origin, origin + format.frame_duration()).max(1);
+        let (done_tx, done) = crossbeam_channel::bounded(1);
         let mux = {
             let (partial, output, recorded, end_ticks) = (
                 partial.clone(),
@@ -209,87 +187,36 @@ impl Recording {
                         nominal,
                         end: &end_ticks,
                     };
-                    mux_loop(rx, setup, timing, &partial, &output, &recorded)
+                    let result = mux_loop(rx, setup, timing, &partial, &output, &recorded);
+                    // A panic drops `done_tx` instead: the waiter wakes either way.
+                    let _ = done_tx.send(());
+                    result
                 })
                 .map_err(|e| MuxError::write(&settings.output, e))?
         };
-        Ok(Recording {
+        let counters = session.counters();
+        Ok(Pipeline {
             output: settings.output.clone(),
             partial,
-            end,
-            dropped_at_start: session.counters().frames_dropped.load(Ordering::Relaxed),
-            undecodable_at_start: session
-                .counters()
-                .frames_undecodable
-                .load(Ordering::Relaxed),
+            dropped_at_start: counters.frames_dropped.load(Ordering::Relaxed),
+            undecodable_at_start: counters.frames_undecodable.load(Ordering::Relaxed),
             encoders,
             mux,
+            done,
             recorded,
             end_ticks,
             origin,
         })
     }
 
-    pub fn output(&self) -> &Path {
-        &self.output
-    }
-
-    /// The crash-safe file being written.
-    pub fn partial(&self) -> &Path {
-        &self.partial
-    }
-
-    /// Seconds of video safely written so far.
-    pub fn recorded_seconds(&self) -> f64 {
-        self.recorded.load(Ordering::Relaxed) as f64 / VIDEO_TIMESCALE as f64
-    }
-
-    /// A handle that can lengthen this recording while it runs.
-    pub fn extension(&self) -> super::extend::Extension {
-        super::extend::Extension::new(self.origin, self.end_ticks.clone())
-    }
-
-    /// Whether the pipeline has finished by itself (end reached, source ended or failed).
-    pub fn is_finished(&self) -> bool {
-        self.mux.is_finished()
-    }
-
-    /// Stops now: keeps everything captured before this instant, then finalizes.
-    pub fn stop(self, session: &CaptureSession) -> Result<Summary, RecordError> {
-        let now = Instant::now();
-        session.end_at(now);
-        self.end_ticks
-            .fetch_min(ticks(self.origin, now), Ordering::Relaxed);
-        // A camera that stopped delivering would never carry a frame past the end instant.
-        self.finish(session, Instant::now() + Duration::from_secs(1))
-    }
-
-    /// Waits for the end instant given at start (or for the sources to end), then finalizes.
-    pub fn wait(self, session: &CaptureSession) -> Result<Summary, RecordError> {
-        let deadline = self.end.map(|e| e + Duration::from_secs(2));
-        self.finish(
-            session,
-            deadline.unwrap_or(Instant::now() + Duration::MAX / 4),
-        )
-    }
-
-    fn finish(self, session: &CaptureSession, deadline: Instant) -> Result<Summary, RecordError> {
-        while session.attached() && !self.mux.is_finished() {
-            if Instant::now() >= deadline {
-                tracing::warn!("sources did not reach the end instant in time; closing feeds");
-                session.detach();
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        // The feeds are closed or the pipeline stopped itself; either way nothing more comes.
-        session.detach();
+    /// Waits for the threads (the feeds must be closed, or they wait for ever) and returns
+    /// what the recording holds; `counters` are the session's.
+    pub(super) fn join(self, counters: &CaptureCounters) -> Result<Summary, RecordError> {
         for t in self.encoders {
             if t.join().is_err() {
                 tracing::error!("an encoder thread panicked");
             }
         }
-        let counters = session.counters();
         let dropped = counters.frames_dropped.load(Ordering::Relaxed) - self.dropped_at_start;
         let undecodable =
             counters.frames_undecodable.load(Ordering::Relaxed) - self.undecodable_at_start;
@@ -305,6 +232,44 @@ impl Recording {
             }),
         }
     }
+}
+
+/// The two encoders and the tracks they make, once the disk is known to have room for an
+/// answer of `length`.
+fn encoders(
+    session: &CaptureSession,
+    settings: &RecordSettings,
+    length: Option<Duration>,
+) -> Result<(H264Encoder, AacEncoder, TrackSetup), RecordError> {
+    let format = session.video_format();
+    let video_bitrate = settings.video_bitrate.unwrap_or_else(|| {
+        VideoEncoderConfig::default_bitrate(format.width, format.height, format.fps)
+    });
+    check_room(
+        &settings.output,
+        length,
+        video_bitrate,
+        settings.audio_bitrate,
+    )?;
+    let video = H264Encoder::new(VideoEncoderConfig {
+        width: format.width,
+        height: format.height,
+        fps: format.fps,
+        bitrate: video_bitrate,
+        idr_interval: settings.idr_interval,
+    })?;
+    let audio = AacEncoder::new(session.audio_channels(), settings.audio_bitrate)?;
+    let setup = TrackSetup {
+        width: format.width,
+        height: format.height,
+        sps: Vec::new(),
+        pps: Vec::new(),
+        audio_channels: audio.channels(),
+        audio_config: audio.audio_specific_config().to_vec(),
+        audio_priming: audio.delay(),
+        audio_bitrate: settings.audio_bitrate,
+    };
+    Ok((video, audio, setup))
 }
 
 /// Refuses an answer that would not fit on the disk (see [`space`] for the margin).

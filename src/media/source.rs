@@ -1,6 +1,7 @@
 //! Where pictures and sound come from: the `VideoSource` and `AudioSource` traits, the spec
 //! strings operators write (`v4l2:/dev/video0`, `test`, `file:clip.y4m`, `alsa:hw:1,0`,
-//! `tone`, `file:voice.wav`), and opening a source from a spec.
+//! `tone`, `file:voice.wav`) and why a source fails. Opening a source from a spec is
+//! [`super::open`]'s job: this module imports none of the sources, they import it.
 //!
 //! A source is pulled by one capture thread; it blocks until its next item is due (a camera's
 //! next frame, or a file's next frame paced in real time) and stamps it with the monotonic
@@ -62,6 +63,8 @@ pub enum VideoSpec {
     V4l2(String),
     /// The synthetic test pattern.
     Test,
+    /// The synthetic talking head (a realistic, mostly static scene).
+    Head,
     /// A Y4M file.
     File(PathBuf),
 }
@@ -93,11 +96,12 @@ impl std::str::FromStr for VideoSpec {
         let bad = || SpecError {
             kind: "video",
             spec: s.to_string(),
-            expected: "'default', 'v4l2:<path or index>', 'test' or 'file:<path.y4m>'",
+            expected: "'default', 'v4l2:<path or index>', 'test', 'head' or 'file:<path.y4m>'",
         };
         match s {
             "default" => Ok(VideoSpec::Default),
             "test" => Ok(VideoSpec::Test),
+            "head" => Ok(VideoSpec::Head),
             _ => {
                 if let Some(dev) = s.strip_prefix("v4l2:") {
                     if dev.is_empty() {
@@ -123,6 +127,7 @@ impl std::fmt::Display for VideoSpec {
             VideoSpec::Default => write!(f, "default"),
             VideoSpec::V4l2(d) => write!(f, "v4l2:{d}"),
             VideoSpec::Test => write!(f, "test"),
+            VideoSpec::Head => write!(f, "head"),
             VideoSpec::File(p) => write!(f, "file:{}", p.display()),
         }
     }
@@ -258,41 +263,6 @@ pub fn check_size(width: u32, height: u32) -> Result<(), CaptureError> {
     }
 }
 
-/// Opens a video source. `epoch` is the shared clock origin synthetic and file sources
-/// count from, so that their timestamps line up with the matching audio source.
-pub fn open_video(
-    spec: &VideoSpec,
-    request: VideoRequest,
-    pace: Pace,
-    epoch: Instant,
-) -> Result<Box<dyn VideoSource>, CaptureError> {
-    match spec {
-        VideoSpec::Test => {
-            check_size(request.width, request.height)?;
-            Ok(Box::new(super::synthetic::TestPattern::new(
-                request, pace, epoch,
-            )))
-        }
-        VideoSpec::File(path) => Ok(Box::new(super::y4m::Y4mSource::open(path, pace, epoch)?)),
-        VideoSpec::Default => Ok(Box::new(super::v4l2::V4l2Camera::open(None, request)?)),
-        VideoSpec::V4l2(dev) => Ok(Box::new(super::v4l2::V4l2Camera::open(Some(dev), request)?)),
-    }
-}
-
-/// Opens an audio source; see [`open_video`] for `epoch`.
-pub fn open_audio(
-    spec: &AudioSpec,
-    pace: Pace,
-    epoch: Instant,
-) -> Result<Box<dyn AudioSource>, CaptureError> {
-    match spec {
-        AudioSpec::Tone => Ok(Box::new(super::synthetic::TestTone::new(pace, epoch))),
-        AudioSpec::File(path) => Ok(Box::new(super::wav::WavSource::open(path, pace, epoch)?)),
-        AudioSpec::Default => Ok(Box::new(super::alsa::AlsaMic::open(None)?)),
-        AudioSpec::Alsa(dev) => Ok(Box::new(super::alsa::AlsaMic::open(Some(dev))?)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +271,7 @@ mod tests {
     fn parses_video_specs() {
         assert_eq!("default".parse::<VideoSpec>(), Ok(VideoSpec::Default));
         assert_eq!("test".parse::<VideoSpec>(), Ok(VideoSpec::Test));
+        assert_eq!("head".parse::<VideoSpec>(), Ok(VideoSpec::Head));
         assert_eq!(
             "v4l2:/dev/video2".parse::<VideoSpec>(),
             Ok(VideoSpec::V4l2("/dev/video2".into()))
@@ -336,7 +307,7 @@ mod tests {
 
     #[test]
     fn spec_display_round_trips() -> crate::TestResult {
-        for s in ["default", "test", "v4l2:/dev/video0", "file:x.y4m"] {
+        for s in ["default", "test", "head", "v4l2:/dev/video0", "file:x.y4m"] {
             assert_eq!(s.parse::<VideoSpec>()?.to_string(), s);
         }
         for s in ["default", "tone", "alsa:hw:0", "file:x.wav"] {

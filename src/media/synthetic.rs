@@ -1,5 +1,6 @@
 //! The synthetic sources behind `--video test` and `--audio tone`: scrolling colour bars with a
-//! frame counter and clock, and a quiet 440 Hz tone. Both carry a sync mark every odd second
+//! frame counter and clock, and a quiet 440 Hz tone; `--video head` (a talking head, the
+//! realistic scene) is in [`head`]. Both carry a sync mark every odd second
 //! (a full-white frame, a loud 1 kHz beep) so that A/V offset can be measured in a recording.
 //!
 //! Both count from the shared `epoch`, so their timestamps are exact multiples of the frame or
@@ -8,6 +9,10 @@
 use std::f64::consts::TAU;
 use std::thread;
 use std::time::{Duration, Instant};
+
+pub mod head;
+
+pub use head::TalkingHead;
 
 use super::frame::{AudioChunk, VideoFormat, VideoFrame, frames_to_duration, i420_len};
 use super::source::{AudioSource, CaptureError, Pace, VideoRequest, VideoSource};

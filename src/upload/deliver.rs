@@ -22,12 +22,15 @@ use reqwest::Url;
 use tokio_util::sync::CancellationToken;
 
 use super::chunks::ChunkSizer;
+use super::courier::{Courier, Target};
+use super::dir;
+use super::error::{UploadError, Verdict};
 use super::health::Evidence;
 use super::meta::metadata_header;
-use super::outbox::{Payload, Record, State, now_ms};
-use super::service::{Shared, Target};
+use super::outbox::{ItemId, Payload, Record, State};
 use super::tus::TusClient;
-use super::{UploadError, UploadEvent, Verdict, dir};
+use super::view::UploadEvent;
+use crate::clock::now_ms;
 use crate::config::Retention;
 use crate::fsutil::FsError;
 
@@ -41,19 +44,19 @@ const SAVE_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs `rec` until it is delivered, refused, or `cancel` fires (then it returns at once,
 /// leaving the record as last saved).
-pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationToken) {
-    let mut backoff = new_backoff(shared);
+pub(super) async fn run(courier: &Courier, mut rec: Record, cancel: &CancellationToken) {
+    let mut backoff = new_backoff(courier);
     let mut quick = 0;
-    let mut sizer = ChunkSizer::new(shared.chunk, shared.max_chunk);
+    let mut sizer = ChunkSizer::new(courier.chunk, courier.max_chunk);
     loop {
         let mut progressed = false;
-        let result = attempt(shared, &mut rec, cancel, &mut sizer, &mut progressed).await;
+        let result = attempt(courier, &mut rec, cancel, &mut sizer, &mut progressed).await;
         if progressed {
-            backoff = new_backoff(shared);
+            backoff = new_backoff(courier);
             quick = 0;
         }
         let err = match result {
-            Ok(url) => match finish(shared, &mut rec, url).await {
+            Ok(url) => match finish(courier, &mut rec, url).await {
                 Ok(()) => return,
                 Err(e) => e,
             },
@@ -64,7 +67,7 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
         tracing::info!(item = %rec.id, error = %err, ?verdict, "upload step failed");
         let misconfigured = match err.endpoint_problem() {
             Some(problem) => {
-                shared.health.trouble(problem).await;
+                courier.health.trouble(problem).await;
                 true
             }
             None => false,
@@ -76,27 +79,27 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
             quick += 1;
         }
         match verdict {
-            Verdict::Refuse => return refuse(shared, rec, &err).await,
+            Verdict::Refuse => return refuse(courier, rec, &err).await,
             Verdict::Recreate => {
-                retire(shared, &mut rec, cancel).await;
-                save(shared, &mut rec).await;
+                retire(courier, &mut rec, cancel).await;
+                save(courier, &mut rec).await;
             }
             Verdict::Rehead | Verdict::Retry => {}
         }
         if verdict == Verdict::Retry || (quick_step && quick > QUICK_STEPS) {
-            shared.forget_capabilities().await;
+            courier.forget_capabilities().await;
             rec.attempts += 1;
             rec.last_error = Some(err.to_string());
-            save(shared, &mut rec).await;
-            let mut delay = backoff.next().unwrap_or(shared.tuning.retry_max);
+            save(courier, &mut rec).await;
+            let mut delay = backoff.next().unwrap_or(courier.tuning.retry_max);
             if misconfigured {
                 // Nothing changes until someone fixes the configuration: ask rarely.
-                delay = shared.tuning.retry_max;
+                delay = courier.tuning.retry_max;
             }
             if let Some(asked) = err.retry_after() {
                 delay = delay.max(asked.min(MAX_RETRY_AFTER));
             }
-            shared.waiting(rec.id, err.to_string(), delay);
+            courier.registry.waiting(rec.id, err.to_string(), delay);
             tokio::select! {
                 _ = tokio::time::sleep(delay) => {}
                 _ = cancel.cancelled() => return,
@@ -105,10 +108,10 @@ pub(super) async fn run(shared: &Shared, mut rec: Record, cancel: &CancellationT
     }
 }
 
-fn new_backoff(shared: &Shared) -> impl Iterator<Item = Duration> + use<> {
+fn new_backoff(courier: &Courier) -> impl Iterator<Item = Duration> + use<> {
     ExponentialBuilder::default()
-        .with_min_delay(shared.tuning.retry_min)
-        .with_max_delay(shared.tuning.retry_max)
+        .with_min_delay(courier.tuning.retry_min)
+        .with_max_delay(courier.tuning.retry_max)
         .with_jitter()
         .without_max_times()
         .build()
@@ -116,8 +119,8 @@ fn new_backoff(shared: &Shared) -> impl Iterator<Item = Duration> + use<> {
 
 /// Saves, logging a failure: the caller goes on, since the server's offset (HEAD) and the
 /// record's URL (saved strictly before sending) keep the item safe either way.
-async fn save(shared: &Shared, rec: &mut Record) {
-    if let Err(e) = shared.save(rec).await {
+async fn save(courier: &Courier, rec: &mut Record) {
+    if let Err(e) = courier.registry.save(rec).await {
         tracing::warn!(item = %rec.id, error = %e, "cannot save the outbox record");
     }
 }
@@ -135,21 +138,21 @@ async fn net<T>(
 
 /// One try from wherever the item is to delivered; returns the delivered URL or path.
 async fn attempt(
-    shared: &Shared,
+    courier: &Courier,
     rec: &mut Record,
     cancel: &CancellationToken,
     sizer: &mut ChunkSizer,
     progressed: &mut bool,
 ) -> Result<String, UploadError> {
     if matches!(rec.payload, Payload::Manifest(_)) && rec.sha256.is_empty() {
-        build_manifest(shared, rec).await?;
+        build_manifest(courier, rec).await?;
     }
     check_file(rec)?;
-    match &shared.target {
+    match &courier.target {
         Target::Dir(dir) => {
             let (dir, copy) = (dir.clone(), rec.clone());
-            let metadata = metadata_json(shared, rec);
-            shared.progress(rec.id, 0, rec.size);
+            let metadata = metadata_json(courier, rec);
+            courier.registry.progress(rec.id, 0, rec.size);
             let task = tokio::task::spawn_blocking(move || dir::deliver(&dir, &copy, &metadata));
             let path = task
                 .await
@@ -157,19 +160,19 @@ async fn attempt(
             *progressed = true;
             Ok(path.display().to_string())
         }
-        Target::Tus(client) => attempt_tus(shared, client, rec, cancel, sizer, progressed).await,
+        Target::Tus(client) => attempt_tus(courier, client, rec, cancel, sizer, progressed).await,
     }
 }
 
 async fn attempt_tus(
-    shared: &Shared,
+    courier: &Courier,
     client: &TusClient,
     rec: &mut Record,
     cancel: &CancellationToken,
     sizer: &mut ChunkSizer,
     progressed: &mut bool,
 ) -> Result<String, UploadError> {
-    let caps = net(cancel, shared.capabilities(client)).await?;
+    let caps = net(cancel, courier.capabilities(client)).await?;
     if let Some(max) = caps.max_size
         && rec.size > max
     {
@@ -179,20 +182,20 @@ async fn attempt_tus(
             max,
         });
     }
-    let (url, mut offset) = resume_or_create(shared, client, rec, cancel).await?;
+    let (url, mut offset) = resume_or_create(courier, client, rec, cancel).await?;
     if rec.state != State::Uploading || rec.confirmed != offset {
         rec.state = State::Uploading;
         rec.confirmed = offset;
-        save(shared, rec).await;
+        save(courier, rec).await;
     }
-    shared.progress(rec.id, offset, rec.size);
+    courier.registry.progress(rec.id, offset, rec.size);
     let mut saved_at = tokio::time::Instant::now();
     // Every try starts with the configured chunk: after trouble the link may be slower.
     sizer.restart();
     while offset < rec.size {
         let len = sizer.next(rec.size - offset);
         let (id, size, base) = (rec.id, rec.size, offset);
-        let report = move |n: u64| shared.progress(id, base + n, size);
+        let report = move |n: u64| courier.registry.progress(id, base + n, size);
         let sha1 = caps.sha1_checksums();
         let started = tokio::time::Instant::now();
         let sent = net(
@@ -208,13 +211,13 @@ async fn attempt_tus(
         let new = settle_patch(client, &url, cancel, sizer, chunk, sent).await?;
         if new > offset {
             *progressed = true;
-            shared.clear_waiting(rec.id);
-            shared.health.works(Evidence::BytesTaken).await;
+            courier.registry.clear_waiting(rec.id);
+            courier.health.works(Evidence::BytesTaken).await;
         }
         offset = new;
         rec.confirmed = offset;
         if saved_at.elapsed() >= SAVE_EVERY {
-            save(shared, rec).await;
+            save(courier, rec).await;
             saved_at = tokio::time::Instant::now();
         }
     }
@@ -233,7 +236,7 @@ async fn attempt_tus(
 /// Where this try starts: the upload from an earlier run at the server's offset, if it is
 /// still ours, else a new upload (its URL saved before any byte is sent) at 0.
 async fn resume_or_create(
-    shared: &Shared,
+    courier: &Courier,
     client: &TusClient,
     rec: &mut Record,
     cancel: &CancellationToken,
@@ -246,27 +249,27 @@ async fn resume_or_create(
                 let st = net(cancel, client.head(&url)).await?;
                 if st.length.is_some_and(|l| l != rec.size) || st.offset > rec.size {
                     tracing::warn!(item = %rec.id, url = %url, ?st, "the upload does not match the file");
-                    retire(shared, rec, cancel).await;
+                    retire(courier, rec, cancel).await;
                 } else {
                     resume = Some((url, st.offset));
                 }
             }
             // The endpoint changed since: start again on the configured one.
-            Err(_) => retire(shared, rec, cancel).await,
+            Err(_) => retire(courier, rec, cancel).await,
         }
     }
     match resume {
         Some(r) => Ok(r),
         None => {
-            let metadata = metadata_header(&metadata_pairs(shared, rec));
+            let metadata = metadata_header(&metadata_pairs(courier, rec));
             let url = net(cancel, client.create(rec.size, &metadata)).await?;
             tracing::info!(item = %rec.id, url = %url, "created upload");
             // Saved before any byte is sent: a restart resumes this upload, never a second one.
             rec.url = Some(url.to_string());
             rec.confirmed = 0;
             rec.state = State::Uploading;
-            shared.save(rec).await?;
-            shared.health.works(Evidence::Created).await;
+            courier.registry.save(rec).await?;
+            courier.health.works(Evidence::Created).await;
             Ok((url, 0))
         }
     }
@@ -326,13 +329,13 @@ async fn settle_patch(
 
 /// Gives the current upload URL up for good: it is never sent to again, and is terminated
 /// where the server still has it, so it can never be completed alongside its replacement.
-async fn retire(shared: &Shared, rec: &mut Record, cancel: &CancellationToken) {
+async fn retire(courier: &Courier, rec: &mut Record, cancel: &CancellationToken) {
     let Some(old) = rec.url.take() else {
         return;
     };
     rec.retired_urls.push(old.clone());
     rec.confirmed = 0;
-    if let Target::Tus(client) = &shared.target
+    if let Target::Tus(client) = &courier.target
         && let Ok(url) = client.upload_url(&old)
         && let Err(e) = net(cancel, client.terminate(&url)).await
     {
@@ -343,30 +346,32 @@ async fn retire(shared: &Shared, rec: &mut Record, cancel: &CancellationToken) {
 /// Marks the item delivered, durably, and only then removes the local copy. If the record
 /// cannot be saved (a failing disk) the file stays and the error goes back to the delivery
 /// loop: the next try finds the item complete on the server and marks it then.
-async fn finish(shared: &Shared, rec: &mut Record, url: String) -> Result<(), UploadError> {
-    shared.health.works(Evidence::BytesTaken).await;
+async fn finish(courier: &Courier, rec: &mut Record, url: String) -> Result<(), UploadError> {
+    courier.health.works(Evidence::BytesTaken).await;
     let before = rec.clone();
     rec.state = State::Delivered;
     rec.url = Some(url.clone());
     rec.confirmed = rec.size;
     rec.delivered_at_ms = Some(now_ms());
     rec.last_error = None;
-    if let Err(e) = shared.save(rec).await {
+    if let Err(e) = courier.registry.save(rec).await {
         *rec = before;
         tracing::warn!(item = %rec.id, error = %e, "delivered, but the outbox cannot record it yet");
         return Err(e);
     }
     tracing::info!(item = %rec.id, url = %url, "delivered");
-    if shared.retention == Retention::Delete {
-        delete_local(shared, rec).await;
+    if courier.retention == Retention::Delete {
+        delete_local(courier, rec).await;
     }
-    shared.progress(rec.id, rec.size, rec.size);
-    shared.emit(UploadEvent::Delivered { id: rec.id, url });
+    courier.registry.progress(rec.id, rec.size, rec.size);
+    courier
+        .registry
+        .emit(UploadEvent::Delivered { id: rec.id, url });
     Ok(())
 }
 
 /// Removes the local copy of a delivered item (a file already gone is fine).
-pub(super) async fn delete_local(shared: &Shared, rec: &mut Record) {
+pub(super) async fn delete_local(courier: &Courier, rec: &mut Record) {
     match std::fs::remove_file(&rec.path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -376,16 +381,18 @@ pub(super) async fn delete_local(shared: &Shared, rec: &mut Record) {
         }
     }
     rec.local_deleted = true;
-    save(shared, rec).await;
+    save(courier, rec).await;
 }
 
-async fn refuse(shared: &Shared, mut rec: Record, err: &UploadError) {
+async fn refuse(courier: &Courier, mut rec: Record, err: &UploadError) {
     let reason = err.to_string();
     tracing::warn!(item = %rec.id, reason = %reason, "refused for good; the file is kept");
     rec.state = State::Refused;
     rec.last_error = Some(reason.clone());
-    save(shared, &mut rec).await;
-    shared.emit(UploadEvent::Refused { id: rec.id, reason });
+    save(courier, &mut rec).await;
+    courier
+        .registry
+        .emit(UploadEvent::Refused { id: rec.id, reason });
 }
 
 /// The file must still be the one queued (same size; the sha256 is checked by the platform
@@ -403,8 +410,8 @@ fn check_file(rec: &Record) -> Result<(), UploadError> {
 }
 
 /// Everything said about the file, as `Upload-Metadata` pairs (tus) and the sidecar (dir).
-fn metadata_pairs(shared: &Shared, rec: &Record) -> Vec<(&'static str, String)> {
-    let mut pairs = vec![("station_id", shared.station_id.clone())];
+fn metadata_pairs(courier: &Courier, rec: &Record) -> Vec<(&'static str, String)> {
+    let mut pairs = vec![("station_id", courier.station_id.clone())];
     match &rec.payload {
         Payload::Answer(a) => pairs.extend([
             ("kind", "answer".to_string()),
@@ -419,7 +426,7 @@ fn metadata_pairs(shared: &Shared, rec: &Record) -> Vec<(&'static str, String)> 
             ("interview_id", m.interview_id.clone()),
             ("candidate_id", m.candidate_id.clone()),
             ("session_id", m.session_id.to_string()),
-            ("receipt_code", super::receipt_code(m.session_id)),
+            ("receipt_code", crate::names::receipt_code(m.session_id)),
         ]),
     }
     // Whose answers these are: the candidate's code, when the station asked for one.
@@ -440,9 +447,9 @@ fn metadata_pairs(shared: &Shared, rec: &Record) -> Vec<(&'static str, String)> 
     pairs
 }
 
-fn metadata_json(shared: &Shared, rec: &Record) -> serde_json::Value {
+fn metadata_json(courier: &Courier, rec: &Record) -> serde_json::Value {
     let mut map = serde_json::Map::new();
-    for (k, v) in metadata_pairs(shared, rec) {
+    for (k, v) in metadata_pairs(courier, rec) {
         map.insert(k.to_string(), serde_json::Value::String(v));
     }
     map.insert("size".into(), rec.size.into());
@@ -450,17 +457,17 @@ fn metadata_json(shared: &Shared, rec: &Record) -> serde_json::Value {
 }
 
 /// Writes the manifest document (once its answers have finished) and fills in the record.
-async fn build_manifest(shared: &Shared, rec: &mut Record) -> Result<(), UploadError> {
+async fn build_manifest(courier: &Courier, rec: &mut Record) -> Result<(), UploadError> {
     let Payload::Manifest(req) = &rec.payload else {
         return Ok(());
     };
     let mut answers = Vec::new();
     for id in req.answer_ids() {
-        if let Some(r) = shared.outbox.load(super::ItemId(id))? {
+        if let Some(r) = courier.registry.outbox().load(ItemId(id))? {
             answers.push(r);
         }
     }
-    let doc = req.build(|id| answers.iter().find(|r| r.id.0 == id));
+    let doc = req.build(|id| answers.iter().find(|r| r.id.0 == id).map(Record::delivery));
     let json = serde_json::to_vec_pretty(&doc).map_err(|e| UploadError::BadRecord {
         path: rec.path.clone(),
         detail: e.to_string(),
@@ -468,5 +475,5 @@ async fn build_manifest(shared: &Shared, rec: &mut Record) -> Result<(), UploadE
     crate::fsutil::write_atomic(&rec.path, &json)?;
     rec.size = json.len() as u64;
     rec.sha256 = super::meta::hex(&<sha2::Sha256 as sha2::Digest>::digest(&json));
-    shared.save(rec).await
+    courier.registry.save(rec).await
 }

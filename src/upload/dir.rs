@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use super::UploadError;
+use super::error::UploadError;
 use super::meta::{JSON_TYPE, hex};
 use super::outbox::Record;
 use crate::fsutil::{self, FsError};

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::health::EndpointProblem;
+use super::problem::EndpointProblem;
 use crate::config::TokenError;
 use crate::fsutil::FsError;
 

@@ -3,14 +3,15 @@
 //! (question, attempt, duration, size, sha256, upload URL, timings), the receipt code the
 //! candidate was shown, the consent they gave and what staff granted them. It is queued like an
 //! answer but built only when each answer it lists has finished, so the URLs in it are final.
-
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+//!
+//! Plain data: the outbox carries a [`ManifestRequest`] and hands each answer's
+//! [`AnswerDelivery`] to [`ManifestRequest::build`]; nothing here knows the outbox.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::outbox::{Record, State};
+use crate::clock::rfc3339_ms;
+use crate::names::receipt_code;
 
 /// What the front end knows at the end of a session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,21 +120,18 @@ pub struct ManifestEntry {
     pub delivered_at: Option<String>,
 }
 
-/// The short code the candidate is shown on the done screen and support can look up:
-/// 8 characters of Crockford base32 from the session id, shown as `XXXX-XXXX`.
-pub fn receipt_code(session_id: Uuid) -> String {
-    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-    let digest = Sha256::digest(session_id.as_bytes());
-    let mut bits = u64::from_be_bytes([
-        0, 0, 0, digest[0], digest[1], digest[2], digest[3], digest[4],
-    ]);
-    let mut out = [0u8; 8];
-    for slot in out.iter_mut().rev() {
-        *slot = ALPHABET[(bits & 31) as usize];
-        bits >>= 5;
-    }
-    let text = String::from_utf8_lossy(&out).into_owned();
-    format!("{}-{}", &text[..4], &text[4..])
+/// What the outbox knows about one listed answer when the manifest is built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AnswerDelivery {
+    /// `queued`, `uploading`, `delivered`, `refused` or `abandoned`.
+    pub state: &'static str,
+    pub size: u64,
+    pub sha256: String,
+    /// Where the platform has it; only once delivered.
+    pub upload_url: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub queued_at_ms: u64,
+    pub delivered_at_ms: Option<u64>,
 }
 
 impl ManifestRequest {
@@ -142,26 +140,28 @@ impl ManifestRequest {
         self.answers.iter().map(|a| a.answer_id)
     }
 
-    /// Builds the document from the outbox records of its answers (`find` looks one up).
-    pub fn build<'a>(&self, find: impl Fn(Uuid) -> Option<&'a Record>) -> ManifestDocument {
+    /// Builds the document from what the outbox knows of its answers (`find` looks one up;
+    /// `None` for an answer the outbox never had).
+    pub fn build(&self, find: impl Fn(Uuid) -> Option<AnswerDelivery>) -> ManifestDocument {
         let answers = self
             .answers
             .iter()
             .map(|a| {
-                let rec = find(a.answer_id);
+                let found = find(a.answer_id);
                 ManifestEntry {
                     answer_id: a.answer_id,
                     question_id: a.question_id.clone(),
                     attempt: a.attempt,
                     duration_seconds: a.duration_seconds,
-                    state: rec.map_or("missing", |r| r.state.as_str()).to_string(),
-                    size: rec.map(|r| r.size),
-                    sha256: rec.map(|r| r.sha256.clone()),
-                    upload_url: rec
-                        .filter(|r| r.state == State::Delivered)
-                        .and_then(|r| r.url.clone()),
-                    queued_at: rec.map(|r| rfc3339_ms(r.queued_at_ms)),
-                    delivered_at: rec.and_then(|r| r.delivered_at_ms).map(rfc3339_ms),
+                    state: found.as_ref().map_or("missing", |d| d.state).to_string(),
+                    size: found.as_ref().map(|d| d.size),
+                    queued_at: found.as_ref().map(|d| rfc3339_ms(d.queued_at_ms)),
+                    delivered_at: found
+                        .as_ref()
+                        .and_then(|d| d.delivered_at_ms)
+                        .map(rfc3339_ms),
+                    upload_url: found.as_ref().and_then(|d| d.upload_url.clone()),
+                    sha256: found.map(|d| d.sha256),
                 }
             })
             .collect();
@@ -194,50 +194,9 @@ impl ManifestRequest {
     }
 }
 
-/// `2026-11-26T04:54:49.124Z` for milliseconds since the Unix epoch.
-pub fn rfc3339_ms(ms: u64) -> String {
-    let time = UNIX_EPOCH + Duration::from_millis(ms);
-    rfc3339(time)
-}
-
-/// UTC RFC 3339 with milliseconds.
-pub fn rfc3339(time: SystemTime) -> String {
-    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let (y, m, d) = crate::clock::civil_from_days((since.as_secs() / 86_400) as i64);
-    let rest = since.as_secs() % 86_400;
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60,
-        since.subsec_millis()
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_utc_times() {
-        assert_eq!(rfc3339_ms(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_ms(951_782_400_123), "2000-02-29T00:00:00.123Z");
-        assert_eq!(rfc3339_ms(1_795_668_889_124), "2026-11-26T04:54:49.124Z");
-    }
-
-    #[test]
-    fn receipt_codes_are_short_stable_and_distinct() {
-        let a = Uuid::from_u128(1);
-        let code = receipt_code(a);
-        assert_eq!(code.len(), 9);
-        assert_eq!(&code[4..5], "-");
-        assert_eq!(code, receipt_code(a));
-        assert_ne!(code, receipt_code(Uuid::from_u128(2)));
-        assert!(
-            code.chars()
-                .all(|c| c == '-' || c.is_ascii_digit() || c.is_ascii_uppercase())
-        );
-    }
 
     #[test]
     fn missing_answers_are_named_missing() {
@@ -260,8 +219,52 @@ mod tests {
         };
         let doc = req.build(|_| None);
         assert_eq!(doc.answers[0].state, "missing");
+        assert_eq!(doc.answers[0].size, None);
         assert_eq!(doc.answers[0].upload_url, None);
         assert_eq!(doc.receipt_code, receipt_code(req.session_id));
+    }
+
+    #[test]
+    fn a_delivered_answer_is_described_with_its_url_and_times() {
+        let req = ManifestRequest {
+            station_id: "s".into(),
+            interview_id: "i".into(),
+            candidate_id: "c".into(),
+            session_id: Uuid::from_u128(7),
+            started_at_ms: 0,
+            finished_at_ms: 1000,
+            answers: vec![ManifestAnswer {
+                answer_id: Uuid::from_u128(9),
+                question_id: "q1".into(),
+                attempt: 2,
+                duration_seconds: 12.5,
+            }],
+            candidate_ref: None,
+            consent: None,
+            grants: Vec::new(),
+        };
+        let doc = req.build(|id| {
+            (id == Uuid::from_u128(9)).then(|| AnswerDelivery {
+                state: "delivered",
+                size: 42,
+                sha256: "cd".repeat(32),
+                upload_url: Some("https://x/files/9".into()),
+                queued_at_ms: 951_782_400_123,
+                delivered_at_ms: Some(1_795_668_889_124),
+            })
+        });
+        let entry = &doc.answers[0];
+        assert_eq!((entry.state.as_str(), entry.attempt), ("delivered", 2));
+        assert_eq!(
+            (entry.size, entry.sha256.clone()),
+            (Some(42), Some("cd".repeat(32)))
+        );
+        assert_eq!(entry.upload_url.as_deref(), Some("https://x/files/9"));
+        assert_eq!(entry.queued_at.as_deref(), Some("2000-02-29T00:00:00.123Z"));
+        assert_eq!(
+            entry.delivered_at.as_deref(),
+            Some("2026-11-26T04:54:49.124Z")
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::UploadError;
+use super::error::UploadError;
 use crate::fsutil::FsError;
 
 /// The content type of every recorded answer.

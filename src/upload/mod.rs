@@ -6,15 +6,26 @@
 //! - [`tus`]: a small tus 1.0 client (reqwest + rustls) and the URL policy.
 //! - [`chunks`]: how large the next PATCH is (grows on a fast link, by time).
 //! - `deliver`: one item's delivery loop: resume from the server's offset, chunked PATCH,
-//!   backoff with jitter, recreate expired uploads, refuse for good with a reason.
+//!   backoff with jitter, recreate expired uploads, refuse for good with a reason. It runs
+//!   with a `courier` (what every delivery shares: the target, chunk sizes, retention, the
+//!   endpoint's health, the server's capabilities).
+//! - `registry`: where every item of a running service stands (its view, progress, whether a
+//!   delivery runs or the operator is abandoning it), one struct behind one lock; every
+//!   record change and every [`UploadEvent`] goes through it. The service and the deliveries
+//!   meet there and nowhere else: `service` → `deliver` → `courier` → `registry` → `outbox`.
 //! - [`dir`]: the `dir:<path>` target (atomic copy + sha256 check).
-//! - [`manifest`]: the session manifest, uploaded after the session's answers.
+//! - [`manifest`]: the session manifest, uploaded after the session's answers; plain data
+//!   that the outbox carries (it knows no outbox).
 //! - `service`: the actor front ends talk to ([`UploadService`], [`UploadHandle`],
 //!   [`UploadEvent`]).
 //! - [`health`]: whether the endpoint refuses until its configuration is fixed
 //!   ([`UploadHealth`], [`EndpointProblem`]), kept in `<outbox>/health.json` by the service.
 //! - [`summary`]: the outbox counted from its records ([`OutboxSummary`]), for every front end
 //!   and for monitoring.
+//! - `view`: what front ends see ([`ItemView`], [`UploadEvent`], [`list`]).
+//!
+//! This file only declares and re-exports (and holds [`Tuning`]); inside `upload` each module
+//! imports what it uses from the module that defines it, so the `use` lines show the arrows.
 //!
 //! An item is delivered only when the server's HEAD reports offset == length (for `dir:`, when
 //! the copy's sha256 matches); only then is the local file deleted (unless retention = keep).
@@ -50,6 +61,7 @@
 //! ```
 
 pub mod chunks;
+mod courier;
 mod deliver;
 pub mod dir;
 mod error;
@@ -57,25 +69,31 @@ pub mod health;
 pub mod manifest;
 pub mod meta;
 pub mod outbox;
+mod problem;
+mod registry;
 mod service;
 pub mod summary;
 pub mod tus;
+mod view;
 
-use std::path::{Path, PathBuf};
+#[cfg(test)]
+mod layers_tests;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Serialize;
-
 pub use error::{UploadError, Verdict};
-pub use health::{EndpointProblem, UploadHealth};
+pub use health::UploadHealth;
 pub use manifest::{
-    ConsentEntry, GrantEntry, ManifestAnswer, ManifestConsent, ManifestDocument, ManifestGrant,
-    ManifestRequest, receipt_code,
+    AnswerDelivery, ConsentEntry, GrantEntry, ManifestAnswer, ManifestConsent, ManifestDocument,
+    ManifestGrant, ManifestRequest,
 };
 pub use meta::{AnswerMeta, answer_id_for, hash_file};
 pub use outbox::{ItemId, Outbox, Payload, Record, State};
+pub use problem::EndpointProblem;
 pub use service::{ANSWERS_DIR, NewAnswer, ORPHANS_DIR, UploadHandle, UploadService};
 pub use summary::OutboxSummary;
+pub use view::{ItemKind, ItemView, UploadEvent, list};
 
 use crate::config::Config;
 
@@ -105,121 +123,4 @@ impl Default for Tuning {
             retry_max: Duration::from_secs(60),
         }
     }
-}
-
-/// What an item is, for display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemKind {
-    Answer,
-    Manifest,
-}
-
-/// One item as a front end shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ItemView {
-    pub id: ItemId,
-    pub kind: ItemKind,
-    pub question_id: Option<String>,
-    pub attempt: Option<u32>,
-    pub path: PathBuf,
-    pub filename: String,
-    pub state: State,
-    /// Bytes sent so far (confirmed by the server, plus the chunk in flight).
-    pub sent: u64,
-    pub total: u64,
-    /// The upload URL (tus) or the delivered file (dir), once there is one.
-    pub url: Option<String>,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    /// Set while the item waits to retry after network or server trouble: the reason.
-    pub waiting: Option<String>,
-    pub queued_at_ms: u64,
-    pub delivered_at_ms: Option<u64>,
-}
-
-impl ItemView {
-    pub fn from_record(rec: &Record) -> ItemView {
-        let (kind, question_id, attempt) = match &rec.payload {
-            Payload::Answer(a) => (
-                ItemKind::Answer,
-                Some(a.question_id.clone()),
-                Some(a.attempt),
-            ),
-            Payload::Manifest(_) => (ItemKind::Manifest, None, None),
-        };
-        ItemView {
-            id: rec.id,
-            kind,
-            question_id,
-            attempt,
-            path: rec.path.clone(),
-            filename: rec.filename(),
-            state: rec.state,
-            sent: rec.confirmed,
-            total: rec.size,
-            url: rec.url.clone(),
-            attempts: rec.attempts,
-            last_error: rec.last_error.clone(),
-            waiting: None,
-            queued_at_ms: rec.queued_at_ms,
-            delivered_at_ms: rec.delivered_at_ms,
-        }
-    }
-}
-
-/// What the service tells its front end. Reasons are one line for an operator and never hold
-/// the token.
-#[derive(Debug, Clone, PartialEq)]
-pub enum UploadEvent {
-    Queued {
-        id: ItemId,
-    },
-    Progress {
-        id: ItemId,
-        sent: u64,
-        total: u64,
-    },
-    /// Network or server trouble; the item is safe on disk and is retried after `retry_in`.
-    Waiting {
-        id: ItemId,
-        reason: String,
-        retry_in: Duration,
-    },
-    /// The server has every byte (HEAD offset == length), or the copy matched its sha256.
-    Delivered {
-        id: ItemId,
-        url: String,
-    },
-    /// Refused for good; the file stays on disk.
-    Refused {
-        id: ItemId,
-        reason: String,
-    },
-    Abandoned {
-        id: ItemId,
-    },
-}
-
-impl UploadEvent {
-    pub fn id(&self) -> ItemId {
-        match self {
-            UploadEvent::Queued { id }
-            | UploadEvent::Progress { id, .. }
-            | UploadEvent::Waiting { id, .. }
-            | UploadEvent::Delivered { id, .. }
-            | UploadEvent::Refused { id, .. }
-            | UploadEvent::Abandoned { id } => *id,
-        }
-    }
-}
-
-/// Every item of an outbox as stored, for listing without starting the service (`booth
-/// queue`), with the files that could not be read.
-pub fn list(outbox_dir: &Path) -> (Vec<ItemView>, Vec<UploadError>) {
-    let (records, problems) = Outbox::at(outbox_dir).load_all();
-    (
-        records.iter().map(ItemView::from_record).collect(),
-        problems,
-    )
 }

@@ -19,9 +19,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::UploadError;
-use super::manifest::ManifestRequest;
+use super::error::UploadError;
+use super::manifest::{AnswerDelivery, ManifestRequest};
 use super::meta::AnswerMeta;
+use crate::clock::now_ms;
 use crate::fsutil::{self, FsError};
 
 /// The record format this build writes; older or newer records are read as far as they go.
@@ -167,20 +168,24 @@ impl Record {
     }
 
     /// The name the platform stores the file under.
+    /// What the session manifest says about this answer.
+    pub fn delivery(&self) -> AnswerDelivery {
+        AnswerDelivery {
+            state: self.state.as_str(),
+            size: self.size,
+            sha256: self.sha256.clone(),
+            upload_url: self.url.clone().filter(|_| self.state == State::Delivered),
+            queued_at_ms: self.queued_at_ms,
+            delivered_at_ms: self.delivered_at_ms,
+        }
+    }
+
     pub fn filename(&self) -> String {
         match &self.payload {
             Payload::Answer(a) => a.filename.clone(),
             Payload::Manifest(m) => format!("manifest-{}.json", m.session_id),
         }
     }
-}
-
-/// Milliseconds since the Unix epoch (0 if the clock is before it).
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// The outbox directory and its records.
@@ -397,6 +402,28 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(all, vec![first, second]);
         Ok(())
+    }
+
+    #[test]
+    fn the_manifest_hears_of_an_upload_url_only_once_delivered() {
+        let mut rec = Record::new(
+            ItemId(Uuid::new_v4()),
+            answer(),
+            "/a.mp4".into(),
+            10,
+            "ab".into(),
+        );
+        rec.url = Some("https://x/files/1".into());
+        rec.state = State::Uploading;
+        let sending = rec.delivery();
+        assert_eq!((sending.state, sending.upload_url), ("uploading", None));
+        rec.state = State::Delivered;
+        rec.delivered_at_ms = Some(rec.queued_at_ms + 5);
+        let done = rec.delivery();
+        assert_eq!(done.state, "delivered");
+        assert_eq!(done.upload_url.as_deref(), Some("https://x/files/1"));
+        assert_eq!((done.size, done.sha256.as_str()), (10, "ab"));
+        assert_eq!(done.delivered_at_ms, Some(rec.queued_at_ms + 5));
     }
 
     #[test]

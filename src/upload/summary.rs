@@ -8,9 +8,15 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::health::{EndpointProblem, UploadHealth};
-use super::outbox::{State, now_ms};
-use super::{ItemView, list};
+use super::health::UploadHealth;
+use super::outbox::State;
+use super::problem::EndpointProblem;
+use super::view::{ItemKind, ItemView, list};
+use crate::clock::now_ms;
+
+/// A day in milliseconds: "today" runs from 00:00 UTC (a station's clock has no date crate to
+/// know its zone by; monitoring compares stations in one time anyway).
+const DAY_MS: u64 = 86_400_000;
 
 /// The outbox summed up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,6 +33,9 @@ pub struct OutboxSummary {
     pub delivered: usize,
     /// The latest delivery (ms since the Unix epoch) among the records still kept.
     pub last_delivered_ms: Option<u64>,
+    /// Answers (not manifests) queued since 00:00 UTC today, whatever became of them.
+    #[serde(default)]
+    pub answers_today: usize,
     /// Records (or the health file) that cannot be read, each naming its file.
     pub unreadable: Vec<String>,
     /// The upload service's view of the endpoint; `None` before any service ran here.
@@ -59,6 +68,7 @@ impl OutboxSummary {
     ) -> OutboxSummary {
         let waiting: Vec<&ItemView> = items.iter().filter(|v| !v.state.is_final()).collect();
         let oldest_waiting_ms = waiting.iter().map(|v| v.queued_at_ms).min();
+        let today = now_ms - now_ms % DAY_MS;
         OutboxSummary {
             waiting: waiting.len(),
             waiting_bytes: waiting.iter().map(|v| v.total.saturating_sub(v.sent)).sum(),
@@ -67,6 +77,10 @@ impl OutboxSummary {
             refused: items.iter().filter(|v| v.state == State::Refused).count(),
             delivered: items.iter().filter(|v| v.state == State::Delivered).count(),
             last_delivered_ms: items.iter().filter_map(|v| v.delivered_at_ms).max(),
+            answers_today: items
+                .iter()
+                .filter(|v| v.kind == ItemKind::Answer && v.queued_at_ms >= today)
+                .count(),
             unreadable,
             health,
         }
@@ -220,6 +234,10 @@ mod tests {
         assert_eq!(s.oldest_waiting_seconds, Some(60));
         assert_eq!((s.refused, s.delivered), (1, 1));
         assert_eq!(s.last_delivered_ms, Some(now - 8_000));
+        // All five were queued on the first day of 1970, as `now` is.
+        assert_eq!(s.answers_today, 5);
+        let tomorrow = OutboxSummary::read_at(outbox.dir(), DAY_MS + 1);
+        assert_eq!(tomorrow.answers_today, 0);
         assert!(s.unreadable.is_empty(), "{:?}", s.unreadable);
         assert_eq!(s.health, None);
         assert_eq!(

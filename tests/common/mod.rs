@@ -1,13 +1,17 @@
 //! Support for booth's integration tests: the built binary, ffprobe/ffmpeg helpers, signal
-//! analysis, WAV files, a private PulseAudio daemon that plays the microphone, and for upload
-//! tests a real tus server ([`tus_server`]) behind a fault-injecting proxy ([`fault_proxy`]).
+//! analysis, WAV files, a private PulseAudio daemon that plays the microphone, for upload
+//! tests a real tus server ([`tus_server`]) behind a fault-injecting proxy ([`fault_proxy`]) or,
+//! several of them on one store, behind a round-robin balancer ([`balancer`]), and a strict
+//! reader of Prometheus' text format ([`prometheus`]).
 //!
 //! Use it from a test file with `mod common;`. Every external tool it runs is a Debian package
 //! that `make test` installs; when one is missing the helper panics and names the package, it
 //! never skips.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
+pub mod balancer;
 pub mod fault_proxy;
+pub mod prometheus;
 pub mod station;
 pub mod tus_server;
 

@@ -18,6 +18,11 @@ pub struct Station {
 impl Station {
     /// A station delivering to `endpoint` in 1 MiB chunks; `extra` adds `[upload]` lines.
     pub fn new(endpoint: &str, extra: &str) -> Station {
+        Station::with_id("test-station", endpoint, extra)
+    }
+
+    /// [`Station::new`] with its own station id (one of a fleet).
+    pub fn with_id(id: &str, endpoint: &str, extra: &str) -> Station {
         let dir = tempfile::Builder::new()
             .prefix("booth-station-")
             .tempdir()
@@ -27,7 +32,7 @@ impl Station {
         std::fs::write(&token_file, format!("{token}\n")).expect("token file");
         let config = dir.path().join("config.toml");
         let text = format!(
-            "[station]\nid = \"test-station\"\ndata_dir = \"{data}\"\n\n\
+            "[station]\nid = \"{id}\"\ndata_dir = \"{data}\"\n\n\
              [upload]\nendpoint = \"{endpoint}\"\ntoken_file = \"{token_file}\"\nchunk_mib = 1\n{extra}\n\n\
              [interview]\nfile = \"{dir}/no-interview.toml\"\n",
             data = dir.path().join("data").display(),
@@ -147,9 +152,18 @@ pub fn seed_from_clock() -> u64 {
 /// it, and stored no other complete upload. Unfinished uploads (a creation whose reply was
 /// lost, an expired upload) may exist; they hold no answer.
 pub fn assert_each_delivered_once(server: &TusServer, shas: &[&str]) -> Vec<StoredUpload> {
+    assert_each_stored_once(&server.uploads(), shas, &server.log())
+}
+
+/// [`assert_each_delivered_once`] over a store's `uploads`, with `log` (what the server or
+/// servers printed) for the message.
+pub fn assert_each_stored_once(
+    uploads: &[StoredUpload],
+    shas: &[&str],
+    log: &str,
+) -> Vec<StoredUpload> {
     let distinct: std::collections::HashSet<&&str> = shas.iter().collect();
     assert_eq!(distinct.len(), shas.len(), "the test files must differ");
-    let uploads = server.uploads();
     let listing = || {
         uploads
             .iter()
@@ -178,7 +192,7 @@ pub fn assert_each_delivered_once(server: &TusServer, shas: &[&str]) -> Vec<Stor
             1,
             "answer {id} must be stored complete exactly once; the store has:\n{}\nserver log:\n{}",
             listing(),
-            server.log()
+            log
         );
         assert_eq!(mine[0].sha256(), *sha, "stored bytes of answer {id}");
         assert_eq!(

@@ -3,7 +3,8 @@
 //! with node in a temporary store directory. Tests judge delivery by what the server stored
 //! there (`<id>` and `<id>.json`), never by booth's own report, and what happened on the wire
 //! by the server's log ([`Seen`]): where each PATCH started and where the server's answer left
-//! the upload, which is how a fault is shown to have landed mid-transfer.
+//! the upload, which is how a fault is shown to have landed mid-transfer. Several servers can
+//! share one store ([`TusServer::start_shared`]), locking uploads in a shared folder.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -184,8 +185,23 @@ pub fn sha256_file(path: &Path) -> String {
         .collect()
 }
 
+/// Where a server keeps its uploads: a store of its own, or one it shares with other servers.
+enum Store {
+    Own(tempfile::TempDir),
+    Shared { dir: PathBuf, locks: PathBuf },
+}
+
+impl Store {
+    fn path(&self) -> &Path {
+        match self {
+            Store::Own(dir) => dir.path(),
+            Store::Shared { dir, .. } => dir,
+        }
+    }
+}
+
 pub struct TusServer {
-    store: tempfile::TempDir,
+    store: Store,
     options: TusOptions,
     port: u16,
     child: Option<Child>,
@@ -195,17 +211,33 @@ pub struct TusServer {
 
 impl TusServer {
     pub fn start(options: TusOptions) -> TusServer {
-        let modules = project_dir().join("node_modules/@tus/server");
-        assert!(
-            modules.is_dir(),
-            "the test tus server is not installed ({} is missing): run `make test` or \
-             `scripts/setup.sh test`, which runs `npm ci` in tests/tus-server",
-            modules.display()
-        );
         let store = tempfile::Builder::new()
             .prefix("booth-tus-store-")
             .tempdir()
             .expect("creating the tus store directory");
+        TusServer::start_in(options, Store::Own(store))
+    }
+
+    /// One of several servers on one store (`dir`), locking uploads in `locks` (a folder they
+    /// all use), as instances of a platform scaled out behind a load balancer.
+    pub fn start_shared(options: TusOptions, dir: &Path, locks: &Path) -> TusServer {
+        let store = Store::Shared {
+            dir: dir.to_path_buf(),
+            locks: locks.to_path_buf(),
+        };
+        TusServer::start_in(options, store)
+    }
+
+    fn start_in(options: TusOptions, store: Store) -> TusServer {
+        for package in ["@tus/server", "@tus/file-store", "proper-lockfile"] {
+            let modules = project_dir().join("node_modules").join(package);
+            assert!(
+                modules.is_dir(),
+                "the test tus server is not installed ({} is missing): run `make test` or \
+                 `scripts/setup.sh test`, which runs `npm ci` in tests/tus-server",
+                modules.display()
+            );
+        }
         let mut server = TusServer {
             store,
             options,
@@ -225,6 +257,13 @@ impl TusServer {
             .env("TUS_HOST", "127.0.0.1")
             .env("TUS_PORT", self.port.to_string())
             .env("TUS_DIR", self.store.path())
+            .env(
+                "TUS_LOCK_DIR",
+                match &self.store {
+                    Store::Shared { locks, .. } => locks.as_os_str(),
+                    Store::Own(_) => std::ffi::OsStr::new(""),
+                },
+            )
             .env("TUS_EXPIRE_MS", self.options.expire_ms.to_string())
             .env("TUS_MAX_SIZE", self.options.max_size.to_string())
             .env(
@@ -498,6 +537,11 @@ impl TusServer {
         self.store.path()
     }
 
+    /// Whether the server process is running (not killed, or restarted since).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// Every upload in the store, from its `.json` info file and the data file beside it.
     pub fn uploads(&self) -> Vec<StoredUpload> {
         let mut out = Vec::new();
@@ -507,12 +551,18 @@ impl TusServer {
                 continue;
             }
             // The server rewrites an info file in place: a read can catch it half-written,
-            // so read again until it parses.
+            // so read again until it parses. One that stays empty was being created when its
+            // server was killed (@tus/file-store writes it in place, not atomically): an
+            // upload nobody was told about, holding no answer.
             let mut tries = 0;
             let info: serde_json::Value = loop {
                 let text = std::fs::read_to_string(&path).expect("reading an upload's info file");
                 match serde_json::from_str(&text) {
                     Ok(v) => break v,
+                    Err(_) if tries > 1000 && text.is_empty() => {
+                        let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+                        break serde_json::json!({ "id": stem });
+                    }
                     Err(e) if tries > 1000 => panic!("{}: {e}: {text}", path.display()),
                     Err(_) => {
                         tries += 1;

@@ -175,9 +175,9 @@ impl Sim {
     fn check_failed(&self, records: &[Record]) -> Result<(), String> {
         for take in &self.failed {
             let name = take.file.file_name().unwrap_or_default();
-            let set_aside = self.data().join("set-aside").join(&take.session).join(name);
+            let set_aside = set_aside_as(&self.data(), &take.session, &name.to_string_lossy());
             let in_outbox = records.iter().any(|r| r.sha256 == take.sha256);
-            if !(take.file.is_file() || set_aside.is_file() || in_outbox) {
+            if !(take.file.is_file() || set_aside || in_outbox) {
                 return Err(format!(
                     "a take whose sending failed at step {} is gone: {}",
                     take.step,
@@ -240,4 +240,21 @@ impl Sim {
         }
         Ok(())
     }
+}
+
+/// Whether `set-aside/` holds `name` of `session`: in `<session>/` or, when that was taken
+/// already, `<session>-2/` and so on (and likewise `name-2` beside an earlier `name`).
+fn set_aside_as(data: &Path, session: &str, name: &str) -> bool {
+    let Ok(dirs) = std::fs::read_dir(data.join("set-aside")) else {
+        return false;
+    };
+    dirs.flatten()
+        .filter(|d| d.file_name().to_string_lossy().starts_with(session))
+        .filter_map(|d| std::fs::read_dir(d.path()).ok())
+        .flatten()
+        .flatten()
+        .any(|f| {
+            let found = f.file_name().to_string_lossy().to_string();
+            found == name || found.starts_with(&format!("{name}-"))
+        })
 }

@@ -189,7 +189,9 @@ impl Sim {
                 self.sessions.insert(id);
             }
             if let Err(why) = result {
-                return Err(self.failure(&why));
+                let failure = self.failure(&why);
+                self.keep_if_asked();
+                return Err(failure);
             }
         }
         faults::install(None);
@@ -207,8 +209,10 @@ impl Sim {
     fn failure(&self, why: &str) -> String {
         faults::install(None);
         let trail: Vec<&str> = self.trail.iter().map(String::as_str).collect();
+        let mut files = Vec::new();
+        list_files(&self.data(), &self.data(), &mut files);
         format!(
-            "seed {} failed at step {}: {why}\nlast actions:\n  {}\nstate: {}",
+            "seed {} failed at step {}: {why}\nlast actions:\n  {}\nstate: {}\nfiles:\n  {}",
             self.seed,
             self.step,
             trail.join("\n  "),
@@ -218,8 +222,23 @@ impl Sim {
                     "{:?} / {:?}",
                     l.state.session.phase, l.state.session.progress
                 ))
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            files.join("\n  ")
         )
+    }
+
+    /// `BOOTH_SIM_KEEP=1` keeps the failed station's folder for a look (its path is printed).
+    fn keep_if_asked(&mut self) {
+        if std::env::var_os("BOOTH_SIM_KEEP").is_none() {
+            return;
+        }
+        if let Ok(spare) = tempfile::tempdir() {
+            let root = std::mem::replace(&mut self.root, spare);
+            println!(
+                "the failed station's folder is kept at {}",
+                root.keep().display()
+            );
+        }
     }
 
     fn note(&mut self, what: String) {
@@ -502,4 +521,26 @@ fn waits_on_a_worker(state: &State) -> bool {
             state.operator.step,
             OperatorStep::Pin { checking: true, .. }
         )
+}
+
+/// Every file under `dir` (relative to `base`) with its size, for a failure's report.
+fn list_files(base: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            list_files(base, &path, out);
+        } else {
+            let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+            let name = path
+                .strip_prefix(base)
+                .unwrap_or(&path)
+                .display()
+                .to_string();
+            out.push(format!("{name} ({size} bytes)"));
+        }
+    }
 }

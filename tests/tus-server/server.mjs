@@ -16,6 +16,9 @@
 //                         misconfigured server), e.g. http://elsewhere.invalid:9
 //   TUS_IGNORE_PATCHES    the first N PATCHes are answered 204 with the offset they were sent
 //                         at, their body read and dropped: a server that says yes and keeps nothing
+//   TUS_LOCK_DIR          when set, uploads are locked in this folder (shared-locker.mjs) instead
+//                         of in memory, so that several server processes can share one TUS_DIR
+//                         (a platform scaled out behind a load balancer)
 //
 // Only `/files` and what is under `/files/` is served; any other path answers 404, as a front
 // server routing only the tus path would.
@@ -26,13 +29,16 @@
 // offset the answer reports: for a PATCH cut short, what the server kept),
 // `head <id> status=<code> offset=<n|-> at=<ms>`, `patch-ignored <id> offset=<n> at=<ms>`,
 // `finished <id> offset=<n>`, `terminated <id>`, `checksum-mismatch <id> offset=<n>`,
-// `unauthorized <method>`, `not-found <method> <path>`. `at` is milliseconds since the server
-// started.
+// `unauthorized <method>`, `not-found <method> <path>`, and with TUS_LOCK_DIR
+// `lock-waited <id> ms=<n>` (the lock was held elsewhere first), `lock-release-requested <id>`,
+// `lock-compromised <id> <code>`. `at` is milliseconds since the
+// server started.
 
 import crypto from 'node:crypto';
 import http from 'node:http';
 import { EVENTS, Server } from '@tus/server';
 import { FileStore } from '@tus/file-store';
+import { SharedLocker } from './shared-locker.mjs';
 
 const env = process.env;
 const host = env.TUS_HOST || '127.0.0.1';
@@ -46,11 +52,15 @@ const maxPatch = Number(env.TUS_MAX_PATCH || 0);
 const token = env.TUS_TOKEN || '';
 const locationOrigin = env.TUS_LOCATION_ORIGIN || '';
 let ignorePatches = Number(env.TUS_IGNORE_PATCHES || 0);
+const lockDir = env.TUS_LOCK_DIR || '';
 
 const options = {
   path: '/files',
   datastore: new FileStore({ directory, expirationPeriodInMilliseconds: expire }),
 };
+if (lockDir) {
+  options.locker = new SharedLocker(lockDir, { say: (line) => say(line) });
+}
 if (maxSize > 0) {
   options.maxSize = hideMaxSize ? (req) => (req.method === 'OPTIONS' ? 0 : maxSize) : maxSize;
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{Executor, lock};
 use crate::app::msg::{ManifestInfo, Msg, Submission, SubmitProblem, UploadNews};
+use crate::names::answer_file_name;
 use crate::session::Progress;
 use crate::upload::{
     ItemId, ManifestAnswer, ManifestConsent, ManifestGrant, ManifestRequest, NewAnswer,
@@ -193,9 +194,4 @@ fn submit_problem(e: &UploadError, take: &std::path::Path) -> SubmitProblem {
         | UploadError::FileChanged { .. } => SubmitProblem::Take,
         _ => SubmitProblem::Station,
     }
-}
-
-/// The name an answer has in the outbox and on the platform.
-pub fn answer_file_name(session: &str, question_id: &str, attempt: u32) -> String {
-    format!("{session}--{question_id}--{attempt}.mp4")
 }

@@ -1,29 +1,35 @@
-//! The executor's media jobs: opening the camera and microphone, forwarding their preview and
-//! level to the screen, starting and stopping recordings (in pipeline order, off the UI task)
-//! and playing takes and question videos. Every report names the purpose (and so the session
-//! and take) it belongs to.
+//! The executor's media handles, one job each, all on `media`'s shared recording API:
+//! [`Devices`] opens the camera and microphone and forwards their pictures, levels and
+//! failures to the screen; [`Recorder`] runs one recording at a time and reports its outcome;
+//! [`Playback`] plays a take or a question video. Every report names the purpose (and so the
+//! session and take) it belongs to. Nothing here polls: each waits on a channel.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Executor, lock};
+use super::{DeviceSettings, lock};
 use crate::app::msg::{ClipChecks, Msg, Purpose, RecordingProblem};
 use crate::app::state::DeviceProblem;
 use crate::media::analyze::{AudioCheck, PictureCheck};
-use crate::media::capture::{CaptureEvent, CaptureSession};
-use crate::media::extend::Extension;
+use crate::media::capture::CaptureSession;
+use crate::media::open::{open_audio, open_video};
 use crate::media::player::{Player, PlayerEvent};
-use crate::media::recorder::{RecordError, RecordSettings, Recording};
-use crate::media::source::{CaptureError, open_audio, open_video};
+use crate::media::recorder::{RecordError, RecordSettings};
+use crate::media::recording::{self, RecordingControl, RecordingOutcome, RecordingSpec};
+use crate::media::source::CaptureError;
 
 /// Preview pictures sent to the screen at most this often.
 const PREVIEW_INTERVAL: Duration = Duration::from_millis(66);
 
-/// Checks accumulated while the device-test clip records.
+type Reports = mpsc::UnboundedSender<Msg>;
+
+/// Checks accumulated while the device-test clip records: the devices' forwarder feeds them,
+/// the recorder turns them on and reads the verdict.
 #[derive(Default)]
 pub(super) struct ClipAnalysis {
     active: bool,
@@ -31,19 +37,32 @@ pub(super) struct ClipAnalysis {
     sound: AudioCheck,
 }
 
-/// A recording running on its own thread: the flag that stops it, the thread, and how to
-/// lengthen it.
-pub(super) struct RunningRecording {
-    stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
-    extension: Extension,
-    origin: Instant,
+/// The camera and microphone while they are open, and the task forwarding what they deliver.
+pub(super) struct Devices {
+    session: Option<Arc<CaptureSession>>,
+    forwarder: Option<CancellationToken>,
+    analysis: Arc<Mutex<ClipAnalysis>>,
+    tx: Reports,
 }
 
-impl Executor {
-    pub(super) async fn open_devices(&mut self) {
-        self.close_devices();
-        let settings = self.settings.clone();
+impl Devices {
+    pub(super) fn new(tx: Reports, analysis: Arc<Mutex<ClipAnalysis>>) -> Self {
+        Devices {
+            session: None,
+            forwarder: None,
+            analysis,
+            tx,
+        }
+    }
+
+    pub(super) fn session(&self) -> Option<&Arc<CaptureSession>> {
+        self.session.as_ref()
+    }
+
+    /// (Re)opens both devices off the async threads and reports how that went.
+    pub(super) async fn open(&mut self, settings: &DeviceSettings) {
+        self.close();
+        let settings = settings.clone();
         let opened = tokio::task::spawn_blocking(move || {
             let epoch = Instant::now();
             let video = open_video(&settings.video, settings.request, settings.pace, epoch)?;
@@ -51,48 +70,51 @@ impl Executor {
             Ok::<_, CaptureError>(CaptureSession::start(video, audio))
         })
         .await;
-        match opened {
+        let msg = match opened {
             Ok(Ok(session)) => {
                 let (camera, microphone) = session.describe();
                 tracing::info!(%camera, %microphone, "devices open");
                 let session = Arc::new(session);
                 self.forward(&session);
                 self.session = Some(session);
-                self.send(Msg::DevicesReady { camera, microphone });
+                Msg::DevicesReady { camera, microphone }
             }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "cannot open devices");
-                self.send(Msg::DevicesFailed {
+                Msg::DevicesFailed {
                     problem: DeviceProblem::from(&e),
-                });
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "device thread failed");
-                self.send(Msg::DevicesFailed {
+                Msg::DevicesFailed {
                     problem: DeviceProblem::Devices,
-                });
+                }
             }
-        }
+        };
+        let _ = self.tx.send(msg);
     }
 
     /// Forwards the newest picture and every level to the screen, feeding the clip checks
-    /// while the device-test clip records, and reports devices that stop working.
+    /// while the device-test clip records, and reports each source that fails.
     fn forward(&mut self, session: &Arc<CaptureSession>) {
         let token = CancellationToken::new();
         self.forwarder = Some(token.clone());
         let mut preview = session.preview();
         let mut level = session.level();
-        let events = session.events().clone();
+        let mut events = session.subscribe_task();
         let tx = self.tx.clone();
         let analysis = self.analysis.clone();
         tokio::spawn(async move {
             let mut last_preview = Instant::now() - PREVIEW_INTERVAL;
-            let mut poll = tokio::time::interval(Duration::from_millis(100));
+            // A source's thread ends when it fails, closing its channel a moment after it
+            // published the failure: the forwarder goes on until the failure is reported.
+            let (mut pictures, mut levels) = (true, true);
             loop {
                 tokio::select! {
                     _ = token.cancelled() => break,
-                    changed = preview.changed() => {
-                        if changed.is_err() { break; }
+                    changed = preview.changed(), if pictures => {
+                        if changed.is_err() { pictures = false; continue; }
                         let frame = preview.borrow_and_update().clone();
                         if let Some(f) = frame {
                             let mut a = lock(&analysis);
@@ -104,8 +126,8 @@ impl Executor {
                             }
                         }
                     }
-                    changed = level.changed() => {
-                        if changed.is_err() { break; }
+                    changed = level.changed(), if levels => {
+                        if changed.is_err() { levels = false; continue; }
                         let l = *level.borrow_and_update();
                         if let Some(l) = l {
                             let mut a = lock(&analysis);
@@ -114,14 +136,14 @@ impl Executor {
                             let _ = tx.send(Msg::Level(l));
                         }
                     }
-                    _ = poll.tick() => {
-                        for e in events.try_iter() {
-                            if let CaptureEvent::VideoFailed(err) | CaptureEvent::AudioFailed(err) = e {
-                                tracing::error!(error = %err, "device stopped");
-                                let _ = tx.send(Msg::DevicesFailed {
-                                    problem: DeviceProblem::from(&err),
-                                });
-                            }
+                    event = events.recv() => {
+                        // `None`: the session is gone.
+                        let Some(event) = event else { break };
+                        if let Some(err) = event.failure() {
+                            tracing::error!(error = %err, "device stopped");
+                            let _ = tx.send(Msg::DevicesFailed {
+                                problem: DeviceProblem::from(&**err),
+                            });
                         }
                     }
                 }
@@ -129,46 +151,82 @@ impl Executor {
         });
     }
 
-    pub(super) fn close_devices(&mut self) {
+    pub(super) fn close(&mut self) {
         if let Some(t) = self.forwarder.take() {
             t.cancel();
         }
         self.session = None;
     }
+}
 
-    pub(super) fn start_recording(&mut self, purpose: Purpose, file: PathBuf, limit: Duration) {
+/// One recording at a time: started on the open devices, waited for on a thread of its own,
+/// whose very last act is to report the outcome.
+pub(super) struct Recorder {
+    running: Option<Running>,
+    analysis: Arc<Mutex<ClipAnalysis>>,
+    /// Video and audio bitrates, b/s.
+    bitrates: (u32, u32),
+    tx: Reports,
+}
+
+struct Running {
+    control: RecordingControl,
+    thread: JoinHandle<()>,
+    origin: Instant,
+}
+
+impl Recorder {
+    pub(super) fn new(
+        tx: Reports,
+        analysis: Arc<Mutex<ClipAnalysis>>,
+        settings: &DeviceSettings,
+    ) -> Self {
+        Recorder {
+            running: None,
+            analysis,
+            bitrates: (settings.video_kbps * 1000, settings.audio_kbps * 1000),
+            tx,
+        }
+    }
+
+    pub(super) fn start(
+        &mut self,
+        session: Option<&Arc<CaptureSession>>,
+        purpose: Purpose,
+        file: PathBuf,
+        limit: Duration,
+    ) {
         let fail = |problem: RecordingProblem, detail: String| Msg::RecordingFailed {
             purpose: purpose.clone(),
             problem,
             detail,
             kept_seconds: None,
         };
-        let Some(session) = self.session.clone() else {
-            self.send(fail(
+        let Some(session) = session.cloned() else {
+            let _ = self.tx.send(fail(
                 RecordingProblem::Device(DeviceProblem::Devices),
                 "the camera is not open".into(),
             ));
             return;
         };
-        // The last recording's thread sends its outcome as its very last act, so the flow can
-        // ask for the next one a moment before that thread has ended: wait for it (stopping
-        // it first, should the flow ever ask while one still runs).
-        if let Some(last) = self.recording.take() {
-            if !last.thread.is_finished() {
-                tracing::warn!("the last recording's thread is still ending; waiting for it");
-            }
-            last.stop.store(true, Ordering::Relaxed);
-            let _ = last.thread.join();
-        }
+        // The flow can ask for the next recording a moment before the last one's thread has
+        // ended (its report is its last act): wait for it, stopping it first should the flow
+        // ever ask while one still runs.
+        self.finish();
         let mut settings = RecordSettings::new(&file);
-        settings.video_bitrate = Some(self.settings.video_kbps * 1000);
-        settings.audio_bitrate = self.settings.audio_kbps * 1000;
+        settings.video_bitrate = Some(self.bitrates.0);
+        settings.audio_bitrate = self.bitrates.1;
         let origin = Instant::now();
-        let recording = match Recording::start(&session, origin, Some(origin + limit), &settings) {
-            Ok(r) => r,
+        let spec = RecordingSpec {
+            settings,
+            origin,
+            end: Some(origin + limit),
+        };
+        let handle = match recording::start(&session, spec) {
+            Ok(h) => h,
             Err(e) => {
                 tracing::error!(error = %e, path = %file.display(), "cannot start recording");
-                self.send(fail(problem_of(&e, None), e.to_string()));
+                let _ = self.tx.send(fail(problem_of(&e, None), e.to_string()));
                 return;
             }
         };
@@ -177,58 +235,91 @@ impl Executor {
             active: matches!(purpose, Purpose::TestClip { .. }),
             ..Default::default()
         };
-        self.send(Msg::RecordingStarted {
+        let _ = self.tx.send(Msg::RecordingStarted {
             purpose: purpose.clone(),
         });
-        let extension = recording.extension();
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let tx = self.tx.clone();
-        let analysis = self.analysis.clone();
-        let waiter = std::thread::spawn(move || {
-            while !flag.load(Ordering::Relaxed) && !recording.is_finished() {
-                std::thread::sleep(Duration::from_millis(20));
+        let control = handle.control();
+        let unreported = fail(RecordingProblem::Station, "cannot start a thread".into());
+        let (tx, analysis) = (self.tx.clone(), self.analysis.clone());
+        let waiter = std::thread::Builder::new()
+            .name("booth-recording".into())
+            .spawn(move || {
+                let outcome = handle.wait();
+                // Held until here: the devices stay open while the recording runs.
+                drop(session);
+                let checks = finish_checks(&analysis);
+                let _ = tx.send(outcome_msg(purpose, outcome, checks));
+            });
+        match waiter {
+            Ok(thread) => {
+                self.running = Some(Running {
+                    control,
+                    thread,
+                    origin,
+                })
             }
-            let result = if flag.load(Ordering::Relaxed) {
-                recording.stop(&session)
-            } else {
-                recording.wait(&session)
-            };
-            let checks = finish_checks(&analysis);
-            let _ = tx.send(outcome(purpose, result, checks, &session));
-        });
-        self.recording = Some(RunningRecording {
-            stop,
-            thread: waiter,
-            extension,
-            origin,
-        });
+            Err(e) => {
+                // The handle went with the closure: its pipeline ends at the limit unwatched.
+                tracing::error!(error = %e, "cannot start the recording's thread");
+                let _ = self.tx.send(unreported);
+            }
+        }
     }
 
-    pub(super) fn stop_recording(&self) {
-        if let Some(r) = &self.recording {
-            r.stop.store(true, Ordering::Relaxed);
+    pub(super) fn stop(&self) {
+        if let Some(r) = &self.running {
+            r.control.stop();
         }
     }
 
     /// Staff granted more time: the recording running now ends `limit` after it started.
-    pub(super) fn extend_recording(&self, limit: Duration) {
-        match (&self.recording, &self.session) {
-            (Some(r), Some(session)) if !r.thread.is_finished() => {
+    pub(super) fn extend(&self, limit: Duration) {
+        match &self.running {
+            Some(r) if !r.thread.is_finished() => {
                 tracing::info!(
                     seconds = limit.as_secs(),
                     "the answer's recording was lengthened"
                 );
-                r.extension.extend_to(session, r.origin + limit);
+                r.control.extend_to(r.origin + limit);
             }
             _ => tracing::warn!("no recording to lengthen"),
         }
     }
 
+    /// Stops the recording (if one runs) and waits until it is finalized and reported.
+    pub(super) fn finish(&mut self) {
+        if let Some(r) = self.running.take() {
+            if !r.thread.is_finished() {
+                tracing::info!("waiting for the recording to end");
+            }
+            r.control.stop();
+            if r.thread.join().is_err() {
+                tracing::error!("the recording's thread panicked");
+            }
+        }
+    }
+}
+
+/// Playing a take or a question video: one at a time, its pictures and sound reported.
+pub(super) struct Playback {
+    player: Option<Player>,
+    sound: bool,
+    tx: Reports,
+}
+
+impl Playback {
+    pub(super) fn new(tx: Reports, sound: bool) -> Self {
+        Playback {
+            player: None,
+            sound,
+            tx,
+        }
+    }
+
     pub(super) fn play(&mut self, file: PathBuf) {
-        self.player = None;
+        self.stop();
         let tx = self.tx.clone();
-        self.player = Some(Player::start(file, self.settings.sound_output, move |e| {
+        self.player = Some(Player::start(file, self.sound, move |e| {
             let msg = match e {
                 PlayerEvent::Frame(f) => Msg::PlaybackFrame(f),
                 PlayerEvent::Position { position, length } => {
@@ -242,14 +333,9 @@ impl Executor {
         }));
     }
 
-    /// Stops media in order: playback, the recording (finalized), the devices.
-    pub(super) fn stop_media(&mut self) {
+    /// Stops what plays (and waits for its thread).
+    pub(super) fn stop(&mut self) {
         self.player = None;
-        if let Some(r) = self.recording.take() {
-            r.stop.store(true, Ordering::Relaxed);
-            let _ = r.thread.join();
-        }
-        self.close_devices();
     }
 }
 
@@ -281,18 +367,9 @@ fn problem_of(e: &RecordError, device: Option<&CaptureError>) -> RecordingProble
 }
 
 /// Turns a finished recording into the message for the flow.
-fn outcome(
-    purpose: Purpose,
-    result: Result<crate::media::recorder::Summary, RecordError>,
-    checks: ClipChecks,
-    session: &CaptureSession,
-) -> Msg {
-    let device_failure = session.events().try_iter().find_map(|e| match e {
-        CaptureEvent::VideoFailed(err) | CaptureEvent::AudioFailed(err) => Some(err),
-        _ => None,
-    });
+fn outcome_msg(purpose: Purpose, outcome: RecordingOutcome, checks: ClipChecks) -> Msg {
     let is_test = matches!(purpose, Purpose::TestClip { .. });
-    match (result, device_failure) {
+    match (outcome.summary, outcome.source_failure) {
         (Ok(summary), None) => Msg::RecordingSaved {
             purpose,
             seconds: summary.video_seconds,
@@ -302,7 +379,7 @@ fn outcome(
             tracing::error!(error = %err, "recording cut short by a device");
             Msg::RecordingFailed {
                 purpose,
-                problem: RecordingProblem::Device(DeviceProblem::from(&err)),
+                problem: RecordingProblem::Device(DeviceProblem::from(&*err)),
                 detail: err.to_string(),
                 kept_seconds: Some(summary.video_seconds),
             }
@@ -315,7 +392,7 @@ fn outcome(
             };
             Msg::RecordingFailed {
                 purpose,
-                problem: problem_of(&e, device.as_ref()),
+                problem: problem_of(&e, device.as_deref()),
                 detail: device.map_or_else(|| e.to_string(), |d| d.to_string()),
                 kept_seconds,
             }

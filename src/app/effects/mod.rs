@@ -14,25 +14,22 @@ mod media;
 
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 
 use super::msg::{Effect, Msg};
 use super::upload_view::queue_lines;
 use crate::app::state::{CodeProblem, OperatorPage};
 use crate::codes::{CodeRefusal, RosterWatch, UsedCodes};
 use crate::interview::Catalog;
-use crate::media::capture::CaptureSession;
-use crate::media::player::Player;
 use crate::session::Progress;
+use crate::sync::lock;
 use crate::upload::{UploadEvent, UploadHandle};
 use delivery::{AnswerMap, forward_uploads};
-use media::{ClipAnalysis, RunningRecording};
+use media::{Devices, Playback, Recorder};
 
 pub use super::settings::{DeviceSettings, Diagnostics, StationServices};
-pub use delivery::answer_file_name;
 
 /// The station's files the executor reads and writes besides the media: where sessions live,
 /// the interviews (a new session is for the default one), and the roster of codes.
@@ -54,19 +51,11 @@ pub struct Executor {
     catalog: Arc<Catalog>,
     codes: Arc<Mutex<CodeDesk>>,
     tx: mpsc::UnboundedSender<Msg>,
-    session: Option<Arc<CaptureSession>>,
-    forwarder: Option<CancellationToken>,
-    recording: Option<RunningRecording>,
-    analysis: Arc<Mutex<ClipAnalysis>>,
-    player: Option<Player>,
+    devices: Devices,
+    recorder: Recorder,
+    playback: Playback,
     uploads: UploadHandle,
     answers: AnswerMap,
-}
-
-/// Locks a std mutex, riding over poisoning: the data are plain values a panic cannot leave
-/// half-changed.
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// How the executor's work ended.
@@ -98,19 +87,19 @@ impl Executor {
             roster: roster.map(RosterWatch::new),
             used: None,
         };
+        // The clip checks: fed by the devices' forwarder, read by the recorder.
+        let analysis = Arc::default();
         Executor {
             uploads: handle,
             answers,
+            devices: Devices::new(tx.clone(), Arc::clone(&analysis)),
+            recorder: Recorder::new(tx.clone(), analysis, &settings),
+            playback: Playback::new(tx.clone(), settings.sound_output),
             settings,
             data_dir,
             catalog,
             codes: Arc::new(Mutex::new(codes)),
             tx,
-            session: None,
-            forwarder: None,
-            recording: None,
-            analysis: Arc::new(Mutex::new(ClipAnalysis::default())),
-            player: None,
         }
     }
 
@@ -142,15 +131,17 @@ impl Executor {
     pub async fn execute(&mut self, effect: Effect) {
         tracing::debug!(effect = effect_name(&effect), "effect");
         match effect {
-            Effect::OpenDevices => self.open_devices().await,
+            Effect::OpenDevices => self.devices.open(&self.settings).await,
             Effect::StartRecording {
                 purpose,
                 file,
                 limit,
-            } => self.start_recording(purpose, file, limit),
-            Effect::StopRecording => self.stop_recording(),
-            Effect::Play { file } => self.play(file),
-            Effect::StopPlayback => self.player = None,
+            } => self
+                .recorder
+                .start(self.devices.session(), purpose, file, limit),
+            Effect::StopRecording => self.recorder.stop(),
+            Effect::Play { file } => self.playback.play(file),
+            Effect::StopPlayback => self.playback.stop(),
             Effect::DeleteFile(path) => match crate::fsutil::remove_file(&path) {
                 Ok(()) => tracing::info!(path = %path.display(), "deleted"),
                 Err(e) => tracing::warn!(error = %e, "cannot delete"),
@@ -189,7 +180,7 @@ impl Executor {
             }),
             Effect::RunDiagnostics => self.run_diagnostics(),
             Effect::CheckCode { code } => self.check_code(code),
-            Effect::ExtendRecording { limit } => self.extend_recording(limit),
+            Effect::ExtendRecording { limit } => self.recorder.extend(limit),
             Effect::PrintReceipt { text } => self.print_receipt(text),
             Effect::CallStaff { session, phase } => {
                 if let Some(webhook) = &self.settings.services.webhook {
@@ -303,7 +294,7 @@ impl Executor {
     /// Plain lines about the station for the operator: devices, disk, outbox.
     fn diagnostics(&self) -> Vec<String> {
         let mut lines = vec![format!("booth {}", env!("CARGO_PKG_VERSION"))];
-        match &self.session {
+        match self.devices.session() {
             Some(s) => {
                 let (camera, mic) = s.describe();
                 let c = s.counters();
@@ -319,6 +310,13 @@ impl Executor {
         }
         lines.extend(queue_lines(&self.uploads));
         lines
+    }
+
+    /// Stops media in order: playback, the recording (finalized), the devices.
+    fn stop_media(&mut self) {
+        self.playback.stop();
+        self.recorder.finish();
+        self.devices.close();
     }
 
     /// Stops everything in order: media (a recording is finalized), then the uploads (they

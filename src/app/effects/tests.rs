@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::*;
-use crate::app::msg::{Submission, TakeRef};
+use crate::app::msg::{RecordingProblem, Submission, TakeRef};
 use crate::config::Config;
 use crate::interview::{Catalog, Interview};
 use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
@@ -54,6 +54,13 @@ fn station(take: Take) -> crate::TestResult<Station> {
 }
 
 fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceiver<Msg>)> {
+    executor_with(st, VideoSpec::Test)
+}
+
+fn executor_with(
+    st: &Station,
+    video: VideoSpec,
+) -> crate::TestResult<(Executor, mpsc::UnboundedReceiver<Msg>)> {
     let text = format!(
         "[station]\ndata_dir = \"{}\"\n[upload]\nendpoint = \"dir:{}\"\n",
         st.data.display(),
@@ -62,7 +69,7 @@ fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceive
     let config = Config::parse(&text, Path::new("/t/config.toml"))?;
     let uploads = crate::upload::UploadService::start(&config, &st.data.join("outbox"))?;
     let devices = DeviceSettings {
-        video: VideoSpec::Test,
+        video,
         audio: AudioSpec::Tone,
         request: VideoRequest::default(),
         pace: Pace::Realtime,
@@ -354,6 +361,82 @@ async fn a_submission_whose_take_is_gone_fails_as_the_takes_problem() -> crate::
         }
     };
     assert_eq!(failed, (take, crate::app::msg::SubmitProblem::Take));
+    executor.shutdown().await;
+    Ok(())
+}
+
+/// A 64x48 Y4M at 30 fps: `frames` good pictures, then bytes that are no picture at all.
+fn camera_that_breaks(path: &Path, frames: usize) -> crate::TestResult {
+    let mut y4m = b"YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg\n".to_vec();
+    for _ in 0..frames {
+        y4m.extend_from_slice(b"FRAME\n");
+        y4m.extend(std::iter::repeat_n(128u8, 64 * 48 * 3 / 2));
+    }
+    y4m.extend_from_slice(b"NOT A FRAME AT ALL\n");
+    std::fs::write(path, y4m)?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_camera_lost_mid_answer_interrupts_the_take_and_the_screen_hears_it() -> crate::TestResult
+{
+    // Two consumers read the capture events: the forwarder (the screen) and the recording's
+    // outcome. They raced for each event, so a lost camera either never reached the screen or
+    // left the answer recording sound alone to its limit and then called it saved.
+    let st = station(Take::recording("q1-take1.mp4".into()))?;
+    let camera = st.root.path().join("camera.y4m");
+    camera_that_breaks(&camera, 60)?;
+    let (mut executor, mut reports) = executor_with(&st, VideoSpec::File(camera))?;
+    executor.execute(Effect::OpenDevices).await;
+    let purpose = crate::app::msg::Purpose::Answer(TakeRef {
+        session: session_id(&st),
+        question: 0,
+        take: 0,
+    });
+    executor
+        .execute(Effect::StartRecording {
+            purpose,
+            file: st.session.join("q1-take1.mp4"),
+            limit: std::time::Duration::from_secs(60),
+        })
+        .await;
+    let (mut screen_told, mut outcome) = (false, None);
+    let wait = async {
+        while let Some(m) = reports.recv().await {
+            match m {
+                Msg::DevicesFailed { .. } => screen_told = true,
+                Msg::RecordingSaved { .. } | Msg::RecordingFailed { .. } => {
+                    outcome = Some(m);
+                    break;
+                }
+                _ => {}
+            }
+        }
+    };
+    // Far less than the answer's 60 s: the camera is lost 2 s in.
+    tokio::time::timeout(std::time::Duration::from_secs(20), wait).await?;
+    let Some(Msg::RecordingFailed {
+        problem: RecordingProblem::Device(_),
+        kept_seconds: Some(kept),
+        ..
+    }) = outcome
+    else {
+        panic!("the lost camera did not end the take: {outcome:?}");
+    };
+    assert!(kept > 0.5 && kept <= 2.1, "kept {kept} s");
+    // The screen heard it too (the forwarder may report just after the outcome).
+    if !screen_told {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            while let Some(m) = reports.recv().await {
+                if matches!(m, Msg::DevicesFailed { .. }) {
+                    return true;
+                }
+            }
+            false
+        });
+        screen_told = next.await?;
+    }
+    assert!(screen_told, "the screen was not told the camera was lost");
     executor.shutdown().await;
     Ok(())
 }

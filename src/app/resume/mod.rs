@@ -1,5 +1,5 @@
 //! Starting a station: reconciling what is on disk before anything is shown (finishing
-//! interrupted wipes, wiping sessions left behind, matching the current session against the
+//! interrupted wipes, setting aside sessions left behind, matching the current session against the
 //! interview and the outbox's records), recovering a take the last run was recording when it
 //! died, and which screen to reopen on. Whatever does not fit is set aside for staff, never
 //! deleted; a station always starts. Runs once before the loop.
@@ -46,10 +46,13 @@ pub fn open_session(
     fsutil::create_private_dir(&sessions::sessions_dir(data_dir))?;
     let current = sessions::current_id(data_dir);
     let (stale, wiping) = sessions::leftovers(data_dir, current.as_deref());
-    for dir in wiping.iter().chain(&stale) {
+    for dir in &wiping {
         finish_wipe(data_dir, dir);
     }
     let mut resubmit = Vec::new();
+    for dir in &stale {
+        settle_stale(data_dir, dir, catalog, records, &mut resubmit);
+    }
     if let Some(id) = current {
         let dir = sessions::sessions_dir(data_dir).join(&id);
         if dir.is_dir() {
@@ -87,8 +90,8 @@ fn fresh(
     }
 }
 
-/// A session that is not current (a crash between the steps of a wipe, or an older booth's
-/// leftovers): its candidate has gone, so it is wiped, its sent takes set aside first.
+/// A wipe the station died in (the directory was renamed for wiping, so its sent takes were
+/// already set aside): finished, setting aside any sent take still in it first.
 fn finish_wipe(data_dir: &Path, dir: &Path) {
     let result = sessions::set_aside_sent_takes(data_dir, dir, None)
         .and_then(|()| fsutil::remove_dir_all(dir).map_err(SessionError::from));
@@ -98,6 +101,55 @@ fn finish_wipe(data_dir: &Path, dir: &Path) {
             tracing::error!(dir = %dir.display(), error = %e, "cannot wipe a session left behind")
         }
     }
+}
+
+/// A session directory that is neither current nor being wiped: a crash between the steps
+/// of opening a session, or a station that could not start, given a new session by staff
+/// while its candidate's session was still on disk. Nobody decided to wipe it, and what its
+/// record says may be older than what its candidate did (a failed send whose note could not
+/// be saved), so one that holds answers is set aside whole, its sent takes queued from there;
+/// only a directory without answers (a record, a device-test clip) is removed.
+fn settle_stale(
+    data_dir: &Path,
+    dir: &Path,
+    catalog: &Catalog,
+    records: &[Record],
+    resubmit: &mut Vec<Submission>,
+) {
+    if !holds_answers(dir) {
+        finish_wipe(data_dir, dir);
+        return;
+    }
+    let old = Progress::load(dir).ok().flatten();
+    let why = "a session left behind that was never closed; its answers are kept for staff";
+    match sessions::set_aside(data_dir, dir, why) {
+        Ok(kept) => {
+            if let Some(old) = old {
+                let iv = catalog.get(&old.interview_id);
+                resubmit.extend(unsent(&old, &kept, iv.as_deref(), records));
+            }
+        }
+        Err(e) => {
+            tracing::error!(dir = %dir.display(), error = %e, "cannot set aside a session left behind")
+        }
+    }
+}
+
+/// Whether `dir` holds anything but a session's record, its activity note and its device-test
+/// clip (which never leaves the machine).
+fn holds_answers(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Unreadable: keep it rather than guess.
+        return true;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().to_string();
+        let bookkeeping = name == crate::session::PROGRESS_FILE
+            || name == crate::session::ACTIVITY_FILE
+            || name.starts_with("device-test.mp4")
+            || name.starts_with('.');
+        !bookkeeping
+    })
 }
 
 /// The current session, if it can go on: `None` when it has finished (every answer sent).

@@ -257,10 +257,10 @@ fn a_sent_take_the_outbox_lacks_is_sent_again() -> crate::TestResult {
 }
 
 #[test]
-fn leftovers_are_wiped_but_sent_takes_are_set_aside() -> crate::TestResult {
+fn wipes_died_in_are_finished_and_sessions_left_behind_are_set_aside_with_sent_takes_queued()
+-> crate::TestResult {
     let st = mid_interview()?;
-    // A session left behind (a crash between the steps of a wipe): one take sent but still
-    // here, one never sent.
+    // A session left behind and never closed: one take sent but not in the outbox, one not.
     let old = sessions::sessions_dir(st.data.path()).join("old-session");
     std::fs::create_dir_all(&old)?;
     let mut p = Progress::for_interview("old-session", &st.iv, 0);
@@ -275,18 +275,54 @@ fn leftovers_are_wiped_but_sent_takes_are_set_aside() -> crate::TestResult {
     p.save(&old)?;
     std::fs::write(old.join("q1-take1.mp4"), b"sent")?;
     std::fs::write(old.join("q2-take1.mp4"), b"not sent")?;
+    // One left behind with nothing of a candidate's answers in it.
+    let empty = sessions::sessions_dir(st.data.path()).join("empty-session");
+    std::fs::create_dir_all(&empty)?;
+    Progress::for_interview("empty-session", &st.iv, 0).save(&empty)?;
+    std::fs::write(empty.join("device-test.mp4"), b"clip")?;
     // And a wipe the station died in.
     let wiping = sessions::sessions_dir(st.data.path()).join(".wipe-gone");
     std::fs::create_dir_all(&wiping)?;
     std::fs::write(wiping.join("device-test.mp4"), b"clip")?;
     let r = open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], 2)?;
     assert_eq!(r.dir, st.dir, "the current session goes on");
-    assert!(!old.exists() && !wiping.exists());
-    let kept = files(&sessions::set_aside_dir(st.data.path()));
+    assert!(!old.exists() && !wiping.exists() && !empty.exists());
+    let aside = sessions::set_aside_dir(st.data.path());
     assert_eq!(
-        kept,
-        ["old-session/q1-take1.mp4", "old-session/q1-take1.mp4.txt"]
+        files(&aside),
+        [
+            "old-session/SET-ASIDE.txt",
+            "old-session/progress.json",
+            "old-session/q1-take1.mp4",
+            "old-session/q2-take1.mp4"
+        ]
     );
+    // The sent one goes out from where it was set aside.
+    let queued: Vec<_> = r.resubmit.iter().map(|s| s.file.clone()).collect();
+    assert_eq!(queued, [aside.join("old-session/q1-take1.mp4")]);
+    Ok(())
+}
+
+#[test]
+fn a_failed_send_whose_note_was_lost_survives_staff_starting_over_a_station_that_could_not_start()
+-> crate::TestResult {
+    // The soak's find: a send failed and the note of it could not be saved (the disk was
+    // failing), the station then could not start and staff began a new session over it. The
+    // candidate's session was left behind with its record saying nothing of the send; it
+    // must not be wiped as if its candidate had simply walked away.
+    let st = mid_interview()?;
+    let left = sessions::sessions_dir(st.data.path()).join("left-behind");
+    std::fs::create_dir_all(&left)?;
+    let mut p = Progress::for_interview("left-behind", &st.iv, 0);
+    p.questions[1].takes.push(Take {
+        state: TakeState::Saved,
+        ..Take::recording("q2-take1.mp4".into())
+    });
+    p.save(&left)?;
+    std::fs::write(left.join("q2-take1.mp4"), b"the answer")?;
+    open_session(st.data.path(), &Catalog::single(st.iv.clone()), &[], 2)?;
+    let kept = sessions::set_aside_dir(st.data.path()).join("left-behind/q2-take1.mp4");
+    assert_eq!(std::fs::read(kept)?, b"the answer");
     Ok(())
 }
 

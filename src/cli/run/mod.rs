@@ -96,7 +96,10 @@ pub fn run(args: RunArgs) -> Exit {
                 bell: Some(crate::tui::ring_bell),
             },
             crate::app::run::Watchers {
-                status_dir: Some(setup.data_dir.clone()),
+                status: Some(crate::status::StatusFiles::of(
+                    &setup.config,
+                    setup.data_dir.clone(),
+                )),
                 state: None,
             },
             state,

@@ -8,14 +8,20 @@
 //!   units enabled, gettys running);
 //! - `ctrl-alt-del`: Ctrl+Alt+Del reboots nothing (`ctrl-alt-del.target` masked, systemd's
 //!   `CtrlAltDelBurstAction=none`, the kernel not rebooting by itself);
-//! - `sysrq`: Magic SysRq cannot reboot, kill or remount read-only, now or after a boot.
+//! - `sysrq`: Magic SysRq cannot reboot, kill or remount read-only, now or after a boot;
+//!
+//! and, beside them, `sandbox`: the unit lets the kiosk write where its configuration says
+//! (a failure when not: answers would wait for ever).
 //!
 //! Everything is read under a folder standing in for `/`: `/` on a station, a prepared folder
 //! in tests. The settings that close these doors ship in `assets/` (see the README).
 
 mod files;
+mod sandbox;
 #[cfg(test)]
 mod tests;
+
+pub(super) use sandbox::check as sandbox;
 
 use std::path::Path;
 

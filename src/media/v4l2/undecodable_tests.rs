@@ -11,7 +11,8 @@ use super::*;
 use crate::media::capture::{CaptureEvent, CaptureSession};
 use crate::media::convert::tests::ffmpeg;
 use crate::media::frame::{AudioChunk, VideoFormat};
-use crate::media::recorder::{RecordSettings, Recording};
+use crate::media::recorder::RecordSettings;
+use crate::media::recording::{self, RecordingSpec};
 use crate::media::source::{AudioSource, Pace};
 use crate::media::synthetic::TestTone;
 
@@ -112,7 +113,7 @@ fn a_corrupt_picture_is_skipped_counted_and_the_pictures_after_it_kept() -> crat
     let counters = session.counters();
     assert_eq!(counters.frames_undecodable.load(Ordering::Relaxed), 1);
     assert_eq!(counters.frames_captured.load(Ordering::Relaxed), 20);
-    let events: Vec<CaptureEvent> = session.events().try_iter().collect();
+    let events: Vec<CaptureEvent> = session.subscribe().try_iter().collect();
     assert!(
         events.iter().any(|e| matches!(e, CaptureEvent::VideoEnded)),
         "{events:?}"
@@ -137,9 +138,15 @@ fn a_recording_goes_on_past_a_corrupt_picture() -> crate::TestResult {
     let session = CaptureSession::start(Box::new(stream(29, 10, epoch)?), Box::new(tone));
     let output = dir.path().join("answer.mp4");
     let end = epoch + Duration::from_secs(1);
-    let recording = Recording::start(&session, epoch, Some(end), &RecordSettings::new(&output))?;
-    let summary = recording.wait(&session)?;
+    let spec = RecordingSpec {
+        settings: RecordSettings::new(&output),
+        origin: epoch,
+        end: Some(end),
+    };
+    let outcome = recording::start(&session, spec)?.wait();
     session.stop();
+    assert!(outcome.source_failure.is_none(), "{outcome:?}");
+    let summary = outcome.summary?;
     assert_eq!(summary.undecodable_frames, 1);
     assert_eq!(summary.video_frames, 29);
     assert!((summary.video_seconds - 1.0).abs() < 0.01, "{summary:?}");
@@ -166,7 +173,7 @@ fn two_seconds_of_corrupt_pictures_lose_the_camera() -> crate::TestResult {
     let delivered = feeds.video.iter().count();
     assert_eq!(delivered, 3);
     let failure = session
-        .events()
+        .subscribe()
         .iter()
         .find_map(|e| match e {
             CaptureEvent::VideoFailed(err) => Some(err),
@@ -174,7 +181,7 @@ fn two_seconds_of_corrupt_pictures_lose_the_camera() -> crate::TestResult {
         })
         .ok_or("the capture never failed")?;
     assert!(
-        matches!(&failure, CaptureError::CameraLost { device, .. } if device == DEVICE),
+        matches!(&*failure, CaptureError::CameraLost { device, .. } if device == DEVICE),
         "{failure:?}"
     );
     // 61 frame times of 33.333333 ms fall just short of 2 s, so the 62nd bad picture ends it.

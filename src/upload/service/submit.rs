@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use super::UploadHandle;
 use crate::fsutil::{self, FsError};
+use crate::upload::error::UploadError;
 use crate::upload::meta::{AnswerMeta, answer_id_for, hash_file};
 use crate::upload::outbox::{ItemId, Outbox, Payload, Record, State};
-use crate::upload::{UploadError, UploadEvent};
+use crate::upload::view::UploadEvent;
 
 /// Where submitted answers wait, inside the outbox.
 pub const ANSWERS_DIR: &str = "answers";
@@ -39,7 +40,7 @@ impl UploadHandle {
     /// Submitting the same content again (after a crash) returns the same item. On error
     /// the take is where it was and no item exists for it.
     pub async fn submit_file(&self, from: &Path, answer: NewAnswer) -> Result<ItemId, UploadError> {
-        let shared = &self.shared;
+        let (service, registry) = (&self.service, self.registry());
         let hashed = from.to_path_buf();
         let (size, sha256) = blocking(move || hash_file(&hashed)).await?;
         if size == 0 {
@@ -48,11 +49,11 @@ impl UploadHandle {
             });
         }
         let id = ItemId(answer_id_for(&sha256));
-        let _one_at_a_time = shared.enqueue.lock().await;
-        if let Some(existing) = shared.outbox.load(id)? {
+        let _one_at_a_time = service.enqueue.lock().await;
+        if let Some(existing) = registry.outbox().load(id)? {
             return self.submitted_again(existing, &sha256).await;
         }
-        let answers = shared.outbox.dir().join(ANSWERS_DIR);
+        let answers = registry.outbox().dir().join(ANSWERS_DIR);
         let to = free_name(&answers, &answer.filename);
         let meta = AnswerMeta {
             interview_id: answer.interview_id,
@@ -65,13 +66,13 @@ impl UploadHandle {
         };
         let mut rec = Record::new(id, Payload::Answer(meta), to.clone(), size, sha256);
         rec.staged_from = Some(from.to_path_buf());
-        let (outbox, staged) = (shared.outbox.clone(), rec.clone());
+        let (outbox, staged) = (registry.outbox().clone(), rec.clone());
         blocking(move || outbox.save(&staged)).await?;
         let (src, dst) = (from.to_path_buf(), to);
         if let Err(e) = blocking(move || move_durably(&src, &dst)).await {
             // Undo: the take stays where it was, reviewable; a record left behind by a failing
             // disk is finished (or dropped) by the next start.
-            let (outbox, path) = (shared.outbox.clone(), shared.outbox.record_path(id));
+            let (outbox, path) = (registry.outbox().clone(), registry.outbox().record_path(id));
             let removed = blocking(move || {
                 std::fs::remove_file(&path)
                     .and_then(|()| fsutil::sync_dir(outbox.dir()).map_err(|e| e.source))
@@ -84,10 +85,10 @@ impl UploadHandle {
             return Err(e);
         }
         rec.staged_from = None;
-        shared.save(&mut rec).await?;
+        registry.save(&mut rec).await?;
         tracing::info!(item = %id, path = %rec.path.display(), "answer in the outbox");
-        shared.emit(UploadEvent::Queued { id });
-        shared.wake.notify_one();
+        registry.emit(UploadEvent::Queued { id });
+        service.wake.notify_one();
         Ok(id)
     }
 
@@ -102,10 +103,10 @@ impl UploadHandle {
             });
         }
         if rec.staged_from.is_some() {
-            let (outbox, copy) = (self.shared.outbox.clone(), rec.clone());
+            let (outbox, copy) = (self.registry().outbox().clone(), rec.clone());
             rec = blocking(move || finish_one(&outbox, copy)).await?;
-            self.shared.save(&mut rec).await?;
-            self.shared.wake.notify_one();
+            self.registry().save(&mut rec).await?;
+            self.service.wake.notify_one();
         }
         if matches!(rec.state, State::Refused | State::Abandoned) {
             self.retry(id).await?;

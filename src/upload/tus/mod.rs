@@ -16,7 +16,8 @@ use futures::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 
-use super::{Tuning, UploadError};
+use super::Tuning;
+use super::error::UploadError;
 use crate::config::{TokenError, UploadToken};
 use wire::{header_str, number_header, read_ahead, send, sha1_of_range, status_error};
 

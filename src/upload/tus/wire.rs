@@ -15,7 +15,7 @@ use sha1::{Digest, Sha1};
 
 use super::BODY_SNIPPET;
 use crate::fsutil::FsError;
-use crate::upload::UploadError;
+use crate::upload::error::UploadError;
 
 pub(super) async fn send(
     method: &'static str,
