@@ -76,6 +76,16 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Rings the bell (BEL) through the kiosk's terminal writer: the run loop calls it between two
+/// frames, so it never lands inside one.
+pub fn ring_bell(
+    backend: &mut ratatui::backend::CrosstermBackend<std::io::Stdout>,
+) -> std::io::Result<()> {
+    use std::io::Write;
+    backend.write_all(b"\x07")?;
+    backend.flush()
+}
+
 /// The terminal's cell size in pixels (width, height), when it reports one.
 pub fn cell_size() -> Option<(u16, u16)> {
     crossterm::terminal::window_size()

@@ -12,6 +12,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -102,6 +103,14 @@ impl Candidate {
     }
 }
 
+/// Times the loop rang the bell (through the terminal's backend, as `tui::ring_bell` does).
+static BELLS: AtomicUsize = AtomicUsize::new(0);
+
+fn ring(_: &mut TestBackend) -> std::io::Result<()> {
+    BELLS.fetch_add(1, Ordering::SeqCst);
+    Ok(())
+}
+
 /// The flow's ticks: every 20 ms of real time, stamped with the flow's (skewed) clock.
 fn ticks(skew: Arc<Mutex<Duration>>) -> impl Stream<Item = Msg> + Unpin {
     let every = tokio::time::interval(Duration::from_millis(20));
@@ -148,12 +157,10 @@ fn executor(
             audio_kbps: 64,
             sound_output: false,
             pin_hash: None,
-            staff_bell: false,
-            staff_webhook: None,
             receipt_command: None,
             outbox: data.join("outbox"),
             station_id: "flow-station".into(),
-            doctor: None,
+            services: Default::default(),
         },
         booth::app::effects::StationFiles {
             data_dir: data.to_path_buf(),
@@ -199,6 +206,7 @@ async fn a_whole_interview_through_the_real_loop() {
     let settings = Settings {
         test_clip: Duration::from_secs(4),
         test_clip_minimum: Duration::from_secs(2),
+        staff_bell: true,
         ..Settings::default()
     };
     let (tx, reports) = mpsc::unbounded_channel();
@@ -220,6 +228,7 @@ async fn a_whole_interview_through_the_real_loop() {
             terminal: &mut terminal,
             theme: Theme::standard(ColorDepth::Ansi16),
             graphics: None,
+            bell: Some(ring),
         },
         Watchers {
             status: Some(booth::status::StatusFiles {
@@ -264,8 +273,19 @@ async fn interview_script(mut c: Candidate, session_dir: &Path, delivered: &Path
 
 /// Welcome → overview → device test, with its clip recorded, checked and played back.
 async fn device_test(c: &mut Candidate) {
-    // Welcome → overview → device test: the camera and microphone open.
+    // Welcome → overview; there the candidate calls staff from the help, and the loop rings
+    // the bell.
     c.key(Key::Char('x'));
+    c.until("the overview", |s| s.session.phase == Phase::Overview)
+        .await;
+    c.key(Key::Help);
+    c.key(Key::Char('c'));
+    c.until("staff called", |s| {
+        s.session.notice == Some(booth::app::state::Notice::StaffCalled)
+    })
+    .await;
+    assert_eq!(BELLS.load(Ordering::SeqCst), 1);
+    // Device test: the camera and microphone open.
     c.key(Key::Enter);
     c.until("the devices", |s| {
         matches!(s.devices.status, DeviceStatus::Ready { .. })

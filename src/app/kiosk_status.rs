@@ -12,24 +12,20 @@ use crate::status::{
 impl DescribeScreen for Phase {
     fn screen(&self) -> Screen {
         use Activity::{Idle, InInterview, Recording};
-        let (name, activity, question) = match self {
-            Phase::Welcome(_) => ("welcome", Idle, None),
-            Phase::Consent => ("consent", InInterview, None),
-            Phase::Declined { .. } => ("declined", InInterview, None),
-            Phase::Overview => ("overview", InInterview, None),
-            Phase::DeviceTest(TestStep::Recording { .. }) => ("device_test", Recording, None),
-            Phase::DeviceTest(_) => ("device_test", InInterview, None),
-            Phase::Questions { .. } => ("questions", InInterview, None),
-            Phase::Question { q, .. } => ("question", InInterview, Some(q + 1)),
-            Phase::Recording { q, .. } => ("recording", Recording, Some(q + 1)),
-            Phase::Review { q, .. } => ("review", InInterview, Some(q + 1)),
-            Phase::Submitting { q, .. } => ("submitting", InInterview, Some(q + 1)),
-            Phase::Done { .. } => ("done", Idle, None),
-            Phase::Resetting => ("resetting", Idle, None),
-            Phase::OutOfOrder => ("out_of_order", Activity::OutOfOrder, None),
+        let (activity, question) = match self {
+            Phase::Welcome(_) | Phase::Done { .. } | Phase::Resetting => (Idle, None),
+            Phase::Consent | Phase::Declined { .. } | Phase::Overview => (InInterview, None),
+            Phase::DeviceTest(TestStep::Recording { .. }) => (Recording, None),
+            Phase::DeviceTest(_) | Phase::Questions { .. } => (InInterview, None),
+            Phase::Recording { q, .. } => (Recording, Some(q + 1)),
+            Phase::Question { q, .. } | Phase::Review { q, .. } | Phase::Submitting { q, .. } => {
+                (InInterview, Some(q + 1))
+            }
+            Phase::OutOfOrder => (Activity::OutOfOrder, None),
         };
         Screen {
-            name,
+            // The one list of the screens' names, which the call-staff webhook gives too.
+            name: self.name(),
             activity,
             question,
         }

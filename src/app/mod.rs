@@ -16,6 +16,5 @@ pub mod sessions;
 mod settings;
 pub mod start;
 pub mod state;
-pub mod station;
 pub mod update;
 mod upload_view;

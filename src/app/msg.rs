@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::app::state::DeviceProblem;
+use crate::app::state::{DeviceProblem, OperatorPage};
 use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
 use crate::media::frame::VideoFrame;
 use crate::session::Progress;
@@ -67,6 +67,28 @@ pub enum RecordingProblem {
     NoSpace,
     /// Anything else (encoder, file); the detail is in the log.
     Station,
+}
+
+/// Why a take could not be put in the outbox, as the station's status tells it apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubmitProblem {
+    /// The disk cannot hold the outbox's copy or record.
+    NoSpace,
+    /// The take's own file is missing, empty or changed: sending it again will not help.
+    Take,
+    /// Anything else (the outbox, the upload service); the detail is in the log.
+    Station,
+}
+
+impl SubmitProblem {
+    /// Plain words for the station's status.
+    pub fn words(self) -> &'static str {
+        match self {
+            SubmitProblem::NoSpace => "the disk is full",
+            SubmitProblem::Take => "the take's file cannot be read",
+            SubmitProblem::Station => "the outbox failed",
+        }
+    }
 }
 
 /// What happened to an answer on its way to the platform, as the question list shows it.
@@ -153,9 +175,11 @@ pub enum Msg {
         take: TakeRef,
         answer_id: String,
     },
-    /// The take could not be put in the outbox; it stays where it was, reviewable.
+    /// The take could not be put in the outbox; it stays where it was, reviewable. `detail`
+    /// (the error's chain) is for the log and the station's status only.
     SubmitFailed {
         take: TakeRef,
+        problem: SubmitProblem,
         detail: String,
     },
     /// News of the answer to `question` of `session` on its way to the platform.
@@ -173,13 +197,13 @@ pub enum Msg {
     },
     /// A page the operator asked for (the upload queue, diagnostics) is ready.
     OperatorPage {
-        title: &'static str,
+        page: OperatorPage,
         lines: Vec<String>,
     },
     /// Newer lines for a page that may still be open (slow diagnostics finishing); ignored
     /// when the operator has moved on.
     OperatorPageUpdated {
-        title: &'static str,
+        page: OperatorPage,
         lines: Vec<String>,
     },
     /// The roster's answer about a code typed on the welcome screen.
@@ -194,7 +218,8 @@ pub enum Msg {
         /// The interview a candidate without a code gets.
         interview: Arc<crate::interview::Interview>,
     },
-    /// The old session could not be closed (the disk failed); it is kept as it was.
+    /// The old session could not be closed (the disk failed); it is kept as it was. `detail`
+    /// is for the log and the station's status only.
     SessionEndFailed {
         detail: String,
     },
@@ -278,11 +303,14 @@ pub enum Effect {
     },
     ShowUploadQueue,
     RunDiagnostics,
-    /// The terminal bell and/or the staff webhook, which names the session and the screen.
+    /// The staff webhook (when the station has one), which names the session and the screen.
     CallStaff {
         session: String,
         phase: &'static str,
     },
+    /// The terminal bell: rung by the run loop through the terminal's owner, between two
+    /// frames (never by the executor, which would write under the screen being drawn).
+    RingBell,
     /// Privacy wipe of session `session` in `dir` (after every effect before it: a submit
     /// asked for earlier is in the outbox first), then a new session; answered by
     /// `SessionStarted` or `SessionEndFailed`.

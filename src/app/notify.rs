@@ -1,5 +1,6 @@
 //! What the kiosk tells the outside world about itself over HTTP: the heartbeat (the
-//! `booth status --json` object, POSTed every `heartbeat_seconds`) and the call-staff webhook.
+//! `booth status --json` object, POSTed every `heartbeat_seconds`) and the call-staff webhook
+//! (a [`StaffWebhook`] handle the front end gives the executor).
 //! Each POST runs on a task of its own under a time limit, so a slow or dead server never
 //! reaches the candidate's screen; outcomes go to the log only. URLs are logged by origin
 //! alone, since webhook URLs often carry a secret in their path or query.
@@ -100,6 +101,28 @@ fn chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// The call-staff webhook as the executor holds it: where to POST, and which station calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffWebhook {
+    pub url: String,
+    pub station_id: String,
+}
+
+impl StaffWebhook {
+    /// Calls staff to `session`'s candidate, on the screen `phase`, on a task of its own.
+    pub fn call(&self, session: String, phase: &str) {
+        let unix = crate::clock::unix_now();
+        let call = StaffCall {
+            station_id: self.station_id.clone(),
+            session_id: session,
+            time: crate::clock::rfc3339(unix),
+            unix,
+            phase: phase.to_string(),
+        };
+        spawn_staff_call(self.url.clone(), call);
+    }
 }
 
 /// Sends the call-staff webhook on a task of its own.

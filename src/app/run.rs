@@ -43,6 +43,21 @@ pub struct Screen<'a, B: Backend> {
     pub terminal: &'a mut Terminal<B>,
     pub theme: Theme,
     pub graphics: Option<Graphics>,
+    /// Rings the terminal bell through the terminal's own writer (`tui::ring_bell`); the loop
+    /// calls it between two frames, never while one is written. `None`: no bell.
+    pub bell: Option<Bell<B>>,
+}
+
+/// How the terminal's owner rings its bell.
+pub type Bell<B> = fn(&mut B) -> io::Result<()>;
+
+/// Rings the bell, if the screen has one; a bell that fails is only logged.
+fn ring<B: Backend>(terminal: &mut Terminal<B>, bell: Option<Bell<B>>) {
+    if let Some(bell) = bell
+        && let Err(e) = bell(terminal.backend_mut())
+    {
+        tracing::warn!(error = %e, "cannot ring the terminal bell");
+    }
 }
 
 /// Who follows the state besides the screen.
@@ -84,6 +99,7 @@ where
         terminal,
         theme,
         mut graphics,
+        bell,
     } = screen;
     let Workers {
         executor,
@@ -94,40 +110,22 @@ where
     // log lines name the candidate session too.
     let (effects, effects_rx) = mpsc::unbounded_channel::<(Effect, tracing::Span)>();
     let mut worker = tokio::spawn(executor.run(effects_rx));
-    let Watchers {
-        status: status_files,
-        state: watch,
-    } = watchers;
-    let status = status_files.map(|files| {
-        let tx = spawn_status_writer(files.data_dir.clone(), KioskStatus::of(&state, 0));
-        crate::status::textfile::spawn(files, tx.subscribe());
-        tx
-    });
-
+    let followers = Followers::start(watchers, &state);
     let mut pending = first;
     let mut last_draw = Instant::now() - FRAME;
     let mut dirty = true;
     let mut input_open = true;
-    let mut span = session_span(&state);
-    let mut span_for = state.session.progress.session_id.clone();
+    let mut span = SessionSpan::of(&state);
     let ended = loop {
         for effect in pending.drain(..) {
+            if effect == Effect::RingBell {
+                ring(terminal, bell);
+                continue;
+            }
             // A closed channel means the executor is gone; the select below sees it end.
-            let _ = effects.send((effect, span.clone()));
+            let _ = effects.send((effect, span.span.clone()));
         }
-        if let Some(watch) = &watch {
-            watch.send_replace(state.clone());
-        }
-        if let Some(status) = &status {
-            status.send_if_modified(|old| {
-                let now = KioskStatus::of(&state, crate::clock::unix_now());
-                let changed = !old.same_as(&now);
-                if changed {
-                    *old = now;
-                }
-                changed
-            });
-        }
+        followers.publish(&state);
         if dirty && last_draw.elapsed() >= FRAME {
             terminal
                 .draw(|f| crate::ui::view_with(&state, &theme, &mut graphics, f))
@@ -143,15 +141,9 @@ where
             Some(m) = reports.recv() => m,
             done = &mut worker => break done,
         };
-        log_message(&span, &msg);
-        pending = span.in_scope(|| update(&mut state, msg));
-        if span_for != state.session.progress.session_id {
-            span = session_span(&state);
-            span_for = state.session.progress.session_id.clone();
-            span.in_scope(
-                || tracing::info!(interview = %state.session.interview.id, "session started"),
-            );
-        }
+        log_message(&span.span, &msg);
+        pending = span.span.in_scope(|| update(&mut state, msg));
+        span.follow(&state);
         dirty = true;
     };
     match ended {
@@ -180,8 +172,66 @@ fn log_message(span: &tracing::Span, msg: &Msg) {
 }
 
 /// The span every log line of one candidate session is inside (`session{id=…}`).
-fn session_span(state: &State) -> tracing::Span {
-    tracing::info_span!("session", id = %state.session.progress.session_id)
+struct SessionSpan {
+    span: tracing::Span,
+    session: String,
+}
+
+impl SessionSpan {
+    fn of(state: &State) -> SessionSpan {
+        let session = state.session.progress.session_id.clone();
+        SessionSpan {
+            span: tracing::info_span!("session", id = %session),
+            session,
+        }
+    }
+
+    /// A new span when the next candidate's session has started.
+    fn follow(&mut self, state: &State) {
+        if self.session != state.session.progress.session_id {
+            *self = SessionSpan::of(state);
+            let interview = &state.session.interview.id;
+            self.span
+                .in_scope(|| tracing::info!(%interview, "session started"));
+        }
+    }
+}
+
+/// The state's followers while the loop runs: a test's watch, and the status writer.
+struct Followers {
+    state: Option<watch::Sender<State>>,
+    status: Option<watch::Sender<KioskStatus>>,
+}
+
+impl Followers {
+    fn start(watchers: Watchers, state: &State) -> Followers {
+        Followers {
+            status: watchers.status.map(|files| {
+                let tx = spawn_status_writer(files.data_dir.clone(), KioskStatus::of(state, 0));
+                crate::status::textfile::spawn(files, tx.subscribe());
+                tx
+            }),
+            state: watchers.state,
+        }
+    }
+
+    /// The state after a message: to the watch as it is, to the status writer when the status
+    /// changed.
+    fn publish(&self, state: &State) {
+        if let Some(watch) = &self.state {
+            watch.send_replace(state.clone());
+        }
+        if let Some(status) = &self.status {
+            status.send_if_modified(|old| {
+                let now = KioskStatus::of(state, crate::clock::unix_now());
+                let changed = !old.same_as(&now);
+                if changed {
+                    *old = now;
+                }
+                changed
+            });
+        }
+    }
 }
 
 /// The owner of `status.json`: writes the latest status when it changes (and every half

@@ -1,10 +1,12 @@
 //! What the effect executor is told about the station when the kiosk starts: devices and
-//! bitrates, the operator PIN's hash, how to call staff, where the outbox is, and what the
-//! operator menu's diagnostics check.
+//! bitrates, the operator PIN's hash, where the outbox is, and the station's services the
+//! front end hands over as small handles (the call-staff webhook, the operator's diagnostics).
+//! The terminal bell is not among them: the run loop rings it through the terminal's owner.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::notify::StaffWebhook;
 use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
 
 /// What the executor needs to know about the station.
@@ -21,23 +23,42 @@ pub struct DeviceSettings {
     pub sound_output: bool,
     /// The operator PIN's argon2id hash, when one is set.
     pub pin_hash: Option<String>,
-    /// Ring the terminal bell when the candidate calls staff.
-    pub staff_bell: bool,
-    /// POST a [`super::notify::StaffCall`] here when the candidate calls staff.
-    pub staff_webhook: Option<String>,
     /// A shell command that prints the receipt piped to it (e.g. `lp -d receipts`).
     pub receipt_command: Option<String>,
     /// Where submitted answers wait (for the operator's queue page).
     pub outbox: PathBuf,
     /// Named in the session manifest.
     pub station_id: String,
-    /// What the operator menu's diagnostics check (`booth doctor`'s station checks).
-    pub doctor: Option<Arc<DoctorInput>>,
+    pub services: StationServices,
 }
 
-/// The running kiosk's config, and the file it came from (re-read to catch a broken edit).
-#[derive(Debug)]
-pub struct DoctorInput {
-    pub config: crate::config::Config,
-    pub file: Option<PathBuf>,
+/// The station's services, each a handle with one job, made by the front end.
+#[derive(Debug, Clone, Default)]
+pub struct StationServices {
+    /// POSTed when a candidate calls staff.
+    pub webhook: Option<StaffWebhook>,
+    /// The operator menu's station checks (`booth doctor`'s).
+    pub diagnostics: Option<Diagnostics>,
+}
+
+/// The operator's diagnostics: slow checks (the network, the console) that give plain lines;
+/// the executor runs them off the async threads.
+#[derive(Clone)]
+pub struct Diagnostics(Arc<dyn Fn() -> Vec<String> + Send + Sync>);
+
+impl Diagnostics {
+    pub fn new(checks: impl Fn() -> Vec<String> + Send + Sync + 'static) -> Self {
+        Diagnostics(Arc::new(checks))
+    }
+
+    /// Runs the checks (blocking).
+    pub fn run(&self) -> Vec<String> {
+        (self.0)()
+    }
+}
+
+impl std::fmt::Debug for Diagnostics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Diagnostics")
+    }
 }

@@ -94,7 +94,7 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
     }
     let mut first = Vec::new();
     if let Some(detail) = failure {
-        first.extend(super::station::session_end_failed(&mut state, detail));
+        first.extend(super::update::session_end_failed(&mut state, detail));
     } else if !matches!(state.session.phase, Phase::Welcome(_) | Phase::Done { .. }) {
         // A resumed candidate past the device test needs the camera straight away.
         state.devices.status = DeviceStatus::Opening;

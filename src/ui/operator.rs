@@ -123,11 +123,11 @@ impl Widget for &OperatorOverlay<'_> {
                 t.get("operator.menu_title").to_string(),
                 self.menu_lines(*selected),
             ),
-            OperatorStep::Page { title, lines } => {
+            OperatorStep::Page { page, lines } => {
                 let mut out: Vec<Line> = lines.iter().map(|l| Line::raw(l.clone())).collect();
                 out.push(Line::raw(""));
                 out.push(Line::styled(t.get("operator.back"), theme.dim));
-                (t.get(title).to_string(), out)
+                (t.get(page.title_key()).to_string(), out)
             }
         };
         let height = (lines.len() as u16 + 4).max(8);

@@ -464,12 +464,10 @@ impl Sim {
             audio_kbps: 32,
             sound_output: false,
             pin_hash: Some(schedule::cheap_pin_hash(PIN)?),
-            staff_bell: false,
-            staff_webhook: None,
             receipt_command: None,
             outbox: self.data().join("outbox"),
             station_id: "sim".into(),
-            doctor: None,
+            services: Default::default(),
         };
         let tuning = booth::upload::Tuning {
             stall_timeout: Duration::from_secs(5),

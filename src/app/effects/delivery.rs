@@ -10,12 +10,12 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use super::{Executor, lock};
-use crate::app::msg::{ManifestInfo, Msg, Submission, UploadNews};
+use crate::app::msg::{ManifestInfo, Msg, Submission, SubmitProblem, UploadNews};
 use crate::names::answer_file_name;
 use crate::session::Progress;
 use crate::upload::{
     ItemId, ManifestAnswer, ManifestConsent, ManifestGrant, ManifestRequest, NewAnswer,
-    State as UploadState, UploadEvent,
+    State as UploadState, UploadError, UploadEvent,
 };
 
 /// Whose answer each outbox item is: (session, question).
@@ -111,6 +111,7 @@ impl Executor {
                 tracing::error!(path = %s.file.display(), error = %e, "cannot queue answer");
                 self.send(Msg::SubmitFailed {
                     take: s.take,
+                    problem: submit_problem(&e, &s.file),
                     detail: e.to_string(),
                 });
             }
@@ -172,5 +173,25 @@ impl Executor {
             Ok(id) => tracing::info!(manifest = %id, "session manifest queued"),
             Err(e) => tracing::error!(error = %e, "cannot queue the session manifest"),
         }
+    }
+}
+
+/// What kind of trouble a failed submission of the take at `take` is.
+fn submit_problem(e: &UploadError, take: &std::path::Path) -> SubmitProblem {
+    match e {
+        UploadError::Fs(fs)
+            if fs.source.raw_os_error() == Some(rustix::io::Errno::NOSPC.raw_os_error()) =>
+        {
+            SubmitProblem::NoSpace
+        }
+        UploadError::Fs(fs)
+            if fs.path == take && fs.source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            SubmitProblem::Take
+        }
+        UploadError::EmptyFile { .. }
+        | UploadError::NotAFile { .. }
+        | UploadError::FileChanged { .. } => SubmitProblem::Take,
+        _ => SubmitProblem::Station,
     }
 }

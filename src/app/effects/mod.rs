@@ -1,8 +1,10 @@
 //! Carrying out the flow's effects — all of them, in the order `update` asked for them, off the
 //! UI task: devices, recordings and playback (`media`), putting sent takes in the outbox and
 //! following their upload (`delivery`), saving the candidate's progress, the privacy wipe that
-//! ends a session, the operator's PIN and pages, calling staff, and stopping. Reports come back
-//! as `Msg`s naming the session and take they belong to.
+//! ends a session, the operator's PIN and pages, calling staff (the station's services the
+//! front end handed over: webhook, diagnostics), and stopping. The terminal bell is not here:
+//! the run loop rings it through the terminal's owner. Reports come back as `Msg`s naming the
+//! session and take they belong to.
 //!
 //! One owner, one order: a wipe asked for after a submit runs after that submit is in the
 //! outbox; a quit runs after everything before it. The run loop only routes and draws.
@@ -18,7 +20,7 @@ use tokio::sync::mpsc;
 
 use super::msg::{Effect, Msg};
 use super::upload_view::queue_lines;
-use crate::app::state::CodeProblem;
+use crate::app::state::{CodeProblem, OperatorPage};
 use crate::codes::{CodeRefusal, RosterWatch, UsedCodes};
 use crate::interview::Catalog;
 use crate::session::Progress;
@@ -27,7 +29,7 @@ use crate::upload::{UploadEvent, UploadHandle};
 use delivery::{AnswerMap, forward_uploads};
 use media::{Devices, Playback, Recorder};
 
-pub use super::settings::{DeviceSettings, DoctorInput};
+pub use super::settings::{DeviceSettings, Diagnostics, StationServices};
 
 /// The station's files the executor reads and writes besides the media: where sessions live,
 /// the interviews (a new session is for the default one), and the roster of codes.
@@ -173,14 +175,21 @@ impl Executor {
                 });
             }
             Effect::ShowUploadQueue => self.send(Msg::OperatorPage {
-                title: "operator.upload_queue",
+                page: OperatorPage::UploadQueue,
                 lines: queue_lines(&self.uploads),
             }),
             Effect::RunDiagnostics => self.run_diagnostics(),
             Effect::CheckCode { code } => self.check_code(code),
             Effect::ExtendRecording { limit } => self.recorder.extend(limit),
             Effect::PrintReceipt { text } => self.print_receipt(text),
-            Effect::CallStaff { session, phase } => self.call_staff(session, phase),
+            Effect::CallStaff { session, phase } => {
+                if let Some(webhook) = &self.settings.services.webhook {
+                    webhook.call(session, phase);
+                }
+            }
+            // The terminal's owner rings it (the run loop, between two frames); nothing here
+            // may write to the terminal while it is drawn.
+            Effect::RingBell => {}
             // `run` stops on it; executed on its own it stops media and uploads.
             Effect::Quit => self.stop_media(),
         }
@@ -267,39 +276,18 @@ impl Executor {
     fn run_diagnostics(&self) {
         let lines = self.diagnostics();
         self.send(Msg::OperatorPage {
-            title: "operator.diagnostics",
+            page: OperatorPage::Diagnostics,
             lines: lines.iter().cloned().chain(["…".to_string()]).collect(),
         });
         // The station checks wait on the network: the page fills in when they finish.
-        if let Some(doctor) = self.settings.doctor.clone() {
+        if let Some(checks) = self.settings.services.diagnostics.clone() {
             let tx = self.tx.clone();
             tokio::task::spawn_blocking(move || {
-                let report = crate::doctor::run_in_kiosk(&doctor.config, doctor.file.as_deref());
                 let _ = tx.send(Msg::OperatorPageUpdated {
-                    title: "operator.diagnostics",
-                    lines: lines.into_iter().chain(report.lines()).collect(),
+                    page: OperatorPage::Diagnostics,
+                    lines: lines.into_iter().chain(checks.run()).collect(),
                 });
             });
-        }
-    }
-
-    fn call_staff(&self, session: String, phase: &'static str) {
-        if let Some(url) = &self.settings.staff_webhook {
-            let unix = crate::clock::unix_now();
-            let call = super::notify::StaffCall {
-                station_id: self.settings.station_id.clone(),
-                session_id: session,
-                time: crate::clock::rfc3339(unix),
-                unix,
-                phase: phase.to_string(),
-            };
-            super::notify::spawn_staff_call(url.clone(), call);
-        }
-        if self.settings.staff_bell {
-            use std::io::Write;
-            // BEL moves nothing on screen, so it is safe while the TUI draws.
-            let mut out = std::io::stdout();
-            let _ = out.write_all(b"\x07").and_then(|_| out.flush());
         }
     }
 
@@ -375,6 +363,7 @@ fn effect_name(effect: &Effect) -> &'static str {
         Effect::ShowUploadQueue => "show_upload_queue",
         Effect::RunDiagnostics => "run_diagnostics",
         Effect::CallStaff { .. } => "call_staff",
+        Effect::RingBell => "ring_bell",
         Effect::EndSession { .. } => "end_session",
         Effect::CheckCode { .. } => "check_code",
         Effect::ExtendRecording { .. } => "extend_recording",

@@ -77,12 +77,10 @@ fn executor_with(
         audio_kbps: 64,
         sound_output: false,
         pin_hash: None,
-        staff_bell: false,
-        staff_webhook: None,
         receipt_command: None,
         outbox: st.data.join("outbox"),
         station_id: "t".into(),
-        doctor: None,
+        services: Default::default(),
     };
     let (tx, rx) = mpsc::unbounded_channel();
     let station = StationFiles {
@@ -325,6 +323,44 @@ async fn staff_time_granted_mid_answer_lengthens_the_recording() -> crate::TestR
         panic!("the recording did not end by itself")
     };
     assert!((2.2..=2.8).contains(&seconds), "recorded {seconds} s");
+    executor.shutdown().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_submission_whose_take_is_gone_fails_as_the_takes_problem() -> crate::TestResult {
+    let st = station(Take {
+        state: TakeState::Saved,
+        seconds: Some(3.0),
+        ..Take::recording("q1-take1.mp4".into())
+    })?;
+    let file = st.session.join("q1-take1.mp4");
+    std::fs::remove_file(&file)?;
+    let (mut executor, mut reports) = executor(&st)?;
+    let take = TakeRef {
+        session: session_id(&st),
+        question: 0,
+        take: 0,
+    };
+    executor
+        .execute(Effect::Submit(Submission {
+            take: take.clone(),
+            file,
+            interview_id: "iv".into(),
+            candidate_ref: None,
+            question_id: "q1".into(),
+            attempt: 1,
+            seconds: 3.0,
+        }))
+        .await;
+    let failed = loop {
+        let report = tokio::time::timeout(std::time::Duration::from_secs(20), reports.recv());
+        match report.await?.ok_or("no report")? {
+            Msg::SubmitFailed { take, problem, .. } => break (take, problem),
+            _ => continue,
+        }
+    };
+    assert_eq!(failed, (take, crate::app::msg::SubmitProblem::Take));
     executor.shutdown().await;
     Ok(())
 }

@@ -21,7 +21,7 @@ use crate::session::{Progress, TakeState};
 
 pub use code::{CodeEntry, CodeProblem};
 pub use devices::{DeviceProblem, DeviceStatus, Devices, Playback, UploadView};
-pub use operator::{Operator, OperatorAction, OperatorStep};
+pub use operator::{Operator, OperatorAction, OperatorPage, OperatorStep};
 pub use phase::{Notice, Phase, Prep, TestStep};
 pub use settings::{CodeMode, Settings, Target};
 
@@ -156,6 +156,19 @@ impl State {
             dir: self.session.dir.clone(),
             progress: Box::new(self.session.progress.clone()),
         }
+    }
+
+    /// Calls staff to this candidate: the webhook (if the station has one) and, where the
+    /// station rings it, the terminal bell.
+    pub fn call_staff(&self) -> Vec<Effect> {
+        let mut fx = vec![Effect::CallStaff {
+            session: self.session.progress.session_id.clone(),
+            phase: self.session.phase.name(),
+        }];
+        if self.settings.staff_bell {
+            fx.push(Effect::RingBell);
+        }
+        fx
     }
 
     /// What the upload side needs of take `take` of question `q`.

@@ -48,10 +48,9 @@ pub enum OperatorStep {
     Code {
         typed: String,
     },
-    /// A page of plain lines (the upload queue, diagnostics) until any key; `title` is a
-    /// text key.
+    /// A page of plain lines (the upload queue, diagnostics) until any key.
     Page {
-        title: &'static str,
+        page: OperatorPage,
         lines: Vec<String>,
     },
 }
@@ -62,4 +61,35 @@ pub struct Operator {
     /// Wrong PINs in a row; five lock the menu for a growing time.
     pub failures: u32,
     pub locked_until: Option<Instant>,
+}
+
+/// The pages the operator screens show, told apart by kind (never by their title's words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorPage {
+    /// Too many wrong PINs: the menu is locked for a while.
+    Locked,
+    UploadQueue,
+    Diagnostics,
+    /// A code can only be entered on the welcome screen.
+    CodeWelcomeOnly,
+}
+
+impl OperatorPage {
+    /// Text key of the page's title.
+    pub fn title_key(self) -> &'static str {
+        match self {
+            OperatorPage::Locked => "operator.title",
+            OperatorPage::UploadQueue => "operator.upload_queue",
+            OperatorPage::Diagnostics => "operator.diagnostics",
+            OperatorPage::CodeWelcomeOnly => "operator.enter_code",
+        }
+    }
+
+    /// Where a key on the page leads: a locked menu closes; the other pages go back to it.
+    pub fn after_key(self) -> OperatorStep {
+        match self {
+            OperatorPage::Locked => OperatorStep::Closed,
+            _ => OperatorStep::Menu { selected: 0 },
+        }
+    }
 }

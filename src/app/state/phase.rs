@@ -57,6 +57,27 @@ pub enum Phase {
     OutOfOrder,
 }
 
+impl Phase {
+    /// The screen's name, as the call-staff webhook and the log give it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Phase::Welcome(_) => "welcome",
+            Phase::Consent => "consent",
+            Phase::Declined { .. } => "declined",
+            Phase::Overview => "overview",
+            Phase::DeviceTest(_) => "device_test",
+            Phase::Questions { .. } => "questions",
+            Phase::Question { .. } => "question",
+            Phase::Recording { .. } => "recording",
+            Phase::Review { .. } => "review",
+            Phase::Submitting { .. } => "submitting",
+            Phase::Done { .. } => "done",
+            Phase::Resetting => "resetting",
+            Phase::OutOfOrder => "out_of_order",
+        }
+    }
+}
+
 /// The steps of the device test.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TestStep {

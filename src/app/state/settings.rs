@@ -39,6 +39,8 @@ pub struct Settings {
     pub declined_wait: Duration,
     /// A receipt is printed when the candidate finishes.
     pub receipt: bool,
+    /// Calling staff rings the terminal bell too.
+    pub staff_bell: bool,
 }
 
 impl Default for Settings {
@@ -62,6 +64,7 @@ impl Default for Settings {
             done_wait: Duration::from_secs(60),
             declined_wait: Duration::from_secs(20),
             receipt: false,
+            staff_bell: false,
         }
     }
 }

@@ -2,8 +2,13 @@
 //! limit and the minimum length, review, re-record or submit (with the manifest after the
 //! last answer), and what happens when the station saves or loses a take.
 
-use super::*;
-use crate::app::msg::{RecordingProblem, TakeRef};
+use std::time::Instant;
+
+use super::super::msg::{
+    ClipChecks, Effect, Key, ManifestInfo, Purpose, RecordingProblem, SubmitProblem, TakeRef,
+};
+use super::super::state::{Notice, Phase, Prep, State, TestStep};
+use crate::session::{Delivery, Take, TakeState};
 
 /// Starts recording question `q` if the microphone has heard the candidate; otherwise waits
 /// for them to make a sound (and says so on screen).
@@ -54,6 +59,30 @@ pub(super) fn stop_answer(state: &mut State) -> Vec<Effect> {
         *stopping = true;
     }
     vec![Effect::StopRecording]
+}
+
+/// Keys while an answer records: stop (once past the minimum length), hide the picture.
+pub(super) fn recording_key(
+    state: &mut State,
+    q: usize,
+    started: Instant,
+    key: Key,
+) -> Vec<Effect> {
+    match key {
+        Key::Enter | Key::Char('s') => {
+            let minimum = state.question(q).minimum_answer.unwrap_or_default();
+            if state.now.saturating_duration_since(started) >= minimum {
+                stop_answer(state)
+            } else {
+                Vec::new()
+            }
+        }
+        Key::Char('h') => {
+            state.session.preview_hidden = !state.session.preview_hidden;
+            Vec::new()
+        }
+        _ => Vec::new(),
+    }
 }
 
 pub(super) fn review_key(
@@ -142,12 +171,21 @@ pub(super) fn submitted(state: &mut State, take: TakeRef, answer_id: String) -> 
 
 /// The take could not be put in the outbox: it stays as it was, the candidate may try again,
 /// and staff are called.
-pub(super) fn submit_failed(state: &mut State, take: TakeRef, detail: String) -> Vec<Effect> {
+pub(super) fn submit_failed(
+    state: &mut State,
+    take: TakeRef,
+    problem: SubmitProblem,
+    detail: String,
+) -> Vec<Effect> {
     let TakeRef {
         question: q, take, ..
     } = take;
-    tracing::error!(question = q, take, %detail, "an answer could not be queued");
-    state.last_error = Some(format!("answer {} could not be queued: {detail}", q + 1));
+    tracing::error!(question = q, take, ?problem, %detail, "an answer could not be queued");
+    state.last_error = Some(format!(
+        "answer {} could not be queued ({}): {detail}",
+        q + 1,
+        problem.words()
+    ));
     if let Some(t) = state.session.progress.questions[q].takes.get_mut(take) {
         t.submit_failed = true;
     }
@@ -159,13 +197,9 @@ pub(super) fn submit_failed(state: &mut State, take: TakeRef, detail: String) ->
         };
     }
     state.session.notice = Some(Notice::SubmitFailed);
-    vec![
-        state.save(),
-        Effect::CallStaff {
-            session: state.session.progress.session_id.clone(),
-            phase: crate::status::phase_name(&state.session.phase),
-        },
-    ]
+    let mut fx = vec![state.save()];
+    fx.extend(state.call_staff());
+    fx
 }
 
 /// The session manifest's content, from the progress.
@@ -207,7 +241,7 @@ pub(super) fn recording_saved(
     state: &mut State,
     purpose: Purpose,
     seconds: f64,
-    checks: Option<crate::app::msg::ClipChecks>,
+    checks: Option<ClipChecks>,
 ) -> Vec<Effect> {
     let mut fx = Vec::new();
     match purpose {
@@ -290,10 +324,7 @@ pub(super) fn recording_failed(
             }
             fx.push(state.save());
             if problem == RecordingProblem::NoSpace {
-                fx.push(Effect::CallStaff {
-                    session: state.session.progress.session_id.clone(),
-                    phase: crate::status::phase_name(&state.session.phase),
-                });
+                fx.extend(state.call_staff());
             }
         }
     }
@@ -301,4 +332,75 @@ pub(super) fn recording_failed(
         fx.push(Effect::Quit);
     }
     fx
+}
+
+pub(super) fn questions_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
+    let n = state.session.interview.questions.len();
+    match key {
+        Key::Up | Key::Left => {
+            state.session.phase = Phase::Questions {
+                selected: selected.saturating_sub(1),
+            };
+            Vec::new()
+        }
+        Key::Down | Key::Right | Key::Tab => {
+            state.session.phase = Phase::Questions {
+                selected: (selected + 1).min(n.saturating_sub(1)),
+            };
+            Vec::new()
+        }
+        Key::Enter => open_question(state, selected),
+        _ => Vec::new(),
+    }
+}
+
+fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
+    if state.session.progress.questions[q]
+        .submitted_take()
+        .is_some()
+    {
+        return Vec::new();
+    }
+    state.session.notice = None;
+    state.session.progress.current = Some(q);
+    if let Some(take) = state.pending_take(q) {
+        state.session.phase = Phase::Review {
+            q,
+            take,
+            playing: false,
+        };
+        return vec![state.save()];
+    }
+    if state.attempts_left(q) == 0 {
+        return Vec::new();
+    }
+    let mut fx = vec![state.save()];
+    match state.question(q).video.clone() {
+        Some(video) => {
+            state.session.playback = Default::default();
+            state.session.phase = Phase::Question {
+                q,
+                prep: Prep::Watching,
+            };
+            fx.push(Effect::Play { file: video });
+        }
+        None => {
+            state.session.phase = Phase::Question {
+                q,
+                prep: preparation(state, q),
+            };
+        }
+    }
+    fx
+}
+
+pub(super) fn preparation(state: &State, q: usize) -> Prep {
+    let prep = state.preparation(q);
+    if prep.is_zero() {
+        Prep::Ready
+    } else {
+        Prep::Counting {
+            ends: state.now + prep,
+        }
+    }
 }

@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use super::switch_language;
 use crate::app::msg::{Effect, Key};
 use crate::app::state::{CodeEntry, CodeMode, CodeProblem, Phase, State};
 use crate::codes::{CodeFormat, CodeRules, mask};
@@ -48,7 +47,7 @@ pub(super) fn welcome_key(state: &mut State, mut entry: CodeEntry, key: Key) -> 
 
 /// Staff typed a code for a candidate who has none: it is checked like the candidate's own,
 /// and a problem shows on the welcome screen.
-pub fn operator_code(state: &mut State, typed: String) -> Vec<Effect> {
+pub(super) fn operator_code(state: &mut State, typed: String) -> Vec<Effect> {
     if !matches!(state.session.phase, Phase::Welcome(_)) {
         return Vec::new();
     }
@@ -181,5 +180,23 @@ pub(super) fn consent_key(state: &mut State, key: Key) -> Vec<Effect> {
 /// Enter on the done screen: finished, the screen clears for the next person.
 pub(super) fn finish(state: &mut State) -> Vec<Effect> {
     tracing::info!("the candidate finished");
-    crate::app::station::end_session(state)
+    super::lifecycle::end_session(state)
+}
+
+/// The candidate picks the language on the welcome screen (the interview's is the default).
+pub(super) fn switch_language(state: &mut State, forward: bool) {
+    let all = crate::i18n::languages();
+    if all.is_empty() {
+        return;
+    }
+    let at = all
+        .iter()
+        .position(|t| t.code == state.session.text.code)
+        .unwrap_or(0);
+    let next = if forward {
+        (at + 1) % all.len()
+    } else {
+        (at + all.len() - 1) % all.len()
+    };
+    state.session.text = all[next].clone();
 }

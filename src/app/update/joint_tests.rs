@@ -8,8 +8,9 @@ use std::path::PathBuf;
 use super::fixtures::*;
 use super::fixtures::{submitted, tick};
 use super::*;
-use crate::app::msg::{RecordingProblem, Submission, TakeRef};
+use crate::app::msg::{RecordingProblem, Submission, SubmitProblem, TakeRef};
 use crate::app::state::{DeviceProblem, Notice};
+use crate::session::TakeState;
 
 /// A take of question 0, recorded and waiting for the candidate's decision.
 fn reviewing() -> crate::TestResult<State> {
@@ -55,6 +56,7 @@ fn reports_of_another_session_never_change_this_candidate() -> crate::TestResult
         },
         Msg::SubmitFailed {
             take: other(0, 0),
+            problem: SubmitProblem::Station,
             detail: "late".into(),
         },
         Msg::Upload {
@@ -132,6 +134,7 @@ fn a_failed_submission_keeps_the_take_reviewable_and_calls_staff() -> crate::Tes
         &mut st,
         Msg::SubmitFailed {
             take: take_ref(0, 0),
+            problem: SubmitProblem::NoSpace,
             detail: "cannot rename into place: No space left on device".into(),
         },
     );
@@ -156,7 +159,8 @@ fn a_failed_submission_keeps_the_take_reviewable_and_calls_staff() -> crate::Tes
         st.session.progress.questions[0].delivery,
         Delivery::NotSubmitted
     );
-    assert!(st.last_error.is_some());
+    let status = st.last_error.as_deref().ok_or("no status")?;
+    assert!(status.contains("the disk is full"), "{status}");
     // The candidate may try again.
     let fx = key(&mut st, Key::Enter);
     assert!(fx.iter().any(|e| matches!(e, Effect::Submit(_))));
@@ -170,13 +174,13 @@ fn no_session_ends_while_a_take_goes_into_the_outbox() -> crate::TestResult {
     let mut st = reviewing()?;
     st.settings.idle_reset = Some(secs(60));
     key(&mut st, Key::Enter);
-    assert!(station::end_session(&mut st).is_empty());
+    assert!(lifecycle::end_session(&mut st).is_empty());
     // Nor by the idle reset, however long it takes.
     assert!(tick(&mut st, secs(600)).is_empty());
     assert_eq!(st.session.idle_ends, None);
     assert_eq!(st.session.phase, Phase::Submitting { q: 0, take: 0 });
     submitted(&mut st, 0, 0);
-    let fx = station::end_session(&mut st);
+    let fx = lifecycle::end_session(&mut st);
     assert!(
         fx.iter().any(|e| matches!(e, Effect::EndSession { .. })),
         "{fx:?}"
@@ -188,7 +192,7 @@ fn no_session_ends_while_a_take_goes_into_the_outbox() -> crate::TestResult {
 fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestResult {
     let mut st = at_questions()?;
     st.record_upload(0, |u| u.sent = 10);
-    let fx = station::end_session(&mut st);
+    let fx = lifecycle::end_session(&mut st);
     assert_eq!(
         fx.last(),
         Some(&Effect::EndSession {
@@ -202,7 +206,7 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
     assert!(key(&mut st, Key::Char('r')).is_empty());
     assert_eq!(st.session.phase, Phase::Resetting);
     // Asked twice (an operator and the idle reset at once), it ends once.
-    assert!(station::end_session(&mut st).is_empty());
+    assert!(lifecycle::end_session(&mut st).is_empty());
     let progress = crate::session::Progress::new("s2", &st.session.interview.id, 2, 0);
     let interview = st.session.interview.clone();
     update(
@@ -223,7 +227,7 @@ fn between_candidates_the_screen_is_blank_and_keys_do_nothing() -> crate::TestRe
 #[test]
 fn a_session_that_cannot_be_closed_puts_the_station_out_of_order() -> crate::TestResult {
     let mut st = at_questions()?;
-    station::end_session(&mut st);
+    lifecycle::end_session(&mut st);
     let fx = update(
         &mut st,
         Msg::SessionEndFailed {
@@ -240,7 +244,7 @@ fn a_session_that_cannot_be_closed_puts_the_station_out_of_order() -> crate::Tes
     ));
     assert!(key(&mut st, Key::Enter).is_empty());
     // The operator can try again from there.
-    let fx = station::end_session(&mut st);
+    let fx = lifecycle::end_session(&mut st);
     assert!(fx.iter().any(|e| matches!(e, Effect::EndSession { .. })));
     Ok(())
 }

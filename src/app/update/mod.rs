@@ -1,17 +1,26 @@
 //! Every rule of the candidate's flow, as one pure function: `update(&mut State, Msg)` changes
 //! the state and returns the effects to carry out. No I/O, no clocks (time arrives in
 //! `Msg::Tick`), no threads — so each rule is tested by feeding messages and reading the state.
+//!
+//! This file routes each message and key to the rules, which live beside it by what they are
+//! about: `arrival` (code, consent, done), `device_test`, `answer` (the question list and an
+//! answer's life), `station` (the operator menu, grants, the idle reset) and `lifecycle` (a
+//! session's end, the next one, leaving). The rules import each other one way only (station →
+//! arrival → lifecycle) and never this file.
 
 use std::time::Duration;
 
-use super::msg::{Effect, Key, ManifestInfo, Msg, Purpose, UploadNews};
-use super::state::{DeviceStatus, Notice, OperatorStep, Phase, Prep, Session, State, TestStep};
-use super::station;
-use crate::session::{Delivery, Take, TakeState};
+use super::msg::{Effect, Key, Msg, Purpose, UploadNews};
+use super::state::{DeviceStatus, OperatorStep, Phase, Prep, Session, State, TestStep};
+use crate::session::Delivery;
 use answer::{
-    recording_failed, recording_saved, review_key, start_answer, stop_answer, submit_failed,
-    submitted, try_start,
+    preparation, questions_key, recording_failed, recording_key, recording_saved, review_key,
+    start_answer, stop_answer, submit_failed, submitted, try_start,
 };
+use device_test::{device_test_key, start_interview};
+use lifecycle::{end_session, session_started, terminate};
+
+pub use lifecycle::session_end_failed;
 
 /// The candidate's activity is noted on disk at most this often.
 const NOTE_ACTIVITY_EVERY: Duration = Duration::from_secs(10);
@@ -26,28 +35,67 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             state.size = (width, height);
             Vec::new()
         }
+        Msg::Key(key) => on_key(state, key),
+        Msg::Level(_) | Msg::Preview(_) | Msg::DevicesReady { .. } | Msg::DevicesFailed { .. } => {
+            devices(state, msg)
+        }
+        Msg::RecordingStarted { .. } | Msg::RecordingSaved { .. } | Msg::RecordingFailed { .. } => {
+            recording_report(state, msg)
+        }
+        Msg::PlaybackFrame(_)
+        | Msg::PlaybackPosition { .. }
+        | Msg::PlaybackLevel(_)
+        | Msg::PlaybackSilent
+        | Msg::PlaybackEnded => playback(state, msg),
+        Msg::Submitted { .. } | Msg::SubmitFailed { .. } | Msg::Upload { .. } => {
+            delivery(state, msg)
+        }
+        Msg::Terminate => terminate(state),
+        Msg::Interrupt if state.settings.lockdown => {
+            tracing::info!("interrupt ignored: the kiosk is locked");
+            Vec::new()
+        }
+        Msg::Interrupt => terminate(state),
+        Msg::PinChecked { .. } | Msg::OperatorPage { .. } | Msg::OperatorPageUpdated { .. } => {
+            station::operator_news(state, msg)
+        }
+        Msg::CodeChecked { code, result } => arrival::code_checked(state, code, result),
+        Msg::SessionStarted {
+            progress,
+            dir,
+            interview,
+        } => session_started(state, Session::new(interview, progress, dir, state.now)),
+        Msg::SessionEndFailed { detail } => session_end_failed(state, detail),
+    }
+}
+
+/// What the camera and microphone report.
+fn devices(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
         Msg::Level(level) => {
             if level.peak_dbfs >= state.settings.noise_gate_dbfs {
                 state.devices.last_sound = Some(state.now);
             }
             state.devices.level = Some(level);
-            gate_opened(state)
+            return gate_opened(state);
         }
-        Msg::Preview(frame) => {
-            state.devices.preview = Some(frame);
-            Vec::new()
-        }
+        Msg::Preview(frame) => state.devices.preview = Some(frame),
         Msg::DevicesReady { camera, microphone } => {
             state.devices.status = DeviceStatus::Ready { camera, microphone };
-            Vec::new()
         }
         Msg::DevicesFailed { problem } => {
             state.last_error = Some(format!("devices: {problem:?}"));
             state.devices.status = DeviceStatus::Failed(problem);
             state.devices.preview = None;
-            Vec::new()
         }
-        Msg::Key(key) => on_key(state, key),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// A recording started, was saved or failed; a report about another session changes nothing.
+fn recording_report(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
         Msg::RecordingStarted { purpose } if state.is_current(purpose.session()) => {
             let now = state.now;
             match (&mut state.session.phase, &purpose) {
@@ -89,30 +137,38 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
             );
             Vec::new()
         }
-        Msg::PlaybackFrame(frame) => {
-            state.session.playback.frame = Some(frame);
-            Vec::new()
-        }
+        _ => Vec::new(),
+    }
+}
+
+/// What the take or question video being played reports.
+fn playback(state: &mut State, msg: Msg) -> Vec<Effect> {
+    let playback = &mut state.session.playback;
+    match msg {
+        Msg::PlaybackFrame(frame) => playback.frame = Some(frame),
         Msg::PlaybackPosition { position, length } => {
-            state.session.playback.position = position;
-            state.session.playback.length = length;
-            Vec::new()
+            playback.position = position;
+            playback.length = length;
         }
-        Msg::PlaybackLevel(level) => {
-            state.session.playback.level = Some(level);
-            Vec::new()
-        }
-        Msg::PlaybackSilent => {
-            state.session.playback.silent = true;
-            Vec::new()
-        }
-        Msg::PlaybackEnded => playback_ended(state),
+        Msg::PlaybackLevel(level) => playback.level = Some(level),
+        Msg::PlaybackSilent => playback.silent = true,
+        Msg::PlaybackEnded => return playback_ended(state),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// A take in the outbox (or not), and an answer's news on its way to the platform.
+fn delivery(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
         Msg::Submitted { take, answer_id } if state.is_current(&take.session) => {
             submitted(state, take, answer_id)
         }
-        Msg::SubmitFailed { take, detail } if state.is_current(&take.session) => {
-            submit_failed(state, take, detail)
-        }
+        Msg::SubmitFailed {
+            take,
+            problem,
+            detail,
+        } if state.is_current(&take.session) => submit_failed(state, take, problem, detail),
         Msg::Submitted { take, .. } | Msg::SubmitFailed { take, .. } => {
             tracing::warn!(session = %take.session, "a submission report for another session ignored");
             Vec::new()
@@ -126,34 +182,7 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         }
         // An answer of an earlier candidate: the outbox has it; this candidate's screen does
         // not change.
-        Msg::Upload { .. } => Vec::new(),
-        Msg::Terminate => terminate(state),
-        Msg::Interrupt if state.settings.lockdown => {
-            tracing::info!("interrupt ignored: the kiosk is locked");
-            Vec::new()
-        }
-        Msg::Interrupt => terminate(state),
-        Msg::PinChecked { ok } => station::pin_checked(state, ok),
-        Msg::OperatorPage { title, lines } => {
-            if state.operator.step != OperatorStep::Closed {
-                state.operator.step = OperatorStep::Page { title, lines };
-            }
-            Vec::new()
-        }
-        Msg::OperatorPageUpdated { title, lines } => {
-            if matches!(&state.operator.step, OperatorStep::Page { title: open, .. } if *open == title)
-            {
-                state.operator.step = OperatorStep::Page { title, lines };
-            }
-            Vec::new()
-        }
-        Msg::CodeChecked { code, result } => arrival::code_checked(state, code, result),
-        Msg::SessionStarted {
-            progress,
-            dir,
-            interview,
-        } => station::session_started(state, Session::new(interview, progress, dir, state.now)),
-        Msg::SessionEndFailed { detail } => station::session_end_failed(state, detail),
+        _ => Vec::new(),
     }
 }
 
@@ -207,7 +236,7 @@ fn tick(state: &mut State) -> Vec<Effect> {
             vec![Effect::StopRecording]
         }
         Phase::Done { ends } if now >= ends => arrival::finish(state),
-        Phase::Declined { ends } if now >= ends => station::end_session(state),
+        Phase::Declined { ends } if now >= ends => end_session(state),
         _ => Vec::new(),
     }
 }
@@ -280,11 +309,16 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
         Key::Char(c) => Key::Char(c.to_ascii_lowercase()),
         k => k,
     };
+    phase_key(state, key)
+}
+
+/// A key for the screen the candidate is on.
+fn phase_key(state: &mut State, key: Key) -> Vec<Effect> {
     match state.session.phase.clone() {
         Phase::Welcome(entry) => arrival::welcome_key(state, entry, key),
         Phase::Consent => arrival::consent_key(state, key),
         Phase::Declined { .. } => match key {
-            Key::Enter => station::end_session(state),
+            Key::Enter => end_session(state),
             _ => Vec::new(),
         },
         Phase::Overview => match key {
@@ -308,21 +342,7 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
             started: Some(started),
             stopping: false,
             ..
-        } => match key {
-            Key::Enter | Key::Char('s') => {
-                let minimum = state.question(q).minimum_answer.unwrap_or_default();
-                if state.now.saturating_duration_since(started) >= minimum {
-                    stop_answer(state)
-                } else {
-                    Vec::new()
-                }
-            }
-            Key::Char('h') => {
-                state.session.preview_hidden = !state.session.preview_hidden;
-                Vec::new()
-            }
-            _ => Vec::new(),
-        },
+        } => recording_key(state, q, started, key),
         Phase::Recording { .. } => Vec::new(),
         Phase::Review { q, take, playing } => review_key(state, q, take, playing, key),
         Phase::Done { .. } => match key {
@@ -330,192 +350,6 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
             _ => Vec::new(),
         },
         Phase::Submitting { .. } | Phase::Resetting | Phase::OutOfOrder => Vec::new(),
-    }
-}
-
-/// The candidate picks the language on the welcome screen (the interview's is the default).
-pub(super) fn switch_language(state: &mut State, forward: bool) {
-    let all = crate::i18n::languages();
-    if all.is_empty() {
-        return;
-    }
-    let at = all
-        .iter()
-        .position(|t| t.code == state.session.text.code)
-        .unwrap_or(0);
-    let next = if forward {
-        (at + 1) % all.len()
-    } else {
-        (at + all.len() - 1) % all.len()
-    };
-    state.session.text = all[next].clone();
-}
-
-fn start_interview(state: &mut State) -> Vec<Effect> {
-    state.session.notice = None;
-    let mut fx = Vec::new();
-    if matches!(
-        state.devices.status,
-        DeviceStatus::Closed | DeviceStatus::Failed(_)
-    ) {
-        state.devices.status = DeviceStatus::Opening;
-        fx.push(Effect::OpenDevices);
-    }
-    if state.session.progress.device_test_passed {
-        state.session.phase = Phase::Questions {
-            selected: state.next_open_question(0).unwrap_or(0),
-        };
-    } else {
-        state.session.phase = Phase::DeviceTest(TestStep::Ready);
-    }
-    fx
-}
-
-fn device_test_key(state: &mut State, step: TestStep, key: Key) -> Vec<Effect> {
-    match step {
-        TestStep::Ready => match key {
-            Key::Enter | Key::Char('r') => match state.devices.status {
-                DeviceStatus::Ready { .. } => start_test_clip(state),
-                DeviceStatus::Failed(_) | DeviceStatus::Closed => {
-                    state.devices.status = DeviceStatus::Opening;
-                    vec![Effect::OpenDevices]
-                }
-                DeviceStatus::Opening => Vec::new(),
-            },
-            _ => Vec::new(),
-        },
-        TestStep::Recording { started } => match key {
-            Key::Enter | Key::Char('s')
-                if state.now.saturating_duration_since(started)
-                    >= state.settings.test_clip_minimum =>
-            {
-                state.session.phase = Phase::DeviceTest(TestStep::Saving);
-                vec![Effect::StopRecording]
-            }
-            _ => Vec::new(),
-        },
-        TestStep::Saving => Vec::new(),
-        TestStep::Review { checks, playing } => {
-            let clip = state.test_clip_path();
-            match key {
-                Key::Enter if checks.all_good() => test_passed(state),
-                Key::Char('l') | Key::Char('c') => test_passed(state),
-                Key::Enter | Key::Char('r') => {
-                    let mut fx = vec![Effect::StopPlayback, Effect::DeleteFile(clip)];
-                    fx.extend(start_test_clip(state));
-                    fx
-                }
-                Key::Char('p') | Key::Space => {
-                    state.session.phase = Phase::DeviceTest(TestStep::Review {
-                        checks,
-                        playing: !playing,
-                    });
-                    vec![if playing {
-                        Effect::StopPlayback
-                    } else {
-                        Effect::Play { file: clip }
-                    }]
-                }
-                _ => Vec::new(),
-            }
-        }
-    }
-}
-
-fn start_test_clip(state: &mut State) -> Vec<Effect> {
-    state.session.notice = None;
-    state.session.playback = Default::default();
-    state.session.phase = Phase::DeviceTest(TestStep::Recording { started: state.now });
-    vec![Effect::StartRecording {
-        purpose: Purpose::TestClip {
-            session: state.session.progress.session_id.clone(),
-        },
-        file: state.test_clip_path(),
-        limit: state.settings.test_clip,
-    }]
-}
-
-fn test_passed(state: &mut State) -> Vec<Effect> {
-    state.session.progress.device_test_passed = true;
-    state.session.playback = Default::default();
-    state.session.phase = Phase::Questions {
-        selected: state.next_open_question(0).unwrap_or(0),
-    };
-    vec![
-        Effect::StopPlayback,
-        Effect::DeleteFile(state.test_clip_path()),
-        state.save(),
-    ]
-}
-
-fn questions_key(state: &mut State, selected: usize, key: Key) -> Vec<Effect> {
-    let n = state.session.interview.questions.len();
-    match key {
-        Key::Up | Key::Left => {
-            state.session.phase = Phase::Questions {
-                selected: selected.saturating_sub(1),
-            };
-            Vec::new()
-        }
-        Key::Down | Key::Right | Key::Tab => {
-            state.session.phase = Phase::Questions {
-                selected: (selected + 1).min(n.saturating_sub(1)),
-            };
-            Vec::new()
-        }
-        Key::Enter => open_question(state, selected),
-        _ => Vec::new(),
-    }
-}
-
-fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
-    if state.session.progress.questions[q]
-        .submitted_take()
-        .is_some()
-    {
-        return Vec::new();
-    }
-    state.session.notice = None;
-    state.session.progress.current = Some(q);
-    if let Some(take) = state.pending_take(q) {
-        state.session.phase = Phase::Review {
-            q,
-            take,
-            playing: false,
-        };
-        return vec![state.save()];
-    }
-    if state.attempts_left(q) == 0 {
-        return Vec::new();
-    }
-    let mut fx = vec![state.save()];
-    match state.question(q).video.clone() {
-        Some(video) => {
-            state.session.playback = Default::default();
-            state.session.phase = Phase::Question {
-                q,
-                prep: Prep::Watching,
-            };
-            fx.push(Effect::Play { file: video });
-        }
-        None => {
-            state.session.phase = Phase::Question {
-                q,
-                prep: preparation(state, q),
-            };
-        }
-    }
-    fx
-}
-
-fn preparation(state: &State, q: usize) -> Prep {
-    let prep = state.preparation(q);
-    if prep.is_zero() {
-        Prep::Ready
-    } else {
-        Prep::Counting {
-            ends: state.now + prep,
-        }
     }
 }
 
@@ -548,30 +382,19 @@ fn playback_ended(state: &mut State) -> Vec<Effect> {
     Vec::new()
 }
 
-pub(super) fn terminate(state: &mut State) -> Vec<Effect> {
-    state.quitting = true;
-    match &mut state.session.phase {
-        Phase::Recording { stopping, .. } => {
-            *stopping = true;
-            vec![Effect::StopRecording]
-        }
-        Phase::DeviceTest(TestStep::Recording { .. }) => {
-            state.session.phase = Phase::DeviceTest(TestStep::Saving);
-            vec![Effect::StopRecording]
-        }
-        Phase::DeviceTest(TestStep::Saving) => Vec::new(),
-        _ => vec![Effect::StopPlayback, state.save(), Effect::Quit],
-    }
-}
-
 mod answer;
-pub mod arrival;
+mod arrival;
 #[cfg(test)]
 mod arrival_tests;
+mod device_test;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod joint_tests;
-pub mod receipt;
+mod lifecycle;
+mod receipt;
+mod station;
+#[cfg(test)]
+mod station_tests;
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,7 @@ use super::*;
 use crate::app::msg::{ClipChecks, RecordingProblem};
 use crate::app::state::Notice;
 use crate::media::analyze::{AudioVerdict, PictureVerdict};
+use crate::session::{Take, TakeState};
 
 fn good_checks() -> ClipChecks {
     ClipChecks {

@@ -93,6 +93,7 @@ pub fn run(args: RunArgs) -> Exit {
                 terminal: &mut guard.terminal,
                 theme,
                 graphics,
+                bell: Some(crate::tui::ring_bell),
             },
             crate::app::run::Watchers {
                 status: Some(crate::status::StatusFiles::of(

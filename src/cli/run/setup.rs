@@ -4,11 +4,10 @@
 //! a file or takes the screen; `booth run` does that with what this decides.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use super::RunArgs;
-use crate::app::effects::{DeviceSettings, DoctorInput};
-use crate::app::notify::Heartbeat;
+use crate::app::effects::{DeviceSettings, Diagnostics, StationServices};
+use crate::app::notify::{Heartbeat, StaffWebhook};
 use crate::app::state::{CodeMode, Settings, Target};
 use crate::codes::CodeRules;
 use crate::config::{Config, Endpoint, Retention, TextSize, ThemeName};
@@ -130,6 +129,7 @@ fn settings(config: &Config, interviews: &Interviews, demo: bool) -> Settings {
         done_wait: kiosk.done,
         declined_wait: fixed.declined_wait,
         receipt: kiosk.receipt_command.is_some(),
+        staff_bell: kiosk.call_staff_bell,
     }
 }
 
@@ -150,15 +150,31 @@ fn devices(config: &Config, file: Option<PathBuf>) -> DeviceSettings {
         audio_kbps: config.recording.audio_kbps,
         sound_output: true,
         pin_hash: kiosk.operator_pin_hash.clone(),
-        staff_bell: kiosk.call_staff_bell,
-        staff_webhook: kiosk.call_staff_webhook.clone(),
         receipt_command: kiosk.receipt_command.clone(),
         outbox: config.station.data_dir.join("outbox"),
         station_id: config.station.id.clone(),
-        doctor: Some(Arc::new(DoctorInput {
-            config: config.clone(),
-            file,
-        })),
+        services: services(config, file),
+    }
+}
+
+/// The station's services the executor is handed: the call-staff webhook and the operator's
+/// diagnostics (`booth doctor`'s station checks on the running config, and on its file, re-read
+/// to catch a broken edit).
+fn services(config: &Config, file: Option<PathBuf>) -> StationServices {
+    let webhook = config
+        .kiosk
+        .call_staff_webhook
+        .clone()
+        .map(|url| StaffWebhook {
+            url,
+            station_id: config.station.id.clone(),
+        });
+    let checked = config.clone();
+    let diagnostics =
+        Diagnostics::new(move || crate::doctor::run_in_kiosk(&checked, file.as_deref()).lines());
+    StationServices {
+        webhook,
+        diagnostics: Some(diagnostics),
     }
 }
 

@@ -1,12 +1,15 @@
 //! The station's own rules, beside the candidate's flow: the operator menu behind its PIN
 //! (with a growing lockout after wrong tries), what staff may grant, calling staff, and the
 //! idle reset that wipes a walked-away candidate's screen before the next one sits down.
-//! Pure, like `update`, which hands these messages over.
+//! Rules of `update`, which hands these messages over.
 
 use std::time::Duration;
 
-use super::msg::{Effect, Key};
-use super::state::{Notice, OperatorAction, OperatorStep, Phase, Prep, Session, State, TestStep};
+use super::super::msg::{Effect, Key, Msg};
+use super::super::state::{
+    Notice, OperatorAction, OperatorPage, OperatorStep, Phase, Prep, State, TestStep,
+};
+use super::lifecycle::{end_session, terminate};
 use crate::session::{Grant, GrantKind};
 
 /// Wrong PINs in a row before the menu locks.
@@ -15,14 +18,14 @@ const TRIES: u32 = 5;
 const LOCKOUT: Duration = Duration::from_secs(30);
 const MAX_PIN: usize = 12;
 
-pub fn open_operator(state: &mut State) -> Vec<Effect> {
+pub(super) fn open_operator(state: &mut State) -> Vec<Effect> {
     if !state.settings.operator_pin {
         return Vec::new();
     }
     if let Some(until) = state.operator.locked_until.filter(|u| state.now < *u) {
         let seconds = until.saturating_duration_since(state.now).as_secs();
         state.operator.step = OperatorStep::Page {
-            title: "operator.title",
+            page: OperatorPage::Locked,
             lines: vec![
                 state
                     .session
@@ -40,7 +43,7 @@ pub fn open_operator(state: &mut State) -> Vec<Effect> {
 }
 
 /// Keys while the operator screens are open.
-pub fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
+pub(super) fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
     match state.operator.step.clone() {
         OperatorStep::Closed => Vec::new(),
         OperatorStep::Pin { checking: true, .. } => Vec::new(),
@@ -82,7 +85,7 @@ pub fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
             }
             Key::Enter => {
                 state.operator.step = OperatorStep::Closed;
-                super::update::arrival::operator_code(state, typed)
+                super::arrival::operator_code(state, typed)
             }
             Key::Backspace => {
                 typed.pop();
@@ -96,19 +99,32 @@ pub fn operator_key(state: &mut State, key: Key) -> Vec<Effect> {
             }
             _ => Vec::new(),
         },
-        OperatorStep::Page { title, .. } => {
-            // A lockout page closes; the others go back to the menu.
-            state.operator.step = if title == "operator.title" {
-                OperatorStep::Closed
-            } else {
-                OperatorStep::Menu { selected: 0 }
-            };
+        OperatorStep::Page { page, .. } => {
+            state.operator.step = page.after_key();
             Vec::new()
         }
     }
 }
 
-pub fn pin_checked(state: &mut State, ok: bool) -> Vec<Effect> {
+/// The operator screens' news: the PIN checked, a page ready or filled in.
+pub(super) fn operator_news(state: &mut State, msg: Msg) -> Vec<Effect> {
+    match msg {
+        Msg::PinChecked { ok } => return pin_checked(state, ok),
+        // A page shows only while the operator screens are open; newer lines only while
+        // their page is.
+        Msg::OperatorPage { page, lines } if state.operator.step != OperatorStep::Closed => {
+            state.operator.step = OperatorStep::Page { page, lines };
+        }
+        Msg::OperatorPageUpdated { page, lines } if matches!(&state.operator.step, OperatorStep::Page { page: open, .. } if *open == page) =>
+        {
+            state.operator.step = OperatorStep::Page { page, lines };
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn pin_checked(state: &mut State, ok: bool) -> Vec<Effect> {
     if !matches!(
         state.operator.step,
         OperatorStep::Pin { checking: true, .. }
@@ -229,7 +245,7 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
                 }
             } else {
                 OperatorStep::Page {
-                    title: "operator.enter_code",
+                    page: OperatorPage::CodeWelcomeOnly,
                     lines: vec![
                         state
                             .session
@@ -242,42 +258,15 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
         }
         OperatorAction::Quit => {
             state.operator.step = OperatorStep::Closed;
-            return super::update::terminate(state);
+            return terminate(state);
         }
         OperatorAction::Close => state.operator.step = OperatorStep::Closed,
     }
     Vec::new()
 }
 
-/// Ends the session: what was sent stays in the outbox, the rest of the candidate's traces go.
-/// Never during a recording or while a take is going into the outbox (the reset waits for
-/// them); the screen is blank until the new session is there.
-pub fn end_session(state: &mut State) -> Vec<Effect> {
-    if matches!(
-        state.session.phase,
-        Phase::Recording { .. }
-            | Phase::Submitting { .. }
-            | Phase::Resetting
-            | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
-    ) {
-        return Vec::new();
-    }
-    state.session.idle_ends = None;
-    state.session.help = false;
-    state.session.phase = Phase::Resetting;
-    tracing::info!(session = %state.session.progress.session_id, "session ended");
-    vec![
-        Effect::StopPlayback,
-        Effect::EndSession {
-            session: state.session.progress.session_id.clone(),
-            dir: state.session.dir.clone(),
-            progress: Box::new(state.session.progress.clone()),
-        },
-    ]
-}
-
 /// Starts the reset countdown after a long silence from the keyboard, and wipes when it ends.
-pub fn idle_tick(state: &mut State) -> Vec<Effect> {
+pub(super) fn idle_tick(state: &mut State) -> Vec<Effect> {
     let Some(idle) = state.settings.idle_reset else {
         return Vec::new();
     };
@@ -311,33 +300,8 @@ pub fn idle_tick(state: &mut State) -> Vec<Effect> {
     }
 }
 
-/// A new candidate's session is in place: it replaces the last one whole (back to the attract
-/// screen, everything of the last candidate gone).
-pub fn session_started(state: &mut State, session: Session) -> Vec<Effect> {
-    state.session = session;
-    Vec::new()
-}
-
-/// The old session could not be closed: nothing of it is lost (it stays on disk as it was),
-/// but the station cannot go on alone. Staff are called; the operator menu can try again.
-pub fn session_end_failed(state: &mut State, detail: String) -> Vec<Effect> {
-    tracing::error!(%detail, "the session could not be closed");
-    state.last_error = Some(format!("the session could not be closed: {detail}"));
-    state.session.phase = Phase::OutOfOrder;
-    vec![Effect::CallStaff {
-        session: state.session.progress.session_id.clone(),
-        phase: crate::status::phase_name(&state.session.phase),
-    }]
-}
-
-pub fn call_staff(state: &mut State) -> Vec<Effect> {
+pub(super) fn call_staff(state: &mut State) -> Vec<Effect> {
     state.session.notice = Some(Notice::StaffCalled);
     tracing::info!("candidate called staff");
-    vec![Effect::CallStaff {
-        session: state.session.progress.session_id.clone(),
-        phase: crate::status::phase_name(&state.session.phase),
-    }]
+    state.call_staff()
 }
-
-#[cfg(test)]
-mod tests;

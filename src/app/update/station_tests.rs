@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::app::msg::{Effect, Key, Msg};
-use crate::app::state::{Notice, OperatorStep, Phase, Prep, Session, Settings, State};
+use crate::app::state::{
+    Notice, OperatorPage, OperatorStep, Phase, Prep, Session, Settings, State,
+};
 use crate::app::update::update;
 use crate::interview::Interview;
 use crate::media::analyze::Level;
@@ -97,7 +99,7 @@ fn five_wrong_pins_lock_the_menu_for_a_growing_time() -> crate::TestResult {
     assert!(matches!(
         st.operator.step,
         OperatorStep::Page {
-            title: "operator.title",
+            page: OperatorPage::Locked,
             ..
         }
     ));
@@ -183,7 +185,7 @@ fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() -> crate::TestResu
     update(
         &mut st,
         Msg::OperatorPage {
-            title: "operator.upload_queue",
+            page: OperatorPage::UploadQueue,
             lines: vec!["outbox: 0 file(s)".into()],
         },
     );
@@ -203,11 +205,11 @@ fn the_menu_asks_for_the_queue_and_diagnostics_and_can_quit() -> crate::TestResu
 #[test]
 fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() -> crate::TestResult {
     let page = |lines: &[&str]| Msg::OperatorPage {
-        title: "operator.diagnostics",
+        page: OperatorPage::Diagnostics,
         lines: lines.iter().map(|l| l.to_string()).collect(),
     };
     let later = |lines: &[&str]| Msg::OperatorPageUpdated {
-        title: "operator.diagnostics",
+        page: OperatorPage::Diagnostics,
         lines: lines.iter().map(|l| l.to_string()).collect(),
     };
     let mut st = state()?;
@@ -218,7 +220,7 @@ fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() -> crate::TestRes
     assert_eq!(
         st.operator.step,
         OperatorStep::Page {
-            title: "operator.diagnostics",
+            page: OperatorPage::Diagnostics,
             lines: vec!["camera: open".into(), "ok upload".into()]
         }
     );
@@ -230,14 +232,18 @@ fn slow_diagnostics_fill_in_their_page_only_while_it_is_open() -> crate::TestRes
     update(
         &mut st,
         Msg::OperatorPage {
-            title: "operator.upload_queue",
+            page: OperatorPage::UploadQueue,
             lines: vec![],
         },
     );
     update(&mut st, later(&["late"]));
-    assert!(
-        matches!(st.operator.step, OperatorStep::Page { title, .. } if title == "operator.upload_queue")
-    );
+    assert!(matches!(
+        st.operator.step,
+        OperatorStep::Page {
+            page: OperatorPage::UploadQueue,
+            ..
+        }
+    ));
     Ok(())
 }
 
@@ -266,6 +272,12 @@ fn help_calls_staff() -> crate::TestResult {
     );
     assert!(!st.session.help);
     assert_eq!(st.session.notice, Some(Notice::StaffCalled));
+    // With the bell on, the loop is asked to ring it too (the executor never writes to the
+    // terminal).
+    st.settings.staff_bell = true;
+    key(&mut st, Key::Help);
+    let fx = key(&mut st, Key::Char('c'));
+    assert_eq!(fx.last(), Some(&Effect::RingBell), "{fx:?}");
     Ok(())
 }
 
