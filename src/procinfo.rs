@@ -34,14 +34,19 @@ mod tests {
     #[test]
     fn reads_cpu_and_memory() -> crate::TestResult {
         let before = cpu_seconds().ok_or("no CPU time")?;
-        // Burn a little CPU so the counter must move.
+        // Burn CPU until the counter moves; on a loaded machine that takes longer than the
+        // same work's wall time, so the loop waits on the counter, with a wall-time cap only
+        // against a counter that never moves.
         let mut x = 0u64;
         let start = std::time::Instant::now();
-        while start.elapsed().as_millis() < 120 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+        let mut after = before;
+        while after - before < 0.05 && start.elapsed().as_secs() < 60 {
+            for _ in 0..100_000 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1);
+            }
+            after = cpu_seconds().ok_or("no CPU time")?;
         }
         std::hint::black_box(x);
-        let after = cpu_seconds().ok_or("no CPU time")?;
         assert!(after - before >= 0.05, "{before} -> {after}");
         assert!(peak_rss_kib().ok_or("no peak RSS")? > 1000);
         Ok(())

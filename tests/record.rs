@@ -322,8 +322,18 @@ fn real_microphone_path_records_a_wav_through_a_pipe_source() {
     let steady = &audio[24_000..audio.len() - 4_800];
     let f = dominant_frequency(steady, 48_000.0);
     assert!((f - 440.0).abs() < 3.0, "dominant frequency {f} Hz");
-    let amp = tone_amplitude(steady, 48_000.0, 440.0);
-    assert!((amp - 0.3).abs() < 0.05, "440 Hz amplitude {amp}");
+    // Per 0.1 s window (44 whole cycles), median: a moment the pipe's feeder ran late on a
+    // loaded machine is a short gap in the sound, not a quieter tone.
+    let mut amps: Vec<f64> = steady
+        .chunks_exact(4_800)
+        .map(|w| tone_amplitude(w, 48_000.0, 440.0))
+        .collect();
+    amps.sort_by(f64::total_cmp);
+    let amp = amps[amps.len() / 2];
+    assert!(
+        (amp - 0.3).abs() < 0.05,
+        "440 Hz amplitude {amp} (windows {amps:?})"
+    );
 }
 
 /// Starts `booth record` and waits until it says it is recording; returns the child and the

@@ -245,13 +245,7 @@ async fn probe(
             "set [upload] endpoint to the platform's tus URL",
         );
     };
-    let http = match reqwest::Client::builder()
-        .connect_timeout(HTTP_STEP)
-        .timeout(HTTP_STEP)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("booth/", env!("CARGO_PKG_VERSION"), " doctor"))
-        .build()
-    {
+    let http = match probe_client() {
         Ok(c) => c,
         Err(e) => {
             return fail(
@@ -260,14 +254,7 @@ async fn probe(
             );
         }
     };
-    let mut auth = HeaderMap::new();
-    if let Some(t) = token
-        && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
-    {
-        v.set_sensitive(true);
-        auth.insert(AUTHORIZATION, v);
-    }
-
+    let auth = bearer(token);
     let options = http
         .request(Method::OPTIONS, url.clone())
         .headers(auth.clone())
@@ -288,43 +275,9 @@ async fn probe(
         .get(DATE)
         .and_then(|v| v.to_str().ok())
         .and_then(crate::clock::parse_http_date);
-    let header = |name: &str| {
-        resp.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.to_ascii_lowercase())
-    };
-    let versions = header("tus-version");
-    let extensions = header("tus-extension").unwrap_or_default();
-    details["options_status"] = json!(resp.status().as_u16());
-    details["tus_version"] = json!(versions);
-    details["tus_extensions"] = json!(extensions);
-    let not_tus = "set [upload] endpoint to the tus creation URL the platform gave (it usually \
-                   ends in /files/)";
     let with_time = |check: Check| Probe { check, server_time };
-    let Some(versions) = versions.filter(|_| resp.status().is_success()) else {
-        return with_time(Check::failure(
-            NAME,
-            format!(
-                "{endpoint} answered OPTIONS with {} and no Tus-Version: it does not speak tus",
-                resp.status()
-            ),
-            not_tus,
-        ));
-    };
-    if !versions.split(',').any(|v| v.trim() == TUS_VERSION) {
-        return with_time(Check::failure(
-            NAME,
-            format!("{endpoint} speaks tus {versions}, not {TUS_VERSION}"),
-            not_tus,
-        ));
-    }
-    if !extensions.split(',').any(|e| e.trim() == "creation") {
-        return with_time(Check::failure(
-            NAME,
-            format!("{endpoint} speaks tus but does not let clients create uploads"),
-            not_tus,
-        ));
+    if let Err(check) = speaks_tus(endpoint, &resp, details) {
+        return with_time(check);
     }
     if token.is_none() {
         return with_time(Check::ok(NAME, format!("{endpoint} speaks tus")));
@@ -344,51 +297,124 @@ async fn probe(
         .header("Tus-Resumable", TUS_VERSION)
         .send()
         .await;
-    let status = match head {
-        Ok(r) => r.status(),
-        Err(e) => {
-            return with_time(Check::failure(
-                NAME,
-                format!(
-                    "{endpoint} answered OPTIONS, then failed: {}",
-                    transport_words(&e)
-                ),
-                "check the network and the server's health, then run the doctor again",
-            ));
+    match head {
+        Ok(r) => {
+            details["head_status"] = json!(r.status().as_u16());
+            with_time(token_verdict(endpoint, r.status()))
         }
+        Err(e) => with_time(Check::failure(
+            NAME,
+            format!(
+                "{endpoint} answered OPTIONS, then failed: {}",
+                transport_words(&e)
+            ),
+            "check the network and the server's health, then run the doctor again",
+        )),
+    }
+}
+
+/// The doctor's own HTTP client: short timeouts, no redirects (a redirect is a wrong endpoint
+/// worth reporting, not following).
+fn probe_client() -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(HTTP_STEP)
+        .timeout(HTTP_STEP)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("booth/", env!("CARGO_PKG_VERSION"), " doctor"))
+        .build()
+}
+
+fn bearer(token: Option<&UploadToken>) -> HeaderMap {
+    let mut auth = HeaderMap::new();
+    if let Some(t) = token
+        && let Ok(mut v) = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
+    {
+        v.set_sensitive(true);
+        auth.insert(AUTHORIZATION, v);
+    }
+    auth
+}
+
+/// Whether the OPTIONS answer is a tus server this station can create uploads on; the
+/// failing check otherwise.
+fn speaks_tus(
+    endpoint: &str,
+    resp: &reqwest::Response,
+    details: &mut serde_json::Value,
+) -> Result<(), Check> {
+    let header = |name: &str| {
+        resp.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.to_ascii_lowercase())
     };
-    details["head_status"] = json!(status.as_u16());
+    let versions = header("tus-version");
+    let extensions = header("tus-extension").unwrap_or_default();
+    details["options_status"] = json!(resp.status().as_u16());
+    details["tus_version"] = json!(versions);
+    details["tus_extensions"] = json!(extensions);
+    let not_tus = "set [upload] endpoint to the tus creation URL the platform gave (it usually \
+                   ends in /files/)";
+    let Some(versions) = versions.filter(|_| resp.status().is_success()) else {
+        return Err(Check::failure(
+            NAME,
+            format!(
+                "{endpoint} answered OPTIONS with {} and no Tus-Version: it does not speak tus",
+                resp.status()
+            ),
+            not_tus,
+        ));
+    };
+    if !versions.split(',').any(|v| v.trim() == TUS_VERSION) {
+        return Err(Check::failure(
+            NAME,
+            format!("{endpoint} speaks tus {versions}, not {TUS_VERSION}"),
+            not_tus,
+        ));
+    }
+    if !extensions.split(',').any(|e| e.trim() == "creation") {
+        return Err(Check::failure(
+            NAME,
+            format!("{endpoint} speaks tus but does not let clients create uploads"),
+            not_tus,
+        ));
+    }
+    Ok(())
+}
+
+/// What the HEAD of an upload that cannot exist says about the token.
+fn token_verdict(endpoint: &str, status: StatusCode) -> Check {
     let token_fix = "the platform refused this station's token: put the current one in the \
                      token file (or BOOTH_UPLOAD_TOKEN)";
     match status {
-        StatusCode::UNAUTHORIZED => with_time(Check::failure(
+        StatusCode::UNAUTHORIZED => Check::failure(
             NAME,
             format!("{endpoint} speaks tus but refused the upload token (401)"),
             token_fix,
-        )),
-        StatusCode::FORBIDDEN => with_time(Check::warning(
+        ),
+        StatusCode::FORBIDDEN => Check::warning(
             NAME,
             format!(
                 "{endpoint} speaks tus; it answered 403 to a check of the token, which may mean \
                  the token is refused"
             ),
             token_fix,
-        )),
+        ),
         s if s.is_success()
             || s == StatusCode::NOT_FOUND
             || s == StatusCode::GONE
             || s == StatusCode::METHOD_NOT_ALLOWED =>
         {
-            with_time(Check::ok(
+            Check::ok(
                 NAME,
                 format!("{endpoint} speaks tus {TUS_VERSION} and accepts the token"),
-            ))
+            )
         }
-        s => with_time(Check::warning(
+        s => Check::warning(
             NAME,
             format!("{endpoint} speaks tus, but answered {s} when the token was checked"),
             "look at the server's health; uploads wait in the outbox meanwhile",
-        )),
+        ),
     }
 }
 

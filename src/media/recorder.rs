@@ -381,75 +381,26 @@ struct Timing<'a> {
 
 fn mux_loop(
     rx: Receiver<MuxItem>,
-    mut setup: TrackSetup,
+    setup: TrackSetup,
     timing: Timing<'_>,
     partial: &Path,
     output: &Path,
     recorded: &AtomicU64,
 ) -> Result<Summary, RecordError> {
-    let mut writer: Option<FragmentWriter> = None;
-    let mut held_audio: Vec<Vec<u8>> = Vec::new();
-    let mut prev: Option<EncodedPicture> = None;
-    let mut position = 0u64;
-    let mut audio_frames = None;
-    let mut failure: Option<RecordError> = None;
-
-    let push_video = |w: &mut FragmentWriter, pic: EncodedPicture, duration: u64| {
-        w.push_video(Sample {
-            data: pic.data,
-            duration: duration.clamp(1, u32::MAX as u64) as u32,
-            sync: pic.keyframe,
-        })
+    let mut mux = Muxer {
+        setup,
+        timing,
+        partial,
+        recorded,
+        writer: None,
+        held_audio: Vec::new(),
+        prev: None,
+        position: 0,
+        audio_frames: None,
     };
-
+    let mut failure: Option<RecordError> = None;
     for item in &rx {
-        let step: Result<(), RecordError> = (|| {
-            match item {
-                MuxItem::Video(pic, params) => {
-                    if writer.is_none() {
-                        let Some((sps, pps)) = params else {
-                            return Err(RecordError::Encode(EncodeError::Video {
-                                width: setup.width,
-                                height: setup.height,
-                                detail: "first picture came without parameter sets".into(),
-                            }));
-                        };
-                        setup.sps = sps;
-                        setup.pps = pps;
-                        let mut w = FragmentWriter::create(partial, &setup)?;
-                        for unit in held_audio.drain(..) {
-                            w.push_audio(audio_sample(unit))?;
-                        }
-                        writer = Some(w);
-                    }
-                    let Some(w) = writer.as_mut() else {
-                        return Ok(());
-                    };
-                    let pts = ticks(timing.origin, pic.captured);
-                    if let Some(p) = prev.take() {
-                        // The first picture is shown from time zero; each later one from its
-                        // own capture time, so gaps lengthen the picture before them.
-                        let duration = pts.saturating_sub(position).max(1);
-                        push_video(w, p, duration)?;
-                        position += duration;
-                        recorded.store(position, Ordering::Relaxed);
-                    }
-                    prev = Some(pic);
-                }
-                MuxItem::Audio(units) => match writer.as_mut() {
-                    Some(w) => {
-                        for unit in units {
-                            w.push_audio(audio_sample(unit))?;
-                        }
-                    }
-                    None => held_audio.extend(units),
-                },
-                MuxItem::AudioDone { frames } => audio_frames = Some(frames),
-                MuxItem::Failed(e) => return Err(e),
-            }
-            Ok(())
-        })();
-        if let Err(e) = step {
+        if let Err(e) = mux.take(item) {
             tracing::error!(error = %e, "recording pipeline failed");
             failure = Some(e);
             break;
@@ -457,31 +408,114 @@ fn mux_loop(
     }
     drop(rx);
 
-    let Some(mut w) = writer else {
+    let Some(mut w) = mux.writer.take() else {
         return Err(failure.unwrap_or(RecordError::NoPicture));
     };
     if failure.is_none() {
-        if let Some(p) = prev.take() {
-            // The last picture lasts until the end of the answer, when that is near; a source
-            // that ended long before the end does not freeze its last picture for ages.
-            let end = timing.end.load(Ordering::Relaxed);
-            let last = match end.checked_sub(position) {
-                Some(d) if end != u64::MAX && d > 0 && d <= 2 * timing.nominal => d,
-                _ => timing.nominal,
-            };
-            let r = push_video(&mut w, p, last);
-            if let Err(e) = r {
-                failure = Some(e.into());
+        failure = mux.write_tail(&mut w).err();
+    }
+    close_and_deliver(w, failure, (partial, output), mux.audio_frames, recorded)
+}
+
+/// The muxer thread's state between items: the file opens on the first picture (it carries
+/// the parameter sets), so audio that comes earlier is held until then; each picture is
+/// written when the next one arrives, since its duration is the gap to it.
+struct Muxer<'a> {
+    setup: TrackSetup,
+    timing: Timing<'a>,
+    partial: &'a Path,
+    recorded: &'a AtomicU64,
+    writer: Option<FragmentWriter>,
+    held_audio: Vec<Vec<u8>>,
+    prev: Option<EncodedPicture>,
+    /// Where the written video ends, in 90 kHz ticks.
+    position: u64,
+    audio_frames: Option<u64>,
+}
+
+impl Muxer<'_> {
+    fn take(&mut self, item: MuxItem) -> Result<(), RecordError> {
+        match item {
+            MuxItem::Video(pic, params) => self.video(pic, params),
+            MuxItem::Audio(units) => {
+                match self.writer.as_mut() {
+                    Some(w) => units
+                        .into_iter()
+                        .try_for_each(|unit| w.push_audio(audio_sample(unit)))?,
+                    None => self.held_audio.extend(units),
+                }
+                Ok(())
             }
-        }
-        for unit in held_audio.drain(..) {
-            if let Err(e) = w.push_audio(audio_sample(unit)) {
-                failure = Some(e.into());
-                break;
+            MuxItem::AudioDone { frames } => {
+                self.audio_frames = Some(frames);
+                Ok(())
             }
+            MuxItem::Failed(e) => Err(e),
         }
     }
-    close_and_deliver(w, failure, (partial, output), audio_frames, recorded)
+
+    fn video(
+        &mut self,
+        pic: EncodedPicture,
+        params: Option<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<(), RecordError> {
+        if self.writer.is_none() {
+            let Some((sps, pps)) = params else {
+                return Err(RecordError::Encode(EncodeError::Video {
+                    width: self.setup.width,
+                    height: self.setup.height,
+                    detail: "first picture came without parameter sets".into(),
+                }));
+            };
+            self.setup.sps = sps;
+            self.setup.pps = pps;
+            let mut w = FragmentWriter::create(self.partial, &self.setup)?;
+            for unit in self.held_audio.drain(..) {
+                w.push_audio(audio_sample(unit))?;
+            }
+            self.writer = Some(w);
+        }
+        let Some(w) = self.writer.as_mut() else {
+            return Ok(());
+        };
+        let pts = ticks(self.timing.origin, pic.captured);
+        if let Some(p) = self.prev.take() {
+            // The first picture is shown from time zero; each later one from its own capture
+            // time, so gaps lengthen the picture before them.
+            let duration = pts.saturating_sub(self.position).max(1);
+            push_video(w, p, duration)?;
+            self.position += duration;
+            self.recorded.store(self.position, Ordering::Relaxed);
+        }
+        self.prev = Some(pic);
+        Ok(())
+    }
+
+    /// The last picture and any audio still held, once the pipeline ended cleanly.
+    fn write_tail(&mut self, w: &mut FragmentWriter) -> Result<(), RecordError> {
+        if let Some(p) = self.prev.take() {
+            // The last picture lasts until the end of the answer, when that is near; a source
+            // that ended long before the end does not freeze its last picture for ages.
+            let end = self.timing.end.load(Ordering::Relaxed);
+            let last = match end.checked_sub(self.position) {
+                Some(d) if end != u64::MAX && d > 0 && d <= 2 * self.timing.nominal => d,
+                _ => self.timing.nominal,
+            };
+            push_video(w, p, last)?;
+        }
+        for unit in self.held_audio.drain(..) {
+            w.push_audio(audio_sample(unit))?;
+        }
+        Ok(())
+    }
+}
+
+fn push_video(w: &mut FragmentWriter, pic: EncodedPicture, duration: u64) -> Result<(), MuxError> {
+    w.push_video(Sample {
+        data: pic.data,
+        duration: duration.clamp(1, u32::MAX as u64) as u32,
+        sync: pic.keyframe,
+    })
 }
 
 /// Writes the last fragment, then delivers the answer under its final name (rewritten, or

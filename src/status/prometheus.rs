@@ -7,6 +7,7 @@
 use std::fmt::{Display, Write};
 
 use super::{Activity, DeviceState, ErrorCode, StationStatus};
+use crate::upload::OutboxSummary;
 
 /// The exposition of `s`, as seen at `now_ms` (ms since the Unix epoch).
 pub fn render(s: &StationStatus, now_ms: u64) -> String {
@@ -40,7 +41,24 @@ pub fn render(s: &StationStatus, now_ms: u64) -> String {
             .iter()
             .map(|d| (d.name(), Some(*d) == devices)),
     );
-    let o = &s.outbox;
+    outbox_gauges(&mut out, &s.outbox, now_ms);
+    if let Some(free) = s.disk_free_bytes {
+        out.gauge(
+            "booth_disk_free_bytes",
+            "Bytes free for booth on the data directory's filesystem.",
+            free,
+        );
+    }
+    out.gauge(
+        "booth_last_error_code",
+        &error_code_help(),
+        s.last_error_code.map_or(0, ErrorCode::number),
+    );
+    out.text
+}
+
+/// The outbox's figures: what waits, for how long, and what was refused.
+fn outbox_gauges(out: &mut Exposition, o: &OutboxSummary, now_ms: u64) {
     out.gauge(
         "booth_outbox_waiting",
         "Answers and manifests waiting to be delivered.",
@@ -82,19 +100,6 @@ pub fn render(s: &StationStatus, now_ms: u64) -> String {
         "1 while the upload endpoint refuses every delivery until the configuration is fixed.",
         u8::from(o.problem().is_some()),
     );
-    if let Some(free) = s.disk_free_bytes {
-        out.gauge(
-            "booth_disk_free_bytes",
-            "Bytes free for booth on the data directory's filesystem.",
-            free,
-        );
-    }
-    out.gauge(
-        "booth_last_error_code",
-        &error_code_help(),
-        s.last_error_code.map_or(0, ErrorCode::number),
-    );
-    out.text
 }
 
 /// The HELP line lists every code, so a dashboard needs no other document.

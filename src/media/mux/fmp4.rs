@@ -108,55 +108,30 @@ impl FragmentWriter {
         Ok(())
     }
 
+    /// The fragment's header for what is queued, its data offsets still zero.
+    fn moof(&self) -> Moof {
+        let tracks = [
+            (VIDEO_TRACK, &self.video, self.stats.video_time),
+            (AUDIO_TRACK, &self.audio, self.stats.audio_time),
+        ];
+        Moof {
+            mfhd: Mfhd {
+                sequence_number: self.stats.fragments + 1,
+            },
+            traf: tracks
+                .into_iter()
+                .filter(|(_, pending, _)| !pending.samples.is_empty())
+                .map(|(track_id, pending, base)| traf(track_id, pending, base))
+                .collect(),
+        }
+    }
+
     /// Writes whatever is queued as one fragment and fsyncs it.
     pub fn write_fragment(&mut self) -> Result<(), MuxError> {
         if self.video.samples.is_empty() && self.audio.samples.is_empty() {
             return Ok(());
         }
-        let tracks = [
-            (VIDEO_TRACK, &self.video, self.stats.video_time),
-            (AUDIO_TRACK, &self.audio, self.stats.audio_time),
-        ];
-        let mut moof = Moof {
-            mfhd: Mfhd {
-                sequence_number: self.stats.fragments + 1,
-            },
-            traf: Vec::new(),
-        };
-        for (track_id, pending, base) in tracks {
-            if pending.samples.is_empty() {
-                continue;
-            }
-            let entries = pending
-                .samples
-                .iter()
-                .map(|s| TrunEntry {
-                    duration: Some(s.duration),
-                    size: Some(s.data.len() as u32),
-                    flags: Some(if s.sync {
-                        SYNC_SAMPLE_FLAGS
-                    } else {
-                        NON_SYNC_SAMPLE_FLAGS
-                    }),
-                    cts: None,
-                })
-                .collect();
-            moof.traf.push(Traf {
-                tfhd: Tfhd {
-                    track_id,
-                    default_base_is_moof: true,
-                    ..Default::default()
-                },
-                tfdt: Some(Tfdt {
-                    base_media_decode_time: base,
-                }),
-                trun: vec![Trun {
-                    data_offset: Some(0),
-                    samples: TrunSamples::Explicit(entries),
-                }],
-                ..Default::default()
-            });
-        }
+        let mut moof = self.moof();
         // Data offsets count from the start of the moof, so its size must be known first;
         // the offsets are fixed-width, so re-encoding with real values keeps that size.
         let mut probe = Vec::new();
@@ -218,5 +193,38 @@ impl FragmentWriter {
             .sync_all()
             .map_err(|e| MuxError::write(&self.path, e))?;
         Ok(self.stats)
+    }
+}
+
+/// One track's run of queued samples, decoded from `base` on.
+fn traf(track_id: u32, pending: &Pending, base: u64) -> Traf {
+    let entries = pending
+        .samples
+        .iter()
+        .map(|s| TrunEntry {
+            duration: Some(s.duration),
+            size: Some(s.data.len() as u32),
+            flags: Some(if s.sync {
+                SYNC_SAMPLE_FLAGS
+            } else {
+                NON_SYNC_SAMPLE_FLAGS
+            }),
+            cts: None,
+        })
+        .collect();
+    Traf {
+        tfhd: Tfhd {
+            track_id,
+            default_base_is_moof: true,
+            ..Default::default()
+        },
+        tfdt: Some(Tfdt {
+            base_media_decode_time: base,
+        }),
+        trun: vec![Trun {
+            data_offset: Some(0),
+            samples: TrunSamples::Explicit(entries),
+        }],
+        ..Default::default()
     }
 }

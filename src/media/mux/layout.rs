@@ -159,6 +159,18 @@ pub fn durations(scan: &Scan, audio_frames: Option<u64>) -> Durations {
     }
 }
 
+/// The mdat's header for `payload` bytes: 8 bytes, or 16 (a 64-bit size) past 4 GiB.
+fn mdat_header(out: &mut Vec<u8>, payload: u64, header_len: u64) {
+    if header_len == 16 {
+        out.extend_from_slice(&1u32.to_be_bytes());
+        out.extend_from_slice(b"mdat");
+        out.extend_from_slice(&(payload + 16).to_be_bytes());
+    } else {
+        out.extend_from_slice(&((payload + 8) as u32).to_be_bytes());
+        out.extend_from_slice(b"mdat");
+    }
+}
+
 /// Plans the finalized file for `scan`. `audio_frames` is the number of real audio samples
 /// when known (a clean stop); otherwise the whole encoded audio is presented.
 pub fn plan(scan: &Scan, audio_frames: Option<u64>) -> Result<Layout, MuxError> {
@@ -230,14 +242,7 @@ pub fn plan(scan: &Scan, audio_frames: Option<u64>) -> Result<Layout, MuxError> 
 
     let mut head = ftyp;
     head.extend_from_slice(&moov);
-    if mdat_header_len == 16 {
-        head.extend_from_slice(&1u32.to_be_bytes());
-        head.extend_from_slice(b"mdat");
-        head.extend_from_slice(&(payload + 16).to_be_bytes());
-    } else {
-        head.extend_from_slice(&((payload + 8) as u32).to_be_bytes());
-        head.extend_from_slice(b"mdat");
-    }
+    mdat_header(&mut head, payload, mdat_header_len);
     Ok(Layout {
         head,
         chunks: chunk_list,

@@ -120,73 +120,20 @@ pub fn scan(path: &Path) -> Result<Scan, MuxError> {
     let file_len = file.metadata().map_err(|e| MuxError::read(path, e))?.len();
     let io = |e| MuxError::read(path, e);
 
+    let mut walk = Walk::default();
     let mut pos = 0u64;
-    let mut moov: Option<Moov> = None;
-    let mut saw_ftyp = false;
-    let mut runs = Vec::new();
-    let mut fragments = 0usize;
-    let mut pending_moof: Option<(u64, Moof)> = None;
-    let mut good_end = 0u64;
-    let mut final_mdat = false;
-
     while let Some(head) = read_head(&mut file, pos, file_len).map_err(io)? {
-        let kind = head.kind;
-        if kind == FourCC::new(b"ftyp") {
-            if head.total > MAX_HEADER_BOX {
-                break;
-            }
-            let bytes = read_box(&mut file, &head).map_err(io)?;
-            Ftyp::decode(&mut bytes.as_slice()).map_err(|e| not_ours(&format!("ftyp: {e}")))?;
-            saw_ftyp = true;
-        } else if kind == FourCC::new(b"moov") {
-            if head.total > MAX_HEADER_BOX {
-                break;
-            }
-            let bytes = read_box(&mut file, &head).map_err(io)?;
-            tables::check_box(path, &bytes)?;
-            moov = Some(
-                Moov::decode(&mut bytes.as_slice()).map_err(|e| not_ours(&format!("moov: {e}")))?,
-            );
-        } else if kind == FourCC::new(b"moof") {
-            if head.total > MAX_HEADER_BOX {
-                break;
-            }
-            let bytes = read_box(&mut file, &head).map_err(io)?;
-            // A fragment whose tables contradict themselves is where the good part ends.
-            if tables::check_box(path, &bytes).is_err() {
-                break;
-            }
-            match Moof::decode(&mut bytes.as_slice()) {
-                Ok(m) => pending_moof = Some((head.start, m)),
-                Err(_) => break,
-            }
-        } else if kind == FourCC::new(b"mdat") {
-            let data_start = head.start + head.header_len;
-            let data_end = head.start + head.total;
-            match pending_moof.take() {
-                Some((moof_start, moof)) => {
-                    match fragment_runs(&moof, moof_start, data_start, data_end) {
-                        Some(mut r) => {
-                            runs.append(&mut r);
-                            fragments += 1;
-                        }
-                        None => break,
-                    }
-                }
-                None => {
-                    // A finished file's single mdat (its moov holds the tables).
-                    final_mdat = true;
-                }
-            }
+        if walk.step(path, &mut file, &head)? == Step::Torn {
+            break;
         }
         // Unknown boxes (free, skip, udta …) are stepped over.
         pos = head.start + head.total;
-        if pending_moof.is_none() {
-            good_end = pos;
+        if walk.pending_moof.is_none() {
+            walk.good_end = pos;
         }
     }
 
-    let moov = match (saw_ftyp, moov) {
+    let moov = match (walk.saw_ftyp, walk.moov) {
         (true, Some(m)) => m,
         (false, _) => return Err(not_ours("no ftyp box at the start")),
         (true, None) => {
@@ -197,15 +144,89 @@ pub fn scan(path: &Path) -> Result<Scan, MuxError> {
         }
     };
     let setup = boxes::track_setup(&moov).ok_or_else(|| not_ours("tracks are not booth's"))?;
-    let finished = moov.mvex.is_none() && final_mdat;
+    let finished = moov.mvex.is_none() && walk.final_mdat;
     Ok(Scan {
         setup,
-        runs,
-        fragments,
-        torn_bytes: file_len - good_end,
+        runs: walk.runs,
+        fragments: walk.fragments,
+        torn_bytes: file_len - walk.good_end,
         file_len,
         finished,
     })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Step {
+    Next,
+    /// The good part of the file ends before this box.
+    Torn,
+}
+
+/// What the scan has found so far, box by box.
+#[derive(Default)]
+struct Walk {
+    moov: Option<Moov>,
+    saw_ftyp: bool,
+    runs: Vec<Run>,
+    fragments: usize,
+    /// A fragment's header waiting for its mdat.
+    pending_moof: Option<(u64, Moof)>,
+    good_end: u64,
+    final_mdat: bool,
+}
+
+impl Walk {
+    fn step(&mut self, path: &Path, file: &mut File, head: &BoxHead) -> Result<Step, MuxError> {
+        let not_ours = |detail: String| MuxError::NotRecording {
+            path: path.to_path_buf(),
+            detail,
+        };
+        let kind = head.kind;
+        let header_box = [b"ftyp", b"moov", b"moof"]
+            .iter()
+            .any(|k| kind == FourCC::new(k));
+        if header_box && head.total > MAX_HEADER_BOX {
+            return Ok(Step::Torn);
+        }
+        if kind == FourCC::new(b"ftyp") {
+            let bytes = read_box(file, head).map_err(|e| MuxError::read(path, e))?;
+            Ftyp::decode(&mut bytes.as_slice()).map_err(|e| not_ours(format!("ftyp: {e}")))?;
+            self.saw_ftyp = true;
+        } else if kind == FourCC::new(b"moov") {
+            let bytes = read_box(file, head).map_err(|e| MuxError::read(path, e))?;
+            tables::check_box(path, &bytes)?;
+            self.moov = Some(
+                Moov::decode(&mut bytes.as_slice()).map_err(|e| not_ours(format!("moov: {e}")))?,
+            );
+        } else if kind == FourCC::new(b"moof") {
+            let bytes = read_box(file, head).map_err(|e| MuxError::read(path, e))?;
+            // A fragment whose tables contradict themselves is where the good part ends.
+            if tables::check_box(path, &bytes).is_err() {
+                return Ok(Step::Torn);
+            }
+            match Moof::decode(&mut bytes.as_slice()) {
+                Ok(m) => self.pending_moof = Some((head.start, m)),
+                Err(_) => return Ok(Step::Torn),
+            }
+        } else if kind == FourCC::new(b"mdat") {
+            let data_start = head.start + head.header_len;
+            let data_end = head.start + head.total;
+            match self.pending_moof.take() {
+                Some((moof_start, moof)) => {
+                    match fragment_runs(&moof, moof_start, data_start, data_end) {
+                        Some(mut r) => {
+                            self.runs.append(&mut r);
+                            self.fragments += 1;
+                        }
+                        None => return Ok(Step::Torn),
+                    }
+                }
+                // A finished file's single mdat (its moov holds the tables).
+                None => self.final_mdat = true,
+            }
+        }
+        Ok(Step::Next)
+    }
 }
 
 /// Locates every sample of a fragment, or `None` when it points outside its own mdat.
