@@ -1,7 +1,11 @@
 //! The rules of ARCHITECTURE.md about what may import what, checked over the source: every
 //! `crate::…` and `super::…` path outside tests is resolved to the module it names, and a
 //! forbidden one fails with its file and line. The few imports that break a rule today and
-//! are being removed are listed by name; when one is gone, its entry must go too.
+//! are being removed are listed by name; when one is gone, its entry must go too. Beside
+//! them, the rule clippy cannot hold by itself: `unwrap()`/`expect()` are denied
+//! (`[lints.clippy]` in Cargo.toml; tests may, see clippy.toml), and the few places outside
+//! tests that rely on an invariant allow the lint there and say which invariant, in a
+//! comment with that word, beside the allow.
 
 // Helpers outside the #[test] functions may unwrap as well (clippy.toml covers only
 // the test functions themselves): a failed step fails the test.
@@ -408,4 +412,49 @@ fn the_scanner_resolves_paths() {
     );
     assert!(imports(&module, "// use crate::ui::view;").len() == 1);
     assert_eq!(code_of("// use crate::ui::view;"), "");
+}
+
+#[test]
+fn clippy_denies_unwrap_and_expect() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
+    let lints = manifest
+        .split("[lints.clippy]")
+        .nth(1)
+        .expect("Cargo.toml has no [lints.clippy] table");
+    for lint in ["unwrap_used = \"deny\"", "expect_used = \"deny\""] {
+        assert!(
+            lints.contains(lint),
+            "Cargo.toml's [lints.clippy] lacks {lint}"
+        );
+    }
+}
+
+#[test]
+fn every_allowed_unwrap_states_its_invariant() {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    assert!(files.len() > 50, "found only {} source files", files.len());
+    let mut bare = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if !(line.contains("clippy::unwrap_used") || line.contains("clippy::expect_used")) {
+                continue;
+            }
+            let nearby = lines[i.saturating_sub(2)..(i + 2).min(lines.len())].join("\n");
+            if !nearby.contains("invariant") {
+                bare.push(format!("{}:{}: {}", path.display(), i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        bare.is_empty(),
+        "unwrap()/expect() allowed without a stated invariant:\n{}",
+        bare.join("\n")
+    );
 }
