@@ -87,30 +87,9 @@ fn kind(name: &str) -> &'static str {
 
 fn real_camera(spec: &VideoSpec, request: VideoRequest, kiosk: Option<&KioskStatus>) -> Check {
     let cameras = v4l2::list_cameras();
-    let path: PathBuf = match spec {
-        VideoSpec::V4l2(name) => match v4l2::resolve_device(name) {
-            Ok(d) => d.path,
-            Err(e) => return camera_missing(e.to_string(), &cameras),
-        },
-        _ => match cameras
-            .iter()
-            .find(|c| c.error.is_none())
-            .or(cameras.first())
-        {
-            Some(c) => PathBuf::from(&c.device),
-            None => {
-                let nodes = v4l2::video_nodes();
-                let finding = if nodes.is_empty() {
-                    "no camera is connected: /dev has no video devices".to_string()
-                } else {
-                    format!(
-                        "none of the video devices is a camera: {}",
-                        list(nodes.iter().map(|p| p.display().to_string()))
-                    )
-                };
-                return camera_missing(finding, &cameras);
-            }
-        },
+    let path = match camera_path(spec, &cameras) {
+        Ok(p) => p,
+        Err(check) => return check,
     };
     let shown = path.display().to_string();
     if !path.exists() {
@@ -143,7 +122,7 @@ fn real_camera(spec: &VideoSpec, request: VideoRequest, kiosk: Option<&KioskStat
         })
         .unwrap_or_default();
     let name = listing.map(|l| l.name.clone()).unwrap_or_default();
-    let mut details = json!({
+    let details = json!({
         "spec": spec.to_string(),
         "device": shown,
         "name": name,
@@ -181,7 +160,47 @@ fn real_camera(spec: &VideoSpec, request: VideoRequest, kiosk: Option<&KioskStat
         )
         .with(details);
     }
-    // One real picture: the only proof the camera is not busy and its driver delivers.
+    one_picture(spec, request, &what, &offered, details)
+}
+
+/// The camera node the spec names, or the first working camera for a synthetic or
+/// default spec; the failing check when there is none.
+fn camera_path(spec: &VideoSpec, cameras: &[v4l2::CameraListing]) -> Result<PathBuf, Check> {
+    Ok(match spec {
+        VideoSpec::V4l2(name) => match v4l2::resolve_device(name) {
+            Ok(d) => d.path,
+            Err(e) => return Err(camera_missing(e.to_string(), cameras)),
+        },
+        _ => match cameras
+            .iter()
+            .find(|c| c.error.is_none())
+            .or(cameras.first())
+        {
+            Some(c) => PathBuf::from(&c.device),
+            None => {
+                let nodes = v4l2::video_nodes();
+                let finding = if nodes.is_empty() {
+                    "no camera is connected: /dev has no video devices".to_string()
+                } else {
+                    format!(
+                        "none of the video devices is a camera: {}",
+                        list(nodes.iter().map(|p| p.display().to_string()))
+                    )
+                };
+                return Err(camera_missing(finding, cameras));
+            }
+        },
+    })
+}
+
+/// One real picture: the only proof the camera is not busy and its driver delivers.
+fn one_picture(
+    spec: &VideoSpec,
+    request: VideoRequest,
+    what: &str,
+    offered: &str,
+    mut details: serde_json::Value,
+) -> Check {
     let open_spec = spec.clone();
     let opened = bounded("camera", CAMERA_LIMIT, move || {
         let mut source = open_video(&open_spec, request, Pace::Realtime, Instant::now())?;
@@ -199,27 +218,32 @@ fn real_camera(spec: &VideoSpec, request: VideoRequest, kiosk: Option<&KioskStat
             "unplug the camera and plug it in again; check `dmesg` for USB errors",
         )
         .with(details),
-        Some(Err(e)) => {
-            let fix = match &e {
-                CaptureError::CameraBusy { holder: Some(h), .. } => format!(
-                    "close {h}: only one program can record from a camera (booth run, cheese, a browser…)"
-                ),
-                CaptureError::CameraBusy { .. } => {
-                    "close the other program using the camera (run `booth doctor` as root to see which)".to_string()
-                }
-                CaptureError::CameraPermission { .. } => {
-                    "add the user to group video: sudo adduser $USER video, then log in again".to_string()
-                }
-                _ => "unplug the camera and plug it in again; `booth devices` lists what it offers".to_string(),
-            };
-            Check::failure(NAME_CAMERA, e.to_string(), fix).with(details)
-        }
+        Some(Err(e)) => Check::failure(NAME_CAMERA, e.to_string(), camera_fix(&e)).with(details),
         None => Check::failure(
             NAME_CAMERA,
             format!("{what} gave no picture within {} s", CAMERA_LIMIT.as_secs()),
             "unplug the camera and plug it in again; check `dmesg` for USB errors",
         )
         .with(details),
+    }
+}
+
+fn camera_fix(e: &CaptureError) -> String {
+    match e {
+        CaptureError::CameraBusy {
+            holder: Some(h), ..
+        } => format!(
+            "close {h}: only one program can record from a camera (booth run, cheese, a browser…)"
+        ),
+        CaptureError::CameraBusy { .. } => {
+            "close the other program using the camera (run `booth doctor` as root to see which)"
+                .to_string()
+        }
+        CaptureError::CameraPermission { .. } => {
+            "add the user to group video: sudo adduser $USER video, then log in again".to_string()
+        }
+        _ => "unplug the camera and plug it in again; `booth devices` lists what it offers"
+            .to_string(),
     }
 }
 
@@ -288,47 +312,9 @@ pub(super) fn microphone(config: &Config, kiosk: Option<&KioskStatus>) -> Check 
     }
     let open_spec = spec.clone();
     let heard = bounded("microphone", MIC_LIMIT, move || listen(&open_spec));
-    let mut details = details;
     match heard {
-        Some(Ok(h)) => {
-            details["peak_dbfs"] = json!(h.peak_dbfs);
-            details["rms_dbfs"] = json!(h.rms_dbfs);
-            details["seconds"] = json!(h.seconds);
-            let levels = format!(
-                "peak {:.0} dBFS, RMS {:.0} dBFS over {:.1} s",
-                h.peak_dbfs, h.rms_dbfs, h.seconds
-            );
-            match h.verdict {
-                AudioVerdict::NoSound => Check::warning(
-                    NAME_MIC,
-                    format!("{} heard nothing ({levels})", h.description),
-                    "check the microphone's mute switch and its capture level (alsamixer, F4), \
-                     then speak while `booth doctor` listens",
-                ),
-                AudioVerdict::Clipping => Check::warning(
-                    NAME_MIC,
-                    format!("{} is clipping ({levels})", h.description),
-                    "turn the capture level down (alsamixer, F4)",
-                ),
-                _ => Check::ok(NAME_MIC, format!("{}: {levels}", h.description)),
-            }
-            .with(details)
-        }
-        Some(Err(e)) => {
-            let fix = match &e {
-                CaptureError::MicrophoneNotFound { .. } => {
-                    "plug the microphone in, or set [devices] audio to one `booth devices` lists"
-                }
-                CaptureError::MicrophoneBusy { .. } => {
-                    "close the other program recording from it (a hw: device takes one program)"
-                }
-                _ if e.to_string().contains("ermission") => {
-                    "add the user to group audio: sudo adduser $USER audio, then log in again"
-                }
-                _ => "check the device with `arecord -l`; `booth devices` lists what booth sees",
-            };
-            Check::failure(NAME_MIC, e.to_string(), fix).with(details)
-        }
+        Some(Ok(h)) => heard_check(h, details),
+        Some(Err(e)) => Check::failure(NAME_MIC, e.to_string(), mic_fix(&e)).with(details),
         None => Check::failure(
             NAME_MIC,
             format!(
@@ -338,6 +324,47 @@ pub(super) fn microphone(config: &Config, kiosk: Option<&KioskStatus>) -> Check 
             "unplug the microphone and plug it in again; check `arecord -l`",
         )
         .with(details),
+    }
+}
+
+/// The verdict on what the microphone heard.
+fn heard_check(h: Heard, mut details: serde_json::Value) -> Check {
+    details["peak_dbfs"] = json!(h.peak_dbfs);
+    details["rms_dbfs"] = json!(h.rms_dbfs);
+    details["seconds"] = json!(h.seconds);
+    let levels = format!(
+        "peak {:.0} dBFS, RMS {:.0} dBFS over {:.1} s",
+        h.peak_dbfs, h.rms_dbfs, h.seconds
+    );
+    match h.verdict {
+        AudioVerdict::NoSound => Check::warning(
+            NAME_MIC,
+            format!("{} heard nothing ({levels})", h.description),
+            "check the microphone's mute switch and its capture level (alsamixer, F4), \
+             then speak while `booth doctor` listens",
+        ),
+        AudioVerdict::Clipping => Check::warning(
+            NAME_MIC,
+            format!("{} is clipping ({levels})", h.description),
+            "turn the capture level down (alsamixer, F4)",
+        ),
+        _ => Check::ok(NAME_MIC, format!("{}: {levels}", h.description)),
+    }
+    .with(details)
+}
+
+fn mic_fix(e: &CaptureError) -> &'static str {
+    match e {
+        CaptureError::MicrophoneNotFound { .. } => {
+            "plug the microphone in, or set [devices] audio to one `booth devices` lists"
+        }
+        CaptureError::MicrophoneBusy { .. } => {
+            "close the other program recording from it (a hw: device takes one program)"
+        }
+        CaptureError::MicrophonePermission { .. } => {
+            "add the user to group audio: sudo adduser $USER audio, then log in again"
+        }
+        _ => "check the device with `arecord -l`; `booth devices` lists what booth sees",
     }
 }
 

@@ -159,6 +159,7 @@ fn classify(device: &str, e: &cpal::Error) -> CaptureError {
     let device = device.to_string();
     match e.kind() {
         ErrorKind::DeviceBusy => CaptureError::MicrophoneBusy { device },
+        ErrorKind::PermissionDenied => CaptureError::MicrophonePermission { device },
         ErrorKind::DeviceNotAvailable | ErrorKind::HostUnavailable => {
             CaptureError::MicrophoneNotFound {
                 device,
@@ -527,5 +528,22 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("hw:NoSuchCard,0"), "{text}");
         Ok(())
+    }
+
+    #[test]
+    fn cpal_errors_become_typed_capture_errors() {
+        let kind = |k| classify("hw:1,0", &cpal::Error::new(k));
+        assert!(matches!(
+            kind(ErrorKind::PermissionDenied),
+            CaptureError::MicrophonePermission { device } if device == "hw:1,0"
+        ));
+        assert!(matches!(
+            kind(ErrorKind::DeviceBusy),
+            CaptureError::MicrophoneBusy { .. }
+        ));
+        assert!(matches!(
+            kind(ErrorKind::DeviceNotAvailable),
+            CaptureError::MicrophoneNotFound { .. }
+        ));
     }
 }

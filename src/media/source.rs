@@ -204,6 +204,10 @@ pub enum CaptureError {
     MicrophoneNotFound { device: String, hint: String },
     #[error("microphone {device} is busy (another program is recording from it)")]
     MicrophoneBusy { device: String },
+    #[error(
+        "microphone {device} cannot be opened by this user (add the user to the 'audio' group)"
+    )]
+    MicrophonePermission { device: String },
     #[error("microphone {device}: {detail}")]
     Microphone { device: String, detail: String },
     #[error("microphone {device} stopped delivering sound: {detail}")]

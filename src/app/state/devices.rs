@@ -41,6 +41,7 @@ impl From<&CaptureError> for DeviceProblem {
             | CaptureError::BadSize { .. } => DeviceProblem::Camera,
             CaptureError::MicrophoneNotFound { .. }
             | CaptureError::MicrophoneBusy { .. }
+            | CaptureError::MicrophonePermission { .. }
             | CaptureError::Microphone { .. }
             | CaptureError::MicrophoneLost { .. } => DeviceProblem::Microphone,
             CaptureError::FileIo { .. } | CaptureError::BadFile { .. } => DeviceProblem::Devices,
