@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes assets/question-2.mp4, the sample interview's video question: a title card with the
 # question read aloud by espeak-ng, encoded by booth itself (so it is exactly the kind of
-# MP4 booth plays). Run once by hand when the question changes; the result is committed.
+# MP4 booth plays): 640x360, 25 fps, H.264 at 300 kb/s, 48 kHz mono AAC at 64 kb/s. Run once by
+# hand when the question changes; the result is committed. README "Question videos" says what
+# booth accepts (checked when an interview is loaded and by booth doctor).
 # Needs: espeak-ng, ffmpeg (with drawtext), fonts-dejavu-core, and a built booth.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -86,6 +86,8 @@ pub struct Recording {
     pub silence_warning: Duration,
     /// Length of the device-test clip.
     pub test_clip: Duration,
+    /// The 3-2-1 before each recording; zero for none.
+    pub countdown: Duration,
 }
 
 impl Recording {
@@ -246,6 +248,7 @@ struct RawRecording {
     noise_gate_dbfs: Spanned<f64>,
     silence_warning_seconds: Spanned<i64>,
     test_clip_seconds: Spanned<i64>,
+    countdown_seconds: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
@@ -288,6 +291,7 @@ fn build(doc: &Document<'_>, raw: RawConfig) -> Result<Config, Diagnostic> {
         )
         .map(secs)?,
         test_clip: int(doc, &r.test_clip_seconds, "test_clip_seconds", TEST_CLIP).map(secs)?,
+        countdown: int(doc, &r.countdown_seconds, "countdown_seconds", COUNTDOWN).map(secs)?,
     };
     let upload = upload(doc, raw.upload)?;
     Ok(Config {

@@ -12,8 +12,13 @@
 //! [support]
 //! contact = "Ask the staff at the front desk."
 //!
+//! countdown_seconds = 3  # optional: 3-2-1 before each recording (0 = none)
+//!
 //! [consent]             # optional; accepted before the device test (see `consent`)
 //! text = """…"""
+//!
+//! [practice]            # optional; a warm-up never sent (see `practice`)
+//! text = "Tell us what you had for breakfast."
 //!
 //! [defaults]            # optional; fills in what a question leaves out
 //! attempts = 2
@@ -23,6 +28,7 @@
 //! text = "Tell us a little about yourself."
 //! preparation_seconds = 30
 //! answer_seconds = 90
+//! video = "q.mp4"        # optional (see `video`), with video_replays = 1
 //! ```
 
 use std::collections::HashMap;
@@ -37,17 +43,25 @@ use crate::tomlfile::{self, Document, Span};
 
 pub mod catalog;
 mod consent;
+mod practice;
 mod summary;
+mod support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_journey;
+mod video;
 
 pub use catalog::{Catalog, CatalogError};
 pub use consent::Consent;
+pub use practice::Practice;
+pub use video::{DEFAULT_REPLAYS, ExistsOnly, VideoCheck, VideoProblem};
 
 /// Inclusive limits, shared by validation and the messages that state them.
 const PREPARATION: (i64, i64) = (0, 600);
 const ANSWER: (i64, i64) = (10, 1800);
 const ATTEMPTS: (i64, i64) = (1, 10);
+const COUNTDOWN: (i64, i64) = (0, 10);
 
 const ID_RULE: &str = "letters, digits, '.', '_' and '-' (like \"q-teamwork\")";
 const LANGUAGE_RULE: &str = "a language tag like \"en\", \"et\" or \"de-CH\"";
@@ -63,6 +77,10 @@ pub struct Interview {
     pub support: Support,
     /// The privacy notice the candidate must accept before anything is recorded.
     pub consent: Option<Consent>,
+    /// The warm-up question offered before the real ones, if any.
+    pub practice: Option<Practice>,
+    /// The 3-2-1 before each recording, when the interview sets it (else the station's).
+    pub countdown: Option<Duration>,
     /// At least one.
     pub questions: Vec<Question>,
     /// The file this was read from, absolute.
@@ -84,6 +102,8 @@ pub struct Question {
     pub text: String,
     /// An MP4 played before the question, absolute.
     pub video: Option<PathBuf>,
+    /// How many more times the candidate may watch the video after the first.
+    pub video_replays: u32,
     /// Time to think before recording starts; zero for none.
     pub preparation: Duration,
     /// Recording stops at this length.
@@ -138,21 +158,37 @@ impl InterviewError {
 }
 
 impl Interview {
-    /// Reads and validates an interview file.
+    /// Reads and validates an interview file; videos must exist.
     pub fn load(path: &Path) -> Result<Interview, InterviewError> {
+        Interview::load_checked(path, &ExistsOnly)
+    }
+
+    /// Reads and validates an interview file, each question video also by `videos` (the
+    /// kiosk and `booth doctor` pass booth's player, so a video it cannot play is refused
+    /// here, at its line).
+    pub fn load_checked(path: &Path, videos: &dyn VideoCheck) -> Result<Interview, InterviewError> {
         let text = std::fs::read_to_string(path).map_err(|source| InterviewError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        Interview::parse(&text, path)
+        Interview::parse_checked(&text, path, videos)
     }
 
     /// Validates interview text. `path` is named in messages, and relative video paths are
     /// read from its directory (videos must exist).
     pub fn parse(text: &str, path: &Path) -> Result<Interview, InterviewError> {
+        Interview::parse_checked(text, path, &ExistsOnly)
+    }
+
+    /// [`Interview::parse`], each question video also checked by `videos`.
+    pub fn parse_checked(
+        text: &str,
+        path: &Path,
+        videos: &dyn VideoCheck,
+    ) -> Result<Interview, InterviewError> {
         let doc = Document::parse(text, path, expectation)?;
         let raw: RawInterview = doc.deserialize()?;
-        Ok(build(&doc, raw, path)?)
+        Ok(build(&doc, raw, path, videos)?)
     }
 }
 
@@ -166,19 +202,13 @@ struct RawInterview {
     title: Spanned<String>,
     intro: Spanned<String>,
     language: Spanned<String>,
-    support: RawSupport,
+    countdown_seconds: Option<Spanned<i64>>,
+    support: support::RawSupport,
     consent: Option<consent::RawConsent>,
+    practice: Option<practice::RawPractice>,
     defaults: Option<RawTiming>,
     #[serde(default)]
     question: Vec<Spanned<RawQuestion>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSupport {
-    contact: Spanned<String>,
-    email: Option<Spanned<String>>,
-    phone: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -196,6 +226,7 @@ struct RawQuestion {
     id: Spanned<String>,
     text: Spanned<String>,
     video: Option<Spanned<String>>,
+    video_replays: Option<Spanned<i64>>,
     preparation_seconds: Option<Spanned<i64>>,
     answer_seconds: Option<Spanned<i64>>,
     minimum_answer_seconds: Option<Spanned<i64>>,
@@ -208,6 +239,10 @@ fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (None | Some("question"), "id") => ID_RULE,
         (None, "title" | "intro") | (Some("question"), "text") => "non-empty text",
         (None, "language") => LANGUAGE_RULE,
+        (None, "countdown_seconds") => return Some(range(COUNTDOWN)),
+        (None, "practice") => "a [practice] table with 'text' and optional 'max_seconds'",
+        (Some("practice"), field) => return practice::expectation(field),
+        (Some("question"), "video_replays") => return Some(range(video::REPLAYS)),
         (None, "support") => "a [support] table with 'contact' and optional 'email' and 'phone'",
         (None, "consent") => "a [consent] table with 'text' and optional 'title'",
         (Some("consent"), field) => return consent::expectation(field).map(str::to_string),
@@ -216,7 +251,7 @@ fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (Some("support"), "contact") => "non-empty text telling the candidate how to get help",
         (Some("support"), "email") => "an email address like \"desk@example.com\"",
         (Some("support"), "phone") => "a phone number (digits, spaces and + - ( ) . /)",
-        (Some("question"), "video") => "a path to an .mp4 file",
+        (Some("question"), "video") => video::RULE,
         (Some("question" | "defaults"), "preparation_seconds") => return Some(range(PREPARATION)),
         (Some("question" | "defaults"), "answer_seconds") => return Some(range(ANSWER)),
         (Some("question" | "defaults"), "attempts") => return Some(range(ATTEMPTS)),
@@ -234,13 +269,23 @@ fn range((lo, hi): (i64, i64)) -> String {
 
 // ---- validation ----------------------------------------------------------------------------
 
-fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview, Diagnostic> {
+fn build(
+    doc: &Document<'_>,
+    raw: RawInterview,
+    path: &Path,
+    videos: &dyn VideoCheck,
+) -> Result<Interview, Diagnostic> {
     let id = identifier(doc, raw.id, "id")?;
     let title = non_empty(doc, raw.title, "title")?;
     let intro = non_empty(doc, raw.intro, "intro")?;
     let language = language(doc, raw.language)?;
-    let support = support(doc, raw.support)?;
+    let support = support::build(doc, raw.support)?;
     let consent = raw.consent.map(|c| consent::build(doc, c)).transpose()?;
+    let practice = raw.practice.map(|p| practice::build(doc, p)).transpose()?;
+    let countdown = raw
+        .countdown_seconds
+        .map(|v| in_range(doc, &v, "countdown_seconds", COUNTDOWN).map(seconds))
+        .transpose()?;
     let has_defaults = raw.defaults.is_some();
     let defaults = raw.defaults.unwrap_or_default();
     check_defaults(doc, &defaults)?;
@@ -258,8 +303,9 @@ fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview
         timing: &defaults,
         present: has_defaults,
     };
+    let place = Place { dir: &dir, videos };
     for (index, q) in raw.question.into_iter().enumerate() {
-        questions.push(question(doc, index, q, &defaults, &dir, &mut seen)?);
+        questions.push(question(doc, index, q, &defaults, &place, &mut seen)?);
     }
     Ok(Interview {
         id,
@@ -268,9 +314,17 @@ fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview
         language,
         support,
         consent,
+        practice,
+        countdown,
         questions,
         source,
     })
+}
+
+/// Where a question's video is looked for, and how it is checked.
+struct Place<'a> {
+    dir: &'a Path,
+    videos: &'a dyn VideoCheck,
 }
 
 struct Defaults<'a> {
@@ -284,7 +338,7 @@ fn question(
     index: usize,
     q: Spanned<RawQuestion>,
     defaults: &Defaults<'_>,
-    dir: &Path,
+    place: &Place<'_>,
     seen: &mut HashMap<String, (usize, Span)>,
 ) -> Result<Question, Diagnostic> {
     let header = q.span();
@@ -304,7 +358,11 @@ fn question(
     }
     seen.insert(id.clone(), (index, id_span));
     let text = non_empty(doc, q.text, "text")?;
-    let video = q.video.map(|v| video(doc, v, dir)).transpose()?;
+    let video = q
+        .video
+        .map(|v| video::video(doc, v, place.dir, place.videos))
+        .transpose()?;
+    let video_replays = video::replays(doc, q.video_replays, video.is_some())?;
 
     let d = defaults.timing;
     let required = |own: Option<Spanned<i64>>, default: &Option<Spanned<i64>>, field, limits| {
@@ -345,6 +403,7 @@ fn question(
         id,
         text,
         video,
+        video_replays,
         preparation: seconds(preparation),
         answer_limit: seconds(answer),
         minimum_answer: minimum.map(seconds),
@@ -498,73 +557,4 @@ fn language(doc: &Document<'_>, v: Spanned<String>) -> Result<String, Diagnostic
             must_be("language", LANGUAGE_RULE, s),
         ))
     }
-}
-
-fn support(doc: &Document<'_>, raw: RawSupport) -> Result<Support, Diagnostic> {
-    let contact = non_empty(doc, raw.contact, "contact")?;
-    let email = raw
-        .email
-        .map(|v| {
-            let s = v.get_ref().trim();
-            let ok = s.split_once('@').is_some_and(|(user, host)| {
-                !user.is_empty() && host.contains('.') && !host.contains('@')
-            }) && !s.contains(char::is_whitespace);
-            if ok {
-                Ok(s.to_string())
-            } else {
-                let allowed = "an email address like \"desk@example.com\"";
-                Err(doc.error(&v.span(), None, must_be("email", allowed, v.get_ref())))
-            }
-        })
-        .transpose()?;
-    let phone = raw
-        .phone
-        .map(|v| {
-            let s = v.get_ref().trim();
-            let ok = s.chars().any(|c| c.is_ascii_digit())
-                && s.chars()
-                    .all(|c| c.is_ascii_digit() || " +-()./".contains(c));
-            if ok {
-                Ok(s.to_string())
-            } else {
-                let allowed = "a phone number (digits, spaces and + - ( ) . /)";
-                Err(doc.error(&v.span(), None, must_be("phone", allowed, v.get_ref())))
-            }
-        })
-        .transpose()?;
-    Ok(Support {
-        contact,
-        email,
-        phone,
-    })
-}
-
-/// Videos are checked now, not when the question comes up: a kiosk must not discover a
-/// missing file in front of a candidate.
-fn video(doc: &Document<'_>, v: Spanned<String>, dir: &Path) -> Result<PathBuf, Diagnostic> {
-    let written = v.get_ref().trim();
-    let is_mp4 = Path::new(written)
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("mp4"));
-    if !is_mp4 {
-        let allowed = "a path to an .mp4 file";
-        return Err(doc.error(&v.span(), None, must_be("video", allowed, v.get_ref())));
-    }
-    let path = tomlfile::resolve(dir, written);
-    let problem = match std::fs::metadata(&path) {
-        Ok(meta) if meta.is_file() => return Ok(path),
-        Ok(_) => "is not a file".to_string(),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => "does not exist".to_string(),
-        Err(e) => format!("cannot be read ({e})"),
-    };
-    Err(doc.error(
-        &v.span(),
-        None,
-        format!(
-            "field 'video' must name an existing .mp4 file, but {} {problem} \
-             (relative paths are read from {})",
-            path.display(),
-            dir.display()
-        ),
-    ))
 }

@@ -14,6 +14,8 @@ use crate::interview::Interview;
 
 /// File name of the progress record inside a session directory.
 pub const PROGRESS_FILE: &str = "progress.json";
+/// File name of the practice take inside a session directory: never sent, wiped with it.
+pub const PRACTICE_FILE: &str = "practice.mp4";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -4,7 +4,9 @@
 //! points from the app to status: status.json, the heartbeat and the monitoring text file
 //! know nothing of the app's types.
 
-use super::state::{DeviceProblem, DeviceStatus, Notice, Phase, State, TestStep};
+use super::state::{
+    DeviceProblem, DeviceStatus, Notice, Phase, PracticeStep, Slot, State, TestStep,
+};
 use crate::status::{
     Activity, DescribeScreen, DeviceFacts, DeviceState, ErrorCode, KioskView, Screen,
 };
@@ -21,6 +23,12 @@ impl DescribeScreen for Phase {
             Phase::Question { q, .. } | Phase::Review { q, .. } | Phase::Submitting { q, .. } => {
                 (InInterview, Some(q + 1))
             }
+            Phase::Practice(PracticeStep::Recording { .. }) => (Recording, None),
+            Phase::Practice(_) => (InInterview, None),
+            Phase::Countdown { slot, .. } => match slot {
+                Slot::Question(q) => (InInterview, Some(q + 1)),
+                Slot::Practice => (InInterview, None),
+            },
             Phase::OutOfOrder => (Activity::OutOfOrder, None),
         };
         Screen {
@@ -87,10 +95,12 @@ fn error_code(state: &State) -> Option<ErrorCode> {
     let notice = state.session.notice.and_then(|n| match n {
         Notice::NoSpace => Some(ErrorCode::NoSpace),
         Notice::SubmitFailed => Some(ErrorCode::SubmitFailed),
-        Notice::TestClipFailed | Notice::AnswerInterrupted | Notice::AnswerDidNotStart => {
-            Some(ErrorCode::RecordingFailed)
-        }
-        Notice::StaffCalled => None,
+        Notice::TestClipFailed
+        | Notice::AnswerInterrupted
+        | Notice::AnswerDidNotStart
+        | Notice::PracticeFailed => Some(ErrorCode::RecordingFailed),
+        // The station's status names the video in its last error; the candidate reads on.
+        Notice::StaffCalled | Notice::VideoFailed => None,
     });
     let facts = [
         (state.session.phase == Phase::OutOfOrder).then_some(ErrorCode::OutOfOrder),

@@ -46,13 +46,17 @@ pub enum Purpose {
         session: String,
     },
     Answer(TakeRef),
+    /// The practice take: never sent, never counted, wiped with the session.
+    Practice {
+        session: String,
+    },
 }
 
 impl Purpose {
     /// The candidate session the recording belongs to.
     pub fn session(&self) -> &str {
         match self {
-            Purpose::TestClip { session } => session,
+            Purpose::TestClip { session } | Purpose::Practice { session } => session,
             Purpose::Answer(take) => &take.session,
         }
     }
@@ -170,6 +174,8 @@ pub enum Msg {
     /// What is playing has sound, but the station has no speaker.
     PlaybackSilent,
     PlaybackEnded,
+    /// What was playing could not be played (its detail is in the log).
+    PlaybackFailed,
     /// The take is in the outbox (its record durable, the upload service told) under this id.
     Submitted {
         take: TakeRef,
@@ -269,6 +275,10 @@ pub enum Effect {
         file: PathBuf,
     },
     StopPlayback,
+    /// Holds what plays at its current picture, or lets it go on from there.
+    PausePlayback {
+        paused: bool,
+    },
     DeleteFile(PathBuf),
     /// Writes the candidate's progress durably into the session directory `dir`.
     SaveProgress {

@@ -18,6 +18,7 @@ pub(super) const AUDIO_KBPS: (i64, i64) = (32, 320);
 pub(super) const NOISE_GATE_DBFS: (f64, f64) = (-90.0, 0.0);
 pub(super) const SILENCE_WARNING: (i64, i64) = (1, 30);
 pub(super) const TEST_CLIP: (i64, i64) = (5, 15);
+pub(super) const COUNTDOWN: (i64, i64) = (0, 10);
 pub(super) const CHUNK_MIB: (i64, i64) = (1, 1024);
 pub(super) const CONCURRENCY: (i64, i64) = (1, 8);
 
@@ -47,6 +48,7 @@ pub(super) fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         }
         (Some("recording"), "silence_warning_seconds") => return Some(whole(SILENCE_WARNING)),
         (Some("recording"), "test_clip_seconds") => return Some(whole(TEST_CLIP)),
+        (Some("recording"), "countdown_seconds") => return Some(whole(COUNTDOWN)),
         (Some("upload"), "endpoint") => upload::ENDPOINT_RULE,
         (Some("upload"), "chunk_mib" | "max_chunk_mib") => return Some(whole(CHUNK_MIB)),
         (Some("upload"), "concurrency") => return Some(whole(CONCURRENCY)),

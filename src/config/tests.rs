@@ -23,6 +23,7 @@ fn documented_defaults() -> Config {
             noise_gate_dbfs: -45.0,
             silence_warning: Duration::from_secs(3),
             test_clip: Duration::from_secs(8),
+            countdown: Duration::from_secs(3),
         },
         upload: Upload {
             endpoint: Endpoint::Dir("/var/lib/booth/delivered".into()),

@@ -21,7 +21,7 @@ pub(super) fn interviews(config: &Config) -> (Check, Option<Catalog>, Option<Arc
         let largest = catalog.as_ref().map(Catalog::default_interview);
         return (check, catalog, largest);
     };
-    match Catalog::load(&config.interview) {
+    match Catalog::load_checked(&config.interview, &crate::media::playable::PlayerCheck) {
         Ok(catalog) => {
             let ids = catalog.ids();
             let default = catalog.default_interview();

@@ -64,7 +64,7 @@ pub(super) fn config_check(path: Option<&Path>) -> (Check, Option<Config>) {
 
 /// Reads and validates the interview; the check, and the interview when it is usable.
 pub(super) fn interview_check(path: &Path) -> (Check, Option<Interview>) {
-    match Interview::load(path) {
+    match Interview::load_checked(path, &crate::media::playable::PlayerCheck) {
         Ok(interview) => {
             let answers: u64 = interview
                 .questions

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::{Interview, InterviewError};
+use super::{ExistsOnly, Interview, InterviewError, VideoCheck};
 use crate::config::InterviewRef;
 
 /// Every interview of a station, validated.
@@ -69,6 +69,15 @@ impl Catalog {
     /// Reads the interview file and every `*.toml` directly in the folder (hidden files, such
     /// as an editor's, are skipped). The file may also be in the folder; it counts once.
     pub fn load(config: &InterviewRef) -> Result<Catalog, CatalogError> {
+        Catalog::load_checked(config, &ExistsOnly)
+    }
+
+    /// [`Catalog::load`], each question video also checked by `videos` (booth's player, so
+    /// that a video it cannot play is refused at its line).
+    pub fn load_checked(
+        config: &InterviewRef,
+        videos: &dyn VideoCheck,
+    ) -> Result<Catalog, CatalogError> {
         let mut paths: Vec<PathBuf> = config
             .default_file()
             .map(Path::to_path_buf)
@@ -90,7 +99,7 @@ impl Catalog {
         }
         let mut interviews = Vec::with_capacity(paths.len());
         for path in &paths {
-            interviews.push(Interview::load(path)?);
+            interviews.push(Interview::load_checked(path, videos)?);
         }
         if config.default_file().is_none() {
             // Stable, so that of two files with one id the first listed is named first.

@@ -48,6 +48,7 @@ fn a_minimal_interview_parses() -> crate::TestResult {
             id: "q1".into(),
             text: "Why?".into(),
             video: None,
+            video_replays: 1,
             preparation: Duration::ZERO,
             answer_limit: Duration::from_secs(60),
             minimum_answer: None,
@@ -66,13 +67,13 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             "id = \"t\"\ntitel = \"T\"\n".into(),
             "sample.toml:2:1: unknown field 'titel' (expected one of: id, title, intro, \
-             language, support, consent, defaults, question)",
+             language, countdown_seconds, support, consent, practice, defaults, question)",
         ),
         (
             q("vidoe = \"a.mp4\"\n"),
             "sample.toml:15:1: question 1 (\"q1\"): unknown field 'vidoe' (expected one of: \
-             id, text, video, preparation_seconds, answer_seconds, minimum_answer_seconds, \
-             attempts)",
+             id, text, video, video_replays, preparation_seconds, answer_seconds, \
+             minimum_answer_seconds, attempts)",
         ),
         (
             format!("{HEAD}[defaults]\nattempt = 2\n\n{Q1}"),
@@ -179,7 +180,8 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             q("video = \"intro.mov\"\n"),
             "sample.toml:15:1: question 1 (\"q1\"): field 'video' must be a path to an .mp4 \
-             file, found \"intro.mov\"",
+             file (H.264 picture, AAC sound), as scripts/make-question-video.sh makes, found \
+             \"intro.mov\"",
         ),
         (
             format!(
@@ -341,6 +343,7 @@ fn question(prep: u64, answer: u64, attempts: u32) -> Question {
         id: "q".into(),
         text: "?".into(),
         video: None,
+        video_replays: 1,
         preparation: Duration::from_secs(prep),
         answer_limit: Duration::from_secs(answer),
         minimum_answer: None,
@@ -360,6 +363,8 @@ fn with_questions(questions: Vec<Question>) -> Interview {
             phone: None,
         },
         consent: None,
+        practice: None,
+        countdown: None,
         questions,
         source: PathBuf::from("/x.toml"),
     }

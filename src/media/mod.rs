@@ -16,6 +16,7 @@ pub mod mjpeg;
 pub mod mp4read;
 pub mod mux;
 pub mod open;
+pub mod playable;
 pub mod player;
 pub mod recorder;
 pub mod recording;

@@ -81,6 +81,36 @@ const MAX_SAMPLES: u64 = 1 << 23;
 /// checked against the bytes its box holds and the size of the file before anything is
 /// allocated from it.
 pub fn read_tracks(path: &Path) -> Result<Vec<Track>, MuxError> {
+    let (moov, len) = read_moov(path)?;
+    if moov.mvex.is_some() {
+        return fragmented_tracks(path, &moov);
+    }
+    moov.trak
+        .iter()
+        .filter_map(|t| track(path, t, len).transpose())
+        .collect()
+}
+
+/// Each track's codec as its sample entry names it (`avc1`, `hev1`, `mp4a`, …), for saying
+/// what a file holds that booth cannot play.
+pub fn codec_names(path: &Path) -> Result<Vec<String>, MuxError> {
+    let (moov, _) = read_moov(path)?;
+    Ok(moov
+        .trak
+        .iter()
+        .map(|t| match t.mdia.minf.stbl.stsd.codecs.first() {
+            Some(codec) => format!("{codec:?}")
+                .split(['(', ' ', '{'])
+                .next()
+                .unwrap_or("unknown")
+                .to_ascii_lowercase(),
+            None => "none".to_string(),
+        })
+        .collect())
+}
+
+/// The file's `moov` box, decoded, and the file's length.
+fn read_moov(path: &Path) -> Result<(Moov, u64), MuxError> {
     let mut file = File::open(path).map_err(|e| MuxError::read(path, e))?;
     let len = file.metadata().map_err(|e| MuxError::read(path, e))?.len();
     let mut pos = 0u64;
@@ -117,14 +147,7 @@ pub fn read_tracks(path: &Path) -> Result<Vec<Track>, MuxError> {
                 .map_err(|e| MuxError::read(path, e))?;
             tables::check_box(path, &buf)?;
             let moov = Moov::decode(&mut buf.as_slice()).map_err(|e| bad(path, e.to_string()))?;
-            if moov.mvex.is_some() {
-                return fragmented_tracks(path, &moov);
-            }
-            return moov
-                .trak
-                .iter()
-                .filter_map(|t| track(path, t, len).transpose())
-                .collect();
+            return Ok((moov, len));
         }
         pos += size;
     }

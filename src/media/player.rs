@@ -1,9 +1,11 @@
 //! Playing a take or a question video: pictures decoded with OpenH264 and handed out at their
 //! presentation time, sound decoded with FDK AAC and played through the default output device
-//! when the station has one. Runs on its own thread; stops when asked or at the end. Between
-//! pictures the thread waits for the next one's due time on the stop channel, so a stop is
-//! immediate and nothing polls.
+//! when the station has one. Runs on its own thread; stops when asked or at the end, and
+//! holds still while paused (the picture stays, the speaker stops, and the clock of what is
+//! left moves on by the pause). Between pictures the thread waits for the next one's due time
+//! on the stop and pause channels, so a stop or a pause is immediate and nothing polls.
 
+use std::cell::Cell;
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -11,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use crossbeam_channel::{Receiver, Sender, TryRecvError, select};
 use openh264::decoder::Decoder;
 use openh264::formats::YUVSource;
 
@@ -41,23 +43,81 @@ const SOUND_AHEAD: f64 = 0.3;
 pub struct Player {
     /// Dropping it is the request to stop.
     stop: Option<Sender<()>>,
+    pause: Sender<bool>,
     thread: Option<JoinHandle<()>>,
 }
 
-/// The player thread's side of a stop: the [`Player`] dropping its sender.
-struct StopSignal(Receiver<()>);
+/// The player thread's side of its controls: a stop (the [`Player`] dropping its sender),
+/// pauses, and the clock the pictures and the sound are timed by, which a pause moves on.
+struct StopSignal {
+    stop: Receiver<()>,
+    pause: Receiver<bool>,
+    /// The instant the playback's time zero falls on, later by every pause so far.
+    origin: Cell<Instant>,
+}
 
 impl StopSignal {
     fn requested(&self) -> bool {
-        matches!(self.0.try_recv(), Err(TryRecvError::Disconnected))
+        matches!(self.stop.try_recv(), Err(TryRecvError::Disconnected))
     }
 
-    /// Waits until `due` unless a stop comes first; true when it did.
-    fn wait_until(&self, due: Instant) -> bool {
-        matches!(
-            self.0.recv_deadline(due),
-            Err(RecvTimeoutError::Disconnected)
-        )
+    /// The instant `secs` into the playback is due.
+    fn at(&self, secs: f64) -> Instant {
+        self.origin.get() + Duration::from_secs_f64(secs.max(0.0))
+    }
+
+    /// Seconds into the playback now.
+    fn elapsed(&self) -> f64 {
+        self.origin.get().elapsed().as_secs_f64()
+    }
+
+    /// Waits until `secs` into the playback unless a stop comes first; true when it did. A
+    /// pause holds the wait (and the `speaker`) until it is lifted.
+    fn wait_until(&self, secs: f64, speaker: Option<&cpal::Stream>) -> bool {
+        loop {
+            let due = self.at(secs);
+            select! {
+                recv(self.stop) -> _ => return true,
+                recv(self.pause) -> asked => match asked {
+                    Ok(true) => {
+                        if self.hold(speaker) {
+                            return true;
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(_) => return true,
+                },
+                default(due.saturating_duration_since(Instant::now())) => return false,
+            }
+        }
+    }
+
+    /// Paused: waits for the resume (or a stop, then true), the speaker silent meanwhile;
+    /// the clock moves on by the pause so that nothing plays late or skips.
+    fn hold(&self, speaker: Option<&cpal::Stream>) -> bool {
+        let began = Instant::now();
+        if let Some(s) = speaker
+            && let Err(e) = s.pause()
+        {
+            tracing::debug!(error = %e, "the speaker does not pause");
+        }
+        let stopped = loop {
+            select! {
+                recv(self.stop) -> _ => break true,
+                recv(self.pause) -> asked => match asked {
+                    Ok(true) => {}
+                    Ok(false) => break false,
+                    Err(_) => break true,
+                },
+            }
+        };
+        self.origin.set(self.origin.get() + began.elapsed());
+        if let Some(s) = speaker
+            && let Err(e) = s.play()
+        {
+            tracing::warn!(error = %e, "the speaker did not resume");
+        }
+        stopped
     }
 }
 
@@ -70,7 +130,12 @@ impl Player {
         mut events: impl FnMut(PlayerEvent) + Send + 'static,
     ) -> Player {
         let (stop, stopped) = crossbeam_channel::bounded(1);
-        let signal = StopSignal(stopped);
+        let (pause, paused) = crossbeam_channel::unbounded();
+        let signal = StopSignal {
+            stop: stopped,
+            pause: paused,
+            origin: Cell::new(Instant::now()),
+        };
         let thread = std::thread::Builder::new()
             .name("booth-player".into())
             .spawn(move || match play(&path, sound, &signal, &mut events) {
@@ -87,8 +152,15 @@ impl Player {
             .ok();
         Player {
             stop: Some(stop),
+            pause,
             thread,
         }
+    }
+
+    /// Holds the playback at its picture (`true`) or lets it go on (`false`).
+    pub fn pause(&self, paused: bool) {
+        // The thread has ended when nobody receives: nothing left to hold.
+        let _ = self.pause.send(paused);
     }
 }
 
@@ -102,7 +174,7 @@ impl Drop for Player {
 }
 
 /// AVCC sample → Annex B, for the decoder.
-fn annexb(sample: &[u8], out: &mut Vec<u8>) {
+pub(super) fn annexb(sample: &[u8], out: &mut Vec<u8>) {
     out.clear();
     let mut i = 0;
     while i + 4 <= sample.len() {
@@ -138,7 +210,7 @@ fn packed_frame(yuv: &impl YUVSource, captured: Instant) -> VideoFrame {
 
 /// Sound output: a ring the device callback drains, and the stream keeping it alive.
 struct Output {
-    _stream: cpal::Stream,
+    stream: cpal::Stream,
     ring: rtrb::Producer<i16>,
     channels: u16,
 }
@@ -166,7 +238,7 @@ fn open_output(channels: u16) -> Option<Output> {
         .ok()?;
     stream.play().ok()?;
     Some(Output {
-        _stream: stream,
+        stream,
         ring,
         channels,
     })
@@ -226,23 +298,24 @@ impl AudioFeed {
         &mut self,
         file: &mut File,
         buf: &mut Vec<u8>,
-        end: Instant,
-        started: Instant,
+        end: f64,
         stop: &StopSignal,
         events: &mut impl FnMut(PlayerEvent),
     ) -> Result<(), String> {
-        while Instant::now() < end {
-            let elapsed = started.elapsed().as_secs_f64();
+        while stop.elapsed() < end {
+            let elapsed = stop.elapsed();
             self.fill(file, buf, elapsed + SOUND_AHEAD)?;
             self.due_levels(elapsed, events);
-            let next = self.next_due().map_or(end, |at| {
-                (started + Duration::from_secs_f64(at.max(0.0))).min(end)
-            });
-            if stop.wait_until(next) {
+            let next = self.next_due().map_or(end, |at| at.min(end));
+            if stop.wait_until(next, self.speaker()) {
                 break;
             }
         }
         Ok(())
+    }
+
+    fn speaker(&self) -> Option<&cpal::Stream> {
+        self.output.as_ref().map(|o| &o.stream)
     }
 
     /// Decodes sound up to `until` seconds into the recording, queueing it for the speaker
@@ -342,7 +415,7 @@ fn play(
             .length_seconds()
             .max(audio.as_ref().map_or(0.0, Track::length_seconds)),
     );
-    let started = Instant::now();
+    stop.origin.set(Instant::now());
     let mut buf = Vec::new();
     let mut nal = Vec::new();
     let mut last_position = Instant::now() - Duration::from_secs(1);
@@ -355,12 +428,12 @@ fn play(
             f.fill(&mut file, &mut buf, at + SOUND_AHEAD)?;
         }
         // Pacing: each picture is shown at its own time.
-        let due = started + Duration::from_secs_f64(at.max(0.0));
-        if stop.wait_until(due) {
+        if stop.wait_until(at, feed.as_ref().and_then(AudioFeed::speaker)) {
             return Ok(());
         }
+        let due = stop.at(at);
         if let Some(f) = feed.as_mut() {
-            f.due_levels(started.elapsed().as_secs_f64(), events);
+            f.due_levels(stop.elapsed(), events);
         }
         mp4read::read_sample(&mut file, s, &mut buf).map_err(|e| e.to_string())?;
         annexb(&buf, &mut nal);
@@ -377,10 +450,11 @@ fn play(
             });
         }
     }
+    let end = length.as_secs_f64();
     if let Some(f) = feed.as_mut() {
-        f.run_out(&mut file, &mut buf, started + length, started, stop, events)?;
+        f.run_out(&mut file, &mut buf, end, stop, events)?;
     } else {
-        stop.wait_until(started + length);
+        stop.wait_until(end, None);
     }
     events(PlayerEvent::Position {
         position: length,

@@ -4,11 +4,13 @@
 //! state. One file per screen; shared pieces in `widgets`, colours in `theme`, the camera
 //! picture in `preview` (and in the terminal's own graphics, `graphics`, a render cache).
 
+mod countdown;
 mod done;
 pub mod graphics;
 mod help;
 mod operator;
 mod overview;
+mod practice;
 pub mod preview;
 mod questions;
 mod record;
@@ -24,14 +26,16 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, StatefulWidget, Widget, Wrap};
 
-use crate::app::state::{Phase, State};
+use crate::app::state::{Phase, PracticeStep, Slot, State};
+use countdown::CountdownScreen;
 use done::Done;
 use graphics::Graphics;
 use help::Help;
 use operator::{IdleOverlay, OperatorOverlay};
 use overview::Overview;
+use practice::PracticeScreen;
 use questions::QuestionList;
-use record::{QuestionScreen, RecordingScreen, ReviewScreen};
+use record::{QuestionScreen, RecordingScreen, ReviewScreen, Reviewed};
 use setup::DeviceTest;
 use theme::Theme;
 use welcome::{Consent, Declined, Welcome};
@@ -140,6 +144,8 @@ enum Body<'a> {
     DeviceTest(DeviceTest<'a>),
     Questions(QuestionList<'a>),
     Question(QuestionScreen<'a>),
+    Countdown(CountdownScreen<'a>),
+    Practice(PracticeScreen<'a>),
     Recording(RecordingScreen<'a>),
     Review(ReviewScreen<'a>),
     Done(Done<'a>),
@@ -161,12 +167,36 @@ impl<'a> Body<'a> {
             Phase::Question { q, prep } => {
                 Body::Question(QuestionScreen::new(state, *q, *prep, theme))
             }
-            Phase::Recording { q, started, .. } => {
-                Body::Recording(RecordingScreen::new(state, *q, *started, theme))
+            Phase::Countdown { slot, ends } => {
+                Body::Countdown(CountdownScreen::new(state, *slot, *ends, theme))
             }
-            Phase::Review { q, take, playing } => {
-                Body::Review(ReviewScreen::new(state, (*q, *take, *playing), theme))
-            }
+            Phase::Practice(step) => match step {
+                PracticeStep::Ready => Body::Practice(PracticeScreen::new(state, false, theme)),
+                PracticeStep::WaitingForSound => {
+                    Body::Practice(PracticeScreen::new(state, true, theme))
+                }
+                PracticeStep::Recording { started, .. } => {
+                    Body::Recording(RecordingScreen::new(state, Slot::Practice, *started, theme))
+                }
+                PracticeStep::Review { playing, seconds } => Body::Review(ReviewScreen::new(
+                    state,
+                    Reviewed::Practice { seconds: *seconds },
+                    *playing,
+                    theme,
+                )),
+            },
+            Phase::Recording { q, started, .. } => Body::Recording(RecordingScreen::new(
+                state,
+                Slot::Question(*q),
+                *started,
+                theme,
+            )),
+            Phase::Review { q, take, playing } => Body::Review(ReviewScreen::new(
+                state,
+                Reviewed::Answer { q: *q, take: *take },
+                *playing,
+                theme,
+            )),
             Phase::Submitting { .. } => Body::Pause(Pause::new(t.get("review.submitting"), theme)),
             Phase::Done { .. } => Body::Done(Done::new(state, theme)),
             Phase::Resetting => Body::Pause(Pause::new(t.get("common.one_moment"), theme)),
@@ -183,6 +213,8 @@ impl<'a> Body<'a> {
             Body::DeviceTest(s) => s.hints(),
             Body::Questions(s) => s.hints(),
             Body::Question(s) => s.hints(),
+            Body::Countdown(s) => s.hints(),
+            Body::Practice(s) => s.hints(),
             Body::Recording(s) => s.hints(),
             Body::Review(s) => s.hints(),
             Body::Done(s) => s.hints(),
@@ -199,6 +231,8 @@ impl<'a> Body<'a> {
             Body::DeviceTest(s) => s.render(area, buf, gfx),
             Body::Questions(s) => s.render(area, buf),
             Body::Question(s) => s.render(area, buf, gfx),
+            Body::Countdown(s) => s.render(area, buf, gfx),
+            Body::Practice(s) => s.render(area, buf),
             Body::Recording(s) => s.render(area, buf, gfx),
             Body::Review(s) => s.render(area, buf, gfx),
             Body::Done(s) => s.render(area, buf),
@@ -223,7 +257,16 @@ impl Widget for Header<'_> {
             }
             Phase::DeviceTest(_) => t.get("header.device_test").to_string(),
             Phase::Questions { .. } => t.get("header.questions").to_string(),
+            Phase::Practice(_)
+            | Phase::Countdown {
+                slot: Slot::Practice,
+                ..
+            } => t.get("header.practice").to_string(),
             Phase::Question { q, .. }
+            | Phase::Countdown {
+                slot: Slot::Question(q),
+                ..
+            }
             | Phase::Recording { q, .. }
             | Phase::Review { q, .. }
             | Phase::Submitting { q, .. } => t.fmt(
@@ -280,5 +323,7 @@ impl Widget for &Pause<'_> {
 
 #[cfg(test)]
 mod arrival_snapshots;
+#[cfg(test)]
+mod journey_snapshots;
 #[cfg(test)]
 mod snapshots;

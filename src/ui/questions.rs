@@ -66,7 +66,7 @@ impl<'a> QuestionList<'a> {
         let (state, selected) = (self.state, self.selected);
         let t = &state.session.text;
         let choose = ("↑ ↓", t.get("list.choose").to_string());
-        if state.session.progress.questions[selected]
+        let mut hints = if state.session.progress.questions[selected]
             .submitted_take()
             .is_some()
         {
@@ -75,7 +75,11 @@ impl<'a> QuestionList<'a> {
             vec![choose, ("Enter", t.get("list.open_answer").to_string())]
         } else {
             vec![choose, ("Enter", t.get("list.view_question").to_string())]
+        };
+        if state.session.interview.practice.is_some() {
+            hints.push(("P", t.get("list.practice").to_string()));
         }
+        hints
     }
 
     /// Every question, one a line, with its state.
@@ -142,10 +146,7 @@ impl Widget for &QuestionList<'_> {
             Line::raw(""),
         ];
         if q.video.is_some() {
-            lines.push(Line::styled(
-                "▶ This question is a short video.",
-                theme.accent,
-            ));
+            lines.push(Line::styled(t.get("list.video"), theme.accent));
             lines.push(Line::raw(""));
         }
         let detail = |k: &str, v: String| {

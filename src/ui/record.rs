@@ -1,5 +1,6 @@
-//! Answering one question: reading it (or watching its video) during the preparation
-//! countdown, recording with a large timer, and reviewing the take.
+//! Answering one question: reading it (or watching, pausing and replaying its video) during
+//! the preparation countdown, recording with a large timer, and reviewing the take. The
+//! practice question's recording and review are these same screens, labelled as practice.
 
 use std::time::{Duration, Instant};
 
@@ -13,11 +14,16 @@ use super::setup::{PaneSource, PicturePane, sound_panel, two_columns};
 use super::theme::Theme;
 use super::widgets::{BigClock, Hints, clock, remaining};
 use super::words::duration;
-use crate::app::state::{Prep, State};
+use crate::app::state::{Prep, Slot, State};
 use crate::session::TakeState;
 
 fn question_text<'a>(state: &'a State, q: usize, theme: &Theme) -> Paragraph<'a> {
-    let text = state.question(q).text.replace('\n', " ");
+    slot_text(state, Slot::Question(q), theme)
+}
+
+/// The text of what is being answered, above a line.
+pub(super) fn slot_text<'a>(state: &'a State, slot: Slot, theme: &Theme) -> Paragraph<'a> {
+    let text = state.slot_text(slot).replace('\n', " ");
     Paragraph::new(Text::from(vec![Line::styled(text, theme.text)]))
         .wrap(Wrap { trim: true })
         .block(
@@ -27,7 +33,7 @@ fn question_text<'a>(state: &'a State, q: usize, theme: &Theme) -> Paragraph<'a>
         )
 }
 
-fn playing_line(state: &State, key: &str) -> Line<'static> {
+pub(super) fn playing_line(state: &State, key: &str) -> Line<'static> {
     Line::raw(state.session.text.fmt(
         key,
         &[
@@ -72,18 +78,36 @@ impl<'a> QuestionScreen<'a> {
             ),
             theme.dim,
         );
-        match self.prep {
-            Prep::Watching => (
+        let (mut lines, mut hints) = match self.prep {
+            Prep::Watching { paused } => (
                 vec![
                     Line::styled(t.get("question.watch"), theme.title),
                     Line::raw(""),
-                    playing_line(state, "question.playing"),
+                    playing_line(
+                        state,
+                        if paused {
+                            "question.paused"
+                        } else {
+                            "question.playing"
+                        },
+                    ),
                     Line::raw(""),
                     Line::raw(t.get("question.prep_after_video")),
                     Line::raw(""),
                     attempts,
                 ],
-                vec![("Enter", t.get("question.skip").to_string())],
+                vec![
+                    (
+                        "Space",
+                        t.get(if paused {
+                            "question.resume"
+                        } else {
+                            "question.pause"
+                        })
+                        .to_string(),
+                    ),
+                    ("Enter", t.get("question.skip").to_string()),
+                ],
             ),
             Prep::Counting { ends } => (
                 vec![
@@ -123,7 +147,17 @@ impl<'a> QuestionScreen<'a> {
                 ],
                 vec![],
             ),
+        };
+        // The replay key, only while the video may still be watched again.
+        let left = state.replays_left(q);
+        if !matches!(self.prep, Prep::Watching { .. }) && left > 0 {
+            lines.push(Line::styled(
+                t.plural("question.replays_left", u64::from(left), &[]),
+                theme.dim,
+            ));
+            hints.push(("V", t.get("question.replay").to_string()));
         }
+        (lines, hints)
     }
 
     /// The countdown: in big digits under the words with large text, and as a gauge.
@@ -163,7 +197,7 @@ impl StatefulWidget for &QuestionScreen<'_> {
 
     fn render(self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
         let (state, q, theme) = (self.state, self.q, self.theme);
-        let watching = self.prep == Prep::Watching;
+        let watching = matches!(self.prep, Prep::Watching { .. });
         let (main, side) = two_columns(area);
         if state.question(q).video.is_some() && (watching || state.session.playback.frame.is_some())
         {
@@ -192,19 +226,20 @@ impl StatefulWidget for &QuestionScreen<'_> {
     }
 }
 
-/// The answer being recorded: the question, the candidate's picture, a large timer.
+/// The answer (or the practice) being recorded: its text, the candidate's picture, a large
+/// timer.
 pub struct RecordingScreen<'a> {
     state: &'a State,
-    q: usize,
+    slot: Slot,
     started: Option<Instant>,
     theme: &'a Theme,
 }
 
 impl<'a> RecordingScreen<'a> {
-    pub fn new(state: &'a State, q: usize, started: Option<Instant>, theme: &'a Theme) -> Self {
+    pub fn new(state: &'a State, slot: Slot, started: Option<Instant>, theme: &'a Theme) -> Self {
         RecordingScreen {
             state,
-            q,
+            slot,
             started,
             theme,
         }
@@ -217,8 +252,7 @@ impl<'a> RecordingScreen<'a> {
     }
 
     fn stoppable(&self) -> bool {
-        let minimum = self.state.question(self.q).minimum_answer;
-        self.elapsed() >= minimum.unwrap_or_default()
+        self.elapsed() >= self.state.slot_minimum(self.slot)
     }
 
     pub fn hints(&self) -> Hints {
@@ -245,7 +279,7 @@ impl<'a> RecordingScreen<'a> {
         let (state, theme) = (self.state, self.theme);
         let t = &state.session.text;
         let elapsed = self.elapsed();
-        let left = state.answer_limit(self.q).saturating_sub(elapsed);
+        let left = state.slot_limit(self.slot).saturating_sub(elapsed);
         let [label, big, under, rest, mic] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(6),
@@ -275,10 +309,13 @@ impl<'a> RecordingScreen<'a> {
         .alignment(Alignment::Center)
         .render(under, buf);
         let mut lines = Vec::new();
+        if self.slot == Slot::Practice {
+            lines.push(Line::styled(t.get("practice.label"), theme.accent));
+        }
         if self.stoppable() {
             lines.push(Line::raw(t.get("recording.press_stop")));
         } else {
-            let minimum = state.question(self.q).minimum_answer.unwrap_or_default();
+            let minimum = state.slot_minimum(self.slot);
             lines.push(Line::raw(
                 t.fmt("recording.stop_after", &[("time", &clock(minimum))]),
             ));
@@ -306,7 +343,7 @@ impl StatefulWidget for &RecordingScreen<'_> {
         let (main, side) = two_columns(area);
         let [text, picture] =
             Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
-        question_text(state, self.q, theme).render(text, buf);
+        slot_text(state, self.slot, theme).render(text, buf);
         if state.session.preview_hidden {
             Paragraph::new(t.get("recording.hidden"))
                 .wrap(Wrap { trim: true })
@@ -328,25 +365,27 @@ impl StatefulWidget for &RecordingScreen<'_> {
     }
 }
 
-/// A recorded take waiting for the candidate's decision: send, record again, or watch it.
+/// What the review screen shows: a question's take, or the practice take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reviewed {
+    Answer { q: usize, take: usize },
+    Practice { seconds: f64 },
+}
+
+/// A recorded take waiting for the candidate's decision: send, record again, or watch it. The
+/// practice take is never sent: its Enter goes on to the questions.
 pub struct ReviewScreen<'a> {
     state: &'a State,
-    q: usize,
-    take: usize,
+    what: Reviewed,
     playing: bool,
     theme: &'a Theme,
 }
 
 impl<'a> ReviewScreen<'a> {
-    pub fn new(
-        state: &'a State,
-        (q, take, playing): (usize, usize, bool),
-        theme: &'a Theme,
-    ) -> Self {
+    pub fn new(state: &'a State, what: Reviewed, playing: bool, theme: &'a Theme) -> Self {
         ReviewScreen {
             state,
-            q,
-            take,
+            what,
             playing,
             theme,
         }
@@ -359,27 +398,47 @@ impl<'a> ReviewScreen<'a> {
     fn info(&self) -> (Vec<Line<'a>>, Hints) {
         let (state, theme, playing) = (self.state, self.theme, self.playing);
         let t = &state.session.text;
-        let take = &state.session.progress.questions[self.q].takes[self.take];
-        let left = state.attempts_left(self.q);
-        let length = clock(Duration::from_secs_f64(take.seconds.unwrap_or(0.0)));
+        let (title, seconds, interrupted) = match self.what {
+            Reviewed::Answer { q, take } => {
+                let take = &state.session.progress.questions[q].takes[take];
+                (
+                    "review.title",
+                    take.seconds.unwrap_or(0.0),
+                    take.state == TakeState::Interrupted,
+                )
+            }
+            Reviewed::Practice { seconds } => ("practice.review_title", seconds, false),
+        };
+        let length = clock(Duration::from_secs_f64(seconds.max(0.0)));
         let mut lines = vec![
-            Line::styled(t.get("review.title"), theme.title),
+            Line::styled(t.get(title), theme.title),
             Line::raw(""),
             Line::raw(t.fmt("review.length", &[("time", &length)])),
         ];
-        if take.state == TakeState::Interrupted {
+        if interrupted {
             lines.push(Line::styled(t.get("review.interrupted"), theme.warn));
         }
         if playing {
             lines.push(playing_line(state, "review.playing"));
         }
         lines.push(Line::raw(""));
-        let mut hints: Hints = vec![("Enter", t.get("review.send").to_string())];
-        if left > 0 {
-            lines.push(Line::raw(t.plural("review.again", left as u64, &[])));
-            hints.push(("R", t.get("review.record_again").to_string()));
-        } else {
-            lines.push(Line::styled(t.get("review.last_attempt"), theme.dim));
+        let mut hints: Hints = Vec::new();
+        match self.what {
+            Reviewed::Answer { q, .. } => {
+                hints.push(("Enter", t.get("review.send").to_string()));
+                let left = state.attempts_left(q);
+                if left > 0 {
+                    lines.push(Line::raw(t.plural("review.again", left as u64, &[])));
+                    hints.push(("R", t.get("review.record_again").to_string()));
+                } else {
+                    lines.push(Line::styled(t.get("review.last_attempt"), theme.dim));
+                }
+            }
+            Reviewed::Practice { .. } => {
+                lines.push(Line::styled(t.get("practice.review_note"), theme.accent));
+                hints.push(("Enter", t.get("practice.to_questions").to_string()));
+                hints.push(("R", t.get("review.record_again").to_string()));
+            }
         }
         hints.push((
             "P",
@@ -411,7 +470,13 @@ impl StatefulWidget for &ReviewScreen<'_> {
         } else {
             Paragraph::new(Text::from(vec![
                 Line::raw(""),
-                Line::styled(t.get("review.recorded"), theme.good),
+                Line::styled(
+                    t.get(match self.what {
+                        Reviewed::Answer { .. } => "review.recorded",
+                        Reviewed::Practice { .. } => "practice.recorded",
+                    }),
+                    theme.good,
+                ),
                 Line::raw(""),
                 Line::raw(t.get("review.press_watch")),
             ]))

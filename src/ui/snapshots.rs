@@ -188,7 +188,7 @@ fn answering() -> crate::TestResult {
     Arc::make_mut(&mut st.session.interview).questions[1].video = Some(PathBuf::from("/q.mp4"));
     st.session.phase = Phase::Question {
         q: 1,
-        prep: Prep::Watching,
+        prep: Prep::Watching { paused: false },
     };
     st.session.playback.frame = st.devices.preview.clone();
     st.session.playback.position = Duration::from_secs(4);

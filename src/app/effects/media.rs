@@ -327,7 +327,8 @@ impl Playback {
                 }
                 PlayerEvent::Level(l) => Msg::PlaybackLevel(l),
                 PlayerEvent::NoSpeaker => Msg::PlaybackSilent,
-                PlayerEvent::Ended | PlayerEvent::Failed(_) => Msg::PlaybackEnded,
+                PlayerEvent::Ended => Msg::PlaybackEnded,
+                PlayerEvent::Failed(_) => Msg::PlaybackFailed,
             };
             let _ = tx.send(msg);
         }));
@@ -336,6 +337,13 @@ impl Playback {
     /// Stops what plays (and waits for its thread).
     pub(super) fn stop(&mut self) {
         self.player = None;
+    }
+
+    /// Holds what plays at its picture, or lets it go on.
+    pub(super) fn pause(&mut self, paused: bool) {
+        if let Some(player) = &self.player {
+            player.pause(paused);
+        }
     }
 }
 

@@ -142,6 +142,7 @@ impl Executor {
             Effect::StopRecording => self.recorder.stop(),
             Effect::Play { file } => self.playback.play(file),
             Effect::StopPlayback => self.playback.stop(),
+            Effect::PausePlayback { paused } => self.playback.pause(paused),
             Effect::DeleteFile(path) => match crate::fsutil::remove_file(&path) {
                 Ok(()) => tracing::info!(path = %path.display(), "deleted"),
                 Err(e) => tracing::warn!(error = %e, "cannot delete"),
@@ -354,6 +355,7 @@ fn effect_name(effect: &Effect) -> &'static str {
         Effect::StopRecording => "stop_recording",
         Effect::Play { .. } => "play",
         Effect::StopPlayback => "stop_playback",
+        Effect::PausePlayback { .. } => "pause_playback",
         Effect::DeleteFile(_) => "delete_file",
         Effect::SaveProgress { .. } => "save_progress",
         Effect::NoteActivity { .. } => "note_activity",

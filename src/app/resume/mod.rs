@@ -135,8 +135,8 @@ fn settle_stale(
     }
 }
 
-/// Whether `dir` holds anything but a session's record, its activity note and its device-test
-/// clip (which never leaves the machine).
+/// Whether `dir` holds anything but a session's record, its activity note, its device-test
+/// clip and its practice take (which never leave the machine).
 fn holds_answers(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         // Unreadable: keep it rather than guess.
@@ -147,6 +147,7 @@ fn holds_answers(dir: &Path) -> bool {
         let bookkeeping = name == crate::session::PROGRESS_FILE
             || name == crate::session::ACTIVITY_FILE
             || name.starts_with("device-test.mp4")
+            || name.starts_with(crate::session::PRACTICE_FILE)
             || name.starts_with('.');
         !bookkeeping
     })

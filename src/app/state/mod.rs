@@ -22,7 +22,7 @@ use crate::session::{Progress, TakeState};
 pub use code::{CodeEntry, CodeProblem};
 pub use devices::{DeviceProblem, DeviceStatus, Devices, Playback, UploadView};
 pub use operator::{Operator, OperatorAction, OperatorPage, OperatorStep};
-pub use phase::{Notice, Phase, Prep, TestStep};
+pub use phase::{Notice, Phase, PracticeStep, Prep, Slot, TestStep};
 pub use settings::{CodeMode, Settings, Target};
 
 /// Wall-clock time, derived from the flow's own clock: the Unix time at one instant, so that
@@ -64,6 +64,8 @@ pub struct Session {
     pub uploads: Vec<UploadView>,
     /// The candidate may hide their own picture while answering.
     pub preview_hidden: bool,
+    /// Per question: how often its video has started playing for this candidate.
+    pub video_plays: Vec<u32>,
     /// The last key the candidate pressed (idle detection).
     pub last_input: Instant,
     /// The reset countdown on screen, ending at this instant.
@@ -87,6 +89,7 @@ impl Session {
             playback: Playback::default(),
             uploads: Vec::new(),
             preview_hidden: false,
+            video_plays: Vec::new(),
             last_input: now,
             idle_ends: None,
             activity_noted: None,
@@ -238,9 +241,13 @@ impl State {
     /// The question staff grants apply to: the one being answered, or the one selected.
     pub fn grant_question(&self) -> Option<usize> {
         match self.session.phase {
-            Phase::Question { q, .. } | Phase::Recording { q, .. } | Phase::Review { q, .. } => {
-                Some(q)
-            }
+            Phase::Question { q, .. }
+            | Phase::Recording { q, .. }
+            | Phase::Review { q, .. }
+            | Phase::Countdown {
+                slot: Slot::Question(q),
+                ..
+            } => Some(q),
             Phase::Questions { selected } => Some(selected),
             _ => self.session.progress.current,
         }
@@ -262,6 +269,75 @@ impl State {
 
     pub fn test_clip_path(&self) -> PathBuf {
         self.session.dir.join("device-test.mp4")
+    }
+
+    /// The practice take's file: in the session directory, never in the outbox.
+    pub fn practice_path(&self) -> PathBuf {
+        self.session.dir.join(crate::session::PRACTICE_FILE)
+    }
+
+    /// The 3-2-1 before each recording: the interview's, else the station's.
+    pub fn countdown(&self) -> Duration {
+        self.session
+            .interview
+            .countdown
+            .unwrap_or(self.settings.countdown)
+    }
+
+    /// Times question `q`'s video has started playing for this candidate.
+    pub fn video_plays(&self, q: usize) -> u32 {
+        self.session.video_plays.get(q).copied().unwrap_or(0)
+    }
+
+    /// Whether question `q`'s video may be watched (once more).
+    pub fn replays_left(&self, q: usize) -> u32 {
+        let Some(plays) = self.video_plays(q).checked_sub(1) else {
+            return u32::from(self.question(q).video.is_some());
+        };
+        self.question(q).video_replays.saturating_sub(plays)
+    }
+
+    /// Counts one more start of question `q`'s video.
+    pub fn note_video_play(&mut self, q: usize) {
+        let plays = &mut self.session.video_plays;
+        if plays.len() <= q {
+            plays.resize(q + 1, 0);
+        }
+        plays[q] += 1;
+    }
+
+    /// The text on screen while `slot` is answered.
+    pub fn slot_text(&self, slot: Slot) -> &str {
+        match slot {
+            Slot::Question(q) => &self.question(q).text,
+            Slot::Practice => self
+                .session
+                .interview
+                .practice
+                .as_ref()
+                .map_or("", |p| p.text.as_str()),
+        }
+    }
+
+    /// Where a recording for `slot` stops by itself.
+    pub fn slot_limit(&self, slot: Slot) -> Duration {
+        match slot {
+            Slot::Question(q) => self.answer_limit(q),
+            Slot::Practice => self
+                .session
+                .interview
+                .practice
+                .as_ref()
+                .map_or(Duration::ZERO, |p| p.answer_limit),
+        }
+    }
+
+    /// The shortest recording for `slot` the candidate may stop (none for the practice).
+    pub fn slot_minimum(&self, slot: Slot) -> Duration {
+        match slot {
+            Slot::Question(q) => self.question(q).minimum_answer.unwrap_or_default(),
+            Slot::Practice => Duration::ZERO,
+        }
     }
 
     /// The next question without a submitted answer, starting from `from`.

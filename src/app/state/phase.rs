@@ -1,6 +1,7 @@
 //! Where the candidate is: the explicit [`Phase`], each variant carrying only what that step
-//! needs, with the device test's and the preparation's own steps, and the short notice shown
-//! about the last thing that went wrong.
+//! needs, with the device test's, the preparation's and the practice's own steps, the 3-2-1
+//! before a recording ([`Slot`] says whose), and the short notice shown about the last thing
+//! that went wrong.
 
 use std::time::Instant;
 
@@ -27,6 +28,14 @@ pub enum Phase {
         q: usize,
         prep: Prep,
     },
+    /// 3-2-1 before a recording, the camera picture on screen; recording starts at `ends`.
+    /// Nothing is recorded or counted yet, so going back costs nothing.
+    Countdown {
+        slot: Slot,
+        ends: Instant,
+    },
+    /// The practice question (offered after the device test): never sent, never counted.
+    Practice(PracticeStep),
     Recording {
         q: usize,
         take: usize,
@@ -68,6 +77,8 @@ impl Phase {
             Phase::DeviceTest(_) => "device_test",
             Phase::Questions { .. } => "questions",
             Phase::Question { .. } => "question",
+            Phase::Countdown { .. } => "countdown",
+            Phase::Practice(_) => "practice",
             Phase::Recording { .. } => "recording",
             Phase::Review { .. } => "review",
             Phase::Submitting { .. } => "submitting",
@@ -93,11 +104,34 @@ pub enum TestStep {
     },
 }
 
+/// What a recording is for: the answer to a question, or the practice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Practice,
+    Question(usize),
+}
+
+/// The steps of the practice question, like an answer's but never sent or counted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PracticeStep {
+    /// The practice question on screen; recording starts on the candidate's key.
+    Ready,
+    /// The candidate asked to start, but the microphone has not heard them yet.
+    WaitingForSound,
+    Recording {
+        /// Set when the pipeline reports it is recording.
+        started: Option<Instant>,
+        stopping: bool,
+    },
+    /// The practice take, to watch, record again or leave behind.
+    Review { playing: bool, seconds: f64 },
+}
+
 /// Where the candidate is with the question on screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Prep {
-    /// The question video is playing; preparation starts when it ends.
-    Watching,
+    /// The question video is playing (or paused); preparation starts when it ends.
+    Watching { paused: bool },
     /// Preparation time running out at `ends`.
     Counting { ends: Instant },
     /// No preparation time (or it was skipped): recording starts on the candidate's key.
@@ -117,6 +151,10 @@ pub enum Notice {
     SubmitFailed,
     /// The disk cannot hold an answer: staff were called.
     NoSpace,
+    /// The question video could not be played: the question is read instead.
+    VideoFailed,
+    /// The practice recording did not start or was cut short.
+    PracticeFailed,
 }
 
 impl Notice {
@@ -128,6 +166,8 @@ impl Notice {
             Notice::StaffCalled => "common.staff_called",
             Notice::SubmitFailed => "review.submit_failed",
             Notice::NoSpace => "question.no_space",
+            Notice::VideoFailed => "question.video_failed",
+            Notice::PracticeFailed => "practice.failed",
         }
     }
 }

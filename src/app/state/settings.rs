@@ -41,6 +41,8 @@ pub struct Settings {
     pub receipt: bool,
     /// Calling staff rings the terminal bell too.
     pub staff_bell: bool,
+    /// The 3-2-1 before each recording (zero: none), unless the interview sets its own.
+    pub countdown: Duration,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             declined_wait: Duration::from_secs(20),
             receipt: false,
             staff_bell: false,
+            countdown: Duration::from_secs(3),
         }
     }
 }

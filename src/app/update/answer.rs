@@ -1,6 +1,7 @@
 //! The life of an answer, as rules of `update`: waiting for the microphone, recording, the
 //! limit and the minimum length, review, re-record or submit (with the manifest after the
-//! last answer), and what happens when the station saves or loses a take.
+//! last answer), and what happens when the station saves or loses a take (the practice's
+//! takes are handed to `practice`).
 
 use std::time::Instant;
 
@@ -9,20 +10,6 @@ use super::super::msg::{
 };
 use super::super::state::{Notice, Phase, Prep, State, TestStep};
 use crate::session::{Delivery, Take, TakeState};
-
-/// Starts recording question `q` if the microphone has heard the candidate; otherwise waits
-/// for them to make a sound (and says so on screen).
-pub(super) fn try_start(state: &mut State, q: usize) -> Vec<Effect> {
-    if state.heard_sound() {
-        start_answer(state, q)
-    } else {
-        state.session.phase = Phase::Question {
-            q,
-            prep: Prep::WaitingForSound,
-        };
-        Vec::new()
-    }
-}
 
 pub(super) fn start_answer(state: &mut State, q: usize) -> Vec<Effect> {
     if state.attempts_left(q) == 0 {
@@ -245,6 +232,8 @@ pub(super) fn recording_saved(
 ) -> Vec<Effect> {
     let mut fx = Vec::new();
     match purpose {
+        // The router hands the practice's takes to `practice`.
+        Purpose::Practice { .. } => {}
         Purpose::TestClip { .. } => {
             if let (Phase::DeviceTest(_), Some(checks)) = (&state.session.phase, checks) {
                 state.session.phase = Phase::DeviceTest(TestStep::Review {
@@ -283,6 +272,8 @@ pub(super) fn recording_failed(
 ) -> Vec<Effect> {
     let mut fx = Vec::new();
     match purpose {
+        // The router hands the practice's takes to `practice`.
+        Purpose::Practice { .. } => {}
         Purpose::TestClip { .. } => {
             tracing::warn!(%detail, "test clip failed");
             state.session.notice = Some(Notice::TestClipFailed);
@@ -375,16 +366,12 @@ fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
         return Vec::new();
     }
     let mut fx = vec![state.save()];
+    // The video plays by itself the first time; after that it is a replay, on request.
     match state.question(q).video.clone() {
-        Some(video) => {
-            state.session.playback = Default::default();
-            state.session.phase = Phase::Question {
-                q,
-                prep: Prep::Watching,
-            };
-            fx.push(Effect::Play { file: video });
+        Some(video) if state.video_plays(q) == 0 => {
+            fx.extend(play_video(state, q, video));
         }
-        None => {
+        _ => {
             state.session.phase = Phase::Question {
                 q,
                 prep: preparation(state, q),
@@ -392,6 +379,17 @@ fn open_question(state: &mut State, q: usize) -> Vec<Effect> {
         }
     }
     fx
+}
+
+/// Plays question `q`'s video from the start, counting the viewing.
+pub(super) fn play_video(state: &mut State, q: usize, video: std::path::PathBuf) -> Vec<Effect> {
+    state.note_video_play(q);
+    state.session.playback = Default::default();
+    state.session.phase = Phase::Question {
+        q,
+        prep: Prep::Watching { paused: false },
+    };
+    vec![Effect::StopPlayback, Effect::Play { file: video }]
 }
 
 pub(super) fn preparation(state: &State, q: usize) -> Prep {

@@ -91,9 +91,7 @@ fn start_test_clip(state: &mut State) -> Vec<Effect> {
 fn test_passed(state: &mut State) -> Vec<Effect> {
     state.session.progress.device_test_passed = true;
     state.session.playback = Default::default();
-    state.session.phase = Phase::Questions {
-        selected: state.next_open_question(0).unwrap_or(0),
-    };
+    state.session.phase = super::practice::after_device_test(state);
     vec![
         Effect::StopPlayback,
         Effect::DeleteFile(state.test_clip_path()),

@@ -40,7 +40,13 @@ pub fn state() -> crate::TestResult<State> {
     let now = Instant::now();
     let dir = PathBuf::from("/data/s1");
     let session = Session::new(Arc::new(interview), progress, dir, now);
-    Ok(State::new(Settings::default(), session, now))
+    // No 3-2-1 here: these rules' tests start recording on the key; the countdown's own
+    // tests (practice_tests.rs) turn it on.
+    let settings = Settings {
+        countdown: Duration::ZERO,
+        ..Settings::default()
+    };
+    Ok(State::new(settings, session, now))
 }
 
 pub fn test_clip() -> Purpose {

@@ -4,7 +4,7 @@
 //! (after the recording in progress is saved).
 
 use super::super::msg::Effect;
-use super::super::state::{Phase, Session, State, TestStep};
+use super::super::state::{Phase, PracticeStep, Session, State, TestStep};
 
 /// Ends the session: what was sent stays in the outbox, the rest of the candidate's traces go.
 /// Never during a recording or while a take is going into the outbox (the reset waits for
@@ -13,6 +13,7 @@ pub(super) fn end_session(state: &mut State) -> Vec<Effect> {
     if matches!(
         state.session.phase,
         Phase::Recording { .. }
+            | Phase::Practice(PracticeStep::Recording { .. })
             | Phase::Submitting { .. }
             | Phase::Resetting
             | Phase::DeviceTest(TestStep::Recording { .. } | TestStep::Saving)
@@ -52,7 +53,8 @@ pub fn session_end_failed(state: &mut State, detail: String) -> Vec<Effect> {
 pub(super) fn terminate(state: &mut State) -> Vec<Effect> {
     state.quitting = true;
     match &mut state.session.phase {
-        Phase::Recording { stopping, .. } => {
+        Phase::Recording { stopping, .. }
+        | Phase::Practice(PracticeStep::Recording { stopping, .. }) => {
             *stopping = true;
             vec![Effect::StopRecording]
         }

@@ -4,21 +4,27 @@
 //!
 //! This file routes each message and key to the rules, which live beside it by what they are
 //! about: `arrival` (code, consent, done), `device_test`, `answer` (the question list and an
-//! answer's life), `station` (the operator menu, grants, the idle reset) and `lifecycle` (a
+//! answer's life), `question_video` (watching, pausing, replaying, a video that fails),
+//! `practice` (the gate and the countdown before every recording, and the practice
+//! question), `station` (the operator menu, grants, the idle reset) and `lifecycle` (a
 //! session's end, the next one, leaving). The rules import each other one way only (station →
-//! arrival → lifecycle) and never this file.
+//! arrival → lifecycle; device_test → practice → answer; question_video → answer) and never
+//! this file.
 
 use std::time::Duration;
 
 use super::msg::{Effect, Key, Msg, Purpose, UploadNews};
-use super::state::{DeviceStatus, OperatorStep, Phase, Prep, Session, State, TestStep};
+use super::state::{
+    DeviceStatus, OperatorStep, Phase, PracticeStep, Prep, Session, Slot, State, TestStep,
+};
 use crate::session::Delivery;
 use answer::{
-    preparation, questions_key, recording_failed, recording_key, recording_saved, review_key,
-    start_answer, stop_answer, submit_failed, submitted, try_start,
+    questions_key, recording_failed, recording_key, recording_saved, review_key, stop_answer,
+    submit_failed, submitted,
 };
 use device_test::{device_test_key, start_interview};
 use lifecycle::{end_session, session_started, terminate};
+use practice::{begin, countdown_key, practice_key, record, try_start};
 
 pub use lifecycle::session_end_failed;
 
@@ -46,7 +52,8 @@ pub fn update(state: &mut State, msg: Msg) -> Vec<Effect> {
         | Msg::PlaybackPosition { .. }
         | Msg::PlaybackLevel(_)
         | Msg::PlaybackSilent
-        | Msg::PlaybackEnded => playback(state, msg),
+        | Msg::PlaybackEnded
+        | Msg::PlaybackFailed => playback(state, msg),
         Msg::Submitted { .. } | Msg::SubmitFailed { .. } | Msg::Upload { .. } => {
             delivery(state, msg)
         }
@@ -105,12 +112,36 @@ fn recording_report(state: &mut State, msg: Msg) -> Vec<Effect> {
                     },
                     Purpose::Answer(t),
                 ) if (*q, *take) == (t.question, t.take) => *started = Some(now),
+                (
+                    Phase::Practice(PracticeStep::Recording { started, .. }),
+                    Purpose::Practice { .. },
+                ) => *started = Some(now),
                 (Phase::DeviceTest(TestStep::Recording { started }), Purpose::TestClip { .. }) => {
                     *started = now
                 }
                 _ => {}
             }
             Vec::new()
+        }
+        Msg::RecordingSaved {
+            purpose: Purpose::Practice { session },
+            seconds,
+            ..
+        } if state.is_current(&session) => {
+            practice::saved(state, seconds);
+            quit_if_asked(state)
+        }
+        Msg::RecordingFailed {
+            purpose: Purpose::Practice { session },
+            problem,
+            detail,
+            kept_seconds,
+        } if state.is_current(&session) => {
+            tracing::warn!(%detail, "practice take failed");
+            state.last_error = Some(detail);
+            let mut fx = practice::failed(state, problem, kept_seconds);
+            fx.extend(quit_if_asked(state));
+            fx
         }
         Msg::RecordingSaved {
             purpose,
@@ -141,6 +172,15 @@ fn recording_report(state: &mut State, msg: Msg) -> Vec<Effect> {
     }
 }
 
+/// Leaving was asked while the practice take recorded: it is saved now.
+fn quit_if_asked(state: &State) -> Vec<Effect> {
+    if state.quitting {
+        vec![Effect::Quit]
+    } else {
+        Vec::new()
+    }
+}
+
 /// What the take or question video being played reports.
 fn playback(state: &mut State, msg: Msg) -> Vec<Effect> {
     let playback = &mut state.session.playback;
@@ -153,6 +193,20 @@ fn playback(state: &mut State, msg: Msg) -> Vec<Effect> {
         Msg::PlaybackLevel(level) => playback.level = Some(level),
         Msg::PlaybackSilent => playback.silent = true,
         Msg::PlaybackEnded => return playback_ended(state),
+        Msg::PlaybackFailed => {
+            if matches!(
+                state.session.phase,
+                Phase::Question {
+                    prep: Prep::Watching { .. },
+                    ..
+                }
+            ) {
+                return question_video::video_failed(state);
+            }
+            // A take that cannot be played back ends like one played to its end.
+            tracing::warn!("a take could not be played back");
+            return playback_ended(state);
+        }
         _ => {}
     }
     Vec::new()
@@ -222,7 +276,12 @@ fn tick(state: &mut State) -> Vec<Effect> {
         Phase::Question {
             q,
             prep: Prep::Counting { ends },
-        } if now >= ends => try_start(state, q),
+        } if now >= ends => try_start(state, Slot::Question(q)),
+        Phase::Countdown { slot, ends } if now >= ends => record(state, slot),
+        Phase::Practice(PracticeStep::Recording {
+            started: Some(started),
+            stopping: false,
+        }) if now >= started + state.slot_limit(Slot::Practice) => practice::stop(state),
         Phase::Recording {
             q,
             started: Some(started),
@@ -247,7 +306,10 @@ fn gate_opened(state: &mut State) -> Vec<Effect> {
         Phase::Question {
             q,
             prep: Prep::WaitingForSound,
-        } if state.heard_sound() => start_answer(state, q),
+        } if state.heard_sound() => begin(state, Slot::Question(q)),
+        Phase::Practice(PracticeStep::WaitingForSound) if state.heard_sound() => {
+            begin(state, Slot::Practice)
+        }
         _ => Vec::new(),
     }
 }
@@ -326,17 +388,19 @@ fn phase_key(state: &mut State, key: Key) -> Vec<Effect> {
             _ => Vec::new(),
         },
         Phase::DeviceTest(step) => device_test_key(state, step, key),
+        Phase::Questions { .. } if key == Key::Char('p') => practice::open(state),
         Phase::Questions { selected } => questions_key(state, selected, key),
-        Phase::Question { q, prep } => match key {
-            Key::Enter | Key::Char('s') if prep != Prep::Watching => try_start(state, q),
-            Key::Enter | Key::Char('s') => {
-                // Skipping the rest of the question video starts the preparation time.
-                let mut fx = vec![Effect::StopPlayback];
-                fx.extend(playback_ended(state));
-                fx
-            }
+        Phase::Question {
+            q,
+            prep: Prep::Watching { paused },
+        } => question_video::watching_key(state, q, paused, key),
+        Phase::Question { q, .. } => match key {
+            Key::Enter | Key::Char('s') => try_start(state, Slot::Question(q)),
+            Key::Char('v') => question_video::replay(state, q),
             _ => Vec::new(),
         },
+        Phase::Countdown { slot, .. } => countdown_key(state, slot, key),
+        Phase::Practice(step) => practice_key(state, step, key),
         Phase::Recording {
             q,
             started: Some(started),
@@ -356,13 +420,14 @@ fn phase_key(state: &mut State, key: Key) -> Vec<Effect> {
 fn playback_ended(state: &mut State) -> Vec<Effect> {
     match state.session.phase.clone() {
         Phase::Question {
-            q,
-            prep: Prep::Watching,
-        } => {
-            state.session.phase = Phase::Question {
-                q,
-                prep: preparation(state, q),
-            };
+            prep: Prep::Watching { .. },
+            ..
+        } => return question_video::video_over(state),
+        Phase::Practice(PracticeStep::Review { seconds, .. }) => {
+            state.session.phase = Phase::Practice(PracticeStep::Review {
+                playing: false,
+                seconds,
+            });
         }
         Phase::Review { q, take, .. } => {
             state.session.phase = Phase::Review {
@@ -392,6 +457,10 @@ mod fixtures;
 #[cfg(test)]
 mod joint_tests;
 mod lifecycle;
+mod practice;
+#[cfg(test)]
+mod practice_tests;
+mod question_video;
 mod receipt;
 mod station;
 #[cfg(test)]

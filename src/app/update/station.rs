@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::super::msg::{Effect, Key, Msg};
 use super::super::state::{
-    Notice, OperatorAction, OperatorPage, OperatorStep, Phase, Prep, State, TestStep,
+    Notice, OperatorAction, OperatorPage, OperatorStep, Phase, PracticeStep, Prep, State, TestStep,
 };
 use super::lifecycle::{end_session, terminate};
 use crate::session::{Grant, GrantKind};
@@ -275,6 +275,7 @@ pub(super) fn idle_tick(state: &mut State) -> Vec<Effect> {
         Phase::Welcome(_)
             | Phase::Declined { .. }
             | Phase::Recording { .. }
+            | Phase::Practice(PracticeStep::Recording { .. })
             | Phase::Submitting { .. }
             | Phase::Resetting
             | Phase::OutOfOrder

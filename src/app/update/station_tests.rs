@@ -34,6 +34,8 @@ fn state() -> crate::TestResult<State> {
         operator_pin: true,
         lockdown: true,
         idle_reset: Some(Duration::from_secs(120)),
+        // Recording starts on the key here (the countdown has its own tests).
+        countdown: Duration::ZERO,
         ..Settings::default()
     };
     let progress = Progress::new("s", "st", 1, 0);
@@ -379,6 +381,7 @@ fn lived_in(st: &State) -> Session {
             refused: false,
         }],
         preview_hidden: true,
+        video_plays: vec![2],
         last_input: st.now - Duration::from_secs(40),
         idle_ends: Some(st.now + Duration::from_secs(5)),
         activity_noted: Some(st.now),

@@ -426,7 +426,7 @@ fn a_video_question_prepares_after_the_video() -> crate::TestResult {
         st.session.phase,
         Phase::Question {
             q: 0,
-            prep: Prep::Watching
+            prep: Prep::Watching { paused: false }
         }
     );
     // The preparation clock does not run while the video plays.

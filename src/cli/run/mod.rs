@@ -15,6 +15,7 @@ use crate::app::start::Setup;
 use crate::config::Config;
 use crate::interview::{Catalog, Interview};
 use crate::logging::console;
+use crate::media::playable::PlayerCheck;
 pub use setup::{Interviews, KioskSetup};
 
 mod setup;
@@ -181,13 +182,13 @@ fn load_interviews(kiosk: &KioskSetup) -> Result<Catalog, Exit> {
         }
         Interviews::Single(path) => path.clone(),
         Interviews::Station { .. } => {
-            return Catalog::load(&kiosk.config.interview).map_err(|e| {
+            return Catalog::load_checked(&kiosk.config.interview, &PlayerCheck).map_err(|e| {
                 report_error(&e);
                 Exit::BadInput
             });
         }
     };
-    let interview = Interview::load(&single).map_err(|e| {
+    let interview = Interview::load_checked(&single, &PlayerCheck).map_err(|e| {
         report_error(&e);
         Exit::BadInput
     })?;

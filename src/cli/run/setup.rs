@@ -130,6 +130,7 @@ fn settings(config: &Config, interviews: &Interviews, demo: bool) -> Settings {
         declined_wait: fixed.declined_wait,
         receipt: kiosk.receipt_command.is_some(),
         staff_bell: kiosk.call_staff_bell,
+        countdown: config.recording.countdown,
     }
 }
 
