@@ -39,6 +39,12 @@ fn a_failing_upload_step_keeps_the_encoder_and_live_figures() {
     assert!(live["pipeline_vs_bare_encoder"].as_f64().unwrap() > 0.0);
     assert!(live["booth_vs_ffmpeg_ultrafast"].as_f64().unwrap() > 0.0);
     assert_eq!(live["booth"]["dropped_frames"], 0);
+    let startup = &v["startup"]["measured"];
+    assert!(
+        startup["booth_run_median_ms"].as_f64().unwrap() > 0.0,
+        "{v:#}"
+    );
+    assert!(startup["doctor_median_ms"].as_f64().unwrap() > 0.0);
     let failed = &v["upload"]["failed"];
     assert_eq!(failed["step"], "upload", "{v:#}");
     assert_eq!(failed["kind"], "spawn");

@@ -13,12 +13,18 @@
 //!    same file in one PATCH, as a throughput ratio with a floor ([`upload`]); below the floor
 //!    the bench exits 1.
 //!
+//! 4. Start-up: `booth run` to its first screen in a fresh terminal, and `booth doctor`
+//!    ([`startup`]), reported without a floor.
+//! 5. Upload over emulated wide-area links: booth against curl through a shaping proxy
+//!    ([`wan`]).
+//!
 //! Each of these is a step ([`report`]): one that fails leaves its error in its place and the
 //! others' figures stand; the bench then exits 1.
 
 mod encode;
 mod live;
 mod report;
+mod startup;
 mod upload;
 mod wan;
 
@@ -227,6 +233,8 @@ struct FullReport {
     upload: Step<upload::UploadFigure>,
     /// booth against curl through the shaping proxy.
     wan: Step<wan::WanFigure>,
+    /// `booth run` to its first screen and `booth doctor` (none with `--upload-only`).
+    startup: Option<Step<startup::Startup>>,
     /// The names of the steps that failed; the bench exits 1 when there is any.
     failed_steps: Vec<String>,
 }
@@ -325,12 +333,19 @@ fn measure_all(args: &BenchArgs) -> FullReport {
             &args.tus_server,
         )
     });
+    let startup = (!args.upload_only).then(|| {
+        step("startup", || {
+            let dir = work_dir(&work_base(args), "booth-bench-startup-")?;
+            startup::measure(dir.path())
+        })
+    });
     let failed_steps = scenes
         .iter()
         .filter_map(Step::failure)
         .chain(live.iter().filter_map(Step::failure))
         .chain(upload.failure())
         .chain(wan.failure())
+        .chain(startup.as_ref().and_then(Step::failure))
         .map(|f| f.step.clone())
         .collect();
     FullReport {
@@ -338,6 +353,7 @@ fn measure_all(args: &BenchArgs) -> FullReport {
         live,
         upload,
         wan,
+        startup,
         failed_steps,
     }
 }
@@ -399,6 +415,11 @@ fn print_table(full: &FullReport) {
     match &full.wan {
         Step::Measured(m) => wan::print(&m.figure, &load_text(m)),
         Step::Failed(f) => print_failure(f),
+    }
+    match &full.startup {
+        Some(Step::Measured(m)) => startup::print(&m.figure, &load_text(m)),
+        Some(Step::Failed(f)) => print_failure(f),
+        None => {}
     }
     if !full.failed_steps.is_empty() {
         println!("Failed steps: {}", full.failed_steps.join(", "));

@@ -1,0 +1,168 @@
+//! Start-up, reported without a floor: `booth run --demo` in a fresh terminal (a tmux server of
+//! the bench's own, 160×48) until its first screen is drawn, against the same terminal
+//! starting a program that prints one line at once — the peer that says what the terminal
+//! itself costs; and the wall time of `booth doctor` with the built-in config.
+//!
+//! The screen is read with `tmux capture-pane` every few milliseconds, so each time carries
+//! up to one polling interval (plus one capture) of slack on both sides.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::report::median;
+use super::{BenchError, path_str};
+use crate::logging::console;
+
+const ROUNDS: usize = 5;
+const POLL: Duration = Duration::from_millis(5);
+/// A start that draws nothing in this time has failed.
+const GIVE_UP: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Serialize)]
+pub struct Startup {
+    pub rounds: usize,
+    /// `booth run --demo` to its first drawn screen, each round (the first is the coldest).
+    pub booth_run_ms: Vec<f64>,
+    /// The terminal starting `echo` to its line on the screen, each round.
+    pub terminal_alone_ms: Vec<f64>,
+    pub booth_run_median_ms: f64,
+    pub terminal_alone_median_ms: f64,
+    /// `booth doctor` (built-in config), wall time of each round, and its exit code.
+    pub doctor_ms: Vec<f64>,
+    pub doctor_median_ms: f64,
+    pub doctor_exit_code: Option<i32>,
+}
+
+/// A tmux server of the bench's own, killed when dropped.
+struct Terminal {
+    socket: String,
+}
+
+impl Terminal {
+    fn tmux(&self, args: &[&str]) -> Result<String, BenchError> {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .env("TERM", "xterm-256color")
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| BenchError::Spawn {
+                program: "tmux".into(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(BenchError::Failed {
+                program: format!("tmux {}", args.first().copied().unwrap_or_default()),
+                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Starts `command` in a 160×48 terminal and returns the milliseconds until the screen
+    /// shows anything.
+    fn time_to_first_screen(socket: &str, command: &str) -> Result<f64, BenchError> {
+        let t = Terminal {
+            socket: socket.to_string(),
+        };
+        let started = Instant::now();
+        t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "bench",
+            "-x",
+            "160",
+            "-y",
+            "48",
+            command,
+        ])?;
+        loop {
+            let screen = t.tmux(&["capture-pane", "-p", "-t", "bench"])?;
+            if screen.chars().any(|c| !c.is_whitespace()) {
+                return Ok(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            if started.elapsed() > GIVE_UP {
+                return Err(BenchError::Failed {
+                    program: command.to_string(),
+                    detail: format!("drew nothing within {} s", GIVE_UP.as_secs()),
+                });
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+pub fn measure(work: &Path) -> Result<Startup, BenchError> {
+    console("bench: start-up of booth run (to its first screen) and booth doctor");
+    let exe = std::env::current_exe().map_err(|source| BenchError::Spawn {
+        program: "booth".into(),
+        source,
+    })?;
+    let socket = |what: &str, n: usize| format!("booth-bench-{}-{what}-{n}", std::process::id());
+    let (mut booth, mut alone, mut doctor) = (Vec::new(), Vec::new(), Vec::new());
+    let mut doctor_exit_code = None;
+    for n in 0..ROUNDS {
+        let data = work.join(format!("run-{n}"));
+        let run = format!(
+            "'{}' run --demo --data-dir '{}'",
+            exe.display(),
+            path_str(&data)
+        );
+        booth.push(Terminal::time_to_first_screen(&socket("run", n), &run)?);
+        alone.push(Terminal::time_to_first_screen(
+            &socket("echo", n),
+            "echo ready; sleep 30",
+        )?);
+        let started = Instant::now();
+        let status = Command::new(&exe)
+            .args(["doctor", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|source| BenchError::Spawn {
+                program: "booth doctor".into(),
+                source,
+            })?;
+        doctor.push(started.elapsed().as_secs_f64() * 1000.0);
+        doctor_exit_code = status.code();
+    }
+    Ok(Startup {
+        rounds: ROUNDS,
+        booth_run_median_ms: median(booth.clone()),
+        terminal_alone_median_ms: median(alone.clone()),
+        doctor_median_ms: median(doctor.clone()),
+        booth_run_ms: booth,
+        terminal_alone_ms: alone,
+        doctor_ms: doctor,
+        doctor_exit_code,
+    })
+}
+
+pub fn print(s: &Startup, load: &str) {
+    println!(
+        "Start-up ({} rounds, {load}): booth run --demo to its first screen, median {:.0} ms (first {:.0} ms); the terminal alone {:.0} ms; booth doctor {:.0} ms (exit {})",
+        s.rounds,
+        s.booth_run_median_ms,
+        s.booth_run_ms.first().copied().unwrap_or_default(),
+        s.terminal_alone_median_ms,
+        s.doctor_median_ms,
+        s.doctor_exit_code
+            .map_or("by a signal".into(), |c| c.to_string())
+    );
+}
