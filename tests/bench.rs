@@ -22,6 +22,8 @@ fn a_failing_upload_step_keeps_the_encoder_and_live_figures() {
             "test",
             "--upload-mib",
             "1",
+            "--kiosk-seconds",
+            "1",
             "--tus-server",
             "/nonexistent/tus-server",
         ])
@@ -45,6 +47,13 @@ fn a_failing_upload_step_keeps_the_encoder_and_live_figures() {
         "{v:#}"
     );
     assert!(startup["doctor_median_ms"].as_f64().unwrap() > 0.0);
+    let kiosk = &v["kiosk"]["measured"];
+    assert_eq!(
+        kiosk["start_latencies_ms"].as_array().map(Vec::len),
+        Some(12),
+        "{v:#}"
+    );
+    assert!(kiosk["kiosk_vs_record"].as_f64().unwrap() > 0.0);
     let failed = &v["upload"]["failed"];
     assert_eq!(failed["step"], "upload", "{v:#}");
     assert_eq!(failed["kind"], "spawn");

@@ -15,13 +15,17 @@
 //!
 //! 4. Start-up: `booth run` to its first screen in a fresh terminal, and `booth doctor`
 //!    ([`startup`]), reported without a floor.
-//! 5. Upload over emulated wide-area links: booth against curl through a shaping proxy
+//! 5. The kiosk as a candidate uses it, in a terminal: CPU against `booth record` and the
+//!    latency from a key to the recording indicator ([`kiosk`]), reported against floors
+//!    but not in the exit code (a shared machine's latencies are too noisy for that).
+//! 6. Upload over emulated wide-area links: booth against curl through a shaping proxy
 //!    ([`wan`]).
 //!
 //! Each of these is a step ([`report`]): one that fails leaves its error in its place and the
 //! others' figures stand; the bench then exits 1.
 
 mod encode;
+mod kiosk;
 mod live;
 mod report;
 mod startup;
@@ -69,6 +73,9 @@ pub struct BenchArgs {
     /// to 64 MiB on a fast link).
     #[arg(long, value_name = "MIB")]
     pub upload_chunk_mib: Option<u32>,
+    /// Seconds of the kiosk's measured answer (booth run in a terminal, against booth record).
+    #[arg(long, default_value_t = 60)]
+    pub kiosk_seconds: u32,
     /// MiB sent per round over the emulated wide-area links.
     #[arg(long, default_value_t = 32)]
     pub wan_mib: u32,
@@ -233,6 +240,8 @@ struct FullReport {
     upload: Step<upload::UploadFigure>,
     /// booth against curl through the shaping proxy.
     wan: Step<wan::WanFigure>,
+    /// The kiosk in a terminal against booth record (none with `--upload-only`).
+    kiosk: Option<Step<kiosk::KioskFigure>>,
     /// `booth run` to its first screen and `booth doctor` (none with `--upload-only`).
     startup: Option<Step<startup::Startup>>,
     /// The names of the steps that failed; the bench exits 1 when there is any.
@@ -333,6 +342,12 @@ fn measure_all(args: &BenchArgs) -> FullReport {
             &args.tus_server,
         )
     });
+    let kiosk = (!args.upload_only).then(|| {
+        step("kiosk", || {
+            let dir = work_dir(&work_base(args), "booth-bench-kiosk-")?;
+            kiosk::measure(dir.path(), args.kiosk_seconds.max(1))
+        })
+    });
     let startup = (!args.upload_only).then(|| {
         step("startup", || {
             let dir = work_dir(&work_base(args), "booth-bench-startup-")?;
@@ -345,6 +360,7 @@ fn measure_all(args: &BenchArgs) -> FullReport {
         .chain(live.iter().filter_map(Step::failure))
         .chain(upload.failure())
         .chain(wan.failure())
+        .chain(kiosk.as_ref().and_then(Step::failure))
         .chain(startup.as_ref().and_then(Step::failure))
         .map(|f| f.step.clone())
         .collect();
@@ -353,6 +369,7 @@ fn measure_all(args: &BenchArgs) -> FullReport {
         live,
         upload,
         wan,
+        kiosk,
         startup,
         failed_steps,
     }
@@ -415,6 +432,11 @@ fn print_table(full: &FullReport) {
     match &full.wan {
         Step::Measured(m) => wan::print(&m.figure, &load_text(m)),
         Step::Failed(f) => print_failure(f),
+    }
+    match &full.kiosk {
+        Some(Step::Measured(m)) => kiosk::print(&m.figure, &load_text(m)),
+        Some(Step::Failed(f)) => print_failure(f),
+        None => {}
     }
     match &full.startup {
         Some(Step::Measured(m)) => startup::print(&m.figure, &load_text(m)),

@@ -37,11 +37,76 @@ pub struct Startup {
 }
 
 /// A tmux server of the bench's own, killed when dropped.
-struct Terminal {
+pub(super) struct Terminal {
     socket: String,
 }
 
 impl Terminal {
+    /// `command` in a fresh 160×48 terminal (session `bench` of its own tmux server).
+    pub fn start(socket: &str, command: &str) -> Result<Terminal, BenchError> {
+        let t = Terminal {
+            socket: socket.to_string(),
+        };
+        t.tmux(&[
+            "new-session",
+            "-d",
+            "-s",
+            "bench",
+            "-x",
+            "160",
+            "-y",
+            "48",
+            command,
+        ])?;
+        Ok(t)
+    }
+
+    pub fn screen(&self) -> Result<String, BenchError> {
+        self.tmux(&["capture-pane", "-p", "-t", "bench"])
+    }
+
+    pub fn key(&self, key: &str) -> Result<(), BenchError> {
+        self.tmux(&["send-keys", "-t", "bench", key]).map(|_| ())
+    }
+
+    /// Waits until the screen shows `text`; returns when it was first seen.
+    pub fn wait_for(&self, text: &str, within: Duration) -> Result<Instant, BenchError> {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen()?;
+            if screen.contains(text) {
+                return Ok(Instant::now());
+            }
+            if started.elapsed() > within {
+                return Err(BenchError::Failed {
+                    program: "booth run in tmux".into(),
+                    detail: format!(
+                        "{text:?} not on the screen within {} s; it shows: {}",
+                        within.as_secs(),
+                        screen.split_whitespace().collect::<Vec<_>>().join(" ")
+                    ),
+                });
+            }
+            std::thread::sleep(POLL);
+        }
+    }
+
+    /// booth's process id, from /proc: the pane's own process when the shell handed itself
+    /// over to booth (exec), else the shell's first child.
+    pub fn booth_pid(&self) -> Result<u32, BenchError> {
+        let pane = self.tmux(&["display-message", "-p", "-t", "bench", "#{pane_pid}"])?;
+        let pane = pane.trim();
+        let exe = std::fs::read_link(format!("/proc/{pane}/exe")).ok();
+        let pid = if exe.is_some() && exe == std::env::current_exe().ok() {
+            pane.parse().ok()
+        } else {
+            std::fs::read_to_string(format!("/proc/{pane}/task/{pane}/children"))
+                .ok()
+                .and_then(|c| c.split_whitespace().next()?.parse().ok())
+        };
+        pid.ok_or_else(|| BenchError::Parse(format!("no booth process in the terminal ({pane})")))
+    }
+
     fn tmux(&self, args: &[&str]) -> Result<String, BenchError> {
         let out = Command::new("tmux")
             .args(["-L", &self.socket])
@@ -65,24 +130,10 @@ impl Terminal {
     /// Starts `command` in a 160×48 terminal and returns the milliseconds until the screen
     /// shows anything.
     fn time_to_first_screen(socket: &str, command: &str) -> Result<f64, BenchError> {
-        let t = Terminal {
-            socket: socket.to_string(),
-        };
         let started = Instant::now();
-        t.tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            "bench",
-            "-x",
-            "160",
-            "-y",
-            "48",
-            command,
-        ])?;
+        let t = Terminal::start(socket, command)?;
         loop {
-            let screen = t.tmux(&["capture-pane", "-p", "-t", "bench"])?;
-            if screen.chars().any(|c| !c.is_whitespace()) {
+            if t.screen()?.chars().any(|c| !c.is_whitespace()) {
                 return Ok(started.elapsed().as_secs_f64() * 1000.0);
             }
             if started.elapsed() > GIVE_UP {
