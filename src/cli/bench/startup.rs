@@ -148,13 +148,25 @@ impl Terminal {
 }
 
 impl Drop for Terminal {
+    /// Ends the terminal and waits (up to 5 s) for the program in it to be gone, so that the
+    /// bench's work directory, removed next, is not written to after.
     fn drop(&mut self) {
+        let pane: Option<u32> = self
+            .tmux(&["display-message", "-p", "-t", "bench", "#{pane_pid}"])
+            .ok()
+            .and_then(|p| p.trim().parse().ok());
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+        if let Some(pid) = pane {
+            let gone_by = Instant::now() + Duration::from_secs(5);
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < gone_by {
+                std::thread::sleep(POLL);
+            }
+        }
     }
 }
 
