@@ -6,15 +6,31 @@
 //!    WAV, encoded by `booth record --pace none` and by ffmpeg/libx264 `ultrafast` and
 //!    `veryfast` with AAC at the same bitrates: CPU seconds per recorded second, the ratios, the
 //!    achieved video bitrate against the target and the PSNR against the source ([`encode`]).
-//! 2. Live: `booth record` from the synthetic camera and microphone in real time, at 720p30,
-//!    for a short and a long run: CPU share of one core, dropped frames, and peak memory
-//!    (which must not grow with the length of the recording).
+//! 2. Live, per scene: `booth record` from the synthetic camera and microphone in real time
+//!    at 720p30, for a short and a long run, against booth's bare encoder on the same frames
+//!    and against ffmpeg/x264 `ultrafast` fed the same live picture ([`live`]).
 //! 3. Upload: booth's tus upload to the test tus server on loopback against curl sending the
 //!    same file in one PATCH, as a throughput ratio with a floor ([`upload`]); below the floor
 //!    the bench exits 1.
+//!
+//! 4. Start-up: `booth run` to its first screen in a fresh terminal, and `booth doctor`
+//!    ([`startup`]), reported without a floor.
+//! 5. The kiosk as a candidate uses it, in a terminal: CPU against `booth record` and the
+//!    latency from a key to the recording indicator ([`kiosk`]), reported against floors
+//!    but not in the exit code (a shared machine's latencies are too noisy for that).
+//! 6. Upload over emulated wide-area links: booth against curl through a shaping proxy
+//!    ([`wan`]).
+//!
+//! Each of these is a step ([`report`]): one that fails leaves its error in its place and the
+//! others' figures stand; the bench then exits 1.
 
 mod encode;
+mod kiosk;
+mod live;
+mod report;
+mod startup;
 mod upload;
+mod wan;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -22,8 +38,9 @@ use std::process::{Command, Output, Stdio};
 use clap::Args;
 use serde::Serialize;
 
+use report::{Step, StepFailure, load_text, step};
+
 use super::Exit;
-use crate::logging::console;
 use crate::media::source::VideoSpec;
 
 #[derive(Debug, Args)]
@@ -38,8 +55,11 @@ pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_values = ["test", "head"])]
     pub scenes: Vec<VideoSpec>,
     /// Seconds of the short and long live recordings.
-    #[arg(long, num_args = 2, default_values_t = [10, 40])]
+    #[arg(long, num_args = 1.., default_values_t = [10, 40])]
     pub live: Vec<u32>,
+    /// Also a 10-minute live recording per scene (for peak memory over a whole answer).
+    #[arg(long)]
+    pub long: bool,
     /// Where to put the (large) input files; default: /dev/shm when present.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
@@ -53,32 +73,18 @@ pub struct BenchArgs {
     /// to 64 MiB on a fast link).
     #[arg(long, value_name = "MIB")]
     pub upload_chunk_mib: Option<u32>,
+    /// Seconds of the kiosk's measured answer (booth run in a terminal, against booth record).
+    #[arg(long, default_value_t = 60)]
+    pub kiosk_seconds: u32,
+    /// MiB sent per round over the emulated wide-area links.
+    #[arg(long, default_value_t = 32)]
+    pub wan_mib: u32,
+    /// Paired rounds per emulated link.
+    #[arg(long, default_value_t = 5)]
+    pub wan_rounds: usize,
     /// The test tus server's node project (installed by `scripts/setup.sh bench`).
     #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tus-server"))]
     pub tus_server: PathBuf,
-}
-
-#[derive(Debug, Serialize)]
-struct LiveRun {
-    seconds: u32,
-    cpu_share_of_one_core: f64,
-    dropped_frames: u64,
-    peak_rss_mib: f64,
-}
-
-#[derive(Debug, Serialize)]
-struct Report {
-    scenes: Vec<encode::SceneReport>,
-    live: Vec<LiveRun>,
-    live_memory_growth_ratio: f64,
-}
-
-/// Everything one run measured; the encoder figures are left out with `--upload-only`.
-#[derive(Debug, Serialize)]
-struct FullReport {
-    #[serde(flatten)]
-    encode: Option<Report>,
-    upload: upload::UploadFigure,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,6 +101,8 @@ enum BenchError {
 }
 
 const VIDEO_KBPS: u32 = 2500;
+/// The `--long` live run: as long as the longest answers.
+const LONG_LIVE_SECONDS: u32 = 600;
 const AUDIO_KBPS: u32 = 128;
 
 fn run(program: &str, args: &[&str]) -> Result<Output, BenchError> {
@@ -222,17 +230,35 @@ fn work_base(args: &BenchArgs) -> PathBuf {
     })
 }
 
-fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
-    let base = work_base(args);
-    let dir = tempfile::Builder::new()
-        .prefix("booth-bench-")
-        .tempdir_in(&base)
+/// Everything one run measured, step by step; a step that failed says why in its place.
+#[derive(Debug, Serialize)]
+struct FullReport {
+    /// The offline transcode, one step per scene (none with `--upload-only`).
+    scenes: Vec<Step<encode::SceneReport>>,
+    /// The live comparison, one step per scene (none with `--upload-only`).
+    live: Vec<Step<live::LiveScene>>,
+    upload: Step<upload::UploadFigure>,
+    /// booth against curl through the shaping proxy.
+    wan: Step<wan::WanFigure>,
+    /// The kiosk in a terminal against booth record (none with `--upload-only`).
+    kiosk: Option<Step<kiosk::KioskFigure>>,
+    /// `booth run` to its first screen and `booth doctor` (none with `--upload-only`).
+    startup: Option<Step<startup::Startup>>,
+    /// The names of the steps that failed; the bench exits 1 when there is any.
+    failed_steps: Vec<String>,
+}
+
+fn work_dir(base: &Path, prefix: &str) -> Result<tempfile::TempDir, BenchError> {
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(base)
         .map_err(|source| BenchError::Spawn {
             program: format!("a work directory in {}", base.display()),
             source,
-        })?;
-    let secs = args.seconds.to_string();
-    let wav = dir.path().join("input.wav");
+        })
+}
+
+fn sine_wav(seconds: u32, wav: &Path) -> Result<(), BenchError> {
     run(
         "ffmpeg",
         &[
@@ -241,84 +267,121 @@ fn bench(args: &BenchArgs) -> Result<Report, BenchError> {
             "-f",
             "lavfi",
             "-i",
-            &format!("sine=frequency=440:sample_rate=48000:duration={secs}"),
+            &format!("sine=frequency=440:sample_rate=48000:duration={seconds}"),
             "-ac",
             "1",
             "-c:a",
             "pcm_s16le",
             "-y",
-            &path_str(&wav),
+            &path_str(wav),
         ],
-    )?;
-    let scenes = args
-        .scenes
-        .iter()
-        .map(|scene| encode::measure_scene(scene, args.seconds, dir.path(), &wav))
-        .collect::<Result<Vec<_>, _>>()?;
-    drop(dir);
-
-    let mut live = Vec::new();
-    for &seconds in &args.live {
-        console(&format!(
-            "bench: live 720p30 from the synthetic sources, {seconds} s"
-        ));
-        let ldir = tempfile::tempdir().map_err(|source| BenchError::Spawn {
-            program: "a temporary directory".into(),
-            source,
-        })?;
-        let out = ldir.path().join("live.mp4");
-        let v = booth_record(&[
-            "--video".into(),
-            "test".into(),
-            "--audio".into(),
-            "tone".into(),
-            "--duration".into(),
-            seconds.to_string(),
-            "--output".into(),
-            path_str(&out),
-        ])?;
-        live.push(LiveRun {
-            seconds,
-            cpu_share_of_one_core: num(&v, "cpu_seconds") / seconds as f64,
-            dropped_frames: num(&v, "dropped_frames") as u64,
-            peak_rss_mib: num(&v, "peak_rss_kib") / 1024.0,
-        });
-    }
-
-    let growth = match (live.first(), live.last()) {
-        (Some(a), Some(b)) => b.peak_rss_mib / a.peak_rss_mib.max(1e-9),
-        _ => 1.0,
-    };
-    Ok(Report {
-        scenes,
-        live,
-        live_memory_growth_ratio: growth,
-    })
+    )
+    .map(|_| ())
 }
 
-pub fn run_bench(args: &BenchArgs) -> Exit {
-    let measured = (if args.upload_only {
-        Ok(None)
+/// The offline transcode, one step per scene; a shared input that cannot be made fails each.
+fn transcode_steps(args: &BenchArgs) -> Vec<Step<encode::SceneReport>> {
+    let base = work_base(args);
+    let prepared = work_dir(&base, "booth-bench-").and_then(|dir| {
+        let wav = dir.path().join("input.wav");
+        sine_wav(args.seconds, &wav)?;
+        Ok((dir, wav))
+    });
+    let steps = args
+        .scenes
+        .iter()
+        .map(|scene| {
+            step(&format!("transcode {scene}"), || {
+                let (dir, wav) = prepared.as_ref().map_err(|e| BenchError::Failed {
+                    program: "the bench's input".into(),
+                    detail: e.to_string(),
+                })?;
+                encode::measure_scene(scene, args.seconds, dir.path(), wav)
+            })
+        })
+        .collect();
+    drop(prepared);
+    steps
+}
+
+fn live_steps(args: &BenchArgs) -> Vec<Step<live::LiveScene>> {
+    let mut lengths = args.live.clone();
+    if args.long {
+        lengths.push(LONG_LIVE_SECONDS);
+    }
+    args.scenes
+        .iter()
+        .map(|scene| {
+            step(&format!("live {scene}"), || {
+                let dir = work_dir(&work_base(args), "booth-bench-live-")?;
+                live::measure(scene, &lengths, dir.path())
+            })
+        })
+        .collect()
+}
+
+fn measure_all(args: &BenchArgs) -> FullReport {
+    let (scenes, live) = if args.upload_only {
+        (Vec::new(), Vec::new())
     } else {
-        bench(args).map(Some)
-    })
-    .and_then(|encode| {
-        let upload = upload::measure(
+        (transcode_steps(args), live_steps(args))
+    };
+    let upload = step("upload", || {
+        upload::measure(
             &work_base(args),
             args.upload_mib,
             args.upload_chunk_mib,
             &args.tus_server,
-        )?;
-        Ok(FullReport { encode, upload })
+        )
     });
-    let full = match measured {
-        Ok(r) => r,
-        Err(e) => {
-            super::report_error(&e);
-            return Exit::Failed;
-        }
-    };
-    let below_floor = full.upload.booth_vs_curl < upload::FLOOR;
+    let wan = step("wan", || {
+        wan::measure(
+            &work_base(args),
+            args.wan_mib,
+            args.wan_rounds.max(1),
+            &args.tus_server,
+        )
+    });
+    let kiosk = (!args.upload_only).then(|| {
+        step("kiosk", || {
+            let dir = work_dir(&work_base(args), "booth-bench-kiosk-")?;
+            kiosk::measure(dir.path(), args.kiosk_seconds.max(1))
+        })
+    });
+    let startup = (!args.upload_only).then(|| {
+        step("startup", || {
+            let dir = work_dir(&work_base(args), "booth-bench-startup-")?;
+            startup::measure(dir.path())
+        })
+    });
+    let failed_steps = scenes
+        .iter()
+        .filter_map(Step::failure)
+        .chain(live.iter().filter_map(Step::failure))
+        .chain(upload.failure())
+        .chain(wan.failure())
+        .chain(kiosk.as_ref().and_then(Step::failure))
+        .chain(startup.as_ref().and_then(Step::failure))
+        .map(|f| f.step.clone())
+        .collect();
+    FullReport {
+        scenes,
+        live,
+        upload,
+        wan,
+        kiosk,
+        startup,
+        failed_steps,
+    }
+}
+
+pub fn run_bench(args: &BenchArgs) -> Exit {
+    let full = measure_all(args);
+    let below_floor = full
+        .upload
+        .figure()
+        .is_some_and(upload::UploadFigure::below_floor)
+        || full.wan.figure().is_some_and(wan::WanFigure::below_floor);
     if args.json {
         match serde_json::to_string_pretty(&full) {
             Ok(s) => println!("{s}"),
@@ -328,53 +391,59 @@ pub fn run_bench(args: &BenchArgs) -> Exit {
             }
         }
     } else {
-        if let Some(report) = &full.encode {
-            print_encode(report);
-        }
-        let u = &full.upload;
-        let chunks: Vec<String> = u
-            .booth_chunks_mib
-            .iter()
-            .map(|c| format!("{c:.0}"))
-            .collect();
-        println!(
-            "Upload ({} MiB to the loopback tus server; booth's PATCHes in MiB: {}): median of {} paired rounds booth / curl (one PATCH) {:.2} (floor {:.2}){}",
-            u.file_mib,
-            chunks.join(" "),
-            u.rounds,
-            u.booth_vs_curl,
-            u.floor,
-            if below_floor { "  BELOW THE FLOOR" } else { "" }
-        );
-        println!(
-            "  medians: booth {:.0} MiB/s, curl {:.0} MiB/s; best: booth {:.0}, curl {:.0}; control, curl in booth's chunks: {:.0} MiB/s (booth / that {:.2})",
-            u.booth_median_mib_per_s,
-            u.curl_median_mib_per_s,
-            u.booth_best_mib_per_s,
-            u.curl_best_mib_per_s,
-            u.curl_chunked_median_mib_per_s,
-            u.booth_vs_curl_chunked
-        );
+        print_table(&full);
     }
-    if below_floor { Exit::Failed } else { Exit::Ok }
+    if below_floor || !full.failed_steps.is_empty() {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    }
 }
 
-fn print_encode(report: &Report) {
-    for scene in &report.scenes {
-        encode::print_scene(scene);
-    }
-    println!("Live 720p30 from the synthetic sources:");
-    for l in &report.live {
-        println!(
-            "  {:>3} s: {:>5.1}% of one core, {} dropped frames, peak {:.1} MiB",
-            l.seconds,
-            l.cpu_share_of_one_core * 100.0,
-            l.dropped_frames,
-            l.peak_rss_mib
-        );
-    }
+fn print_failure(f: &StepFailure) {
     println!(
-        "  peak memory, long run / short run: {:.2}",
-        report.live_memory_growth_ratio
+        "{}: FAILED ({}): {}",
+        f.step,
+        serde_json::to_value(f.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        f.message
     );
+}
+
+fn print_table(full: &FullReport) {
+    for s in &full.scenes {
+        match s {
+            Step::Measured(m) => encode::print_scene(&m.figure, &load_text(m)),
+            Step::Failed(f) => print_failure(f),
+        }
+    }
+    for s in &full.live {
+        match s {
+            Step::Measured(m) => live::print_scene(&m.figure, &load_text(m)),
+            Step::Failed(f) => print_failure(f),
+        }
+    }
+    match &full.upload {
+        Step::Measured(m) => upload::print(&m.figure, &load_text(m)),
+        Step::Failed(f) => print_failure(f),
+    }
+    match &full.wan {
+        Step::Measured(m) => wan::print(&m.figure, &load_text(m)),
+        Step::Failed(f) => print_failure(f),
+    }
+    match &full.kiosk {
+        Some(Step::Measured(m)) => kiosk::print(&m.figure, &load_text(m)),
+        Some(Step::Failed(f)) => print_failure(f),
+        None => {}
+    }
+    match &full.startup {
+        Some(Step::Measured(m)) => startup::print(&m.figure, &load_text(m)),
+        Some(Step::Failed(f)) => print_failure(f),
+        None => {}
+    }
+    if !full.failed_steps.is_empty() {
+        println!("Failed steps: {}", full.failed_steps.join(", "));
+    }
 }

@@ -84,13 +84,18 @@ impl H264Encoder {
         let idr_frames = (config.idr_interval.as_secs_f64() * config.fps)
             .round()
             .max(1.0) as u32;
-        // Bitrate rate control with skipping off so every captured picture is kept. OpenH264
-        // then overshoots on noisy pictures unless QP may rise far enough; the QP floor keeps
-        // clean scenes from wasting bits far beyond the target.
+        // Quality-mode rate control with skipping off so every captured picture is kept.
+        // Measured on 10 s of the synthetic talking head at 2.5 Mb/s, bitrate mode came out
+        // 6.7% over the target and quality mode 0.2% (0.2 dB less PSNR); on clean colour bars
+        // and on heavy noise both held the target. Medium/high complexity, adaptive
+        // quantisation, background detection off, scene-change detection, long-term
+        // references and a longer IDR period bought no PSNR (see `booth bench`). OpenH264
+        // overshoots on noisy pictures unless QP may rise far enough; the QP floor keeps clean
+        // scenes from wasting bits far beyond the target.
         let cfg = EncoderConfig::new()
             .bitrate(BitRate::from_bps(config.bitrate))
             .max_frame_rate(FrameRate::from_hz(config.fps as f32))
-            .rate_control_mode(RateControlMode::Bitrate)
+            .rate_control_mode(RateControlMode::Quality)
             .skip_frames(false)
             .intra_frame_period(IntraFramePeriod::from_num_frames(idr_frames))
             .usage_type(UsageType::CameraVideoRealTime)

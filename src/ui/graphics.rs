@@ -5,10 +5,17 @@
 //! encoded once for its pane and reused until a newer one arrives, at most five times a
 //! second.
 //!
+//! In the kiosk ([`Graphics::from_env`]) the encoding happens on a picture worker thread of
+//! its own, never on the UI task: a draw hands the newest picture to the worker through a
+//! latest-value slot (a picture not yet taken is replaced, never queued) and draws the last
+//! picture the worker finished for that pane, so a slow encoder makes the picture late, never
+//! the screen. Built with [`Graphics::with_protocol`] (snapshots, tests), it encodes in the
+//! draw, so a single draw shows the picture.
+//!
 //! This is the one piece of drawing that keeps state between frames (the encoded picture): it
 //! is a render cache, not part of the flow's state, so `view` stays a function of `State`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use image::{DynamicImage, RgbImage};
@@ -35,9 +42,48 @@ struct Encoded {
     at: Instant,
 }
 
+/// A picture to encode: the frame, the pane's cells, mirrored or not.
+struct Request {
+    frame: Arc<VideoFrame>,
+    rect: Rect,
+    mirror: bool,
+}
+
+impl Request {
+    fn same(&self, frame: &Arc<VideoFrame>, rect: Rect, mirror: bool) -> bool {
+        Arc::ptr_eq(&self.frame, frame) && self.rect == rect && self.mirror == mirror
+    }
+}
+
+/// What the UI and the picture worker share: the newest request and the newest result, each
+/// a latest-value slot.
+#[derive(Default)]
+struct Slots {
+    request: Option<Request>,
+    ready: Option<Encoded>,
+    /// Set when the `Graphics` is dropped: the worker ends.
+    closed: bool,
+}
+
+struct Worker {
+    slots: Arc<(Mutex<Slots>, Condvar)>,
+    /// The last request handed over, so that the same picture is not asked for at each draw.
+    asked: Option<Request>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.slots;
+        lock.lock().unwrap_or_else(PoisonError::into_inner).closed = true;
+        wake.notify_all();
+    }
+}
+
 pub struct Graphics {
     picker: Picker,
     cached: Option<Encoded>,
+    /// The picture worker; `None` encodes in the draw.
+    worker: Option<Worker>,
 }
 
 impl Graphics {
@@ -64,7 +110,7 @@ impl Graphics {
                 guess(&var("TERM"), &var("TERM_PROGRAM"), &var("KITTY_WINDOW_ID"))
             }
         };
-        let g = Graphics::with_protocol(protocol?, cell);
+        let g = Graphics::with_protocol(protocol?, cell).map(Graphics::on_worker);
         if let Some(g) = &g {
             tracing::info!(protocol = ?g.protocol(), font = ?g.picker.font_size(), "terminal graphics");
         }
@@ -87,54 +133,141 @@ impl Graphics {
         (picker.protocol_type() != ProtocolType::Halfblocks).then_some(Graphics {
             picker,
             cached: None,
+            worker: None,
         })
+    }
+
+    /// The same graphics, encoding on a picture worker thread from now on.
+    pub fn on_worker(mut self) -> Graphics {
+        let slots: Arc<(Mutex<Slots>, Condvar)> = Arc::default();
+        let theirs = Arc::clone(&slots);
+        let picker = self.picker.clone();
+        let spawned = std::thread::Builder::new()
+            .name("pictures".into())
+            .spawn(move || encode_pictures(&picker, &theirs));
+        match spawned {
+            Ok(_) => self.worker = Some(Worker { slots, asked: None }),
+            // Pictures are then encoded in the draw, as before there was a worker.
+            Err(e) => tracing::warn!(error = %e, "cannot start the picture worker"),
+        }
+        self
     }
 
     pub fn protocol(&self) -> ProtocolType {
         self.picker.protocol_type()
     }
 
-    /// Draws `frame` into `area` with the terminal's graphics, encoding it when it changed.
+    /// Draws `frame` into `area` with the terminal's graphics, encoding it when it changed
+    /// (on the worker when there is one: then the last picture it finished is drawn).
     pub fn render(&mut self, frame: &Arc<VideoFrame>, mirror: bool, area: Rect, buf: &mut Buffer) {
         let target = fit(area, frame.width, frame.height);
         if target.width == 0 || target.height == 0 {
             return;
         }
-        let fresh = self.cached.as_ref().is_some_and(|c| {
-            c.rect == target
-                && c.mirror == mirror
-                && (Arc::ptr_eq(&c.frame, frame) || c.at.elapsed() < MIN_INTERVAL)
-        });
-        if !fresh {
-            let font = self.picker.font_size();
-            let (w, h) = (
-                target.width as u32 * font.width as u32,
-                target.height as u32 * font.height as u32,
-            );
-            let image = DynamicImage::ImageRgb8(scaled_rgb(frame, w, h, mirror));
-            match self.picker.new_protocol(
-                image,
-                Size::new(target.width, target.height),
-                Resize::Fit(None),
-            ) {
-                Ok(protocol) => {
-                    self.cached = Some(Encoded {
-                        frame: frame.clone(),
-                        rect: target,
-                        mirror,
-                        protocol,
-                        at: Instant::now(),
-                    })
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot encode a picture for the terminal");
-                    self.cached = None;
-                    return;
-                }
+        if let Some(w) = &mut self.worker {
+            let (lock, wake) = &*w.slots;
+            let mut slots = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(ready) = slots.ready.take() {
+                self.cached = Some(ready);
             }
+            let fresh = is_fresh(self.cached.as_ref(), frame, target, mirror);
+            let asked = w
+                .asked
+                .as_ref()
+                .is_some_and(|a| a.same(frame, target, mirror));
+            if !fresh && !asked {
+                let request = || Request {
+                    frame: frame.clone(),
+                    rect: target,
+                    mirror,
+                };
+                slots.request = Some(request());
+                w.asked = Some(request());
+                wake.notify_all();
+            }
+        } else if !is_fresh(self.cached.as_ref(), frame, target, mirror) {
+            let request = Request {
+                frame: frame.clone(),
+                rect: target,
+                mirror,
+            };
+            self.cached = encode(&self.picker, request);
         }
-        if let Some(c) = &self.cached {
+        if let Some(c) = &self.cached
+            && c.rect == target
+            && c.mirror == mirror
+        {
             Image::new(&c.protocol).render(target, buf);
+        }
+    }
+
+    /// Blocks until the worker has a finished picture (tests only: the kiosk never waits).
+    #[cfg(test)]
+    fn wait_ready(&self, timeout: Duration) -> bool {
+        let Some(w) = &self.worker else { return false };
+        let (lock, wake) = &*w.slots;
+        let slots = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        wake.wait_timeout_while(slots, timeout, |s| s.ready.is_none())
+            .map(|(s, _)| s.ready.is_some())
+            .unwrap_or(false)
+    }
+}
+
+/// The cached picture still serves: same pane and mirroring, and the same frame or one
+/// encoded less than [`MIN_INTERVAL`] ago.
+fn is_fresh(cached: Option<&Encoded>, frame: &Arc<VideoFrame>, rect: Rect, mirror: bool) -> bool {
+    cached.is_some_and(|c| {
+        c.rect == rect
+            && c.mirror == mirror
+            && (Arc::ptr_eq(&c.frame, frame) || c.at.elapsed() < MIN_INTERVAL)
+    })
+}
+
+/// Scales and encodes one picture for the terminal; `None` (logged) when it cannot.
+fn encode(picker: &Picker, r: Request) -> Option<Encoded> {
+    let font = picker.font_size();
+    let (w, h) = (
+        r.rect.width as u32 * font.width as u32,
+        r.rect.height as u32 * font.height as u32,
+    );
+    let image = DynamicImage::ImageRgb8(scaled_rgb(&r.frame, w, h, r.mirror));
+    match picker.new_protocol(
+        image,
+        Size::new(r.rect.width, r.rect.height),
+        Resize::Fit(None),
+    ) {
+        Ok(protocol) => Some(Encoded {
+            frame: r.frame,
+            rect: r.rect,
+            mirror: r.mirror,
+            protocol,
+            at: Instant::now(),
+        }),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot encode a picture for the terminal");
+            None
+        }
+    }
+}
+
+/// The picture worker: takes the newest request, encodes it outside the lock, leaves the
+/// result for the next draw; ends when the `Graphics` is dropped.
+fn encode_pictures(picker: &Picker, slots: &(Mutex<Slots>, Condvar)) {
+    let (lock, wake) = slots;
+    loop {
+        let request = {
+            let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut guard = wake
+                .wait_while(guard, |s| s.request.is_none() && !s.closed)
+                .unwrap_or_else(PoisonError::into_inner);
+            if guard.closed {
+                return;
+            }
+            guard.request.take()
+        };
+        if let Some(encoded) = request.and_then(|r| encode(picker, r)) {
+            lock.lock().unwrap_or_else(PoisonError::into_inner).ready = Some(encoded);
+            wake.notify_all();
         }
     }
 }
@@ -248,6 +381,53 @@ mod tests {
         let first = g.cached.as_ref().ok_or("nothing cached")?.at;
         g.render(&f, false, area, &mut buf);
         assert_eq!(g.cached.as_ref().ok_or("nothing cached")?.at, first);
+        Ok(())
+    }
+
+    /// On the worker, a draw asks for the picture and draws nothing yet; once the worker has
+    /// encoded it, the next draw shows it without encoding on the drawing thread.
+    #[test]
+    fn the_worker_encodes_and_the_next_draw_shows_the_picture() -> crate::TestResult {
+        let mut g = Graphics::with_protocol(ProtocolType::Kitty, None)
+            .ok_or("no graphics")?
+            .on_worker();
+        assert!(g.worker.is_some(), "no picture worker");
+        let area = Rect::new(0, 0, 40, 12);
+        let f = picture();
+        let mut first = Buffer::empty(area);
+        g.render(&f, false, area, &mut first);
+        assert!(
+            g.wait_ready(Duration::from_secs(10)),
+            "the worker finished nothing"
+        );
+        let mut second = Buffer::empty(area);
+        g.render(&f, false, area, &mut second);
+        assert!(sequences(&second).contains("\x1b_G"), "no picture drawn");
+        // The same frame again is neither asked for nor encoded anew.
+        let at = g.cached.as_ref().ok_or("nothing cached")?.at;
+        g.render(&f, false, area, &mut second);
+        assert_eq!(g.cached.as_ref().ok_or("nothing cached")?.at, at);
+        Ok(())
+    }
+
+    /// The same draw, with and without the worker, leaves the same cells (the snapshots are
+    /// taken without it).
+    #[test]
+    fn a_picture_from_the_worker_draws_like_one_encoded_in_the_draw() -> crate::TestResult {
+        let area = Rect::new(0, 0, 40, 12);
+        let f = picture();
+        let mut inline = Graphics::with_protocol(ProtocolType::Sixel, None).ok_or("no graphics")?;
+        let mut a = Buffer::empty(area);
+        inline.render(&f, true, area, &mut a);
+        let mut worker = Graphics::with_protocol(ProtocolType::Sixel, None)
+            .ok_or("no graphics")?
+            .on_worker();
+        let mut b = Buffer::empty(area);
+        worker.render(&f, true, area, &mut b);
+        assert!(worker.wait_ready(Duration::from_secs(10)));
+        let mut b = Buffer::empty(area);
+        worker.render(&f, true, area, &mut b);
+        assert_eq!(a, b);
         Ok(())
     }
 

@@ -200,8 +200,8 @@ pub fn measure_scene(
     })
 }
 
-pub fn print_scene(report: &SceneReport) {
-    println!("Scene '{}': {}", report.scene, report.input);
+pub fn print_scene(report: &SceneReport, load: &str) {
+    println!("Scene '{}': {} ({load})", report.scene, report.input);
     println!(
         "{:<26} {:>9} {:>9} {:>12} {:>9} {:>8} {:>9}",
         "encoder", "CPU s", "wall s", "CPU s / s", "kb/s", "PSNR dB", "peak MiB"

@@ -17,13 +17,16 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
+use super::report::{median, paired_ratios};
 use super::{BenchError, path_str, run};
 use crate::config::{Config, Endpoint, Retention};
 use crate::logging::console;
 use crate::upload::{AnswerMeta, Tuning, UploadEvent, UploadService};
 
-/// booth must reach this share of curl's throughput.
+/// booth must reach this share of curl's throughput (one PATCH).
 pub(super) const FLOOR: f64 = 0.9;
+/// booth must reach this share of curl sending booth's own chunks (the client's cost alone).
+pub(super) const CHUNKED_FLOOR: f64 = 0.95;
 const ROUNDS: usize = 9;
 
 #[derive(Debug, Serialize)]
@@ -44,6 +47,13 @@ pub(super) struct UploadFigure {
     pub curl_chunked_median_mib_per_s: f64,
     pub booth_vs_curl_chunked: f64,
     pub floor: f64,
+    pub chunked_floor: f64,
+}
+
+impl UploadFigure {
+    pub fn below_floor(&self) -> bool {
+        self.booth_vs_curl < self.floor || self.booth_vs_curl_chunked < self.chunked_floor
+    }
 }
 
 /// The test server; killed when the bench ends, however it ends.
@@ -310,12 +320,85 @@ fn split(file: &Path, dir: &Path, lengths: &[u64]) -> Result<Vec<(PathBuf, u64)>
     Ok(parts)
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+/// A test tus server, a file of incompressible bytes and booth's config for it: what every
+/// round of booth or curl sends, directly or through the shaping proxy.
+pub(super) struct Rig {
+    dir: tempfile::TempDir,
+    pub file: PathBuf,
+    store: PathBuf,
+    pub size: u64,
+    mib: u32,
+    server: Server,
+    /// The server's tus URL (`http://127.0.0.1:PORT/files`).
+    pub url: String,
+    config: Config,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Rig {
+    pub fn new(
+        base: &Path,
+        mib: u32,
+        chunk_mib: Option<u32>,
+        project: &Path,
+    ) -> Result<Rig, BenchError> {
+        let dir = super::work_dir(base, "booth-bench-upload-")?;
+        let file = dir.path().join("answer.mp4");
+        let store = dir.path().join("store");
+        std::fs::create_dir(&store).map_err(|e| fail("creating the store", e))?;
+        write_file(&file, mib)?;
+        let (server, url) = start_server(project, &store)?;
+        let token = dir.path().join("token");
+        std::fs::write(&token, "bench").map_err(|e| fail("writing the token", e))?;
+        let mut config = Config::load(None).map_err(|e| fail("the built-in config", e))?;
+        config = config.with_data_dir(dir.path().join("data"));
+        config.upload.endpoint = Endpoint::Tus(url.clone());
+        config.upload.token_file = token;
+        config.upload.retention = Retention::Keep;
+        if let Some(c) = chunk_mib {
+            // A fixed chunk size, for comparison with the default growth.
+            config.upload.chunk_bytes = u64::from(c.max(1)) << 20;
+            config.upload.max_chunk_bytes = config.upload.chunk_bytes;
+        }
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| fail("the tokio runtime", e))?;
+        Ok(Rig {
+            dir,
+            file,
+            store,
+            size: u64::from(mib) << 20,
+            mib,
+            server,
+            url,
+            config,
+            rt,
+        })
+    }
+
+    fn mib_per_s(&self, d: Duration) -> f64 {
+        f64::from(self.mib) / d.as_secs_f64().max(1e-9)
+    }
+
+    /// booth uploading the file to `url` (the server's, or the proxy's in front of it).
+    pub fn booth_round(&self, url: &str, round: usize) -> Result<f64, BenchError> {
+        let outbox: PathBuf = self.dir.path().join(format!("outbox-{round}"));
+        let mut config = self.config.clone();
+        config.upload.endpoint = Endpoint::Tus(url.to_string());
+        let speed = self.mib_per_s(booth_once(&self.rt, &config, &outbox, &self.file)?);
+        check_stored(&self.store, self.size)?;
+        clear(&self.store);
+        Ok(speed)
+    }
+
+    /// curl sending `parts` to `url`, one PATCH each.
+    pub fn curl_round(&self, url: &str, parts: &[(PathBuf, u64)]) -> Result<f64, BenchError> {
+        let speed = self.mib_per_s(curl_once(url, parts, self.size)?);
+        check_stored(&self.store, self.size)?;
+        clear(&self.store);
+        Ok(speed)
     }
 }
 
@@ -325,69 +408,27 @@ pub(super) fn measure(
     chunk_mib: Option<u32>,
     project: &Path,
 ) -> Result<UploadFigure, BenchError> {
-    let dir = tempfile::Builder::new()
-        .prefix("booth-bench-upload-")
-        .tempdir_in(base)
-        .map_err(|source| BenchError::Spawn {
-            program: format!("a work directory in {}", base.display()),
-            source,
-        })?;
-    let file = dir.path().join("answer.mp4");
-    let store = dir.path().join("store");
-    std::fs::create_dir(&store).map_err(|e| fail("creating the store", e))?;
     console(&format!(
         "bench: upload, {mib} MiB to the test tus server (node) on loopback"
     ));
-    write_file(&file, mib)?;
-    let size = u64::from(mib) << 20;
-    let (server, url) = start_server(project, &store)?;
-    let token = dir.path().join("token");
-    std::fs::write(&token, "bench").map_err(|e| fail("writing the token", e))?;
-    let mut config = Config::load(None).map_err(|e| fail("the built-in config", e))?;
-    config = config.with_data_dir(dir.path().join("data"));
-    config.upload.endpoint = Endpoint::Tus(url.clone());
-    config.upload.token_file = token;
-    config.upload.retention = Retention::Keep;
-    if let Some(c) = chunk_mib {
-        // A fixed chunk size, for comparison with the default growth.
-        config.upload.chunk_bytes = u64::from(c.max(1)) << 20;
-        config.upload.max_chunk_bytes = config.upload.chunk_bytes;
-    }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| fail("the tokio runtime", e))?;
-    let mib_per_s = |d: Duration| f64::from(mib) / d.as_secs_f64().max(1e-9);
-    let booth_round = |round: usize| -> Result<f64, BenchError> {
-        let outbox: PathBuf = dir.path().join(format!("outbox-{round}"));
-        let speed = mib_per_s(booth_once(&rt, &config, &outbox, &file)?);
-        check_stored(&store, size)?;
-        clear(&store);
-        Ok(speed)
-    };
-    let curl_round = |parts: &[(PathBuf, u64)]| -> Result<f64, BenchError> {
-        let speed = mib_per_s(curl_once(&url, parts, size)?);
-        check_stored(&store, size)?;
-        clear(&store);
-        Ok(speed)
-    };
+    let rig = Rig::new(base, mib, chunk_mib, project)?;
+    let url = rig.url.as_str();
     // Warm-up, which also shows the chunks booth sends (the log holds nothing else yet).
-    booth_round(ROUNDS)?;
-    let booth_chunks = server.patch_lengths(size)?;
-    let single = vec![(file.clone(), 0)];
-    let parts = split(&file, &dir.path().join("parts"), &booth_chunks)?;
-    curl_round(&single)?;
+    rig.booth_round(url, ROUNDS)?;
+    let booth_chunks = rig.server.patch_lengths(rig.size)?;
+    let single = vec![(rig.file.clone(), 0)];
+    let parts = split(&rig.file, &rig.dir.path().join("parts"), &booth_chunks)?;
+    rig.curl_round(url, &single)?;
     let (mut booth, mut curl, mut curl_chunked) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
         if round % 2 == 0 {
-            booth.push(booth_round(round)?);
-            curl.push(curl_round(&single)?);
-            curl_chunked.push(curl_round(&parts)?);
+            booth.push(rig.booth_round(url, round)?);
+            curl.push(rig.curl_round(url, &single)?);
+            curl_chunked.push(rig.curl_round(url, &parts)?);
         } else {
-            curl_chunked.push(curl_round(&parts)?);
-            curl.push(curl_round(&single)?);
-            booth.push(booth_round(round)?);
+            curl_chunked.push(rig.curl_round(url, &parts)?);
+            curl.push(rig.curl_round(url, &single)?);
+            booth.push(rig.booth_round(url, round)?);
         }
         console(&format!(
             "bench: upload round {}: booth {:.0} MiB/s, curl {:.0} MiB/s (ratio {:.2}), curl in booth's chunks {:.0} MiB/s",
@@ -399,14 +440,10 @@ pub(super) fn measure(
         ));
     }
     let best = |v: &[f64]| v.iter().copied().fold(0.0, f64::max);
-    let per_round = |other: &[f64]| -> Vec<f64> {
-        booth
-            .iter()
-            .zip(other)
-            .map(|(b, c)| b / c.max(1e-9))
-            .collect()
-    };
-    let (ratios, chunked_ratios) = (per_round(&curl), per_round(&curl_chunked));
+    let (ratios, chunked_ratios) = (
+        paired_ratios(&booth, &curl),
+        paired_ratios(&booth, &curl_chunked),
+    );
     Ok(UploadFigure {
         file_mib: mib,
         booth_chunks_mib: booth_chunks
@@ -423,6 +460,7 @@ pub(super) fn measure(
         curl_chunked_median_mib_per_s: median(curl_chunked),
         booth_vs_curl_chunked: median(chunked_ratios),
         floor: FLOOR,
+        chunked_floor: CHUNKED_FLOOR,
     })
 }
 
@@ -442,4 +480,37 @@ fn check_stored(store: &Path, size: u64) -> Result<(), BenchError> {
             format!("{full} complete uploads stored, expected 1"),
         ))
     }
+}
+
+pub(super) fn print(u: &UploadFigure, load: &str) {
+    let below_floor = u.booth_vs_curl < u.floor;
+    let chunks: Vec<String> = u
+        .booth_chunks_mib
+        .iter()
+        .map(|c| format!("{c:.0}"))
+        .collect();
+    println!(
+        "Upload ({} MiB to the loopback tus server; booth's PATCHes in MiB: {}; {load}): median of {} paired rounds booth / curl (one PATCH) {:.2} (floor {:.2}){}",
+        u.file_mib,
+        chunks.join(" "),
+        u.rounds,
+        u.booth_vs_curl,
+        u.floor,
+        if below_floor { "  BELOW THE FLOOR" } else { "" }
+    );
+    println!(
+        "  medians: booth {:.0} MiB/s, curl {:.0} MiB/s; best: booth {:.0}, curl {:.0}; control, curl in booth's chunks: {:.0} MiB/s (booth / that {:.2}, floor {:.2}{})",
+        u.booth_median_mib_per_s,
+        u.curl_median_mib_per_s,
+        u.booth_best_mib_per_s,
+        u.curl_best_mib_per_s,
+        u.curl_chunked_median_mib_per_s,
+        u.booth_vs_curl_chunked,
+        u.chunked_floor,
+        if u.booth_vs_curl_chunked < u.chunked_floor {
+            ", BELOW"
+        } else {
+            ""
+        }
+    );
 }

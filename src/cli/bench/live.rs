@@ -1,0 +1,311 @@
+//! The live comparison, per scene and per length: `booth record` from a synthetic camera and
+//! microphone in real time at 720p30, against
+//! - the bare cost of booth's own encoder on the very same frames, in this process: the
+//!   scene's frames generated alone, then generated and encoded by OpenH264 (no capture
+//!   thread, no audio, no mux, no file), so the difference of the two is the encoder's and
+//!   `booth record` over their sum is what the rest of the pipeline costs;
+//! - ffmpeg encoding the same live picture in real time with x264 `ultrafast` (and AAC from
+//!   its own sine), fed booth's frames as Y4M through a pipe at the camera's pace by this
+//!   process; the feeder's CPU is counted with ffmpeg's, as the generator is in booth's.
+//!
+//! Also dropped frames and peak memory, whose growth from the short run to the long one shows
+//! a leak.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::report::ratio;
+use super::{AUDIO_KBPS, BenchError, VIDEO_KBPS, booth_record, num, path_str};
+use crate::logging::console;
+use crate::media::encode::{H264Encoder, VideoEncoderConfig};
+use crate::media::open::open_video;
+use crate::media::source::{Pace, VideoRequest, VideoSpec};
+use crate::procinfo::cpu_seconds;
+
+const LIVE: VideoRequest = VideoRequest {
+    width: 1280,
+    height: 720,
+    fps: 30,
+};
+
+#[derive(Debug, Serialize)]
+pub struct BoothLive {
+    pub cpu_seconds: f64,
+    pub cpu_share_of_one_core: f64,
+    pub video_frames: u64,
+    pub dropped_frames: u64,
+    pub peak_rss_mib: f64,
+}
+
+/// OpenH264 alone on the scene's frames, in this process.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct BareEncoder {
+    pub frames: u32,
+    /// CPU seconds to generate the frames alone.
+    pub generate_cpu_seconds: f64,
+    /// CPU seconds of OpenH264 on them (generating and encoding, less generating alone).
+    pub encode_cpu_seconds: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FfmpegLive {
+    pub cpu_seconds: f64,
+    /// This process writing the frames into ffmpeg's pipe (generation included).
+    pub feeder_cpu_seconds: f64,
+    pub peak_rss_mib: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LiveRun {
+    pub seconds: u32,
+    pub booth: BoothLive,
+    pub bare_encoder: BareEncoder,
+    pub ffmpeg_x264_ultrafast: FfmpegLive,
+    /// booth record's CPU over the bare encoder's plus the frames' generation (both sides
+    /// make the same frames): the cost of capture, audio, mux and file around the encoder.
+    pub pipeline_vs_bare_encoder: f64,
+    /// booth record's CPU over ffmpeg's plus its feeder's.
+    pub booth_vs_ffmpeg_ultrafast: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LiveScene {
+    pub scene: String,
+    pub runs: Vec<LiveRun>,
+    /// booth's peak memory in the longest run over the shortest.
+    pub booth_memory_growth_ratio: f64,
+}
+
+/// The live figures of one scene at each length in `lengths` (seconds).
+pub fn measure(scene: &VideoSpec, lengths: &[u32], dir: &Path) -> Result<LiveScene, BenchError> {
+    let mut runs = Vec::new();
+    for &seconds in lengths {
+        console(&format!(
+            "bench: live 720p30 '{scene}', {seconds} s: booth record, the bare encoder, ffmpeg x264 ultrafast"
+        ));
+        let booth = booth_live(
+            scene,
+            seconds,
+            &dir.join(format!("live-{scene}-{seconds}.mp4")),
+        )?;
+        let bare = bare_encoder(scene, seconds * LIVE.fps)?;
+        let ffmpeg = ffmpeg_live(
+            scene,
+            seconds,
+            &dir.join(format!("x264-{scene}-{seconds}.mp4")),
+        )?;
+        runs.push(LiveRun {
+            seconds,
+            pipeline_vs_bare_encoder: ratio(
+                booth.cpu_seconds,
+                bare.generate_cpu_seconds + bare.encode_cpu_seconds,
+            ),
+            booth_vs_ffmpeg_ultrafast: ratio(
+                booth.cpu_seconds,
+                ffmpeg.cpu_seconds + ffmpeg.feeder_cpu_seconds,
+            ),
+            booth,
+            bare_encoder: bare,
+            ffmpeg_x264_ultrafast: ffmpeg,
+        });
+    }
+    let growth = match (runs.first(), runs.last()) {
+        (Some(a), Some(b)) => ratio(b.booth.peak_rss_mib, a.booth.peak_rss_mib),
+        _ => 1.0,
+    };
+    Ok(LiveScene {
+        scene: scene.to_string(),
+        runs,
+        booth_memory_growth_ratio: growth,
+    })
+}
+
+fn booth_live(scene: &VideoSpec, seconds: u32, out: &Path) -> Result<BoothLive, BenchError> {
+    let v = booth_record(&[
+        "--video".into(),
+        scene.to_string(),
+        "--audio".into(),
+        "tone".into(),
+        "--duration".into(),
+        seconds.to_string(),
+        "--video-kbps".into(),
+        VIDEO_KBPS.to_string(),
+        "--audio-kbps".into(),
+        AUDIO_KBPS.to_string(),
+        "--output".into(),
+        path_str(out),
+    ])?;
+    let _ = std::fs::remove_file(out);
+    let cpu = num(&v, "cpu_seconds");
+    Ok(BoothLive {
+        cpu_seconds: cpu,
+        cpu_share_of_one_core: ratio(cpu, f64::from(seconds)),
+        video_frames: num(&v, "video_frames") as u64,
+        dropped_frames: num(&v, "dropped_frames") as u64,
+        peak_rss_mib: num(&v, "peak_rss_kib") / 1024.0,
+    })
+}
+
+fn process_cpu() -> Result<f64, BenchError> {
+    cpu_seconds().ok_or_else(|| BenchError::Parse("/proc/self/stat has no CPU times".into()))
+}
+
+fn source_error(scene: &VideoSpec, e: impl std::fmt::Display) -> BenchError {
+    BenchError::Parse(format!("the {scene} scene: {e}"))
+}
+
+/// Generates `frames` of `scene` as fast as it goes, encoding them too when `encode`; returns
+/// the process CPU seconds spent.
+fn generate(scene: &VideoSpec, frames: u32, encode: bool) -> Result<f64, BenchError> {
+    let mut src =
+        open_video(scene, LIVE, Pace::None, Instant::now()).map_err(|e| source_error(scene, e))?;
+    let mut encoder = if encode {
+        Some(
+            H264Encoder::new(VideoEncoderConfig {
+                width: LIVE.width,
+                height: LIVE.height,
+                fps: f64::from(LIVE.fps),
+                bitrate: VIDEO_KBPS * 1000,
+                idr_interval: Duration::from_secs(2),
+            })
+            .map_err(|e| source_error(scene, e))?,
+        )
+    } else {
+        None
+    };
+    let before = process_cpu()?;
+    for _ in 0..frames {
+        let frame = src
+            .next_frame()
+            .map_err(|e| source_error(scene, e))?
+            .ok_or_else(|| source_error(scene, "it ended early"))?;
+        if let Some(enc) = encoder.as_mut() {
+            enc.encode(&frame).map_err(|e| source_error(scene, e))?;
+        }
+        std::hint::black_box(&frame);
+    }
+    Ok(process_cpu()? - before)
+}
+
+fn bare_encoder(scene: &VideoSpec, frames: u32) -> Result<BareEncoder, BenchError> {
+    let generate_cpu_seconds = generate(scene, frames, false)?;
+    let both = generate(scene, frames, true)?;
+    Ok(BareEncoder {
+        frames,
+        generate_cpu_seconds,
+        encode_cpu_seconds: (both - generate_cpu_seconds).max(0.0),
+    })
+}
+
+fn ffmpeg_live(scene: &VideoSpec, seconds: u32, out: &Path) -> Result<FfmpegLive, BenchError> {
+    let spawn = |source| BenchError::Spawn {
+        program: "ffmpeg".into(),
+        source,
+    };
+    let mut child = Command::new("ffmpeg")
+        .args(["-benchmark", "-nostats", "-v", "info"])
+        .args(["-f", "yuv4mpegpipe", "-i", "-", "-f", "lavfi", "-i"])
+        .arg(format!(
+            "sine=frequency=440:sample_rate=48000:duration={seconds}"
+        ))
+        .args([
+            "-map",
+            "0:v",
+            "-map",
+            "1:a",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ])
+        .args(["-b:v", &format!("{VIDEO_KBPS}k"), "-c:a", "aac"])
+        .args(["-b:a", &format!("{AUDIO_KBPS}k"), "-ac", "1", "-y"])
+        .arg(out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn)?;
+    let feeder = child.stdin.take().map(|mut pipe| {
+        let scene = scene.clone();
+        std::thread::spawn(move || -> Result<f64, BenchError> {
+            let before = process_cpu()?;
+            let mut src = open_video(&scene, LIVE, Pace::Realtime, Instant::now())
+                .map_err(|e| source_error(&scene, e))?;
+            let header = format!(
+                "YUV4MPEG2 W{} H{} F{}:1 Ip A1:1 C420jpeg\n",
+                LIVE.width, LIVE.height, LIVE.fps
+            );
+            let write = |e: std::io::Error| BenchError::Failed {
+                program: "ffmpeg".into(),
+                detail: format!("its input pipe closed: {e}"),
+            };
+            pipe.write_all(header.as_bytes()).map_err(write)?;
+            for _ in 0..seconds * LIVE.fps {
+                let frame = src
+                    .next_frame()
+                    .map_err(|e| source_error(&scene, e))?
+                    .ok_or_else(|| source_error(&scene, "it ended early"))?;
+                pipe.write_all(b"FRAME\n").map_err(write)?;
+                pipe.write_all(&frame.data).map_err(write)?;
+            }
+            drop(pipe);
+            Ok(process_cpu()? - before)
+        })
+    });
+    let output = child.wait_with_output().map_err(spawn)?;
+    let feeder_cpu_seconds = match feeder.map(std::thread::JoinHandle::join) {
+        Some(Ok(r)) => r?,
+        _ => {
+            return Err(BenchError::Parse(
+                "the frame feeder for ffmpeg stopped".into(),
+            ));
+        }
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(BenchError::Failed {
+            program: "ffmpeg".into(),
+            detail: stderr.lines().rev().take(3).collect::<Vec<_>>().join(" | "),
+        });
+    }
+    let _ = std::fs::remove_file(out);
+    let (cpu_seconds, _wall, peak_rss_mib) = super::ffmpeg_bench(&stderr)?;
+    Ok(FfmpegLive {
+        cpu_seconds,
+        feeder_cpu_seconds,
+        peak_rss_mib,
+    })
+}
+
+pub fn print_scene(s: &LiveScene, load: &str) {
+    println!("Live 720p30 '{}' ({load}):", s.scene);
+    for r in &s.runs {
+        println!(
+            "  {:>3} s: booth {:.2} CPU-s ({:.1}% of one core, {} frames, {} dropped, peak {:.1} MiB); bare encoder {:.2} + generating {:.2}; ffmpeg x264 ultrafast {:.2} + feeder {:.2} (peak {:.1} MiB)",
+            r.seconds,
+            r.booth.cpu_seconds,
+            r.booth.cpu_share_of_one_core * 100.0,
+            r.booth.video_frames,
+            r.booth.dropped_frames,
+            r.booth.peak_rss_mib,
+            r.bare_encoder.encode_cpu_seconds,
+            r.bare_encoder.generate_cpu_seconds,
+            r.ffmpeg_x264_ultrafast.cpu_seconds,
+            r.ffmpeg_x264_ultrafast.feeder_cpu_seconds,
+            r.ffmpeg_x264_ultrafast.peak_rss_mib,
+        );
+        println!(
+            "         pipeline / bare encoder (with generation): {:.2}   booth / ffmpeg ultrafast: {:.2}",
+            r.pipeline_vs_bare_encoder, r.booth_vs_ffmpeg_ultrafast
+        );
+    }
+    println!(
+        "  booth's peak memory, longest run / shortest: {:.2}",
+        s.booth_memory_growth_ratio
+    );
+}
