@@ -75,22 +75,24 @@ impl KioskView for State {
 /// The kiosk's trouble, most pressing first, from its typed facts: never from the text of
 /// `last_error`, which only says "other".
 fn error_code(state: &State) -> Option<ErrorCode> {
-    let device = match &state.devices.status {
-        DeviceStatus::Failed(p) => Some(match p {
-            DeviceProblem::CameraBusy => ErrorCode::CameraBusy,
-            DeviceProblem::Camera => ErrorCode::Camera,
-            DeviceProblem::Microphone => ErrorCode::Microphone,
-            DeviceProblem::Devices => ErrorCode::Devices,
-        }),
-        _ => None,
+    // A device being reopened is still lost while its next try runs.
+    let lost = match &state.devices.status {
+        DeviceStatus::Failed(p) => Some(*p),
+        _ => state.devices.reopen.map(|r| r.problem),
     };
+    let device = lost.map(|p| match p {
+        DeviceProblem::CameraBusy => ErrorCode::CameraBusy,
+        DeviceProblem::Camera => ErrorCode::Camera,
+        DeviceProblem::Microphone => ErrorCode::Microphone,
+        DeviceProblem::Devices => ErrorCode::Devices,
+    });
     let notice = state.session.notice.and_then(|n| match n {
         Notice::NoSpace => Some(ErrorCode::NoSpace),
         Notice::SubmitFailed => Some(ErrorCode::SubmitFailed),
         Notice::TestClipFailed | Notice::AnswerInterrupted | Notice::AnswerDidNotStart => {
             Some(ErrorCode::RecordingFailed)
         }
-        Notice::StaffCalled => None,
+        Notice::StaffCalled | Notice::DeviceLost(_) | Notice::DevicesBack => None,
     });
     let facts = [
         (state.session.phase == Phase::OutOfOrder).then_some(ErrorCode::OutOfOrder),

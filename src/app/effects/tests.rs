@@ -254,7 +254,7 @@ async fn the_next_recording_starts_right_after_the_last_ones_outcome() -> crate:
     // leaving the candidate on "starting" for good.
     let st = station(Take::recording("q1-take1.mp4".into()))?;
     let (mut executor, mut reports) = executor(&st)?;
-    executor.execute(Effect::OpenDevices).await;
+    executor.execute(Effect::OpenDevices { opening: 1 }).await;
     assert!(matches!(
         next(&mut reports).await,
         Some(Msg::DevicesReady { .. })
@@ -291,7 +291,7 @@ async fn the_next_recording_starts_right_after_the_last_ones_outcome() -> crate:
 async fn staff_time_granted_mid_answer_lengthens_the_recording() -> crate::TestResult {
     let st = station(Take::recording("q1-take1.mp4".into()))?;
     let (mut executor, mut reports) = executor(&st)?;
-    executor.execute(Effect::OpenDevices).await;
+    executor.execute(Effect::OpenDevices { opening: 1 }).await;
     assert!(matches!(
         next(&mut reports).await,
         Some(Msg::DevicesReady { .. })
@@ -387,7 +387,7 @@ async fn a_camera_lost_mid_answer_interrupts_the_take_and_the_screen_hears_it() 
     let camera = st.root.path().join("camera.y4m");
     camera_that_breaks(&camera, 60)?;
     let (mut executor, mut reports) = executor_with(&st, VideoSpec::File(camera))?;
-    executor.execute(Effect::OpenDevices).await;
+    executor.execute(Effect::OpenDevices { opening: 1 }).await;
     let purpose = crate::app::msg::Purpose::Answer(TakeRef {
         session: session_id(&st),
         question: 0,

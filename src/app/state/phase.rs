@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::CodeEntry;
+use super::{CodeEntry, DeviceProblem};
 
 use crate::app::msg::ClipChecks;
 
@@ -117,6 +117,10 @@ pub enum Notice {
     SubmitFailed,
     /// The disk cannot hold an answer: staff were called.
     NoSpace,
+    /// The camera or microphone went away; booth is reconnecting it.
+    DeviceLost(DeviceProblem),
+    /// The lost device works again.
+    DevicesBack,
 }
 
 impl Notice {
@@ -128,6 +132,8 @@ impl Notice {
             Notice::StaffCalled => "common.staff_called",
             Notice::SubmitFailed => "review.submit_failed",
             Notice::NoSpace => "question.no_space",
+            Notice::DeviceLost(problem) => problem.lost_key(),
+            Notice::DevicesBack => "devices.back",
         }
     }
 }

@@ -3,15 +3,16 @@
 //! `Msg::Tick`), no threads — so each rule is tested by feeding messages and reading the state.
 //!
 //! This file routes each message and key to the rules, which live beside it by what they are
-//! about: `arrival` (code, consent, done), `device_test`, `answer` (the question list and an
-//! answer's life), `station` (the operator menu, grants, the idle reset) and `lifecycle` (a
-//! session's end, the next one, leaving). The rules import each other one way only (station →
-//! arrival → lifecycle) and never this file.
+//! about: `arrival` (code, consent, done), `device_test`, `devices` (a device open, lost and
+//! reopened), `answer` (the question list and an answer's life), `station` (the operator menu,
+//! grants, the idle reset) and `lifecycle` (a session's end, the next one, leaving). The rules
+//! import each other one way only (station → arrival → lifecycle, station and device_test →
+//! devices) and never this file.
 
 use std::time::Duration;
 
 use super::msg::{Effect, Key, Msg, Purpose, UploadNews};
-use super::state::{DeviceStatus, OperatorStep, Phase, Prep, Session, State, TestStep};
+use super::state::{OperatorStep, Phase, Prep, Session, State, TestStep};
 use crate::session::Delivery;
 use answer::{
     preparation, questions_key, recording_failed, recording_key, recording_saved, review_key,
@@ -77,20 +78,20 @@ fn devices(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.devices.last_sound = Some(state.now);
             }
             state.devices.level = Some(level);
-            return gate_opened(state);
+            gate_opened(state)
         }
-        Msg::Preview(frame) => state.devices.preview = Some(frame),
-        Msg::DevicesReady { camera, microphone } => {
-            state.devices.status = DeviceStatus::Ready { camera, microphone };
+        Msg::Preview(frame) => {
+            state.devices.preview = Some(frame);
+            Vec::new()
         }
-        Msg::DevicesFailed { problem } => {
-            state.last_error = Some(format!("devices: {problem:?}"));
-            state.devices.status = DeviceStatus::Failed(problem);
-            state.devices.preview = None;
-        }
-        _ => {}
+        Msg::DevicesReady {
+            opening,
+            camera,
+            microphone,
+        } => devices::ready(state, opening, camera, microphone),
+        Msg::DevicesFailed { opening, problem } => devices::failed(state, opening, problem),
+        _ => Vec::new(),
     }
-    Vec::new()
 }
 
 /// A recording started, was saved or failed; a report about another session changes nothing.
@@ -126,7 +127,9 @@ fn recording_report(state: &mut State, msg: Msg) -> Vec<Effect> {
             kept_seconds,
         } if state.is_current(purpose.session()) => {
             state.last_error = Some(detail.clone());
-            recording_failed(state, purpose, problem, detail, kept_seconds)
+            let fx = recording_failed(state, purpose, problem, detail, kept_seconds);
+            devices::after_recording_failed(state, problem);
+            fx
         }
         Msg::RecordingStarted { purpose }
         | Msg::RecordingSaved { purpose, .. }
@@ -213,16 +216,23 @@ fn upload_news(state: &mut State, question: usize, news: UploadNews) -> Vec<Effe
 }
 
 fn tick(state: &mut State) -> Vec<Effect> {
-    let now = state.now;
     let idle = station::idle_tick(state);
     if !idle.is_empty() {
         return idle;
     }
+    let mut fx = devices::tick(state);
+    fx.extend(phase_tick(state));
+    fx
+}
+
+/// What the flow's clock does on the candidate's screen.
+fn phase_tick(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
     match state.session.phase.clone() {
         Phase::Question {
             q,
             prep: Prep::Counting { ends },
-        } if now >= ends => try_start(state, q),
+        } if now >= ends && !devices::must_wait(state) => try_start(state, q),
         Phase::Recording {
             q,
             started: Some(started),
@@ -247,7 +257,13 @@ fn gate_opened(state: &mut State) -> Vec<Effect> {
         Phase::Question {
             q,
             prep: Prep::WaitingForSound,
-        } if state.heard_sound() => start_answer(state, q),
+        } if state.heard_sound() => {
+            if devices::must_wait(state) {
+                Vec::new()
+            } else {
+                start_answer(state, q)
+            }
+        }
         _ => Vec::new(),
     }
 }
@@ -328,7 +344,13 @@ fn phase_key(state: &mut State, key: Key) -> Vec<Effect> {
         Phase::DeviceTest(step) => device_test_key(state, step, key),
         Phase::Questions { selected } => questions_key(state, selected, key),
         Phase::Question { q, prep } => match key {
-            Key::Enter | Key::Char('s') if prep != Prep::Watching => try_start(state, q),
+            Key::Enter | Key::Char('s') if prep != Prep::Watching => {
+                if devices::must_wait(state) {
+                    Vec::new()
+                } else {
+                    try_start(state, q)
+                }
+            }
             Key::Enter | Key::Char('s') => {
                 // Skipping the rest of the question video starts the preparation time.
                 let mut fx = vec![Effect::StopPlayback];
@@ -387,6 +409,9 @@ mod arrival;
 #[cfg(test)]
 mod arrival_tests;
 mod device_test;
+mod devices;
+#[cfg(test)]
+mod devices_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
