@@ -387,11 +387,14 @@ fn problem_of(e: &RecordError, device: Option<&CaptureError>) -> RecordingProble
 fn outcome_msg(purpose: Purpose, outcome: RecordingOutcome, checks: ClipChecks) -> Msg {
     let is_test = matches!(purpose, Purpose::TestClip { .. });
     match (outcome.summary, outcome.source_failure) {
-        (Ok(summary), None) => Msg::RecordingSaved {
-            purpose,
-            seconds: summary.video_seconds,
-            checks: is_test.then_some(checks),
-        },
+        (Ok(summary), None) => {
+            tracing::info!(?purpose, seconds = summary.video_seconds, "recording saved");
+            Msg::RecordingSaved {
+                purpose,
+                seconds: summary.video_seconds,
+                checks: is_test.then_some(checks),
+            }
+        }
         (Ok(summary), Some(err)) => {
             tracing::error!(error = %err, "recording cut short by a device");
             Msg::RecordingFailed {

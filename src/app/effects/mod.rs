@@ -373,4 +373,6 @@ fn effect_name(effect: &Effect) -> &'static str {
 }
 
 #[cfg(test)]
+mod devices_tests;
+#[cfg(test)]
 mod tests;
