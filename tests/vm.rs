@@ -13,6 +13,9 @@
 // the test functions themselves): a failed step fails the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+/// The kiosk's camera unplugged and plugged back, mid-interview and mid-answer.
+#[path = "vm/comeback.rs"]
+mod comeback;
 mod common;
 /// The kiosk on the guest's virtual terminals and its lock on VT switching.
 #[path = "vm/console.rs"]
@@ -59,6 +62,8 @@ fn boot() -> Result<VmRun, String> {
             &sine(freq, amplitude, 48_000, 20.0),
         );
     }
+    fs::write(inputs.join("comeback-interview.toml"), comeback::INTERVIEW)
+        .map_err(|e| format!("writing the comeback interview: {e}"))?;
     let started = Instant::now();
     let result = Command::new("bash")
         .arg(root.join("tests/vm/run.sh"))

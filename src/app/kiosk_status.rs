@@ -83,15 +83,17 @@ impl KioskView for State {
 /// The kiosk's trouble, most pressing first, from its typed facts: never from the text of
 /// `last_error`, which only says "other".
 fn error_code(state: &State) -> Option<ErrorCode> {
-    let device = match &state.devices.status {
-        DeviceStatus::Failed(p) => Some(match p {
-            DeviceProblem::CameraBusy => ErrorCode::CameraBusy,
-            DeviceProblem::Camera => ErrorCode::Camera,
-            DeviceProblem::Microphone => ErrorCode::Microphone,
-            DeviceProblem::Devices => ErrorCode::Devices,
-        }),
-        _ => None,
+    // A device being reopened is still lost while its next try runs.
+    let lost = match &state.devices.status {
+        DeviceStatus::Failed(p) => Some(*p),
+        _ => state.devices.reopen.map(|r| r.problem),
     };
+    let device = lost.map(|p| match p {
+        DeviceProblem::CameraBusy => ErrorCode::CameraBusy,
+        DeviceProblem::Camera => ErrorCode::Camera,
+        DeviceProblem::Microphone => ErrorCode::Microphone,
+        DeviceProblem::Devices => ErrorCode::Devices,
+    });
     let notice = state.session.notice.and_then(|n| match n {
         Notice::NoSpace => Some(ErrorCode::NoSpace),
         Notice::SubmitFailed => Some(ErrorCode::SubmitFailed),
@@ -100,7 +102,10 @@ fn error_code(state: &State) -> Option<ErrorCode> {
         | Notice::AnswerDidNotStart
         | Notice::PracticeFailed => Some(ErrorCode::RecordingFailed),
         // The station's status names the video in its last error; the candidate reads on.
-        Notice::StaffCalled | Notice::VideoFailed => None,
+        // A lost device is reported by the device state itself.
+        Notice::StaffCalled | Notice::VideoFailed | Notice::DeviceLost(_) | Notice::DevicesBack => {
+            None
+        }
     });
     let facts = [
         (state.session.phase == Phase::OutOfOrder).then_some(ErrorCode::OutOfOrder),

@@ -138,12 +138,16 @@ pub enum Msg {
     Preview(Arc<VideoFrame>),
     /// The newest 50 ms microphone level.
     Level(Level),
+    /// The devices of opening number `opening` are open (see `Effect::OpenDevices`).
     DevicesReady {
+        opening: u64,
         camera: String,
         microphone: String,
     },
-    /// Camera or microphone could not be opened or stopped working (details in the log).
+    /// Camera or microphone of opening number `opening` could not be opened or stopped
+    /// working (details in the log). A report of an earlier opening is stale.
     DevicesFailed {
+        opening: u64,
         problem: DeviceProblem,
     },
     /// The pipeline is recording; the flow's clock for it starts now.
@@ -264,7 +268,11 @@ pub struct ManifestInfo {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
-    OpenDevices,
+    /// (Re)opens the camera and microphone (the same ones as before, found by their stable
+    /// ids, if they were open once); every report about them names `opening`.
+    OpenDevices {
+        opening: u64,
+    },
     StartRecording {
         purpose: Purpose,
         file: PathBuf,

@@ -15,7 +15,7 @@ use super::effects::{DeviceSettings, Executor, StationFiles};
 use super::msg::Effect;
 use super::resume;
 use super::run::Workers;
-use super::state::{DeviceStatus, Phase, Session, Settings, State, WallClock};
+use super::state::{Phase, Session, Settings, State, WallClock};
 use crate::config::Config;
 use crate::interview::Catalog;
 use crate::session::Progress;
@@ -97,8 +97,7 @@ pub fn start(setup: &Setup, now: Instant) -> Result<(State, Workers), UploadErro
         first.extend(super::update::session_end_failed(&mut state, detail));
     } else if !matches!(state.session.phase, Phase::Welcome(_) | Phase::Done { .. }) {
         // A resumed candidate past the device test needs the camera straight away.
-        state.devices.status = DeviceStatus::Opening;
-        first.push(Effect::OpenDevices);
+        first.push(state.devices.open());
     }
     first.extend(resubmit.into_iter().map(Effect::Submit));
     let (tx, reports) = mpsc::unbounded_channel();

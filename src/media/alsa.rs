@@ -36,6 +36,8 @@ struct Stamp {
 
 pub struct AlsaMic {
     device: String,
+    /// cpal's id of the device without its host (`hw:CARD=Loopback,DEV=1`): opens it again.
+    stable_name: Option<String>,
     device_channels: u16,
     out_channels: u16,
     // Held for its lifetime: dropping it stops the device.
@@ -214,6 +216,11 @@ impl AlsaMic {
     /// Opens `device` (ALSA's default when `None`) at 48 kHz and starts it.
     pub fn open(device: Option<&str>) -> Result<Self, CaptureError> {
         let (dev, label) = find_device(device)?;
+        let stable_name = dev.id().ok().map(|id| {
+            let id = id.to_string();
+            id.strip_prefix("alsa:")
+                .map_or_else(|| id.clone(), str::to_string)
+        });
         let ranges: Vec<_> = dev
             .supported_input_configs()
             .map_err(|e| classify(&label, &e))?
@@ -334,6 +341,7 @@ impl AlsaMic {
         tracing::info!(device = %label, channels, ?format, "microphone opened");
         Ok(AlsaMic {
             device: label,
+            stable_name,
             device_channels: channels,
             out_channels,
             _stream: holder,
@@ -389,6 +397,10 @@ impl AudioSource for AlsaMic {
             "microphone {} ({} ch, 48 kHz)",
             self.device, self.device_channels
         )
+    }
+
+    fn stable_name(&self) -> Option<String> {
+        self.stable_name.clone()
     }
 
     fn channels(&self) -> u16 {

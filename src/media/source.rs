@@ -233,10 +233,45 @@ fn holder_text(holder: &Option<String>) -> String {
     }
 }
 
+/// How a camera is found again after it went away (unplugged, reset by USB), even when it
+/// comes back under another `/dev/videoN`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CameraId {
+    /// Its `/dev/v4l/by-id/...` link, when udev made one (USB cameras with a serial number).
+    pub by_id: Option<PathBuf>,
+    /// The driver's `bus_info` (VIDIOC_QUERYCAP): the USB port or platform device.
+    pub bus_info: String,
+    /// The driver's card name (VIDIOC_QUERYCAP), e.g. "HD Pro Webcam C920".
+    pub card: String,
+}
+
+impl std::fmt::Display for CameraId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.by_id {
+            Some(link) => write!(f, "{}", link.display()),
+            None => write!(f, "'{}' at {}", self.card, self.bus_info),
+        }
+    }
+}
+
+/// Where the sources were found when they were last open: the same devices are looked for
+/// there when they are opened again.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownDevices {
+    pub camera: Option<CameraId>,
+    /// The microphone's ALSA name as cpal lists it (`hw:CARD=Webcam,DEV=0`): by card name,
+    /// not by a card number that changes when it comes back.
+    pub microphone: Option<String>,
+}
+
 /// A camera-like producer of I420 frames.
 pub trait VideoSource: Send {
     /// One line for logs and `devices`: what this is and what it negotiated.
     fn describe(&self) -> String;
+    /// How to find this very camera again; `None` for sources that are not devices.
+    fn camera_id(&self) -> Option<CameraId> {
+        None
+    }
     /// What the source really delivers.
     fn format(&self) -> VideoFormat;
     /// Whether items arrive on their own clock (camera, realtime file) or on demand.
@@ -248,6 +283,11 @@ pub trait VideoSource: Send {
 /// A microphone-like producer of interleaved i16 audio at [`super::frame::AUDIO_RATE`].
 pub trait AudioSource: Send {
     fn describe(&self) -> String;
+    /// The device's stable name, to open the same one again; `None` for sources that are not
+    /// devices.
+    fn stable_name(&self) -> Option<String> {
+        None
+    }
     fn channels(&self) -> u16;
     fn is_live(&self) -> bool;
     /// Blocks until the next chunk. `Ok(None)` is a clean end.

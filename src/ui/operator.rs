@@ -80,6 +80,7 @@ impl<'a> OperatorOverlay<'a> {
                 OperatorAction::Diagnostics => t.get("operator.diagnostics").into(),
                 OperatorAction::EndSession => t.get("operator.end_session").into(),
                 OperatorAction::EnterCode => t.get("operator.enter_code").into(),
+                OperatorAction::ReopenDevices => t.get("operator.reopen_devices").into(),
                 OperatorAction::Quit => t.get("operator.quit").into(),
                 OperatorAction::Close => t.get("operator.close").into(),
             };

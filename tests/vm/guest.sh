@@ -234,6 +234,141 @@ timeout 10 chvt 1
 kill -TERM "$(cat "$dir/booth.pid")"
 kiosk_ended
 
+# 12. Devices that come back. The kiosk on a pseudo-terminal (util-linux script), its keys
+#     typed into a FIFO, with vivid and the loopback microphone and a one-question interview
+#     (/in/comeback-interview.toml). The camera is unplugged (vivid unbound) on the question
+#     screen while a handle kept open here holds /dev/video0's number, so that it comes back
+#     under another node; then again two seconds into the answer. booth must reopen it by
+#     itself both times, keep the interrupted take, and record the next one. What booth did is
+#     in its log; the takes and progress.json are brought back; `steps` says when each wait
+#     ended.
+# Scenario 8 left vivid unbound: bound again first (the nodes come back as video0-2).
+echo vivid.0 >/sys/bus/platform/drivers/vivid/bind
+begin comeback
+kdata=/tmp/comeback-data
+mkdir -p "$kdata"
+{
+    echo "[station]"
+    echo "data_dir = \"$kdata\""
+    echo "[devices]"
+    echo "video = \"v4l2:/dev/video0\""
+    echo "audio = \"alsa:hw:Loopback,1,0\""
+    echo "size = \"640x360\""
+    echo "fps = 30"
+    echo "[recording]"
+    echo "video_kbps = 400"
+    echo "test_clip_seconds = 5"
+    echo "[upload]"
+    echo "endpoint = \"dir:/tmp/comeback-delivered\""
+    echo "[interview]"
+    echo "file = \"/in/comeback-interview.toml\""
+    echo "[kiosk]"
+    echo "lockdown = false"
+    echo "idle_reset_seconds = 0"
+} >/tmp/comeback.toml
+# wait_log TEXT N: until booth's log (the kiosk's own, in its data folder) has N lines with
+# TEXT (at most 30 s).
+wait_log() {
+    i=0
+    while :; do
+        n=$(grep -c "$1" "$kdata/logs/booth.log" 2>/dev/null)
+        [ "${n:-0}" -ge "$2" ] && break
+        if [ $i -ge 300 ]; then
+            say_step "gave up waiting for '$1' x$2 (${n:-0})"
+            return 1
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    say_step "'$1' x$2 after $i"
+}
+# Each step on the console too: a scenario that hangs shows how far it got.
+say_step() {
+    echo "$(uptime_s) $*" >>"$dir/steps"
+    echo "booth VM: comeback: $*" >/dev/console
+}
+# wait_part NAME: until take NAME is being written (its .part has data), at most 30 s.
+wait_part() {
+    i=0
+    while :; do
+        part=$(ls "$kdata"/sessions/*/"$1.part" 2>/dev/null | head -n 1)
+        [ -n "$part" ] && [ -s "$part" ] && break
+        if [ $i -ge 300 ]; then
+            say_step "gave up waiting for $1.part"
+            return 1
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    say_step "$1.part after $i"
+}
+key() { printf "$1" >&4; }
+touch /tmp/tone-on
+(while [ -e /tmp/tone-on ]; do aplay -q -D hw:Loopback,0,0 /in/tone-a.wav; done) >"$dir/aplay.log" 2>&1 &
+tone_loop=$!
+sleep 0.5
+# script needs pseudo-terminals.
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
+mkfifo /tmp/keys
+exec 4<>/tmp/keys
+TERM=linux script -q -c "stty rows 24 cols 80; booth run --config /tmp/comeback.toml; echo \$? >$dir/exit" /dev/null </tmp/keys >/dev/null 2>"$dir/stderr" &
+kiosk=$!
+comeback_steps() {
+    wait_log "VT switching\|no VT" 1 || return
+    # Welcome (no code: Enter on the empty field), then the overview.
+    key '\r'
+    sleep 1
+    key '\r'
+    wait_log "devices open" 1 || return
+    # The device-test clip (5 s), then on past its checks to the question.
+    key '\r'
+    wait_log "recording saved" 1 || return
+    key c
+    key '\r'
+    sleep 1
+    # Unplugged on the question screen, /dev/video0's number held.
+    exec 5</dev/video0
+    uptime_s >"$dir/unplugged-1"
+    echo vivid.0 >/sys/bus/platform/drivers/vivid/unbind
+    wait_log "a device was lost" 1 || return
+    wait_log "the device is not back yet" 2 || return
+    ls /dev/video* >"$dir/nodes-away" 2>&1
+    echo vivid.0 >/sys/bus/platform/drivers/vivid/bind
+    ls /dev/video* >"$dir/nodes-back" 2>&1
+    wait_log "devices open" 2 || return
+    exec 5<&-
+    # The answer, unplugged two seconds in.
+    key '\r'
+    wait_part q1-take1.mp4 || return
+    sleep 2
+    uptime_s >"$dir/unplugged-2"
+    echo vivid.0 >/sys/bus/platform/drivers/vivid/unbind
+    wait_log "a device was lost" 2 || return
+    wait_log "recording cut short by a device" 1 || return
+    sleep 1
+    echo vivid.0 >/sys/bus/platform/drivers/vivid/bind
+    wait_log "devices open" 3 || return
+    # The interrupted take as it stands (recording again replaces it).
+    cp "$kdata"/sessions/*/q1-take1.mp4 "$dir/"
+    cp "$kdata"/sessions/*/progress.json "$dir/progress-interrupted.json"
+    # Record again: the next take, stopped by the candidate after two seconds.
+    key r
+    key '\r'
+    wait_part q1-take2.mp4 || return
+    sleep 2
+    key '\r'
+    wait_log "recording saved" 2 || return
+}
+comeback_steps
+kill -TERM "$(pidof booth)"
+wait "$kiosk"
+exec 4>&-
+rm -f /tmp/tone-on
+kill "$(pidof aplay)" 2>/dev/null
+wait "$tone_loop"
+cp "$kdata"/logs/booth.log "$kdata"/sessions/*/q1-take2.mp4 "$kdata"/sessions/*/progress.json "$dir/" 2>>"$dir/steps"
+
 dmesg >/out/dmesg.txt
 touch /out/done
 set +x

@@ -57,6 +57,7 @@ need tar tar
 [[ -x /bin/busybox ]] || die "/bin/busybox is missing (Debian package 'busybox-static'): run scripts/setup.sh test."
 need v4l2-ctl v4l-utils
 need aplay alsa-utils
+need script bsdutils
 
 mkdir -p "$cache" "$out"
 # Two test runs at once (two checkouts sharing a cache or a target folder) would build the
@@ -127,9 +128,9 @@ copy_with_libs() {
     done
 }
 
-helpers=(/usr/bin/v4l2-ctl /usr/bin/aplay /usr/bin/arecord)
+helpers=(/usr/bin/v4l2-ctl /usr/bin/aplay /usr/bin/arecord /usr/bin/script)
 versions="$(dpkg-query -W -f='${Package}=${Version}\n' busybox-static v4l-utils alsa-utils libasound2 libc6 libstdc++6 2>/dev/null | sort)"
-base_key="$(printf '%s\n' "$kernel_pkg" "$versions" "${modules[*]}" "format 1" | sha256sum | cut -c1-16)"
+base_key="$(printf '%s\n' "$kernel_pkg" "$versions" "${modules[*]}" "format 2" | sha256sum | cut -c1-16)"
 base="$cache/base-$base_key.cpio.gz"
 if [[ ! -f "$base" ]]; then
     say "building the base initramfs"

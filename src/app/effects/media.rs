@@ -1,6 +1,7 @@
 //! The executor's media handles, one job each, all on `media`'s shared recording API:
-//! [`Devices`] opens the camera and microphone and forwards their pictures, levels and
-//! failures to the screen; [`Recorder`] runs one recording at a time and reports its outcome;
+//! [`Devices`] opens the camera and microphone (again: the same ones, found by the stable ids
+//! they had when last open) and forwards their pictures, levels and failures to the screen,
+//! each report naming the opening it belongs to; [`Recorder`] runs one recording at a time and reports its outcome;
 //! [`Playback`] plays a take or a question video. Every report names the purpose (and so the
 //! session and take) it belongs to. Nothing here polls: each waits on a channel.
 
@@ -17,11 +18,11 @@ use crate::app::msg::{ClipChecks, Msg, Purpose, RecordingProblem};
 use crate::app::state::DeviceProblem;
 use crate::media::analyze::{AudioCheck, PictureCheck};
 use crate::media::capture::CaptureSession;
-use crate::media::open::{open_audio, open_video};
+use crate::media::open::{reopen_audio, reopen_video};
 use crate::media::player::{Player, PlayerEvent};
 use crate::media::recorder::{RecordError, RecordSettings};
 use crate::media::recording::{self, RecordingControl, RecordingOutcome, RecordingSpec};
-use crate::media::source::CaptureError;
+use crate::media::source::{CaptureError, KnownDevices};
 
 /// Preview pictures sent to the screen at most this often.
 const PREVIEW_INTERVAL: Duration = Duration::from_millis(66);
@@ -41,6 +42,8 @@ pub(super) struct ClipAnalysis {
 pub(super) struct Devices {
     session: Option<Arc<CaptureSession>>,
     forwarder: Option<CancellationToken>,
+    /// The devices as they were found when last open: opened again, it is these.
+    known: KnownDevices,
     analysis: Arc<Mutex<ClipAnalysis>>,
     tx: Reports,
 }
@@ -50,6 +53,7 @@ impl Devices {
         Devices {
             session: None,
             forwarder: None,
+            known: KnownDevices::default(),
             analysis,
             tx,
         }
@@ -59,35 +63,47 @@ impl Devices {
         self.session.as_ref()
     }
 
-    /// (Re)opens both devices off the async threads and reports how that went.
-    pub(super) async fn open(&mut self, settings: &DeviceSettings) {
+    /// (Re)opens both devices off the async threads and reports how that went, naming
+    /// `opening`.
+    pub(super) async fn open(&mut self, opening: u64, settings: &DeviceSettings) {
         self.close();
         let settings = settings.clone();
+        let known = self.known.clone();
         let opened = tokio::task::spawn_blocking(move || {
             let epoch = Instant::now();
-            let video = open_video(&settings.video, settings.request, settings.pace, epoch)?;
-            let audio = open_audio(&settings.audio, settings.pace, epoch)?;
+            let (request, pace) = (settings.request, settings.pace);
+            let video = reopen_video(&settings.video, known.camera.as_ref(), request, pace, epoch)?;
+            let audio = reopen_audio(&settings.audio, known.microphone.as_deref(), pace, epoch)?;
             Ok::<_, CaptureError>(CaptureSession::start(video, audio))
         })
         .await;
         let msg = match opened {
             Ok(Ok(session)) => {
                 let (camera, microphone) = session.describe();
-                tracing::info!(%camera, %microphone, "devices open");
+                tracing::info!(%camera, %microphone, opening, "devices open");
+                let found = session.known_devices();
+                self.known.camera = found.camera.clone().or(self.known.camera.take());
+                self.known.microphone = found.microphone.clone().or(self.known.microphone.take());
                 let session = Arc::new(session);
-                self.forward(&session);
+                self.forward(opening, &session);
                 self.session = Some(session);
-                Msg::DevicesReady { camera, microphone }
+                Msg::DevicesReady {
+                    opening,
+                    camera,
+                    microphone,
+                }
             }
             Ok(Err(e)) => {
-                tracing::error!(error = %e, "cannot open devices");
+                tracing::error!(error = %e, opening, "cannot open devices");
                 Msg::DevicesFailed {
+                    opening,
                     problem: DeviceProblem::from(&e),
                 }
             }
             Err(e) => {
                 tracing::error!(error = %e, "device thread failed");
                 Msg::DevicesFailed {
+                    opening,
                     problem: DeviceProblem::Devices,
                 }
             }
@@ -97,7 +113,7 @@ impl Devices {
 
     /// Forwards the newest picture and every level to the screen, feeding the clip checks
     /// while the device-test clip records, and reports each source that fails.
-    fn forward(&mut self, session: &Arc<CaptureSession>) {
+    fn forward(&mut self, opening: u64, session: &Arc<CaptureSession>) {
         let token = CancellationToken::new();
         self.forwarder = Some(token.clone());
         let mut preview = session.preview();
@@ -142,6 +158,7 @@ impl Devices {
                         if let Some(err) = event.failure() {
                             tracing::error!(error = %err, "device stopped");
                             let _ = tx.send(Msg::DevicesFailed {
+                                opening,
                                 problem: DeviceProblem::from(&**err),
                             });
                         }
@@ -378,11 +395,14 @@ fn problem_of(e: &RecordError, device: Option<&CaptureError>) -> RecordingProble
 fn outcome_msg(purpose: Purpose, outcome: RecordingOutcome, checks: ClipChecks) -> Msg {
     let is_test = matches!(purpose, Purpose::TestClip { .. });
     match (outcome.summary, outcome.source_failure) {
-        (Ok(summary), None) => Msg::RecordingSaved {
-            purpose,
-            seconds: summary.video_seconds,
-            checks: is_test.then_some(checks),
-        },
+        (Ok(summary), None) => {
+            tracing::info!(?purpose, seconds = summary.video_seconds, "recording saved");
+            Msg::RecordingSaved {
+                purpose,
+                seconds: summary.video_seconds,
+                checks: is_test.then_some(checks),
+            }
+        }
         (Ok(summary), Some(err)) => {
             tracing::error!(error = %err, "recording cut short by a device");
             Msg::RecordingFailed {

@@ -131,7 +131,7 @@ impl Executor {
     pub async fn execute(&mut self, effect: Effect) {
         tracing::debug!(effect = effect_name(&effect), "effect");
         match effect {
-            Effect::OpenDevices => self.devices.open(&self.settings).await,
+            Effect::OpenDevices { opening } => self.devices.open(opening, &self.settings).await,
             Effect::StartRecording {
                 purpose,
                 file,
@@ -350,7 +350,7 @@ fn refusal_problem(r: &CodeRefusal) -> CodeProblem {
 /// The effect's name for the log (a saved progress or a PIN is not written out).
 fn effect_name(effect: &Effect) -> &'static str {
     match effect {
-        Effect::OpenDevices => "open_devices",
+        Effect::OpenDevices { .. } => "open_devices",
         Effect::StartRecording { .. } => "start_recording",
         Effect::StopRecording => "stop_recording",
         Effect::Play { .. } => "play",
@@ -374,5 +374,7 @@ fn effect_name(effect: &Effect) -> &'static str {
     }
 }
 
+#[cfg(test)]
+mod devices_tests;
 #[cfg(test)]
 mod tests;

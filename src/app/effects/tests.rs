@@ -28,15 +28,15 @@ answer_seconds = 30
 attempts = 2
 "#;
 
-struct Station {
-    root: tempfile::TempDir,
+pub(super) struct Station {
+    pub(super) root: tempfile::TempDir,
     data: PathBuf,
     interview: Arc<Interview>,
-    session: PathBuf,
+    pub(super) session: PathBuf,
 }
 
 /// A data directory with one session holding one recorded take of q1.
-fn station(take: Take) -> crate::TestResult<Station> {
+pub(super) fn station(take: Take) -> crate::TestResult<Station> {
     let root = tempfile::tempdir()?;
     let data = root.path().join("data");
     let interview = Arc::new(Interview::parse(IV, Path::new("iv.toml"))?);
@@ -57,7 +57,7 @@ fn executor(st: &Station) -> crate::TestResult<(Executor, mpsc::UnboundedReceive
     executor_with(st, VideoSpec::Test)
 }
 
-fn executor_with(
+pub(super) fn executor_with(
     st: &Station,
     video: VideoSpec,
 ) -> crate::TestResult<(Executor, mpsc::UnboundedReceiver<Msg>)> {
@@ -91,7 +91,7 @@ fn executor_with(
     Ok((Executor::new(devices, station, tx, uploads), rx))
 }
 
-fn session_id(st: &Station) -> String {
+pub(super) fn session_id(st: &Station) -> String {
     st.session
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -226,7 +226,7 @@ async fn progress_is_saved_by_the_executor_in_order() -> crate::TestResult {
 }
 
 /// The next report about the devices or a recording (pictures and levels skipped).
-async fn next(reports: &mut mpsc::UnboundedReceiver<Msg>) -> Option<Msg> {
+pub(super) async fn next(reports: &mut mpsc::UnboundedReceiver<Msg>) -> Option<Msg> {
     let wait = async {
         while let Some(m) = reports.recv().await {
             if matches!(
@@ -254,7 +254,7 @@ async fn the_next_recording_starts_right_after_the_last_ones_outcome() -> crate:
     // leaving the candidate on "starting" for good.
     let st = station(Take::recording("q1-take1.mp4".into()))?;
     let (mut executor, mut reports) = executor(&st)?;
-    executor.execute(Effect::OpenDevices).await;
+    executor.execute(Effect::OpenDevices { opening: 1 }).await;
     assert!(matches!(
         next(&mut reports).await,
         Some(Msg::DevicesReady { .. })
@@ -291,7 +291,7 @@ async fn the_next_recording_starts_right_after_the_last_ones_outcome() -> crate:
 async fn staff_time_granted_mid_answer_lengthens_the_recording() -> crate::TestResult {
     let st = station(Take::recording("q1-take1.mp4".into()))?;
     let (mut executor, mut reports) = executor(&st)?;
-    executor.execute(Effect::OpenDevices).await;
+    executor.execute(Effect::OpenDevices { opening: 1 }).await;
     assert!(matches!(
         next(&mut reports).await,
         Some(Msg::DevicesReady { .. })
@@ -366,7 +366,7 @@ async fn a_submission_whose_take_is_gone_fails_as_the_takes_problem() -> crate::
 }
 
 /// A 64x48 Y4M at 30 fps: `frames` good pictures, then bytes that are no picture at all.
-fn camera_that_breaks(path: &Path, frames: usize) -> crate::TestResult {
+pub(super) fn camera_that_breaks(path: &Path, frames: usize) -> crate::TestResult {
     let mut y4m = b"YUV4MPEG2 W64 H48 F30:1 Ip A1:1 C420jpeg\n".to_vec();
     for _ in 0..frames {
         y4m.extend_from_slice(b"FRAME\n");
@@ -387,7 +387,7 @@ async fn a_camera_lost_mid_answer_interrupts_the_take_and_the_screen_hears_it() 
     let camera = st.root.path().join("camera.y4m");
     camera_that_breaks(&camera, 60)?;
     let (mut executor, mut reports) = executor_with(&st, VideoSpec::File(camera))?;
-    executor.execute(Effect::OpenDevices).await;
+    executor.execute(Effect::OpenDevices { opening: 1 }).await;
     let purpose = crate::app::msg::Purpose::Answer(TakeRef {
         session: session_id(&st),
         question: 0,

@@ -20,7 +20,10 @@ use crate::interview::{Interview, Question};
 use crate::session::{Progress, TakeState};
 
 pub use code::{CodeEntry, CodeProblem};
-pub use devices::{DeviceProblem, DeviceStatus, Devices, Playback, UploadView};
+pub use devices::{
+    DeviceProblem, DeviceStatus, Devices, Playback, REOPEN_FIRST, REOPEN_MAX, Reopen, UploadView,
+    reopen_delay,
+};
 pub use operator::{Operator, OperatorAction, OperatorPage, OperatorStep};
 pub use phase::{Notice, Phase, PracticeStep, Prep, Slot, TestStep};
 pub use settings::{CodeMode, Settings, Target};
@@ -121,12 +124,7 @@ impl State {
             settings,
             session,
             now,
-            devices: Devices {
-                status: DeviceStatus::Closed,
-                level: None,
-                last_sound: None,
-                preview: None,
-            },
+            devices: Devices::closed(),
             size: (80, 24),
             quitting: false,
             operator: Operator {

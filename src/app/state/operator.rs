@@ -15,11 +15,14 @@ pub enum OperatorAction {
     /// Types a code for a candidate who has none (on the welcome screen).
     EnterCode,
     Quit,
+    /// Closes and reopens the camera and microphone at once (a device that came back, or
+    /// one that hangs).
+    ReopenDevices,
     Close,
 }
 
 impl OperatorAction {
-    pub const ALL: [OperatorAction; 9] = [
+    pub const ALL: [OperatorAction; 10] = [
         OperatorAction::ExtraAttempt,
         OperatorAction::ExtraAnswerTime,
         OperatorAction::ExtraPreparation,
@@ -28,6 +31,8 @@ impl OperatorAction {
         OperatorAction::EndSession,
         OperatorAction::EnterCode,
         OperatorAction::Quit,
+        // After Quit, so that the menu's earlier places (and staff's habits) stay as they were.
+        OperatorAction::ReopenDevices,
         OperatorAction::Close,
     ];
 }

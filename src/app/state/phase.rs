@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use super::CodeEntry;
+use super::{CodeEntry, DeviceProblem};
 
 use crate::app::msg::ClipChecks;
 
@@ -155,6 +155,10 @@ pub enum Notice {
     VideoFailed,
     /// The practice recording did not start or was cut short.
     PracticeFailed,
+    /// The camera or microphone went away; booth is reconnecting it.
+    DeviceLost(DeviceProblem),
+    /// The lost device works again.
+    DevicesBack,
 }
 
 impl Notice {
@@ -168,6 +172,8 @@ impl Notice {
             Notice::NoSpace => "question.no_space",
             Notice::VideoFailed => "question.video_failed",
             Notice::PracticeFailed => "practice.failed",
+            Notice::DeviceLost(problem) => problem.lost_key(),
+            Notice::DevicesBack => "devices.back",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use super::super::msg::{Effect, Key, Purpose};
 use super::super::state::{DeviceStatus, Phase, State, TestStep};
+use super::devices::reopen_now;
 
 pub(super) fn start_interview(state: &mut State) -> Vec<Effect> {
     state.session.notice = None;
@@ -11,8 +12,7 @@ pub(super) fn start_interview(state: &mut State) -> Vec<Effect> {
         state.devices.status,
         DeviceStatus::Closed | DeviceStatus::Failed(_)
     ) {
-        state.devices.status = DeviceStatus::Opening;
-        fx.push(Effect::OpenDevices);
+        fx.push(state.devices.open());
     }
     if state.session.progress.device_test_passed {
         state.session.phase = Phase::Questions {
@@ -29,10 +29,8 @@ pub(super) fn device_test_key(state: &mut State, step: TestStep, key: Key) -> Ve
         TestStep::Ready => match key {
             Key::Enter | Key::Char('r') => match state.devices.status {
                 DeviceStatus::Ready { .. } => start_test_clip(state),
-                DeviceStatus::Failed(_) | DeviceStatus::Closed => {
-                    state.devices.status = DeviceStatus::Opening;
-                    vec![Effect::OpenDevices]
-                }
+                // "Try again": at once, not at the next automatic try.
+                DeviceStatus::Failed(_) | DeviceStatus::Closed => reopen_now(state),
                 DeviceStatus::Opening => Vec::new(),
             },
             _ => Vec::new(),

@@ -115,6 +115,7 @@ pub fn ready_devices(st: &mut State) {
     update(
         st,
         Msg::DevicesReady {
+            opening: st.devices.opening,
             camera: "cam".into(),
             microphone: "mic".into(),
         },
@@ -127,7 +128,7 @@ pub fn at_questions() -> crate::TestResult<State> {
     st.session.progress.device_test_passed = true;
     key(&mut st, Key::Char('x'));
     let fx = key(&mut st, Key::Enter);
-    assert_eq!(fx, vec![Effect::OpenDevices]);
+    assert_eq!(fx, vec![Effect::OpenDevices { opening: 1 }]);
     ready_devices(&mut st);
     assert_eq!(st.session.phase, Phase::Questions { selected: 0 });
     Ok(st)

@@ -278,7 +278,15 @@ fn a_full_disk_at_the_start_of_an_answer_calls_staff_and_costs_nothing() -> crat
         },
     );
     assert!(!fx.iter().any(|e| matches!(e, Effect::CallStaff { .. })));
-    assert_eq!(st.session.notice, Some(Notice::AnswerDidNotStart));
+    // The camera is being reopened by itself: its sentence says so, and Enter waits for it.
+    assert_eq!(
+        st.session.notice,
+        Some(Notice::DeviceLost(DeviceProblem::Camera))
+    );
+    assert_eq!(
+        tick(&mut st, secs(1)),
+        vec![Effect::OpenDevices { opening: 2 }]
+    );
     Ok(())
 }
 

@@ -6,17 +6,16 @@
 //! about: `arrival` (code, consent, done), `device_test`, `answer` (the question list and an
 //! answer's life), `question_video` (watching, pausing, replaying, a video that fails),
 //! `practice` (the gate and the countdown before every recording, and the practice
-//! question), `station` (the operator menu, grants, the idle reset) and `lifecycle` (a
-//! session's end, the next one, leaving). The rules import each other one way only (station →
-//! arrival → lifecycle; device_test → practice → answer; question_video → answer) and never
+//! question), `devices` (a device open, lost and reopened), `station` (the operator menu,
+//! grants, the idle reset) and `lifecycle` (a session's end, the next one, leaving). The rules
+//! import each other one way only (station → arrival → lifecycle; device_test → practice →
+//! answer; question_video → answer; station, device_test and practice → devices) and never
 //! this file.
 
 use std::time::Duration;
 
 use super::msg::{Effect, Key, Msg, Purpose, UploadNews};
-use super::state::{
-    DeviceStatus, OperatorStep, Phase, PracticeStep, Prep, Session, Slot, State, TestStep,
-};
+use super::state::{OperatorStep, Phase, PracticeStep, Prep, Session, Slot, State, TestStep};
 use crate::session::Delivery;
 use answer::{
     questions_key, recording_failed, recording_key, recording_saved, review_key, stop_answer,
@@ -84,20 +83,20 @@ fn devices(state: &mut State, msg: Msg) -> Vec<Effect> {
                 state.devices.last_sound = Some(state.now);
             }
             state.devices.level = Some(level);
-            return gate_opened(state);
+            gate_opened(state)
         }
-        Msg::Preview(frame) => state.devices.preview = Some(frame),
-        Msg::DevicesReady { camera, microphone } => {
-            state.devices.status = DeviceStatus::Ready { camera, microphone };
+        Msg::Preview(frame) => {
+            state.devices.preview = Some(frame);
+            Vec::new()
         }
-        Msg::DevicesFailed { problem } => {
-            state.last_error = Some(format!("devices: {problem:?}"));
-            state.devices.status = DeviceStatus::Failed(problem);
-            state.devices.preview = None;
-        }
-        _ => {}
+        Msg::DevicesReady {
+            opening,
+            camera,
+            microphone,
+        } => devices::ready(state, opening, camera, microphone),
+        Msg::DevicesFailed { opening, problem } => devices::failed(state, opening, problem),
+        _ => Vec::new(),
     }
-    Vec::new()
 }
 
 /// A recording started, was saved or failed; a report about another session changes nothing.
@@ -157,7 +156,9 @@ fn recording_report(state: &mut State, msg: Msg) -> Vec<Effect> {
             kept_seconds,
         } if state.is_current(purpose.session()) => {
             state.last_error = Some(detail.clone());
-            recording_failed(state, purpose, problem, detail, kept_seconds)
+            let fx = recording_failed(state, purpose, problem, detail, kept_seconds);
+            devices::after_recording_failed(state, problem);
+            fx
         }
         Msg::RecordingStarted { purpose }
         | Msg::RecordingSaved { purpose, .. }
@@ -267,11 +268,18 @@ fn upload_news(state: &mut State, question: usize, news: UploadNews) -> Vec<Effe
 }
 
 fn tick(state: &mut State) -> Vec<Effect> {
-    let now = state.now;
     let idle = station::idle_tick(state);
     if !idle.is_empty() {
         return idle;
     }
+    let mut fx = devices::tick(state);
+    fx.extend(phase_tick(state));
+    fx
+}
+
+/// What the flow's clock does on the candidate's screen.
+fn phase_tick(state: &mut State) -> Vec<Effect> {
+    let now = state.now;
     match state.session.phase.clone() {
         Phase::Question {
             q,
@@ -452,6 +460,9 @@ mod arrival;
 #[cfg(test)]
 mod arrival_tests;
 mod device_test;
+mod devices;
+#[cfg(test)]
+mod devices_tests;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]

@@ -9,10 +9,15 @@
 use super::super::msg::{Effect, Key, Purpose, RecordingProblem};
 use super::super::state::{Notice, Phase, PracticeStep, Prep, Slot, State};
 use super::answer::start_answer;
+use super::devices::must_wait;
 
 /// The candidate asked to record `slot` (or the preparation ran out): once the microphone has
 /// heard them, the countdown starts; until then the screen asks for a sound.
 pub(super) fn try_start(state: &mut State, slot: Slot) -> Vec<Effect> {
+    // A lost camera or microphone: the place is kept and the sentence says why.
+    if must_wait(state) {
+        return Vec::new();
+    }
     if state.heard_sound() {
         return begin(state, slot);
     }
@@ -28,6 +33,9 @@ pub(super) fn try_start(state: &mut State, slot: Slot) -> Vec<Effect> {
 
 /// The countdown before recording `slot`, or the recording at once when it is off.
 pub(super) fn begin(state: &mut State, slot: Slot) -> Vec<Effect> {
+    if must_wait(state) {
+        return Vec::new();
+    }
     if let Slot::Question(q) = slot
         && state.attempts_left(q) == 0
     {
@@ -47,6 +55,10 @@ pub(super) fn begin(state: &mut State, slot: Slot) -> Vec<Effect> {
 
 /// The countdown is over: the recording starts.
 pub(super) fn record(state: &mut State, slot: Slot) -> Vec<Effect> {
+    if must_wait(state) {
+        back_from_countdown(state, slot);
+        return Vec::new();
+    }
     match slot {
         Slot::Question(q) => start_answer(state, q),
         Slot::Practice => start_practice(state),
@@ -56,9 +68,14 @@ pub(super) fn record(state: &mut State, slot: Slot) -> Vec<Effect> {
 /// Keys during the countdown: Esc goes back to where the candidate asked to record, without
 /// using an attempt; nothing else interrupts the 3-2-1.
 pub(super) fn countdown_key(state: &mut State, slot: Slot, key: Key) -> Vec<Effect> {
-    if key != Key::Esc {
-        return Vec::new();
+    if key == Key::Esc {
+        back_from_countdown(state, slot);
     }
+    Vec::new()
+}
+
+/// Back to where the candidate asked to record `slot`, nothing used.
+fn back_from_countdown(state: &mut State, slot: Slot) {
     state.session.phase = match slot {
         Slot::Question(q) => Phase::Question {
             q,
@@ -66,7 +83,6 @@ pub(super) fn countdown_key(state: &mut State, slot: Slot, key: Key) -> Vec<Effe
         },
         Slot::Practice => Phase::Practice(PracticeStep::Ready),
     };
-    Vec::new()
 }
 
 /// Where the candidate goes after the device test: the practice question when the interview

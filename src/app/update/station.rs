@@ -9,6 +9,7 @@ use super::super::msg::{Effect, Key, Msg};
 use super::super::state::{
     Notice, OperatorAction, OperatorPage, OperatorStep, Phase, PracticeStep, Prep, State, TestStep,
 };
+use super::devices::reopen_now;
 use super::lifecycle::{end_session, terminate};
 use crate::session::{Grant, GrantKind};
 
@@ -255,6 +256,11 @@ fn act(state: &mut State, action: OperatorAction) -> Vec<Effect> {
                     ],
                 }
             };
+        }
+        OperatorAction::ReopenDevices => {
+            state.operator.step = OperatorStep::Closed;
+            tracing::info!("the operator reopens the camera and microphone");
+            return reopen_now(state);
         }
         OperatorAction::Quit => {
             state.operator.step = OperatorStep::Closed;

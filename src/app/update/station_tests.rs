@@ -328,6 +328,10 @@ fn idle_counts_down_then_wipes_and_a_key_cancels() -> crate::TestResult {
 #[test]
 fn never_idle_while_recording_or_on_the_welcome_screen() -> crate::TestResult {
     let mut st = state()?;
+    st.devices.status = crate::app::state::DeviceStatus::Ready {
+        camera: "cam".into(),
+        microphone: "mic".into(),
+    };
     update(
         &mut st,
         Msg::Level(Level {

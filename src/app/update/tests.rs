@@ -8,7 +8,7 @@ use super::fixtures::*;
 use super::fixtures::{submitted, tick};
 use super::*;
 use crate::app::msg::{ClipChecks, RecordingProblem};
-use crate::app::state::Notice;
+use crate::app::state::{DeviceStatus, Notice};
 use crate::media::analyze::{AudioVerdict, PictureVerdict};
 use crate::session::{Take, TakeState};
 
@@ -25,7 +25,10 @@ fn welcome_overview_then_device_test_opens_the_devices() -> crate::TestResult {
     assert_eq!(st.session.phase, Phase::Welcome(Default::default()));
     assert!(key(&mut st, Key::Char('a')).is_empty());
     assert_eq!(st.session.phase, Phase::Overview);
-    assert_eq!(key(&mut st, Key::Enter), vec![Effect::OpenDevices]);
+    assert_eq!(
+        key(&mut st, Key::Enter),
+        vec![Effect::OpenDevices { opening: 1 }]
+    );
     assert_eq!(st.session.phase, Phase::DeviceTest(TestStep::Ready));
     assert_eq!(st.devices.status, DeviceStatus::Opening);
     Ok(())
@@ -340,8 +343,13 @@ fn a_station_fault_keeps_the_take_and_costs_no_attempt() -> crate::TestResult {
         st.session.phase,
         Phase::Review { q: 0, take: 0, .. }
     ));
-    assert_eq!(st.session.notice, Some(Notice::AnswerInterrupted));
-    // Submitting the interrupted take is allowed.
+    // While the camera is reopened, its sentence is the one on screen (the review says the
+    // take was cut short); the interrupted notice is for a fault the devices survived.
+    assert_eq!(
+        st.session.notice,
+        Some(Notice::DeviceLost(crate::app::state::DeviceProblem::Camera))
+    );
+    // Submitting the interrupted take is allowed, camera or not.
     let fx = key(&mut st, Key::Enter);
     assert!(fx.iter().any(|e| matches!(e, Effect::Submit(_))));
     Ok(())

@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::analyze::Level;
 use super::frame::{AudioChunk, VideoFormat, VideoFrame};
-use super::source::{AudioSource, CaptureError, VideoSource};
+use super::source::{AudioSource, CaptureError, KnownDevices, VideoSource};
 use events::Hub;
 pub(in crate::media) use events::Subscription;
 pub use events::{CaptureEvent, NotReady};
@@ -63,6 +63,7 @@ pub struct CaptureSession {
     audio_channels: u16,
     video_description: String,
     audio_description: String,
+    known: KnownDevices,
     live: bool,
     tap: Tap,
     cancel: CancellationToken,
@@ -78,6 +79,10 @@ impl CaptureSession {
         let audio_channels = audio.channels();
         let video_description = video.describe();
         let audio_description = audio.describe();
+        let known = KnownDevices {
+            camera: video.camera_id(),
+            microphone: audio.stable_name(),
+        };
         let live = video.is_live() && audio.is_live();
         let tap = Tap {
             sinks: Arc::new(Sinks::default()),
@@ -109,6 +114,7 @@ impl CaptureSession {
             audio_channels,
             video_description,
             audio_description,
+            known,
             live,
             tap,
             cancel,
@@ -124,6 +130,11 @@ impl CaptureSession {
 
     pub fn audio_channels(&self) -> u16 {
         self.audio_channels
+    }
+
+    /// How to find these very devices again, should they go away.
+    pub fn known_devices(&self) -> &KnownDevices {
+        &self.known
     }
 
     pub fn describe(&self) -> (String, String) {

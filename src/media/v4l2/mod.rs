@@ -12,6 +12,7 @@
 //! dropped vivid's timestamps. Its V4L2 backend is this same `v4l` crate underneath.
 
 mod frames;
+mod identity;
 mod modes;
 #[cfg(test)]
 mod tests;
@@ -37,11 +38,12 @@ use super::convert::{self, LUMA_FULL_TO_LIMITED};
 use super::frame::{VideoFormat, VideoFrame, i420_len};
 use super::holders::describe_holders;
 use super::mjpeg;
-use super::source::{CaptureError, VideoRequest, VideoSource, check_size};
+use super::source::{CameraId, CaptureError, VideoRequest, VideoSource, check_size};
 
 /// A camera and what it negotiated. The driver's buffers are mapped into the camera thread,
 /// which converts each frame there (in parallel with encoding) and hands finished I420 frames
 use frames::{Stamps, convert_frame};
+pub use identity::find_camera;
 pub use modes::{
     CameraListing, CameraMode, FormatListing, PixelFormat, choose_format, list_cameras,
 };
@@ -50,6 +52,7 @@ use modes::{enumerate_modes, interval_fps};
 /// over a short queue.
 pub struct V4l2Camera {
     device: String,
+    id: CameraId,
     format: VideoFormat,
     pixel_format: PixelFormat,
     frames: crossbeam_channel::Receiver<Result<VideoFrame, CaptureError>>,
@@ -172,9 +175,23 @@ mod libc_errno {
 }
 
 /// What the camera thread reports once the device is open.
-type Opened = Result<(VideoFormat, PixelFormat), CaptureError>;
+type Opened = Result<(VideoFormat, PixelFormat, CameraId), CaptureError>;
 
 impl V4l2Camera {
+    /// Opens camera `id` where it is now (it may have come back under another node).
+    pub fn open_known(id: &CameraId, request: VideoRequest) -> Result<Self, CaptureError> {
+        match find_camera(id) {
+            Some(path) => {
+                tracing::info!(camera = %id, path = %path.display(), "the camera is back");
+                Self::open(Some(&path.display().to_string()), request)
+            }
+            None => Err(CaptureError::CameraNotFound {
+                device: id.to_string(),
+                hint: available_hint(),
+            }),
+        }
+    }
+
     /// Opens `device` (or the first camera) and negotiates the nearest format to `request`.
     pub fn open(device: Option<&str>, request: VideoRequest) -> Result<Self, CaptureError> {
         let name = match device {
@@ -217,8 +234,9 @@ impl V4l2Camera {
             })
         });
         match opened {
-            Ok((format, pixel_format)) => Ok(V4l2Camera {
+            Ok((format, pixel_format, id)) => Ok(V4l2Camera {
                 device,
+                id,
                 format,
                 pixel_format,
                 frames,
@@ -249,7 +267,7 @@ struct Negotiated {
 fn open_device(
     name: &DeviceName,
     request: VideoRequest,
-) -> Result<(Device, Negotiated), CaptureError> {
+) -> Result<(Device, Negotiated, CameraId), CaptureError> {
     let path = name.path.as_path();
     let device = Device::with_path(path).map_err(|e| classify(path, "open", &e))?;
     let caps = device
@@ -267,6 +285,7 @@ fn open_device(
             ),
         });
     }
+    let id = identity::identify(path, &caps.bus, &caps.card);
     let offered = enumerate_modes(&device).map_err(|e| classify(path, "list formats", &e))?;
     let chosen = choose_format(&offered, request).ok_or_else(|| CaptureError::Camera {
         device: path.display().to_string(),
@@ -324,6 +343,7 @@ fn open_device(
             interval,
             full_range,
         },
+        id,
     ))
 }
 
@@ -334,7 +354,7 @@ fn camera_thread(
     frames: &crossbeam_channel::Sender<Result<VideoFrame, CaptureError>>,
 ) {
     let device_name = name.path.display().to_string();
-    let (device, mode) = match open_device(name, request) {
+    let (device, mode, id) = match open_device(name, request) {
         Ok(d) => d,
         Err(e) => {
             let _ = opened.send(Err(e));
@@ -362,7 +382,7 @@ fn camera_thread(
         .max(Duration::from_secs(3));
     stream.set_timeout(patience);
     tracing::info!(device = %device_name, format = %format, pixel = %mode.pixel, "camera opened");
-    if opened.send(Ok((format, mode.pixel))).is_err() {
+    if opened.send(Ok((format, mode.pixel, id))).is_err() {
         return;
     }
     let mut stamps = Stamps::new(device_name.clone(), format.frame_duration());
@@ -430,6 +450,10 @@ impl VideoSource for V4l2Camera {
             "camera {} ({} {})",
             self.device, self.format, self.pixel_format
         )
+    }
+
+    fn camera_id(&self) -> Option<CameraId> {
+        Some(self.id.clone())
     }
 
     fn format(&self) -> VideoFormat {
