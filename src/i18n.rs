@@ -46,10 +46,16 @@ impl Text {
 
     /// The text for `key`, falling back to English, then to the key.
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        let text = self.lookup(key);
+        shown::note(key, text);
+        text
+    }
+
+    fn lookup<'a>(&'a self, key: &'a str) -> &'a str {
         match self.strings.get(key) {
             Some(s) => s,
             None => match &self.fallback {
-                Some(f) => f.get(key),
+                Some(f) => f.lookup(key),
                 None => key,
             },
         }
@@ -57,10 +63,11 @@ impl Text {
 
     /// The text for `key` with `{name}` placeholders filled.
     pub fn fmt(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-        let mut out = self.get(key).to_string();
+        let mut out = self.lookup(key).to_string();
         for (name, value) in args {
             out = out.replace(&format!("{{{name}}}"), &value.to_string());
         }
+        shown::note(key, &out);
         out
     }
 
@@ -177,6 +184,36 @@ fn builtin_tables() -> Tables {
         }
     }
     tables
+}
+
+/// What the screens looked up while drawing, for the tests that check every word of it
+/// reached the screen (`ui`'s fit test). Nothing is kept outside tests.
+pub mod shown {
+    #[cfg(test)]
+    thread_local! {
+        static NOTED: std::cell::RefCell<Option<Vec<(String, String)>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Notes a text handed to a screen (only while [`recording`], only in tests).
+    #[cfg_attr(not(test), allow(unused_variables))]
+    pub(super) fn note(key: &str, text: &str) {
+        #[cfg(test)]
+        NOTED.with(|n| {
+            if let Some(list) = n.borrow_mut().as_mut() {
+                list.push((key.to_string(), text.to_string()));
+            }
+        });
+    }
+
+    /// Runs `f` and returns with it every (key, text) looked up on this thread meanwhile.
+    #[cfg(test)]
+    pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Vec<(String, String)>) {
+        NOTED.with(|n| *n.borrow_mut() = Some(Vec::new()));
+        let out = f();
+        let noted = NOTED.with(|n| n.borrow_mut().take()).unwrap_or_default();
+        (out, noted)
+    }
 }
 
 static INSTALLED: OnceLock<Languages> = OnceLock::new();

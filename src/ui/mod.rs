@@ -99,11 +99,17 @@ impl StatefulWidget for &Kiosk<'_> {
                 .wrap(Wrap { trim: true })
                 .render(notice, buf);
         }
-        let mut all = screen.hints();
+        // The keys of what is on top: help's while it is open, else the screen's.
+        let help = Help { state, theme };
+        let mut all = if state.session.help {
+            help.hints()
+        } else {
+            screen.hints()
+        };
         all.push(("?", t.get("common.help").to_string()));
         widgets::key_hints(theme, &all).render(footer, buf);
         if state.session.help {
-            Help { state, theme }.render(area, buf);
+            help.render(area, buf);
         }
         IdleOverlay { state, theme }.render(area, buf);
         OperatorOverlay { state, theme }.render(area, buf);
@@ -243,7 +249,10 @@ impl Widget for Header<'_> {
             Phase::Welcome(_) if state.settings.roster => "",
             _ => state.session.interview.title.as_str(),
         };
-        Paragraph::new(Line::from(vec![Span::styled(title, theme.title)])).render(left, buf);
+        // A long title (a translation, say) takes the header's second row rather than lose words.
+        Paragraph::new(Line::from(vec![Span::styled(title, theme.title)]))
+            .wrap(Wrap { trim: true })
+            .render(left, buf);
         Paragraph::new(Line::styled(step, theme.accent))
             .alignment(Alignment::Right)
             .render(right, buf);
@@ -280,5 +289,9 @@ impl Widget for &Pause<'_> {
 
 #[cfg(test)]
 mod arrival_snapshots;
+#[cfg(test)]
+mod every_screen_tests;
+#[cfg(test)]
+mod fit_tests;
 #[cfg(test)]
 mod snapshots;
