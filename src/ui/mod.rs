@@ -24,7 +24,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, StatefulWidget, Widget, Wrap};
 
-use crate::app::state::{Phase, State};
+use crate::app::state::{OperatorStep, Phase, State};
 use done::Done;
 use graphics::Graphics;
 use help::Help;
@@ -99,9 +99,11 @@ impl StatefulWidget for &Kiosk<'_> {
                 .wrap(Wrap { trim: true })
                 .render(notice, buf);
         }
-        // The keys of what is on top: help's while it is open, else the screen's.
+        // The keys of what is on top: the operator's, help's, else the screen's.
         let help = Help { state, theme };
-        let mut all = if state.session.help {
+        let mut all = if let Some(keys) = operator_hints(state) {
+            keys
+        } else if state.session.help {
             help.hints()
         } else {
             screen.hints()
@@ -113,6 +115,26 @@ impl StatefulWidget for &Kiosk<'_> {
         }
         IdleOverlay { state, theme }.render(area, buf);
         OperatorOverlay { state, theme }.render(area, buf);
+    }
+}
+
+/// The keys of the operator's overlay while it is open (a page takes any key and says so).
+fn operator_hints(state: &State) -> Option<Hints> {
+    let t = &state.session.text;
+    let back = || ("Esc", t.get("operator.go_back").to_string());
+    match &state.operator.step {
+        OperatorStep::Closed => None,
+        OperatorStep::Pin { .. } | OperatorStep::Code { .. } => Some(vec![
+            ("Enter", t.get("welcome.continue").to_string()),
+            ("Backspace", t.get("welcome.erase").to_string()),
+            back(),
+        ]),
+        OperatorStep::Menu { .. } => Some(vec![
+            ("↑ ↓", t.get("list.choose").to_string()),
+            ("Enter", t.get("operator.select").to_string()),
+            back(),
+        ]),
+        OperatorStep::Page { .. } => Some(Vec::new()),
     }
 }
 
@@ -293,5 +315,7 @@ mod arrival_snapshots;
 mod every_screen_tests;
 #[cfg(test)]
 mod fit_tests;
+#[cfg(test)]
+mod keys_tests;
 #[cfg(test)]
 mod snapshots;

@@ -24,25 +24,22 @@ pub(super) fn welcome_key(state: &mut State, mut entry: CodeEntry, key: Key) -> 
     if entry.checking {
         return Vec::new();
     }
-    entry.problem = None;
-    let fx = match key {
-        Key::Char(c) if entry.typed.len() < MAX_TYPED => {
-            entry.typed.push(c.to_ascii_uppercase());
-            Vec::new()
-        }
+    // A key the field takes clears the last problem; any other changes nothing.
+    match key {
+        Key::Char(c) if entry.typed.len() < MAX_TYPED => entry.typed.push(c.to_ascii_uppercase()),
         Key::Backspace => {
             entry.typed.pop();
-            Vec::new()
         }
-        Key::Esc => {
-            entry.typed.clear();
-            Vec::new()
+        Key::Esc => entry.typed.clear(),
+        Key::Enter => {
+            entry.problem = None;
+            return submit_code(state, entry, false);
         }
-        Key::Enter => return submit_code(state, entry, false),
-        _ => Vec::new(),
-    };
+        _ => return Vec::new(),
+    }
+    entry.problem = None;
     state.session.phase = Phase::Welcome(entry);
-    fx
+    Vec::new()
 }
 
 /// Staff typed a code for a candidate who has none: it is checked like the candidate's own,
