@@ -40,9 +40,12 @@ mod consent;
 mod summary;
 #[cfg(test)]
 mod tests;
+mod translations;
 
 pub use catalog::{Catalog, CatalogError};
 pub use consent::Consent;
+use translations::{RawByLanguage, collect};
+pub use translations::{Texts, Translations};
 
 /// Inclusive limits, shared by validation and the messages that state them.
 const PREPARATION: (i64, i64) = (0, 600);
@@ -65,6 +68,8 @@ pub struct Interview {
     pub consent: Option<Consent>,
     /// At least one.
     pub questions: Vec<Question>,
+    /// The texts above in other languages (`<field>_by_language`; see `translations`).
+    pub translations: Translations,
     /// The file this was read from, absolute.
     pub source: PathBuf,
 }
@@ -164,7 +169,9 @@ impl Interview {
 struct RawInterview {
     id: Spanned<String>,
     title: Spanned<String>,
+    title_by_language: RawByLanguage,
     intro: Spanned<String>,
+    intro_by_language: RawByLanguage,
     language: Spanned<String>,
     support: RawSupport,
     consent: Option<consent::RawConsent>,
@@ -177,6 +184,7 @@ struct RawInterview {
 #[serde(deny_unknown_fields)]
 struct RawSupport {
     contact: Spanned<String>,
+    contact_by_language: RawByLanguage,
     email: Option<Spanned<String>>,
     phone: Option<Spanned<String>>,
 }
@@ -195,6 +203,7 @@ struct RawTiming {
 struct RawQuestion {
     id: Spanned<String>,
     text: Spanned<String>,
+    text_by_language: RawByLanguage,
     video: Option<Spanned<String>>,
     preparation_seconds: Option<Spanned<i64>>,
     answer_seconds: Option<Spanned<i64>>,
@@ -208,6 +217,12 @@ fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (None | Some("question"), "id") => ID_RULE,
         (None, "title" | "intro") | (Some("question"), "text") => "non-empty text",
         (None, "language") => LANGUAGE_RULE,
+        (None, "title_by_language" | "intro_by_language")
+        | (Some("support"), "contact_by_language")
+        | (Some("question" | "consent"), "text_by_language")
+        | (Some("consent"), "title_by_language") => {
+            "a table of translations by language, like { de = \"…\", pl = \"…\" }"
+        }
         (None, "support") => "a [support] table with 'contact' and optional 'email' and 'phone'",
         (None, "consent") => "a [consent] table with 'text' and optional 'title'",
         (Some("consent"), field) => return consent::expectation(field).map(str::to_string),
@@ -234,7 +249,8 @@ fn range((lo, hi): (i64, i64)) -> String {
 
 // ---- validation ----------------------------------------------------------------------------
 
-fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview, Diagnostic> {
+fn build(doc: &Document<'_>, mut raw: RawInterview, path: &Path) -> Result<Interview, Diagnostic> {
+    let translations = translations(doc, &mut raw)?;
     let id = identifier(doc, raw.id, "id")?;
     let title = non_empty(doc, raw.title, "title")?;
     let intro = non_empty(doc, raw.intro, "intro")?;
@@ -269,8 +285,48 @@ fn build(doc: &Document<'_>, raw: RawInterview, path: &Path) -> Result<Interview
         support,
         consent,
         questions,
+        translations,
         source,
     })
+}
+
+/// Every `<field>_by_language` table, checked, by language.
+fn translations(doc: &Document<'_>, raw: &mut RawInterview) -> Result<Translations, Diagnostic> {
+    let mut out = std::collections::BTreeMap::new();
+    collect(
+        doc,
+        raw.title_by_language.take(),
+        "title_by_language",
+        &mut out,
+        |t, s| t.title = Some(s),
+    )?;
+    collect(
+        doc,
+        raw.intro_by_language.take(),
+        "intro_by_language",
+        &mut out,
+        |t, s| t.intro = Some(s),
+    )?;
+    let contact = raw.support.contact_by_language.take();
+    collect(doc, contact, "contact_by_language", &mut out, |t, s| {
+        t.contact = Some(s)
+    })?;
+    if let Some(c) = raw.consent.as_mut() {
+        let (title, text) = c.take_translations();
+        collect(doc, title, "title_by_language", &mut out, |t, s| {
+            t.consent_title = Some(s)
+        })?;
+        collect(doc, text, "text_by_language", &mut out, |t, s| {
+            t.consent_text = Some(s)
+        })?;
+    }
+    for (i, q) in raw.question.iter_mut().enumerate() {
+        let texts = q.get_mut().text_by_language.take();
+        collect(doc, texts, "text_by_language", &mut out, |t, s| {
+            t.questions.insert(i, s);
+        })?;
+    }
+    Ok(Translations::new(out))
 }
 
 struct Defaults<'a> {

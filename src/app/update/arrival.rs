@@ -125,7 +125,8 @@ pub(super) fn begin(
     {
         let p = &state.session.progress;
         state.session.progress = Progress::for_interview(&p.session_id, &interview, p.started_unix);
-        state.session.interview = interview;
+        // The code's interview, in the language the candidate picked (where it has it).
+        state.session.interview = Arc::new(interview.in_language(&state.session.text.code));
         changed = true;
     }
     if let Some(code) = &code {
@@ -180,20 +181,31 @@ pub(super) fn finish(state: &mut State) -> Vec<Effect> {
     super::lifecycle::end_session(state)
 }
 
-/// The candidate picks the language on the welcome screen (the interview's is the default).
+/// The candidate picks the language on the welcome screen (the interview's is the default):
+/// one the interview can be read in and booth has words for, or any of booth's when the
+/// interview has no translations. The interview's texts follow.
 pub(super) fn switch_language(state: &mut State, forward: bool) {
     let all = crate::i18n::languages();
-    if all.is_empty() {
+    let interview = state.session.interview.languages();
+    let offered: Vec<_> = all
+        .iter()
+        .filter(|t| {
+            interview.len() < 2 || interview.iter().any(|l| crate::i18n::primary(l) == t.code)
+        })
+        .collect();
+    if offered.is_empty() {
         return;
     }
-    let at = all
+    let at = offered
         .iter()
         .position(|t| t.code == state.session.text.code)
         .unwrap_or(0);
     let next = if forward {
-        (at + 1) % all.len()
+        (at + 1) % offered.len()
     } else {
-        (at + all.len() - 1) % all.len()
+        (at + offered.len() - 1) % offered.len()
     };
-    state.session.text = all[next].clone();
+    let text = offered[next].clone();
+    state.session.interview = Arc::new(state.session.interview.in_language(&text.code));
+    state.session.text = text;
 }
