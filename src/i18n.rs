@@ -1,16 +1,24 @@
-//! The words on the candidate's screen, per language: `assets/i18n/<lang>.toml` compiled in,
-//! looked up by key (`"review.send"`), with `{name}` placeholders and one/other plural forms.
-//! A key missing from a language falls back to English, then to the key itself, so a gap
-//! shows up on screen as a readable key rather than a crash — and a test keeps every file
-//! complete.
+//! The words on the candidate's screen, per language, looked up by key (`"review.send"`), with
+//! `{name}` placeholders and one/other plural forms. English, German and Polish are compiled
+//! in (`assets/i18n/<lang>.toml`); at start booth reads the same files from the install
+//! (`/usr/share/booth/i18n/`) and from the station's folder (`i18n/` beside the config), which
+//! may correct a language key by key or add one ([`files`]). A file that cannot be read is
+//! left out with a log line and the words below it stay. A key missing from a language falls
+//! back to English, then to the key itself, so a gap shows up on screen as a readable key
+//! rather than a crash — and a test keeps every bundled file complete.
+
+mod files;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
 
-/// The built-in languages: (code, file).
+pub use files::{I18nError, Loaded, install_dir, load, search_dirs, station_dir};
+
+/// The built-in languages: (code, file). English first: it is every other language's fallback.
 const BUILTIN: &[(&str, &str)] = &[
     ("en", include_str!("../assets/i18n/en.toml")),
     ("de", include_str!("../assets/i18n/de.toml")),
+    ("pl", include_str!("../assets/i18n/pl.toml")),
 ];
 
 /// One language's strings.
@@ -21,52 +29,7 @@ pub struct Text {
     fallback: Option<Arc<Text>>,
 }
 
-#[derive(Debug, thiserror::Error)]
-#[error("assets/i18n/{code}.toml: {detail}")]
-pub struct I18nError {
-    pub code: String,
-    pub detail: String,
-}
-
-fn flatten(
-    prefix: &str,
-    table: &toml::Table,
-    out: &mut BTreeMap<String, String>,
-) -> Result<(), String> {
-    for (k, v) in table {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}.{k}")
-        };
-        match v {
-            toml::Value::String(s) => {
-                out.insert(key, s.clone());
-            }
-            toml::Value::Table(t) => flatten(&key, t, out)?,
-            other => return Err(format!("'{key}' must be text, found {}", other.type_str())),
-        }
-    }
-    Ok(())
-}
-
 impl Text {
-    /// Parses one language file.
-    pub fn parse(code: &str, source: &str, fallback: Option<Arc<Text>>) -> Result<Text, I18nError> {
-        let err = |detail: String| I18nError {
-            code: code.to_string(),
-            detail,
-        };
-        let table: toml::Table = toml::from_str(source).map_err(|e| err(e.to_string()))?;
-        let mut strings = BTreeMap::new();
-        flatten("", &table, &mut strings).map_err(err)?;
-        Ok(Text {
-            code: code.to_string(),
-            strings,
-            fallback,
-        })
-    }
-
     /// The language's own name ("Deutsch").
     pub fn name(&self) -> &str {
         self.get("meta.name")
@@ -76,12 +39,23 @@ impl Text {
         self.strings.keys().map(String::as_str)
     }
 
+    /// Whether this language has its own text for `key` (not English's).
+    pub fn has(&self, key: &str) -> bool {
+        self.strings.contains_key(key)
+    }
+
     /// The text for `key`, falling back to English, then to the key.
     pub fn get<'a>(&'a self, key: &'a str) -> &'a str {
+        let text = self.lookup(key);
+        shown::note(key, text);
+        text
+    }
+
+    fn lookup<'a>(&'a self, key: &'a str) -> &'a str {
         match self.strings.get(key) {
             Some(s) => s,
             None => match &self.fallback {
-                Some(f) => f.get(key),
+                Some(f) => f.lookup(key),
                 None => key,
             },
         }
@@ -89,193 +63,176 @@ impl Text {
 
     /// The text for `key` with `{name}` placeholders filled.
     pub fn fmt(&self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-        let mut out = self.get(key).to_string();
+        let mut out = self.lookup(key).to_string();
         for (name, value) in args {
             out = out.replace(&format!("{{{name}}}"), &value.to_string());
         }
+        shown::note(key, &out);
         out
     }
 
-    /// `key.one` or `key.other` by `n`, with `{n}` and `args` filled.
+    /// `key.one` or `key.other` by `n` (and `key.few` / `key.many` in a language that has
+    /// them, as Polish does), with `{n}` and `args` filled.
     pub fn plural(&self, key: &str, n: u64, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-        let form = if n == 1 { "one" } else { "other" };
-        let full = format!("{key}.{form}");
+        let mut full = format!("{key}.{}", plural_form(&self.code, n));
+        if !self.strings.contains_key(&full) && !full.ends_with(".one") {
+            full = format!("{key}.other");
+        }
         let mut all: Vec<(&str, &dyn std::fmt::Display)> = vec![("n", &n)];
         all.extend_from_slice(args);
         self.fmt(&full, &all)
     }
 }
 
-/// Every built-in language, English first (the fallback of the others).
-pub fn languages() -> &'static [Arc<Text>] {
-    static ALL: OnceLock<Vec<Arc<Text>>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        let mut all: Vec<Arc<Text>> = Vec::new();
-        for (code, source) in BUILTIN {
-            let fallback = all.first().cloned();
-            match Text::parse(code, source, fallback) {
-                Ok(t) => all.push(Arc::new(t)),
-                // The files are compiled in and checked by the tests below; a broken one is
-                // skipped rather than taking the station down.
-                Err(e) => eprintln!("booth: {e}"),
+/// The plural form of `n` in a language: "one" or "other", and in Polish "few" for 2–4,
+/// 22–24, 32–34… and "many" for the rest (5 sekund, 12 sekund, 22 sekundy).
+fn plural_form(code: &str, n: u64) -> &'static str {
+    match code {
+        "pl" => {
+            let (tens, hundreds) = (n % 10, n % 100);
+            match n {
+                1 => "one",
+                _ if (2..=4).contains(&tens) && !(12..=14).contains(&hundreds) => "few",
+                _ => "many",
             }
         }
-        all
-    })
+        _ if n == 1 => "one",
+        _ => "other",
+    }
 }
 
-/// The language for a code like "de" or "de-CH" (English when none matches).
-pub fn for_language(code: &str) -> Arc<Text> {
-    let primary = code
-        .split(['-', '_'])
+/// Every language a station offers, English first (the fallback of the others).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Languages {
+    all: Vec<Arc<Text>>,
+}
+
+/// Each language's strings by key, before they become [`Text`]s.
+type Tables = BTreeMap<String, BTreeMap<String, String>>;
+
+impl Languages {
+    /// The compiled-in languages only.
+    pub fn builtin() -> Languages {
+        Languages::from_tables(builtin_tables())
+    }
+
+    fn from_tables(mut tables: Tables) -> Languages {
+        let english = Arc::new(Text {
+            code: "en".into(),
+            strings: tables.remove("en").unwrap_or_default(),
+            fallback: None,
+        });
+        let mut all = vec![english.clone()];
+        for (code, strings) in tables {
+            all.push(Arc::new(Text {
+                code,
+                strings,
+                fallback: Some(english.clone()),
+            }));
+        }
+        // The bundled order first (English, German, Polish), then the station's additions
+        // by code: the order the picker steps through.
+        let rank = |code: &str| BUILTIN.iter().position(|(c, _)| *c == code);
+        all.sort_by_key(|t| (rank(&t.code).unwrap_or(usize::MAX), t.code.clone()));
+        Languages { all }
+    }
+
+    pub fn all(&self) -> &[Arc<Text>] {
+        &self.all
+    }
+
+    /// The language with this code ("de", "de-CH" or "DE"), if there is one.
+    pub fn find(&self, code: &str) -> Option<&Arc<Text>> {
+        let primary = primary(code);
+        self.all.iter().find(|t| t.code == primary)
+    }
+
+    /// The language for `code`, English when there is none.
+    pub fn for_language(&self, code: &str) -> Arc<Text> {
+        self.find(code)
+            .or_else(|| self.all.first())
+            .cloned()
+            // `from_tables` always puts English first, so `all` is never empty.
+            .unwrap_or_else(|| {
+                Arc::new(Text {
+                    code: "en".into(),
+                    strings: BTreeMap::new(),
+                    fallback: None,
+                })
+            })
+    }
+}
+
+/// "de" of "de-CH" or "DE_ch".
+pub fn primary(code: &str) -> String {
+    code.split(['-', '_'])
         .next()
         .unwrap_or(code)
-        .to_ascii_lowercase();
-    let all = languages();
-    all.iter()
-        .find(|t| t.code == primary)
-        .or_else(|| all.first())
-        .cloned()
-        .unwrap_or_else(|| {
-            Arc::new(Text {
-                code: "en".into(),
-                strings: BTreeMap::new(),
-                fallback: None,
-            })
-        })
+        .to_ascii_lowercase()
+}
+
+/// The compiled-in files as tables. They are checked by the tests; one that failed to parse
+/// would be left out (with a line on stderr) rather than take the station down.
+fn builtin_tables() -> Tables {
+    let mut tables = Tables::new();
+    for (code, source) in BUILTIN {
+        match files::parse(std::path::Path::new(&format!("{code}.toml")), source) {
+            Ok(parsed) => {
+                tables.insert(code.to_string(), parsed.strings);
+            }
+            Err(e) => eprintln!("booth: built-in {e}"),
+        }
+    }
+    tables
+}
+
+/// What the screens looked up while drawing, for the tests that check every word of it
+/// reached the screen (`ui`'s fit test). Nothing is kept outside tests.
+pub mod shown {
+    #[cfg(test)]
+    thread_local! {
+        static NOTED: std::cell::RefCell<Option<Vec<(String, String)>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+
+    /// Notes a text handed to a screen (only while [`recording`], only in tests).
+    #[cfg_attr(not(test), allow(unused_variables))]
+    pub(super) fn note(key: &str, text: &str) {
+        #[cfg(test)]
+        NOTED.with(|n| {
+            if let Some(list) = n.borrow_mut().as_mut() {
+                list.push((key.to_string(), text.to_string()));
+            }
+        });
+    }
+
+    /// Runs `f` and returns with it every (key, text) looked up on this thread meanwhile.
+    #[cfg(test)]
+    pub fn recording<T>(f: impl FnOnce() -> T) -> (T, Vec<(String, String)>) {
+        NOTED.with(|n| *n.borrow_mut() = Some(Vec::new()));
+        let out = f();
+        let noted = NOTED.with(|n| n.borrow_mut().take()).unwrap_or_default();
+        (out, noted)
+    }
+}
+
+static INSTALLED: OnceLock<Languages> = OnceLock::new();
+
+/// Makes `languages` the station's, once, before the first screen is drawn. False when the
+/// station's languages were already fixed (a second call, or a lookup came first).
+pub fn install(languages: Languages) -> bool {
+    INSTALLED.set(languages).is_ok()
+}
+
+/// The station's languages: those [`install`]ed at start, else the built-in ones.
+pub fn languages() -> &'static [Arc<Text>] {
+    INSTALLED.get_or_init(Languages::builtin).all()
+}
+
+/// The station's language for a code like "de" or "de-CH" (English when none matches).
+pub fn for_language(code: &str) -> Arc<Text> {
+    INSTALLED.get_or_init(Languages::builtin).for_language(code)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeSet;
-
-    fn placeholders(s: &str) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        let mut rest = s;
-        while let Some(start) = rest.find('{') {
-            let Some(len) = rest[start..].find('}') else {
-                break;
-            };
-            out.insert(rest[start + 1..start + len].to_string());
-            rest = &rest[start + len..];
-        }
-        out
-    }
-
-    #[test]
-    fn every_language_has_every_key_with_the_same_placeholders() {
-        let all = languages();
-        assert_eq!(all.len(), BUILTIN.len(), "a language file failed to parse");
-        let en = &all[0];
-        let en_keys: BTreeSet<&str> = en.keys().collect();
-        for t in &all[1..] {
-            let keys: BTreeSet<&str> = t.keys().collect();
-            let missing: Vec<_> = en_keys.difference(&keys).collect();
-            let extra: Vec<_> = keys.difference(&en_keys).collect();
-            assert!(missing.is_empty(), "{}.toml lacks {missing:?}", t.code);
-            assert!(
-                extra.is_empty(),
-                "{}.toml has unknown keys {extra:?}",
-                t.code
-            );
-            for k in &en_keys {
-                assert_eq!(
-                    placeholders(en.get(k)),
-                    placeholders(t.get(k)),
-                    "{}.toml: placeholders of '{k}' differ",
-                    t.code
-                );
-                assert!(
-                    !t.get(k).trim().is_empty(),
-                    "{}.toml: '{k}' is empty",
-                    t.code
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn lookup_formats_and_plurals() {
-        let de = for_language("de-CH");
-        assert_eq!(de.code, "de");
-        assert_eq!(de.name(), "Deutsch");
-        assert_eq!(
-            de.fmt("header.question_of", &[("n", &2), ("total", &4)]),
-            "Frage 2 von 4"
-        );
-        let en = for_language("en");
-        assert_eq!(en.plural("time.seconds", 1, &[]), "1 second");
-        assert_eq!(en.plural("time.seconds", 90, &[]), "90 seconds");
-        assert_eq!(for_language("xx").code, "en");
-        // Unknown keys read as themselves rather than failing.
-        assert_eq!(en.get("no.such.key"), "no.such.key");
-    }
-
-    #[test]
-    fn no_english_sentence_is_left_in_the_screens() -> crate::TestResult {
-        // A literal that starts like a sentence ("Press any key") in drawing code means a
-        // string escaped the catalogue.
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir("src/ui")? {
-            let path = entry?.path();
-            // Test-only files (snapshots, *_tests.rs) hold sample interview text, not screens.
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            if !name.ends_with(".rs")
-                || name.ends_with("snapshots.rs")
-                || name.ends_with("tests.rs")
-            {
-                continue;
-            }
-            let src = std::fs::read_to_string(&path)?;
-            let code = src.split("#[cfg(test)]").next().unwrap_or("");
-            for (i, piece) in code.split('"').enumerate() {
-                let mut chars = piece.chars();
-                let sentence = i % 2 == 1
-                    && chars.next().is_some_and(|c| c.is_ascii_uppercase())
-                    && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-                    && piece.contains(' ');
-                if sentence {
-                    found.push(format!("{}: {piece}", path.display()));
-                }
-            }
-        }
-        assert!(found.is_empty(), "untranslated text: {found:#?}");
-        Ok(())
-    }
-
-    #[test]
-    fn the_ui_uses_only_keys_that_exist() -> crate::TestResult {
-        // Every "section.key" literal passed to the lookups in src/ui and src/app must exist.
-        let en = &languages()[0];
-        let mut missing = Vec::new();
-        for dir in ["src/ui", "src/app"] {
-            for entry in std::fs::read_dir(dir)? {
-                let path = entry?.path();
-                if path.extension().is_none_or(|e| e != "rs") {
-                    continue;
-                }
-                let src = std::fs::read_to_string(&path)?;
-                for call in [".get(\"", ".fmt(\"", ".plural(\""] {
-                    for piece in src.split(call).skip(1) {
-                        let key = &piece[..piece.find('"').unwrap_or(0)];
-                        let plural = call == ".plural(\"";
-                        let exists = if plural {
-                            en.strings.contains_key(&format!("{key}.one"))
-                        } else {
-                            en.strings.contains_key(key)
-                        };
-                        if key.contains('.') && !exists {
-                            missing.push(format!("{}: {key}", path.display()));
-                        }
-                    }
-                }
-            }
-        }
-        assert!(
-            missing.is_empty(),
-            "keys missing from en.toml: {missing:#?}"
-        );
-        Ok(())
-    }
-}
+mod tests;

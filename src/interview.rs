@@ -50,11 +50,14 @@ mod support;
 mod tests;
 #[cfg(test)]
 mod tests_journey;
+mod translations;
 mod video;
 
 pub use catalog::{Catalog, CatalogError};
 pub use consent::Consent;
 pub use practice::Practice;
+use translations::{RawByLanguage, collect};
+pub use translations::{Texts, Translations};
 pub use video::{DEFAULT_REPLAYS, ExistsOnly, VideoCheck, VideoProblem};
 
 /// Inclusive limits, shared by validation and the messages that state them.
@@ -83,6 +86,8 @@ pub struct Interview {
     pub countdown: Option<Duration>,
     /// At least one.
     pub questions: Vec<Question>,
+    /// The texts above in other languages (`<field>_by_language`; see `translations`).
+    pub translations: Translations,
     /// The file this was read from, absolute.
     pub source: PathBuf,
 }
@@ -200,7 +205,9 @@ impl Interview {
 struct RawInterview {
     id: Spanned<String>,
     title: Spanned<String>,
+    title_by_language: RawByLanguage,
     intro: Spanned<String>,
+    intro_by_language: RawByLanguage,
     language: Spanned<String>,
     countdown_seconds: Option<Spanned<i64>>,
     support: support::RawSupport,
@@ -225,6 +232,7 @@ struct RawTiming {
 struct RawQuestion {
     id: Spanned<String>,
     text: Spanned<String>,
+    text_by_language: RawByLanguage,
     video: Option<Spanned<String>>,
     video_replays: Option<Spanned<i64>>,
     preparation_seconds: Option<Spanned<i64>>,
@@ -243,6 +251,12 @@ fn expectation(table: Option<&str>, field: &str) -> Option<String> {
         (None, "practice") => "a [practice] table with 'text' and optional 'max_seconds'",
         (Some("practice"), field) => return practice::expectation(field),
         (Some("question"), "video_replays") => return Some(range(video::REPLAYS)),
+        (None, "title_by_language" | "intro_by_language")
+        | (Some("support"), "contact_by_language")
+        | (Some("question" | "consent"), "text_by_language")
+        | (Some("consent"), "title_by_language") => {
+            "a table of translations by language, like { de = \"…\", pl = \"…\" }"
+        }
         (None, "support") => "a [support] table with 'contact' and optional 'email' and 'phone'",
         (None, "consent") => "a [consent] table with 'text' and optional 'title'",
         (Some("consent"), field) => return consent::expectation(field).map(str::to_string),
@@ -271,10 +285,11 @@ fn range((lo, hi): (i64, i64)) -> String {
 
 fn build(
     doc: &Document<'_>,
-    raw: RawInterview,
+    mut raw: RawInterview,
     path: &Path,
     videos: &dyn VideoCheck,
 ) -> Result<Interview, Diagnostic> {
+    let translations = translations(doc, &mut raw)?;
     let id = identifier(doc, raw.id, "id")?;
     let title = non_empty(doc, raw.title, "title")?;
     let intro = non_empty(doc, raw.intro, "intro")?;
@@ -317,8 +332,48 @@ fn build(
         practice,
         countdown,
         questions,
+        translations,
         source,
     })
+}
+
+/// Every `<field>_by_language` table, checked, by language.
+fn translations(doc: &Document<'_>, raw: &mut RawInterview) -> Result<Translations, Diagnostic> {
+    let mut out = std::collections::BTreeMap::new();
+    collect(
+        doc,
+        raw.title_by_language.take(),
+        "title_by_language",
+        &mut out,
+        |t, s| t.title = Some(s),
+    )?;
+    collect(
+        doc,
+        raw.intro_by_language.take(),
+        "intro_by_language",
+        &mut out,
+        |t, s| t.intro = Some(s),
+    )?;
+    let contact = raw.support.contact_by_language.take();
+    collect(doc, contact, "contact_by_language", &mut out, |t, s| {
+        t.contact = Some(s)
+    })?;
+    if let Some(c) = raw.consent.as_mut() {
+        let (title, text) = c.take_translations();
+        collect(doc, title, "title_by_language", &mut out, |t, s| {
+            t.consent_title = Some(s)
+        })?;
+        collect(doc, text, "text_by_language", &mut out, |t, s| {
+            t.consent_text = Some(s)
+        })?;
+    }
+    for (i, q) in raw.question.iter_mut().enumerate() {
+        let texts = q.get_mut().text_by_language.take();
+        collect(doc, texts, "text_by_language", &mut out, |t, s| {
+            t.questions.insert(i, s);
+        })?;
+    }
+    Ok(Translations::new(out))
 }
 
 /// Where a question's video is looked for, and how it is checked.

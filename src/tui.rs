@@ -181,6 +181,8 @@ fn translate_key(key: KeyEvent) -> Option<Key> {
         KeyCode::Left => Key::Left,
         KeyCode::Right => Key::Right,
         KeyCode::Tab => Key::Tab,
+        KeyCode::PageUp => Key::PageUp,
+        KeyCode::PageDown => Key::PageDown,
         KeyCode::F(1) => Key::Help,
         KeyCode::F(12) => Key::Operator,
         KeyCode::Backspace => Key::Backspace,
@@ -204,6 +206,10 @@ mod tests {
         assert!(matches!(
             translate(press(KeyCode::Enter, KeyModifiers::NONE)),
             Some(Msg::Key(Key::Enter))
+        ));
+        assert!(matches!(
+            translate(press(KeyCode::PageDown, KeyModifiers::NONE)),
+            Some(Msg::Key(Key::PageDown))
         ));
         assert!(matches!(
             translate(press(KeyCode::Char('?'), KeyModifiers::SHIFT)),

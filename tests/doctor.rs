@@ -158,6 +158,27 @@ fn a_broken_config_fails_naming_its_file_and_line() {
 }
 
 #[test]
+fn a_broken_language_file_beside_the_config_fails_naming_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cfg = config(
+        dir.path(),
+        "video = \"test\"\naudio = \"tone\"",
+        &format!("endpoint = \"dir:{}\"", out.display()),
+    );
+    let i18n = dir.path().join("i18n");
+    std::fs::create_dir_all(&i18n).unwrap();
+    std::fs::write(i18n.join("pl.toml"), "[review]\nsend = \"Wyślij\nx = 1\n").unwrap();
+    let (_, report) = doctor(&cfg, &[]);
+    let c = check(&report, "languages");
+    assert_eq!(c["verdict"], "failure", "{c:#}");
+    let finding = c["finding"].as_str().unwrap();
+    let at = format!("{}:2:", i18n.join("pl.toml").display());
+    assert!(finding.starts_with(&at), "{finding}");
+    assert!(c["fix"].as_str().unwrap().contains("built-in"), "{c:#}");
+}
+
+#[test]
 fn a_camera_that_is_not_there_fails() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = config(
@@ -251,6 +272,7 @@ fn a_good_station_passes_and_its_troubles_are_warnings_or_failures() {
         names,
         [
             "config",
+            "languages",
             "interview",
             "camera",
             "microphone",
@@ -480,7 +502,11 @@ fn the_interview_folder_and_the_roster_are_checked() {
         .iter()
         .map(|c| c["name"].as_str().unwrap())
         .collect();
-    assert_eq!(&names[..3], ["config", "interview", "roster"], "{report:#}");
+    assert_eq!(
+        &names[..4],
+        ["config", "languages", "interview", "roster"],
+        "{report:#}"
+    );
     let iv = check(&report, "interview");
     assert_eq!(iv["verdict"], "ok", "{iv:#}");
     assert_eq!(

@@ -139,6 +139,13 @@ fn the_package_holds_the_station_with_its_conffile_and_documentation() {
         &r.join("usr/share/booth/question-2.mp4"),
         "assets/question-2.mp4",
     );
+    // The words on screen, read at start from the install (a station may override them).
+    for lang in ["en", "de", "pl"] {
+        same_file(
+            &r.join(format!("usr/share/booth/i18n/{lang}.toml")),
+            &format!("assets/i18n/{lang}.toml"),
+        );
+    }
     same_file(&r.join("usr/share/doc/booth/README.md"), "README.md");
     assert!(r.join("usr/share/doc/booth/copyright").is_file());
     // The console's doors, as vendor settings an operator may override in /etc.

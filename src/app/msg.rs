@@ -19,6 +19,9 @@ pub enum Key {
     Down,
     Left,
     Right,
+    /// Help scrolls a page at a time.
+    PageUp,
+    PageDown,
     Tab,
     Space,
     /// F1, or `?`.

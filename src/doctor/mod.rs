@@ -3,9 +3,9 @@
 //! machine-readable details. No terminal code: `booth doctor` prints a [`Report`], the kiosk's
 //! operator menu shows [`Report::lines`].
 //!
-//! The checks: the config file, the interview file (or folder of them), the roster of codes
-//! when there is one, the camera, the microphone, the speaker, the disk, the clock, the upload
-//! endpoint and the outbox; then the console's doors (`console`, `vt-lock`, `gettys`,
+//! The checks: the config file, the language files (`languages`), the interview file (or
+//! folder of them), the roster of codes when there is one, the camera, the microphone, the
+//! speaker, the disk, the clock, the upload endpoint and the outbox; then the console's doors (`console`, `vt-lock`, `gettys`,
 //! `ctrl-alt-del`, `sysrq`: see [`console`]) and whether booth.service lets the kiosk write
 //! where the config says (`sandbox`), read under a folder standing in for `/` so that
 //! tests can prepare one. Every step that touches a device
@@ -20,6 +20,7 @@ mod console;
 mod devices;
 mod endpoint;
 mod files;
+mod languages;
 mod station;
 
 use std::path::{Path, PathBuf};
@@ -54,8 +55,8 @@ impl Verdict {
 /// One check's outcome.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Check {
-    /// config | interview | roster | camera | microphone | speaker | disk | clock | upload |
-    /// outbox | console | vt-lock | gettys | ctrl-alt-del | sysrq | sandbox
+    /// config | languages | interview | roster | camera | microphone | speaker | disk | clock |
+    /// upload | outbox | console | vt-lock | gettys | ctrl-alt-del | sysrq | sandbox
     pub name: &'static str,
     pub verdict: Verdict,
     /// What was found, one line.
@@ -197,7 +198,7 @@ pub fn run_under(config_file: Option<&Path>, root: &Path) -> Report {
         let clock = judge_clock(&ClockFacts::now(None, None));
         return Report::new(None, config_file, vec![config_check, clock]);
     };
-    let mut checks = vec![config_check];
+    let mut checks = vec![config_check, languages::languages(config_file)];
     checks.extend(station_checks(&config, Scope::Everything));
     let kiosk = running_kiosk(&config.station.data_dir).map(|k| k.pid);
     checks.extend(console::checks(root, kiosk));
@@ -209,7 +210,7 @@ pub fn run_under(config_file: Option<&Path>, root: &Path) -> Report {
 /// broken it), then the running kiosk's own config checked, without its devices.
 pub fn run_in_kiosk(config: &Config, config_file: Option<&Path>) -> Report {
     let (config_check, _) = files::config_check(config_file);
-    let mut checks = vec![config_check];
+    let mut checks = vec![config_check, languages::languages(config_file)];
     checks.extend(station_checks(config, Scope::Kiosk));
     checks.extend(console::checks(Path::new("/"), Some(std::process::id())));
     checks.push(console::sandbox(Path::new("/"), config));

@@ -44,7 +44,16 @@ impl Consent {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawConsent {
     title: Option<Spanned<String>>,
+    title_by_language: super::RawByLanguage,
     text: Spanned<String>,
+    text_by_language: super::RawByLanguage,
+}
+
+impl RawConsent {
+    /// The title's and the text's translations, taken out for `translations` to check.
+    pub(super) fn take_translations(&mut self) -> (super::RawByLanguage, super::RawByLanguage) {
+        (self.title_by_language.take(), self.text_by_language.take())
+    }
 }
 
 /// How the consent fields are worded in messages.

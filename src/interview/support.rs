@@ -11,6 +11,7 @@ use crate::tomlfile::{Diagnostic, Document};
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSupport {
     contact: Spanned<String>,
+    pub(super) contact_by_language: super::RawByLanguage,
     email: Option<Spanned<String>>,
     phone: Option<Spanned<String>>,
 }

@@ -66,14 +66,15 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
     let cases: Vec<(String, &str)> = vec![
         (
             "id = \"t\"\ntitel = \"T\"\n".into(),
-            "sample.toml:2:1: unknown field 'titel' (expected one of: id, title, intro, \
-             language, countdown_seconds, support, consent, practice, defaults, question)",
+            "sample.toml:2:1: unknown field 'titel' (expected one of: id, title, \
+             title_by_language, intro, intro_by_language, language, countdown_seconds, support, \
+             consent, practice, defaults, question)",
         ),
         (
             q("vidoe = \"a.mp4\"\n"),
             "sample.toml:15:1: question 1 (\"q1\"): unknown field 'vidoe' (expected one of: \
-             id, text, video, video_replays, preparation_seconds, answer_seconds, \
-             minimum_answer_seconds, attempts)",
+             id, text, text_by_language, video, video_replays, preparation_seconds, \
+             answer_seconds, minimum_answer_seconds, attempts)",
         ),
         (
             format!("{HEAD}[defaults]\nattempt = 2\n\n{Q1}"),
@@ -83,7 +84,7 @@ fn bad_inputs_are_reported_with_position_field_and_what_is_allowed() {
         (
             format!("{HEAD}[support.hours]\nopen = 9\n{Q1}"),
             "sample.toml:9:10: [support]: unknown field 'hours' (expected one of: contact, \
-             email, phone)",
+             contact_by_language, email, phone)",
         ),
         (
             format!("{HEAD}{}", Q1.replace("attempts = 1", "attempts = \"two\"")),
@@ -366,6 +367,7 @@ fn with_questions(questions: Vec<Question>) -> Interview {
         practice: None,
         countdown: None,
         questions,
+        translations: Default::default(),
         source: PathBuf::from("/x.toml"),
     }
 }
@@ -484,7 +486,7 @@ fn consent_problems_are_reported_at_their_line() {
         (
             format!("{HEAD}[consent]\ntext = \"Ok.\"\naccept_key = \"y\"\n\n{Q1}"),
             "sample.toml:11:1: [consent]: unknown field 'accept_key' (expected one of: title, \
-             text)",
+             title_by_language, text, text_by_language)",
         ),
         (
             format!(

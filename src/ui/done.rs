@@ -105,10 +105,13 @@ impl Widget for &Done<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (state, theme) = (self.state, self.theme);
         let t = &state.session.text;
-        let n = state.session.interview.questions.len() as u16;
+        // A status wider than the column wraps under its answer.
+        let width = 76.min(area.width);
+        let answers_text = Paragraph::new(self.answer_lines()).wrap(Wrap { trim: true });
+        let rows = u16::try_from(answers_text.line_count(width)).unwrap_or(u16::MAX);
         let [top, answers, receipt, after] = Layout::vertical([
             Constraint::Length(3),
-            Constraint::Length(n + 1),
+            Constraint::Length(rows + 1),
             Constraint::Length(4),
             Constraint::Min(3),
         ])
@@ -119,16 +122,14 @@ impl Widget for &Done<'_> {
         ]))
         .alignment(Alignment::Center)
         .render(top, buf);
-        let lines = self.answer_lines();
         // A narrow left-aligned column, centred, so the statuses line up.
-        let width = 76.min(answers.width);
         let column = Rect::new(
             answers.x + (answers.width - width) / 2,
             answers.y,
             width,
             answers.height,
         );
-        Paragraph::new(lines).render(column, buf);
+        answers_text.render(column, buf);
         Paragraph::new(Text::from(vec![
             Line::styled(t.get("done.receipt"), theme.dim),
             Line::styled(state.session.progress.receipt_code(), theme.accent),

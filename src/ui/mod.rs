@@ -26,7 +26,7 @@ use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, StatefulWidget, Widget, Wrap};
 
-use crate::app::state::{Phase, PracticeStep, Slot, State};
+use crate::app::state::{OperatorStep, Phase, PracticeStep, Slot, State};
 use countdown::CountdownScreen;
 use done::Done;
 use graphics::Graphics;
@@ -103,14 +103,42 @@ impl StatefulWidget for &Kiosk<'_> {
                 .wrap(Wrap { trim: true })
                 .render(notice, buf);
         }
-        let mut all = screen.hints();
+        // The keys of what is on top: the operator's, help's, else the screen's.
+        let help = Help { state, theme };
+        let mut all = if let Some(keys) = operator_hints(state) {
+            keys
+        } else if state.session.help {
+            help.hints()
+        } else {
+            screen.hints()
+        };
         all.push(("?", t.get("common.help").to_string()));
         widgets::key_hints(theme, &all).render(footer, buf);
         if state.session.help {
-            Help { state, theme }.render(area, buf);
+            help.render(area, buf);
         }
         IdleOverlay { state, theme }.render(area, buf);
         OperatorOverlay { state, theme }.render(area, buf);
+    }
+}
+
+/// The keys of the operator's overlay while it is open (a page takes any key and says so).
+fn operator_hints(state: &State) -> Option<Hints> {
+    let t = &state.session.text;
+    let back = || ("Esc", t.get("operator.go_back").to_string());
+    match &state.operator.step {
+        OperatorStep::Closed => None,
+        OperatorStep::Pin { .. } | OperatorStep::Code { .. } => Some(vec![
+            ("Enter", t.get("welcome.continue").to_string()),
+            ("Backspace", t.get("welcome.erase").to_string()),
+            back(),
+        ]),
+        OperatorStep::Menu { .. } => Some(vec![
+            ("↑ ↓", t.get("list.choose").to_string()),
+            ("Enter", t.get("operator.select").to_string()),
+            back(),
+        ]),
+        OperatorStep::Page { .. } => Some(Vec::new()),
     }
 }
 
@@ -286,7 +314,10 @@ impl Widget for Header<'_> {
             Phase::Welcome(_) if state.settings.roster => "",
             _ => state.session.interview.title.as_str(),
         };
-        Paragraph::new(Line::from(vec![Span::styled(title, theme.title)])).render(left, buf);
+        // A long title (a translation, say) takes the header's second row rather than lose words.
+        Paragraph::new(Line::from(vec![Span::styled(title, theme.title)]))
+            .wrap(Wrap { trim: true })
+            .render(left, buf);
         Paragraph::new(Line::styled(step, theme.accent))
             .alignment(Alignment::Right)
             .render(right, buf);
@@ -324,6 +355,12 @@ impl Widget for &Pause<'_> {
 #[cfg(test)]
 mod arrival_snapshots;
 #[cfg(test)]
+mod every_screen_tests;
+#[cfg(test)]
+mod fit_tests;
+#[cfg(test)]
 mod journey_snapshots;
+#[cfg(test)]
+mod keys_tests;
 #[cfg(test)]
 mod snapshots;

@@ -43,7 +43,6 @@ impl<'a> PracticeScreen<'a> {
     fn info(&self) -> Vec<Line<'a>> {
         let (state, theme) = (self.state, self.theme);
         let t = &state.session.text;
-        let limit = duration(t, state.slot_limit(Slot::Practice));
         if self.waiting_for_sound {
             return vec![
                 Line::styled(t.get("question.need_sound_title"), theme.warn),
@@ -51,6 +50,7 @@ impl<'a> PracticeScreen<'a> {
                 Line::raw(t.get("question.need_sound")),
             ];
         }
+        let limit = duration(t, state.slot_limit(Slot::Practice));
         vec![
             Line::styled(t.get("practice.title"), theme.title),
             Line::styled(t.get("practice.label"), theme.accent),

@@ -97,12 +97,7 @@ impl Widget for &MicPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (state, theme) = (self.state, self.theme);
         let t = &state.session.text;
-        let [caption, bar, words] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ])
-        .areas(area);
+        let [caption, bar, words] = meter_rows(area);
         Paragraph::new(Line::styled(t.get("devices.microphone"), theme.title)).render(caption, buf);
         Meter {
             level: state.devices.level,
@@ -118,7 +113,9 @@ impl Widget for &MicPanel<'_> {
             }
             Some(_) => Line::styled(t.get("devices.say_something"), theme.dim),
         };
-        Paragraph::new(verdict).render(words, buf);
+        Paragraph::new(verdict)
+            .wrap(Wrap { trim: true })
+            .render(words, buf);
     }
 }
 
@@ -132,12 +129,7 @@ impl Widget for &PlaybackPanel<'_> {
     fn render(self, area: Rect, buf: &mut Buffer) {
         let (state, theme) = (self.state, self.theme);
         let t = &state.session.text;
-        let [caption, bar, words] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Length(1),
-            Constraint::Length(1),
-        ])
-        .areas(area);
+        let [caption, bar, words] = meter_rows(area);
         Paragraph::new(Line::styled(t.get("devices.playback_sound"), theme.title))
             .render(caption, buf);
         Meter {
@@ -147,9 +139,22 @@ impl Widget for &PlaybackPanel<'_> {
         }
         .render(bar, buf);
         if state.session.playback.silent {
-            Paragraph::new(Line::styled(t.get("devices.no_speaker"), theme.dim)).render(words, buf);
+            Paragraph::new(Line::styled(t.get("devices.no_speaker"), theme.dim))
+                .wrap(Wrap { trim: true })
+                .render(words, buf);
         }
     }
+}
+
+/// A sound panel's caption, meter and the words under it, which wrap onto the rows left (a
+/// sentence is wider than the column beside an 80-column picture).
+fn meter_rows(area: Rect) -> [Rect; 3] {
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area)
 }
 
 /// The microphone's meter, or while something plays, the sound of what plays.

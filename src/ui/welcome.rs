@@ -36,6 +36,9 @@ impl<'a> Welcome<'a> {
         } else {
             hints.push(("Enter", t.get("welcome.continue").to_string()));
             hints.push(("Backspace", t.get("welcome.erase").to_string()));
+            if !self.entry.typed.is_empty() {
+                hints.push(("Esc", t.get("welcome.clear").to_string()));
+            }
         }
         hints
     }

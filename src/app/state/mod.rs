@@ -59,6 +59,8 @@ pub struct Session {
     /// A short plain message about the last thing that went wrong, shown until the next step.
     pub notice: Option<Notice>,
     pub help: bool,
+    /// How many lines help is scrolled down (the screen stops at its last line).
+    pub help_scroll: u16,
     /// The words on screen, in the candidate's language.
     pub text: Arc<Text>,
     /// The take or question video being shown.
@@ -89,6 +91,7 @@ impl Session {
             phase: Phase::Welcome(CodeEntry::default()),
             notice: None,
             help: false,
+            help_scroll: 0,
             playback: Playback::default(),
             uploads: Vec::new(),
             preview_hidden: false,

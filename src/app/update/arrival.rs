@@ -24,25 +24,22 @@ pub(super) fn welcome_key(state: &mut State, mut entry: CodeEntry, key: Key) -> 
     if entry.checking {
         return Vec::new();
     }
-    entry.problem = None;
-    let fx = match key {
-        Key::Char(c) if entry.typed.len() < MAX_TYPED => {
-            entry.typed.push(c.to_ascii_uppercase());
-            Vec::new()
-        }
+    // A key the field takes clears the last problem; any other changes nothing.
+    match key {
+        Key::Char(c) if entry.typed.len() < MAX_TYPED => entry.typed.push(c.to_ascii_uppercase()),
         Key::Backspace => {
             entry.typed.pop();
-            Vec::new()
         }
-        Key::Esc => {
-            entry.typed.clear();
-            Vec::new()
+        Key::Esc => entry.typed.clear(),
+        Key::Enter => {
+            entry.problem = None;
+            return submit_code(state, entry, false);
         }
-        Key::Enter => return submit_code(state, entry, false),
-        _ => Vec::new(),
-    };
+        _ => return Vec::new(),
+    }
+    entry.problem = None;
     state.session.phase = Phase::Welcome(entry);
-    fx
+    Vec::new()
 }
 
 /// Staff typed a code for a candidate who has none: it is checked like the candidate's own,
@@ -128,7 +125,8 @@ pub(super) fn begin(
     {
         let p = &state.session.progress;
         state.session.progress = Progress::for_interview(&p.session_id, &interview, p.started_unix);
-        state.session.interview = interview;
+        // The code's interview, in the language the candidate picked (where it has it).
+        state.session.interview = Arc::new(interview.in_language(&state.session.text.code));
         changed = true;
     }
     if let Some(code) = &code {
@@ -183,20 +181,31 @@ pub(super) fn finish(state: &mut State) -> Vec<Effect> {
     super::lifecycle::end_session(state)
 }
 
-/// The candidate picks the language on the welcome screen (the interview's is the default).
+/// The candidate picks the language on the welcome screen (the interview's is the default):
+/// one the interview can be read in and booth has words for, or any of booth's when the
+/// interview has no translations. The interview's texts follow.
 pub(super) fn switch_language(state: &mut State, forward: bool) {
     let all = crate::i18n::languages();
-    if all.is_empty() {
+    let interview = state.session.interview.languages();
+    let offered: Vec<_> = all
+        .iter()
+        .filter(|t| {
+            interview.len() < 2 || interview.iter().any(|l| crate::i18n::primary(l) == t.code)
+        })
+        .collect();
+    if offered.is_empty() {
         return;
     }
-    let at = all
+    let at = offered
         .iter()
         .position(|t| t.code == state.session.text.code)
         .unwrap_or(0);
     let next = if forward {
-        (at + 1) % all.len()
+        (at + 1) % offered.len()
     } else {
-        (at + all.len() - 1) % all.len()
+        (at + offered.len() - 1) % offered.len()
     };
-    state.session.text = all[next].clone();
+    let text = offered[next].clone();
+    state.session.interview = Arc::new(state.session.interview.in_language(&text.code));
+    state.session.text = text;
 }

@@ -354,3 +354,28 @@ fn staff_can_enter_a_code_for_a_candidate_who_has_none() -> crate::TestResult {
     assert!(matches!(st.operator.step, OperatorStep::Page { .. }));
     Ok(())
 }
+
+#[test]
+fn the_picker_offers_the_interviews_languages_and_switches_its_texts() -> crate::TestResult {
+    let mut st = super::fixtures::state()?;
+    // Without translations every language booth has is offered.
+    for _ in 0..crate::i18n::languages().len() {
+        super::fixtures::key(&mut st, Key::Right);
+    }
+    assert_eq!(st.session.text.code, "en");
+    let iv = std::sync::Arc::make_mut(&mut st.session.interview);
+    let mut texts = crate::interview::Texts::default();
+    texts.questions.insert(0, "Kim jesteś?".into());
+    let mut by_language = std::collections::BTreeMap::new();
+    by_language.insert("pl".to_string(), texts);
+    iv.translations.by_language = by_language;
+    let own = iv.questions[0].text.clone();
+    // English and Polish only: German is skipped, the question follows the words.
+    super::fixtures::key(&mut st, Key::Right);
+    assert_eq!(st.session.text.code, "pl");
+    assert_eq!(st.session.interview.questions[0].text, "Kim jesteś?");
+    super::fixtures::key(&mut st, Key::Right);
+    assert_eq!(st.session.text.code, "en");
+    assert_eq!(st.session.interview.questions[0].text, own);
+    Ok(())
+}

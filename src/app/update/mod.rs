@@ -361,15 +361,7 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
         return station::open_operator(state);
     }
     if state.session.help {
-        match key {
-            Key::Esc | Key::Help | Key::Enter => state.session.help = false,
-            Key::Char('c') | Key::Char('C') => {
-                state.session.help = false;
-                return station::call_staff(state);
-            }
-            _ => {}
-        }
-        return Vec::new();
+        return help_key(state, key);
     }
     if key == Key::Help {
         state.session.help = true;
@@ -381,6 +373,34 @@ fn handle_key(state: &mut State, key: Key) -> Vec<Effect> {
     };
     phase_key(state, key)
 }
+
+/// Help's keys: close it, call staff, or scroll (a line, or a page of `HELP_PAGE` lines; how
+/// far down it can go is the screen's to say, which shows the end where the scroll passes it).
+fn help_key(state: &mut State, key: Key) -> Vec<Effect> {
+    let scroll = &mut state.session.help_scroll;
+    match key {
+        Key::Esc | Key::Help | Key::Enter => {
+            state.session.help = false;
+            *scroll = 0;
+        }
+        Key::Char('c') | Key::Char('C') => {
+            state.session.help = false;
+            *scroll = 0;
+            return station::call_staff(state);
+        }
+        Key::Up => *scroll = scroll.saturating_sub(1),
+        Key::Down => *scroll = (*scroll + 1).min(HELP_SCROLL_MAX),
+        Key::PageUp => *scroll = scroll.saturating_sub(HELP_PAGE),
+        Key::PageDown => *scroll = (*scroll + HELP_PAGE).min(HELP_SCROLL_MAX),
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// Lines a PgUp/PgDn moves help by, and the furthest it is scrolled (help is a few dozen
+/// lines even on the smallest screen).
+const HELP_PAGE: u16 = 8;
+const HELP_SCROLL_MAX: u16 = 60;
 
 /// A key for the screen the candidate is on.
 fn phase_key(state: &mut State, key: Key) -> Vec<Effect> {

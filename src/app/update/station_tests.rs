@@ -370,6 +370,7 @@ fn lived_in(st: &State) -> Session {
         },
         notice: Some(Notice::StaffCalled),
         help: true,
+        help_scroll: 7,
         text: crate::i18n::for_language("de"),
         playback: crate::app::state::Playback {
             frame: Some(Arc::new(frame)),

@@ -158,6 +158,7 @@ fn prepare(args: &RunArgs) -> Result<(KioskSetup, Setup, crate::logging::LogGuar
     if let Err(e) = crate::logging::capture_native_stderr() {
         tracing::warn!(error = %e, "cannot capture native stderr");
     }
+    load_languages(args.config.as_deref());
     let catalog = load_interviews(&kiosk)?;
     let setup = Setup {
         config: kiosk.config.clone(),
@@ -169,6 +170,32 @@ fn prepare(args: &RunArgs) -> Result<(KioskSetup, Setup, crate::logging::LogGuar
         tuning: crate::upload::Tuning::default(),
     };
     Ok((kiosk, setup, guard))
+}
+
+/// The words on screen: the built-in ones with the install's and the station's language
+/// files over them. A file that cannot be used is left out with a log line (its language
+/// keeps the built-in words); `booth doctor` names its file and line.
+fn load_languages(config_file: Option<&Path>) {
+    let loaded = crate::i18n::load(&crate::i18n::search_dirs(config_file));
+    for problem in &loaded.problems {
+        if problem.rejects_file() {
+            tracing::error!(error = %problem, "a language file is left out: its language keeps the built-in words");
+        } else {
+            tracing::warn!(problem = %problem, "a language file's text is left out");
+        }
+    }
+    let codes: Vec<&str> = loaded
+        .languages
+        .all()
+        .iter()
+        .map(|t| t.code.as_str())
+        .collect();
+    tracing::info!(files = ?loaded.files, languages = ?codes, "languages read");
+    if !crate::i18n::install(loaded.languages) {
+        tracing::warn!(
+            "the languages were fixed before the files were read: the built-in words are shown"
+        );
+    }
 }
 
 /// The interviews the kiosk offers: the demo's, one file, or the station's.
