@@ -56,7 +56,7 @@ mod video;
 pub use catalog::{Catalog, CatalogError};
 pub use consent::Consent;
 pub use practice::Practice;
-use translations::{RawByLanguage, collect};
+use translations::RawByLanguage;
 pub use translations::{Texts, Translations};
 pub use video::{DEFAULT_REPLAYS, ExistsOnly, VideoCheck, VideoProblem};
 
@@ -289,7 +289,7 @@ fn build(
     path: &Path,
     videos: &dyn VideoCheck,
 ) -> Result<Interview, Diagnostic> {
-    let translations = translations(doc, &mut raw)?;
+    let translations = translations::gather(doc, &mut raw)?;
     let id = identifier(doc, raw.id, "id")?;
     let title = non_empty(doc, raw.title, "title")?;
     let intro = non_empty(doc, raw.intro, "intro")?;
@@ -335,45 +335,6 @@ fn build(
         translations,
         source,
     })
-}
-
-/// Every `<field>_by_language` table, checked, by language.
-fn translations(doc: &Document<'_>, raw: &mut RawInterview) -> Result<Translations, Diagnostic> {
-    let mut out = std::collections::BTreeMap::new();
-    collect(
-        doc,
-        raw.title_by_language.take(),
-        "title_by_language",
-        &mut out,
-        |t, s| t.title = Some(s),
-    )?;
-    collect(
-        doc,
-        raw.intro_by_language.take(),
-        "intro_by_language",
-        &mut out,
-        |t, s| t.intro = Some(s),
-    )?;
-    let contact = raw.support.contact_by_language.take();
-    collect(doc, contact, "contact_by_language", &mut out, |t, s| {
-        t.contact = Some(s)
-    })?;
-    if let Some(c) = raw.consent.as_mut() {
-        let (title, text) = c.take_translations();
-        collect(doc, title, "title_by_language", &mut out, |t, s| {
-            t.consent_title = Some(s)
-        })?;
-        collect(doc, text, "text_by_language", &mut out, |t, s| {
-            t.consent_text = Some(s)
-        })?;
-    }
-    for (i, q) in raw.question.iter_mut().enumerate() {
-        let texts = q.get_mut().text_by_language.take();
-        collect(doc, texts, "text_by_language", &mut out, |t, s| {
-            t.questions.insert(i, s);
-        })?;
-    }
-    Ok(Translations::new(out))
 }
 
 /// Where a question's video is looked for, and how it is checked.

@@ -154,6 +154,48 @@ impl Interview {
     }
 }
 
+/// Every `<field>_by_language` table, checked, by language.
+pub(super) fn gather(
+    doc: &Document<'_>,
+    raw: &mut super::RawInterview,
+) -> Result<Translations, Diagnostic> {
+    let mut out = std::collections::BTreeMap::new();
+    collect(
+        doc,
+        raw.title_by_language.take(),
+        "title_by_language",
+        &mut out,
+        |t, s| t.title = Some(s),
+    )?;
+    collect(
+        doc,
+        raw.intro_by_language.take(),
+        "intro_by_language",
+        &mut out,
+        |t, s| t.intro = Some(s),
+    )?;
+    let contact = raw.support.contact_by_language.take();
+    collect(doc, contact, "contact_by_language", &mut out, |t, s| {
+        t.contact = Some(s)
+    })?;
+    if let Some(c) = raw.consent.as_mut() {
+        let (title, text) = c.take_translations();
+        collect(doc, title, "title_by_language", &mut out, |t, s| {
+            t.consent_title = Some(s)
+        })?;
+        collect(doc, text, "text_by_language", &mut out, |t, s| {
+            t.consent_text = Some(s)
+        })?;
+    }
+    for (i, q) in raw.question.iter_mut().enumerate() {
+        let texts = q.get_mut().text_by_language.take();
+        collect(doc, texts, "text_by_language", &mut out, |t, s| {
+            t.questions.insert(i, s);
+        })?;
+    }
+    Ok(Translations::new(out))
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
