@@ -130,19 +130,39 @@ pub fn read_hidden(prompt: &str) -> std::io::Result<String> {
 /// Keys and resizes from the terminal; Ctrl+C, Ctrl+Z and Ctrl+\\ typed as keys become
 /// interrupts.
 pub fn input() -> impl futures::Stream<Item = Msg> + Unpin {
+    from_events(crossterm::event::EventStream::new())
+}
+
+/// The messages of a stream of terminal events. A read error or the end of the stream means
+/// the terminal is gone (its window closed, its pseudo-terminal hung up): that is the last
+/// message, `Msg::Terminate`, as for SIGHUP, so the kiosk finishes a recording and leaves
+/// instead of reading errors forever.
+pub fn from_events<S>(events: S) -> impl futures::Stream<Item = Msg> + Unpin
+where
+    S: futures::Stream<Item = std::io::Result<Event>> + Unpin,
+{
     use futures::StreamExt;
-    Box::pin(
-        crossterm::event::EventStream::new().filter_map(|e| async move {
-            match e {
-                Ok(ev) if is_interrupt(&ev) => Some(Msg::Interrupt),
-                Ok(ev) => translate(ev),
-                Err(e) => {
-                    tracing::error!(error = %e, "terminal input failed");
-                    None
+    Box::pin(futures::stream::unfold(Some(events), |events| async move {
+        let mut events = events?;
+        loop {
+            match events.next().await {
+                Some(Ok(ev)) if is_interrupt(&ev) => return Some((Msg::Interrupt, Some(events))),
+                Some(Ok(ev)) => {
+                    if let Some(msg) = translate(ev) {
+                        return Some((msg, Some(events)));
+                    }
+                }
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, "terminal input failed: the terminal is gone; leaving");
+                    return Some((Msg::Terminate, None));
+                }
+                None => {
+                    tracing::warn!("terminal input ended: the terminal is gone; leaving");
+                    return Some((Msg::Terminate, None));
                 }
             }
-        }),
-    )
+        }
+    }))
 }
 
 /// Translates a terminal event into a message; `None` for what the flow ignores (key
@@ -231,5 +251,23 @@ mod tests {
             ..KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)
         });
         assert!(translate(release).is_none());
+    }
+
+    #[test]
+    fn a_terminal_that_goes_away_ends_the_input_with_terminate() {
+        use futures::StreamExt;
+        let events = futures::stream::iter(vec![
+            Ok(press(KeyCode::Enter, KeyModifiers::NONE)),
+            Err(std::io::Error::other("input/output error")),
+            Ok(press(KeyCode::Enter, KeyModifiers::NONE)),
+        ]);
+        let msgs: Vec<Msg> = futures::executor::block_on(from_events(events).collect());
+        assert!(
+            matches!(msgs.as_slice(), [Msg::Key(Key::Enter), Msg::Terminate]),
+            "{msgs:?}"
+        );
+        let ended: Vec<Msg> =
+            futures::executor::block_on(from_events(futures::stream::iter(Vec::new())).collect());
+        assert!(matches!(ended.as_slice(), [Msg::Terminate]), "{ended:?}");
     }
 }
