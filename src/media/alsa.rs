@@ -212,28 +212,119 @@ fn choose_config(ranges: &[SupportedStreamConfigRange]) -> Option<(StreamConfig,
     ))
 }
 
+/// What the capture callbacks write into and tell: the samples and their capture times,
+/// the doorbell of the thread that reads them, and how the stream is faring.
+struct Feed {
+    samples: rtrb::Producer<i16>,
+    stamps: rtrb::Producer<Stamp>,
+    bell: Sender<()>,
+    failed: Arc<Mutex<Option<String>>>,
+    xruns: Arc<AtomicU64>,
+    lost: Arc<AtomicBool>,
+}
+
+/// The input stream in `format`, its callbacks feeding `feed` (whole periods only: a period
+/// that does not fit is dropped rather than split from its time stamp).
+fn build_stream(
+    dev: &Device,
+    config: StreamConfig,
+    format: SampleFormat,
+    feed: Feed,
+) -> Result<Stream, cpal::Error> {
+    let Feed {
+        samples: mut sample_tx,
+        stamps: mut stamp_tx,
+        bell,
+        failed,
+        xruns,
+        lost,
+    } = feed;
+    let (error_bell, bell_i16, bell_f32) = (bell.clone(), bell.clone(), bell);
+    let err_cb = move |e: cpal::Error| match e.kind() {
+        ErrorKind::Xrun => {
+            xruns.fetch_add(1, Ordering::Relaxed);
+        }
+        _ => {
+            if let Ok(mut f) = failed.lock() {
+                *f = Some(e.to_string());
+            }
+            lost.store(true, Ordering::Relaxed);
+            ring(&error_bell);
+        }
+    };
+    let ch = config.channels as usize;
+    match format {
+        SampleFormat::I16 => dev.build_input_stream::<i16, _, _>(
+            config,
+            move |data: &[i16], info: &cpal::InputCallbackInfo| {
+                let frames = data.len() / ch;
+                if sample_tx.slots() >= data.len() && stamp_tx.slots() >= 1 {
+                    let _ = sample_tx.push_entire_slice(data);
+                    let _ = stamp_tx.push(Stamp {
+                        capture: info.timestamp().capture,
+                        frames: frames as u32,
+                    });
+                }
+                ring(&bell_i16);
+            },
+            err_cb,
+            None,
+        ),
+        _ => dev.build_input_stream::<f32, _, _>(
+            config,
+            move |data: &[f32], info: &cpal::InputCallbackInfo| {
+                let frames = data.len() / ch;
+                if sample_tx.slots() >= data.len() && stamp_tx.slots() >= 1 {
+                    if let Ok(chunk) = sample_tx.write_chunk_uninit(data.len()) {
+                        chunk.fill_from_iter(
+                            data.iter()
+                                .map(|&s| (s.clamp(-1.0, 1.0) * 32767.0).round() as i16),
+                        );
+                    }
+                    let _ = stamp_tx.push(Stamp {
+                        capture: info.timestamp().capture,
+                        frames: frames as u32,
+                    });
+                }
+                ring(&bell_f32);
+            },
+            err_cb,
+            None,
+        ),
+    }
+}
+
+/// The name cpal lists the device under, without its host prefix: what a reopen looks for.
+fn stable_name(dev: &Device) -> Option<String> {
+    dev.id().ok().map(|id| {
+        let id = id.to_string();
+        id.strip_prefix("alsa:")
+            .map_or_else(|| id.clone(), str::to_string)
+    })
+}
+
+/// The input configuration booth records with on `dev`: 48 kHz, 16-bit or float.
+fn input_config(dev: &Device, label: &str) -> Result<(StreamConfig, SampleFormat), CaptureError> {
+    let ranges: Vec<_> = dev
+        .supported_input_configs()
+        .map_err(|e| classify(label, &e))?
+        .collect();
+    choose_config(&ranges).ok_or_else(|| CaptureError::Microphone {
+        device: label.to_string(),
+        detail: "cannot record at 48000 Hz in 16-bit or float (try plughw: instead of hw:)".into(),
+    })
+}
+
 impl AlsaMic {
     /// Opens `device` (ALSA's default when `None`) at 48 kHz and starts it.
     pub fn open(device: Option<&str>) -> Result<Self, CaptureError> {
         let (dev, label) = find_device(device)?;
-        let stable_name = dev.id().ok().map(|id| {
-            let id = id.to_string();
-            id.strip_prefix("alsa:")
-                .map_or_else(|| id.clone(), str::to_string)
-        });
-        let ranges: Vec<_> = dev
-            .supported_input_configs()
-            .map_err(|e| classify(&label, &e))?
-            .collect();
-        let (config, format) = choose_config(&ranges).ok_or_else(|| CaptureError::Microphone {
-            device: label.clone(),
-            detail: "cannot record at 48000 Hz in 16-bit or float (try plughw: instead of hw:)"
-                .into(),
-        })?;
+        let stable_name = stable_name(&dev);
+        let (config, format) = input_config(&dev, &label)?;
         let channels = config.channels;
-        let (mut sample_tx, samples) =
+        let (sample_tx, samples) =
             RingBuffer::<i16>::new(AUDIO_RATE as usize * 2 * channels as usize);
-        let (mut stamp_tx, stamps) = RingBuffer::<Stamp>::new(4096);
+        let (stamp_tx, stamps) = RingBuffer::<Stamp>::new(4096);
         let failed = Arc::new(Mutex::new(None));
         let xruns = Arc::new(AtomicU64::new(0));
         let lost = Arc::new(AtomicBool::new(false));
@@ -244,61 +335,18 @@ impl AlsaMic {
         let thread = {
             let (failed, xruns, lost) = (failed.clone(), xruns.clone(), lost.clone());
             let thread_label = label.clone();
-            let (error_bell, bell_i16, bell_f32) = (bell.clone(), bell.clone(), bell);
             std::thread::Builder::new()
                 .name("booth-alsa".into())
                 .spawn(move || {
-                    let err_cb = move |e: cpal::Error| match e.kind() {
-                        ErrorKind::Xrun => {
-                            xruns.fetch_add(1, Ordering::Relaxed);
-                        }
-                        _ => {
-                            if let Ok(mut f) = failed.lock() {
-                                *f = Some(e.to_string());
-                            }
-                            lost.store(true, Ordering::Relaxed);
-                            ring(&error_bell);
-                        }
+                    let feed = Feed {
+                        samples: sample_tx,
+                        stamps: stamp_tx,
+                        bell,
+                        failed,
+                        xruns,
+                        lost,
                     };
-                    let ch = channels as usize;
-                    let built = match format {
-                        SampleFormat::I16 => dev.build_input_stream::<i16, _, _>(
-                            config,
-                            move |data: &[i16], info: &cpal::InputCallbackInfo| {
-                                let frames = data.len() / ch;
-                                if sample_tx.slots() >= data.len() && stamp_tx.slots() >= 1 {
-                                    let _ = sample_tx.push_entire_slice(data);
-                                    let _ = stamp_tx.push(Stamp {
-                                        capture: info.timestamp().capture,
-                                        frames: frames as u32,
-                                    });
-                                }
-                                ring(&bell_i16);
-                            },
-                            err_cb,
-                            None,
-                        ),
-                        _ => dev.build_input_stream::<f32, _, _>(
-                            config,
-                            move |data: &[f32], info: &cpal::InputCallbackInfo| {
-                                let frames = data.len() / ch;
-                                if sample_tx.slots() >= data.len() && stamp_tx.slots() >= 1 {
-                                    if let Ok(chunk) = sample_tx.write_chunk_uninit(data.len()) {
-                                        chunk.fill_from_iter(data.iter().map(|&s| {
-                                            (s.clamp(-1.0, 1.0) * 32767.0).round() as i16
-                                        }));
-                                    }
-                                    let _ = stamp_tx.push(Stamp {
-                                        capture: info.timestamp().capture,
-                                        frames: frames as u32,
-                                    });
-                                }
-                                ring(&bell_f32);
-                            },
-                            err_cb,
-                            None,
-                        ),
-                    };
+                    let built = build_stream(&dev, config, format, feed);
                     let stream: Stream = match built {
                         Ok(s) => s,
                         Err(e) => {
