@@ -4,7 +4,7 @@
 use super::*;
 
 /// Lines 1–8; a test's own text starts on line 9.
-const HEAD: &str = "\
+pub(super) const HEAD: &str = "\
 id = \"t\"
 title = \"T\"
 intro = \"Hi.\"
@@ -16,7 +16,7 @@ contact = \"Ask the desk.\"
 ";
 
 /// A complete question whose fields start on line 10 when placed right after HEAD.
-const Q1: &str = "\
+pub(super) const Q1: &str = "\
 [[question]]
 id = \"q1\"
 text = \"Why?\"
@@ -25,11 +25,11 @@ answer_seconds = 60
 attempts = 1
 ";
 
-fn parse(text: &str) -> Result<Interview, InterviewError> {
+pub(super) fn parse(text: &str) -> Result<Interview, InterviewError> {
     Interview::parse(text, Path::new("sample.toml"))
 }
 
-fn err(text: &str) -> String {
+pub(super) fn err(text: &str) -> String {
     match parse(text) {
         Ok(i) => panic!("accepted: {i:?}"),
         Err(e) => e.to_string(),

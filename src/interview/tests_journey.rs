@@ -3,36 +3,8 @@
 
 use super::*;
 
-const HEAD: &str = "\
-id = \"t\"
-title = \"T\"
-intro = \"Hi.\"
-language = \"en\"
-
-[support]
-contact = \"Ask the desk.\"
-
-";
-
-const Q1: &str = "\
-[[question]]
-id = \"q1\"
-text = \"Why?\"
-preparation_seconds = 0
-answer_seconds = 60
-attempts = 1
-";
-
-fn parse(text: &str) -> Result<Interview, InterviewError> {
-    Interview::parse(text, Path::new("sample.toml"))
-}
-
-fn err(text: &str) -> String {
-    match parse(text) {
-        Ok(i) => panic!("accepted: {i:?}"),
-        Err(e) => e.to_string(),
-    }
-}
+// The same sample interview as the other interview tests, so line numbers agree.
+use super::tests::{HEAD, Q1, err, parse};
 
 #[test]
 fn practice_and_countdown_are_optional_and_read_when_given() -> crate::TestResult {
