@@ -107,6 +107,9 @@ fn interview_after_code(t: &Tmux, grant: bool) {
     }
     t.keys(&["Enter", "Enter"]);
     t.wait_for("RECORDING", 15);
+    // A second recorded (the clock has moved): a stop before the first picture is a
+    // recording that never started, not an answer.
+    t.wait_for("0:29 left", 15);
     t.keys(&["s"]);
     t.wait_for("Send this answer", 15);
     t.keys(&["Enter"]);

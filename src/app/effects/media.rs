@@ -6,6 +6,7 @@
 //! session and take) it belongs to. Nothing here polls: each waits on a channel.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -190,6 +191,8 @@ struct Running {
     control: RecordingControl,
     thread: JoinHandle<()>,
     origin: Instant,
+    /// The flow asked this recording to stop.
+    stopped: Arc<AtomicBool>,
 }
 
 impl Recorder {
@@ -258,6 +261,8 @@ impl Recorder {
         let control = handle.control();
         let unreported = fail(RecordingProblem::Station, "cannot start a thread".into());
         let (tx, analysis) = (self.tx.clone(), self.analysis.clone());
+        let stopped = Arc::new(AtomicBool::new(false));
+        let asked_to_stop = stopped.clone();
         let waiter = std::thread::Builder::new()
             .name("booth-recording".into())
             .spawn(move || {
@@ -265,7 +270,8 @@ impl Recorder {
                 // Held until here: the devices stay open while the recording runs.
                 drop(session);
                 let checks = finish_checks(&analysis);
-                let _ = tx.send(outcome_msg(purpose, outcome, checks));
+                let stopped = asked_to_stop.load(Ordering::SeqCst);
+                let _ = tx.send(outcome_msg(purpose, outcome, checks, stopped));
             });
         match waiter {
             Ok(thread) => {
@@ -273,6 +279,7 @@ impl Recorder {
                     control,
                     thread,
                     origin,
+                    stopped,
                 })
             }
             Err(e) => {
@@ -285,6 +292,7 @@ impl Recorder {
 
     pub(super) fn stop(&self) {
         if let Some(r) = &self.running {
+            r.stopped.store(true, Ordering::SeqCst);
             r.control.stop();
         }
     }
@@ -392,7 +400,13 @@ fn problem_of(e: &RecordError, device: Option<&CaptureError>) -> RecordingProble
 }
 
 /// Turns a finished recording into the message for the flow.
-fn outcome_msg(purpose: Purpose, outcome: RecordingOutcome, checks: ClipChecks) -> Msg {
+/// `stopped`: the flow asked it to stop.
+fn outcome_msg(
+    purpose: Purpose,
+    outcome: RecordingOutcome,
+    checks: ClipChecks,
+    stopped: bool,
+) -> Msg {
     let is_test = matches!(purpose, Purpose::TestClip { .. });
     match (outcome.summary, outcome.source_failure) {
         (Ok(summary), None) => {
@@ -418,9 +432,15 @@ fn outcome_msg(purpose: Purpose, outcome: RecordingOutcome, checks: ClipChecks) 
                 RecordError::Stopped { kept: Some(p), .. } => kept_length(p),
                 _ => None,
             };
+            let problem = match (&e, &device) {
+                // Stopped by the candidate before the camera's first picture: nothing was
+                // recorded, but the camera is not lost (no reopen, no "camera stopped").
+                (RecordError::NoPicture, None) if stopped => RecordingProblem::Station,
+                _ => problem_of(&e, device.as_deref()),
+            };
             Msg::RecordingFailed {
                 purpose,
-                problem: problem_of(&e, device.as_deref()),
+                problem,
                 detail: device.map_or_else(|| e.to_string(), |d| d.to_string()),
                 kept_seconds,
             }
@@ -445,5 +465,46 @@ fn kept_length(path: &Path) -> Option<f64> {
     } else {
         let tracks = crate::media::mp4read::read_tracks(path).ok()?;
         tracks.iter().map(|t| t.length_seconds()).reduce(f64::max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::analyze::{AudioVerdict, PictureVerdict};
+
+    fn no_picture(stopped: bool) -> Msg {
+        let outcome = RecordingOutcome {
+            summary: Err(RecordError::NoPicture),
+            source_failure: None,
+        };
+        let checks = ClipChecks {
+            picture: PictureVerdict::Ok,
+            sound: AudioVerdict::Ok,
+        };
+        let purpose = Purpose::Practice {
+            session: "s".into(),
+        };
+        outcome_msg(purpose, outcome, checks, stopped)
+    }
+
+    #[test]
+    fn a_stop_before_the_first_picture_is_not_a_lost_camera() {
+        // The candidate pressed S at once: nothing recorded, the camera is fine.
+        assert!(matches!(
+            no_picture(true),
+            Msg::RecordingFailed {
+                problem: RecordingProblem::Station,
+                ..
+            }
+        ));
+        // No picture by itself, unasked: the camera gave none.
+        assert!(matches!(
+            no_picture(false),
+            Msg::RecordingFailed {
+                problem: RecordingProblem::Device(DeviceProblem::Camera),
+                ..
+            }
+        ));
     }
 }
