@@ -469,6 +469,7 @@ impl Muxer<'_> {
             };
             self.setup.sps = sps;
             self.setup.pps = pps;
+            log_first_picture(self.timing.origin, pic.captured);
             let mut w = FragmentWriter::create(self.partial, &self.setup)?;
             for unit in self.held_audio.drain(..) {
                 w.push_audio(audio_sample(unit))?;
@@ -508,6 +509,22 @@ impl Muxer<'_> {
         }
         Ok(())
     }
+}
+
+/// The first picture of an answer, with when the camera captured it: after the answer's time
+/// zero, and as wall-clock time, so that a key press timed outside booth (`booth bench`'s
+/// kiosk) can be set against the first picture in the file.
+fn log_first_picture(origin: Instant, captured: Instant) {
+    let ago = captured.elapsed();
+    let unix_us = std::time::SystemTime::now()
+        .checked_sub(ago)
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_micros());
+    tracing::info!(
+        after_start_ms = captured.saturating_duration_since(origin).as_secs_f64() * 1000.0,
+        captured_unix_us = unix_us as u64,
+        "first picture of the answer"
+    );
 }
 
 fn push_video(w: &mut FragmentWriter, pic: EncodedPicture, duration: u64) -> Result<(), MuxError> {
