@@ -15,6 +15,8 @@ pub const TARGET: Duration = Duration::from_secs(2);
 /// A chunk is at most this many times the one before it, so one lucky measurement on a
 /// short chunk cannot jump straight to the maximum.
 const MAX_GROWTH: u64 = 4;
+/// A chunk takes the rest of the file with it when the rest is at most this fraction of it.
+const TAIL_SHARE: u64 = 4;
 /// Chunks are whole MiB (when above one MiB), which keeps logs and server-side offsets tidy.
 const ROUND: u64 = 1 << 20;
 
@@ -37,9 +39,15 @@ impl ChunkSizer {
         }
     }
 
-    /// The size of the next PATCH, given `left` bytes still to send.
+    /// The size of the next PATCH, given `left` bytes still to send. A tail of less than a
+    /// [`TAIL_SHARE`] of the chunk goes with it (within the maximum): on a distant server
+    /// each PATCH costs a round trip with the link idle, and a small last one is all cost.
     pub fn next(&self, left: u64) -> u64 {
-        self.next.min(left)
+        if left <= self.next + self.next / TAIL_SHARE && left <= self.max {
+            left
+        } else {
+            self.next.min(left)
+        }
     }
 
     /// A chunk of `len` bytes was accepted after `took`: size the next one from that rate.
@@ -99,6 +107,16 @@ mod tests {
         let s = ChunkSizer::new(8 * MIB, 64 * MIB);
         assert_eq!(s.next(100 * MIB), 8 * MIB);
         assert_eq!(s.next(3 * MIB), 3 * MIB);
+    }
+
+    #[test]
+    fn a_small_tail_goes_with_the_chunk_before_it_within_the_maximum() {
+        let s = ChunkSizer::new(8 * MIB, 64 * MIB);
+        assert_eq!(s.next(10 * MIB), 10 * MIB);
+        assert_eq!(s.next(10 * MIB + 1), 8 * MIB);
+        // A maximum set for a proxy's body limit holds even for the tail.
+        let capped = ChunkSizer::new(8 * MIB, 8 * MIB);
+        assert_eq!(capped.next(9 * MIB), 8 * MIB);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! tus: discover the server once (OPTIONS); create the upload and save its URL before sending
 //! a byte; before any (re)send ask the server's offset (HEAD) and PATCH chunk after chunk from
-//! there (sized by [`ChunkSizer`]); the item is delivered only when HEAD reports offset ==
-//! length. 409 and 460 → HEAD and go on; 404/410 → retire the URL for good (it is never sent
+//! there (sized by [`ChunkSizer`]); the item is delivered only when the server reports
+//! offset == length (its answer to the last PATCH, or HEAD). 409 and 460 → HEAD and go on; 404/410 → retire the URL for good (it is never sent
 //! to again, and terminated where it still exists) and create a new upload; a PATCH refused
 //! with 413 while larger than the configured chunk → HEAD, and only configured chunks from
 //! then on; 412/413 and other refusals → refused, file kept;
@@ -221,13 +221,14 @@ async fn attempt_tus(
             saved_at = tokio::time::Instant::now();
         }
     }
-    // Delivered only on the server's word.
-    let st = net(cancel, client.head(&url)).await?;
-    if st.offset != rec.size {
+    // Delivered only on the server's word: the offset its answer to the last PATCH gave (a
+    // HEAD after it would say the same one round trip later), or its HEAD when nothing was
+    // left to send.
+    if offset != rec.size {
         return Err(UploadError::Protocol {
-            method: "HEAD",
+            method: "PATCH",
             url: url.to_string(),
-            detail: format!("offset {} of {} after the last chunk", st.offset, rec.size),
+            detail: format!("offset {offset} of {} after the last chunk", rec.size),
         });
     }
     Ok(url.to_string())

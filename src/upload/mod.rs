@@ -27,8 +27,9 @@
 //! This file only declares and re-exports (and holds [`Tuning`]); inside `upload` each module
 //! imports what it uses from the module that defines it, so the `use` lines show the arrows.
 //!
-//! An item is delivered only when the server's HEAD reports offset == length (for `dir:`, when
-//! the copy's sha256 matches); only then is the local file deleted (unless retention = keep).
+//! An item is delivered only when the server reports offset == length, in its answer to the
+//! last PATCH or to a HEAD (for `dir:`, when the copy's sha256 matches); only then is the local
+//! file deleted (unless retention = keep).
 //!
 //! A front end starts the service once, inside its tokio runtime, and keeps the handle:
 //!

@@ -54,7 +54,7 @@ pub enum State {
     Queued,
     /// Being sent, or waiting to resume after trouble.
     Uploading,
-    /// The server's HEAD reported the whole length (or the copy matched its sha256).
+    /// The server reported the whole length (or the copy matched its sha256).
     Delivered,
     /// The server will never take it (too large, refused); the file is kept.
     Refused,

@@ -88,7 +88,7 @@ pub enum UploadEvent {
         reason: String,
         retry_in: Duration,
     },
-    /// The server has every byte (HEAD offset == length), or the copy matched its sha256.
+    /// The server has every byte (its offset == length), or the copy matched its sha256.
     Delivered {
         id: ItemId,
         url: String,
