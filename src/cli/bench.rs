@@ -24,6 +24,7 @@
 //! Each of these is a step ([`report`]): one that fails leaves its error in its place and the
 //! others' figures stand; the bench then exits 1.
 
+mod background;
 mod encode;
 mod kiosk;
 mod live;
@@ -345,7 +346,7 @@ fn measure_all(args: &BenchArgs) -> FullReport {
     let kiosk = (!args.upload_only).then(|| {
         step("kiosk", || {
             let dir = work_dir(&work_base(args), "booth-bench-kiosk-")?;
-            kiosk::measure(dir.path(), args.kiosk_seconds.max(1))
+            kiosk::measure(dir.path(), args.kiosk_seconds.max(1), &args.tus_server)
         })
     });
     let startup = (!args.upload_only).then(|| {

@@ -57,7 +57,7 @@ impl UploadFigure {
 }
 
 /// The test server; killed when the bench ends, however it ends.
-struct Server {
+pub(super) struct Server {
     child: Child,
     lines: std::sync::mpsc::Receiver<String>,
 }
@@ -102,7 +102,7 @@ fn fail(what: &str, detail: impl std::fmt::Display) -> BenchError {
     }
 }
 
-fn start_server(project: &Path, store: &Path) -> Result<(Server, String), BenchError> {
+pub(super) fn start_server(project: &Path, store: &Path) -> Result<(Server, String), BenchError> {
     let mut child = Command::new("node")
         .arg("server.mjs")
         .current_dir(project)
