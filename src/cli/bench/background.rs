@@ -1,6 +1,7 @@
 //! The upload that runs behind the kiosk figure's answer, as a station sends the previous
 //! candidate's answers while the next one records: the test tus server behind a shaping proxy
-//! ([`LINK`]), a config for the kiosk that points at it, and the kiosk's outbox seeded before
+//! ([`LINK`]), a config for the kiosk that points at it (with no countdown before a
+//! recording), and the kiosk's outbox seeded before
 //! the kiosk starts with copies of a recorded answer, enough to keep the link busy for longer
 //! than the measured answer. The kiosk finds them at start and sends them in the background;
 //! the server's store says how much arrived while the candidate was recording.
@@ -55,8 +56,10 @@ impl Background {
         let token = work.join("token");
         std::fs::write(&token, "bench").map_err(|e| fail("writing the token", e))?;
         let config_file = work.join("config.toml");
+        // No 3-2-1 before a recording: the latencies measured are the station's, not a wait
+        // the candidate is given on purpose.
         let config = format!(
-            "[upload]\nendpoint = \"http://{}/files\"\ntoken_file = \"{}\"\nretention = \"keep\"\n",
+            "[recording]\ncountdown_seconds = 0\n\n[upload]\nendpoint = \"http://{}/files\"\ntoken_file = \"{}\"\nretention = \"keep\"\n",
             proxy.addr(),
             path_str(&token)
         );
