@@ -21,9 +21,11 @@ pub const LINK: Shape = Shape {
     one_way_delay_ms: 20,
 };
 
-/// The queued copies add up to this many times what the link carries during the answer, so
-/// the upload is still running when the answer ends.
+/// The queued copies add up to this many times what the link carries during the answer, plus
+/// [`WALK_SECONDS`] of it for the device check before the answer, so the upload is still
+/// running when the answer ends.
 const BUSY_SHARE: f64 = 1.5;
+const WALK_SECONDS: f64 = 20.0;
 
 /// The server, its proxy and the kiosk's config; the server stops when this is dropped.
 pub struct Background {
@@ -72,14 +74,20 @@ impl Background {
         })
     }
 
-    /// Queues copies of `answer` in the outbox under `data_dir`, enough for [`BUSY_SHARE`]
-    /// times `seconds` of the link; returns how many. The kiosk sends them once it starts.
-    pub fn seed(&self, data_dir: &Path, answer: &Path, seconds: u32) -> Result<u32, BenchError> {
+    /// Queues copies of `answer` in the outbox under `data_dir`, enough to keep the link busy
+    /// through the device check and `seconds` of answer; returns how many and their bytes. The
+    /// kiosk sends them once it starts.
+    pub fn seed(
+        &self,
+        data_dir: &Path,
+        answer: &Path,
+        seconds: u32,
+    ) -> Result<(u32, u64), BenchError> {
         let size = std::fs::metadata(answer)
             .map_err(|e| fail(&format!("reading {}", answer.display()), e))?
             .len()
             .max(1);
-        let wanted = LINK.mbit_per_s * 1e6 / 8.0 * f64::from(seconds) * BUSY_SHARE;
+        let wanted = LINK.mbit_per_s * 1e6 / 8.0 * (f64::from(seconds) * BUSY_SHARE + WALK_SECONDS);
         let copies = (wanted / size as f64).ceil().max(1.0) as u32;
         let config = Config::load(Some(&self.config_file))
             .map_err(|e| fail("the kiosk's config", e))?
@@ -116,7 +124,7 @@ impl Background {
             handle.shutdown().await;
             Ok::<_, BenchError>(())
         })?;
-        Ok(copies)
+        Ok((copies, u64::from(copies) * size))
     }
 
     /// The bytes the server has stored so far, finished uploads and partial ones.
@@ -139,19 +147,59 @@ impl Background {
 pub struct BackgroundUpload {
     pub link: Shape,
     pub answers_queued: u32,
+    pub mib_queued: f64,
     /// Sent to the server while the candidate recorded, in MiB per second.
     pub mib_per_s_during_answer: f64,
+    /// Whether the server had less than everything queued when the answer ended.
+    pub running_at_the_end: bool,
+}
+
+/// What the server held when the measured answer began and ended, in bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Received {
+    pub at_start: u64,
+    pub at_end: u64,
 }
 
 impl BackgroundUpload {
-    pub fn during(link: Shape, copies: u32, bytes: u64, took: Duration) -> BackgroundUpload {
+    pub fn during(
+        link: Shape,
+        (copies, queued): (u32, u64),
+        received: Received,
+        took: Duration,
+    ) -> BackgroundUpload {
+        let mib = |b: u64| b as f64 / f64::from(1u32 << 20);
         BackgroundUpload {
             link,
             answers_queued: copies,
+            mib_queued: mib(queued),
             mib_per_s_during_answer: super::report::ratio(
-                bytes as f64 / f64::from(1u32 << 20),
+                mib(received.at_end.saturating_sub(received.at_start)),
                 took.as_secs_f64(),
             ),
+            running_at_the_end: received.at_end < queued,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_is_what_arrived_during_the_answer_and_the_end_is_judged_on_the_total() {
+        let mib = 1u64 << 20;
+        let during = |at_end| {
+            let received = Received {
+                at_start: 2 * mib,
+                at_end,
+            };
+            BackgroundUpload::during(LINK, (3, 12 * mib), received, Duration::from_secs(4))
+        };
+        let busy = during(10 * mib);
+        assert_eq!(busy.mib_per_s_during_answer, 2.0);
+        assert_eq!(busy.mib_queued, 12.0);
+        assert!(busy.running_at_the_end);
+        assert!(!during(12 * mib).running_at_the_end);
     }
 }

@@ -1,7 +1,8 @@
 //! The offline transcode comparison, one scene at a time: the scene rendered by booth's own
 //! synthetic source into a Y4M file, then encoded by `booth record --pace none` and by
 //! ffmpeg/libx264 `ultrafast` and `veryfast` at the same bitrate, with CPU, bitrate, PSNR and
-//! peak memory for each and booth's ratios against both.
+//! peak memory for each and booth's ratios against both; and by x264 `veryfast` held to the
+//! baseline profile that OpenH264 writes, to show how much of a quality gap is the profile's.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -42,6 +43,8 @@ pub struct SceneReport {
     pub booth_kbps_vs_target: f64,
     /// Booth's PSNR minus x264 veryfast's, in dB.
     pub booth_psnr_minus_veryfast_db: Option<f64>,
+    /// Booth's PSNR minus x264 veryfast's held to the baseline profile booth writes, in dB.
+    pub booth_psnr_minus_veryfast_baseline_db: Option<f64>,
     /// Seconds booth took to render the scene into the Y4M file (generation cost alone,
     /// including writing it to the work directory).
     pub render_seconds: f64,
@@ -116,43 +119,82 @@ fn booth_run(y4m: &Path, wav: &Path, out: &Path, recorded: f64) -> Result<Encode
     })
 }
 
+/// How x264 is run: a preset, and optionally the H.264 profile it may use.
+#[derive(Debug, Clone, Copy)]
+struct X264 {
+    preset: &'static str,
+    /// `Some("baseline")` restricts x264 to the profile booth's OpenH264 writes (no CABAC, no
+    /// B-frames, no 8×8 transform), which shows how much of a quality gap is the profile's.
+    profile: Option<&'static str>,
+}
+
+impl X264 {
+    fn name(self) -> String {
+        match self.profile {
+            Some(p) => format!("ffmpeg libx264 {} {p}", self.preset),
+            None => format!("ffmpeg libx264 {}", self.preset),
+        }
+    }
+}
+
+/// The peers, in the report's order after booth: ultrafast and veryfast are the floors'.
+const PEERS: [X264; 3] = [
+    X264 {
+        preset: "ultrafast",
+        profile: None,
+    },
+    X264 {
+        preset: "veryfast",
+        profile: None,
+    },
+    X264 {
+        preset: "veryfast",
+        profile: Some("baseline"),
+    },
+];
+
 fn x264_run(
-    preset: &str,
+    x264: X264,
     y4m: &Path,
     wav: &Path,
     out: &Path,
     recorded: f64,
 ) -> Result<EncodeRun, BenchError> {
-    console(&format!("bench: ffmpeg libx264 {preset} + aac"));
-    let o = run(
-        "ffmpeg",
-        &[
-            "-benchmark",
-            "-nostats",
-            "-v",
-            "info",
-            "-i",
-            &path_str(y4m),
-            "-i",
-            &path_str(wav),
-            "-c:v",
-            "libx264",
-            "-preset",
-            preset,
-            "-b:v",
-            &format!("{VIDEO_KBPS}k"),
-            "-c:a",
-            "aac",
-            "-b:a",
-            &format!("{AUDIO_KBPS}k"),
-            "-y",
-            &path_str(out),
-        ],
-    )?;
+    console(&format!("bench: {} + aac", x264.name()));
+    let profile: &[&str] = match x264.profile {
+        Some(p) => &["-profile:v", p],
+        None => &[],
+    };
+    let (y4m_s, wav_s, out_s, kbps) = (
+        path_str(y4m),
+        path_str(wav),
+        path_str(out),
+        format!("{VIDEO_KBPS}k"),
+    );
+    let audio_kbps = format!("{AUDIO_KBPS}k");
+    let head = [
+        "-benchmark",
+        "-nostats",
+        "-v",
+        "info",
+        "-i",
+        &y4m_s,
+        "-i",
+        &wav_s,
+        "-c:v",
+        "libx264",
+        "-preset",
+        x264.preset,
+        "-b:v",
+        &kbps,
+    ];
+    let tail = ["-c:a", "aac", "-b:a", &audio_kbps, "-y", &out_s];
+    let args: Vec<&str> = head.iter().chain(profile).chain(&tail).copied().collect();
+    let o = run("ffmpeg", &args)?;
     let (cpu, wall, rss) = super::ffmpeg_bench(&String::from_utf8_lossy(&o.stdout))
         .or_else(|_| super::ffmpeg_bench(&String::from_utf8_lossy(&o.stderr)))?;
     Ok(EncodeRun {
-        name: format!("ffmpeg libx264 {preset}"),
+        name: x264.name(),
         cpu_seconds: cpu,
         wall_seconds: wall,
         cpu_per_recorded_second: cpu / recorded,
@@ -162,7 +204,7 @@ fn x264_run(
     })
 }
 
-/// Renders `scene` into `dir`, encodes it three ways against `wav`, and deletes the input.
+/// Renders `scene` into `dir`, encodes it four ways against `wav`, and deletes the input.
 pub fn measure_scene(
     scene: &VideoSpec,
     seconds: u32,
@@ -177,9 +219,9 @@ pub fn measure_scene(
     let recorded = f64::from(seconds);
     let booth = booth_run(&y4m, wav, &dir.join(format!("{scene}-booth.mp4")), recorded)?;
     let mut encoders = vec![booth];
-    for preset in ["ultrafast", "veryfast"] {
-        let out = dir.join(format!("{scene}-x264-{preset}.mp4"));
-        encoders.push(x264_run(preset, &y4m, wav, &out, recorded)?);
+    for (n, x264) in PEERS.into_iter().enumerate() {
+        let out = dir.join(format!("{scene}-x264-{n}.mp4"));
+        encoders.push(x264_run(x264, &y4m, wav, &out, recorded)?);
     }
     // The input is large (80 MiB a minute); the next scene needs the room.
     let _ = std::fs::remove_file(&y4m);
@@ -195,6 +237,10 @@ pub fn measure_scene(
             .psnr_db
             .zip(encoders[2].psnr_db)
             .map(|(b, v)| b - v),
+        booth_psnr_minus_veryfast_baseline_db: encoders[0]
+            .psnr_db
+            .zip(encoders[3].psnr_db)
+            .map(|(b, v)| b - v),
         render_seconds,
         encoders,
     })
@@ -203,12 +249,12 @@ pub fn measure_scene(
 pub fn print_scene(report: &SceneReport, load: &str) {
     println!("Scene '{}': {} ({load})", report.scene, report.input);
     println!(
-        "{:<26} {:>9} {:>9} {:>12} {:>9} {:>8} {:>9}",
+        "{:<34} {:>9} {:>9} {:>12} {:>9} {:>8} {:>9}",
         "encoder", "CPU s", "wall s", "CPU s / s", "kb/s", "PSNR dB", "peak MiB"
     );
     for e in &report.encoders {
         println!(
-            "{:<26} {:>9.2} {:>9.2} {:>12.3} {:>9.0} {:>8} {:>9.1}",
+            "{:<34} {:>9.2} {:>9.2} {:>12.3} {:>9.0} {:>8} {:>9.1}",
             e.name,
             e.cpu_seconds,
             e.wall_seconds,
@@ -220,11 +266,14 @@ pub fn print_scene(report: &SceneReport, load: &str) {
     }
     let off = (report.booth_kbps_vs_target - 1.0).abs() > BITRATE_TOLERANCE;
     println!(
-        "booth CPU / x264 ultrafast: {:.2}   / veryfast: {:.2}   booth PSNR - veryfast: {} dB   booth kb/s / target {}: {:.3}{}   (scene rendered in {:.1} s)",
+        "booth CPU / x264 ultrafast: {:.2}   / veryfast: {:.2}   booth PSNR - veryfast: {} dB (- veryfast baseline: {} dB)   booth kb/s / target {}: {:.3}{}   (scene rendered in {:.1} s)",
         report.booth_cpu_vs_x264_ultrafast,
         report.booth_cpu_vs_x264_veryfast,
         report
             .booth_psnr_minus_veryfast_db
+            .map_or("-".into(), |d| format!("{d:+.2}")),
+        report
+            .booth_psnr_minus_veryfast_baseline_db
             .map_or("-".into(), |d| format!("{d:+.2}")),
         report.target_video_kbps,
         report.booth_kbps_vs_target,
