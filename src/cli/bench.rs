@@ -15,9 +15,10 @@
 //!
 //! 4. Start-up: `booth run` to its first screen in a fresh terminal, and `booth doctor`
 //!    ([`startup`]), reported without a floor.
-//! 5. The kiosk as a candidate uses it, in a terminal: CPU against `booth record` and the
-//!    latency from a key to the recording indicator ([`kiosk`]), reported against floors
-//!    but not in the exit code (a shared machine's latencies are too noisy for that).
+//! 5. The kiosk as a candidate uses it, in a terminal, with earlier answers uploading behind
+//!    it ([`background`]): CPU against `booth record` and the latencies from a key to the
+//!    recording indicator and to the answer's first picture ([`kiosk`]), reported against
+//!    floors but not in the exit code (a shared machine's latencies are too noisy for that).
 //! 6. Upload over emulated wide-area links: booth against curl through a shaping proxy
 //!    ([`wan`]).
 //!
