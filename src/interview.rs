@@ -43,6 +43,8 @@ use crate::tomlfile::{self, Document, Span};
 
 pub mod catalog;
 mod consent;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod practice;
 mod summary;
 mod support;

@@ -9,24 +9,10 @@ use tokio::sync::mpsc;
 use super::*;
 use crate::app::msg::{RecordingProblem, Submission, TakeRef};
 use crate::config::Config;
+use crate::interview::fixture::{self, Q};
 use crate::interview::{Catalog, Interview};
 use crate::media::source::{AudioSpec, Pace, VideoRequest, VideoSpec};
 use crate::session::{Progress, Take, TakeState};
-
-const IV: &str = r#"
-id = "iv"
-title = "T"
-intro = "I"
-language = "en"
-[support]
-contact = "desk"
-[[question]]
-id = "q1"
-text = "Q?"
-preparation_seconds = 0
-answer_seconds = 30
-attempts = 2
-"#;
 
 pub(super) struct Station {
     pub(super) root: tempfile::TempDir,
@@ -39,7 +25,7 @@ pub(super) struct Station {
 pub(super) fn station(take: Take) -> crate::TestResult<Station> {
     let root = tempfile::tempdir()?;
     let data = root.path().join("data");
-    let interview = Arc::new(Interview::parse(IV, Path::new("iv.toml"))?);
+    let interview = Arc::new(fixture::interview("iv", &[Q::quick("q1", 2)])?);
     let (mut progress, session) =
         crate::app::sessions::new_session(&data, &interview, crate::clock::unix_now())?;
     std::fs::write(session.join(&take.file), b"the answer")?;

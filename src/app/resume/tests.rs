@@ -3,28 +3,17 @@
 use super::*;
 use crate::app::state::{Session, Settings};
 use crate::interview::Catalog;
+use crate::interview::fixture::{self, Q};
+
+/// The interview a station is in the middle of.
+const TWO: [Q; 2] = [Q::quick("q1", 2), Q::quick("q2", 2)];
 use crate::session::Take;
 use crate::upload::{Payload, Record};
-
-const IV: &str = r#"
-id = "iv"
-title = "T"
-intro = "I"
-language = "en"
-[support]
-contact = "desk"
-[[question]]
-id = "q1"
-text = "Q?"
-preparation_seconds = 0
-answer_seconds = 30
-attempts = 1
-"#;
 
 #[test]
 fn sessions_resume_until_finished_then_start_afresh() -> crate::TestResult {
     let data = tempfile::tempdir()?;
-    let iv = Interview::parse(IV, Path::new("iv.toml"))?;
+    let iv = fixture::interview("iv", &[Q::quick("q1", 1)])?;
     let Resumed {
         progress: mut p,
         dir,
@@ -60,27 +49,6 @@ fn a_take_with_nothing_written_is_dropped_not_counted() -> crate::TestResult {
     Ok(())
 }
 
-const TWO: &str = r#"
-id = "iv"
-title = "T"
-intro = "I"
-language = "en"
-[support]
-contact = "desk"
-[[question]]
-id = "q1"
-text = "Q?"
-preparation_seconds = 0
-answer_seconds = 30
-attempts = 2
-[[question]]
-id = "q2"
-text = "Q2?"
-preparation_seconds = 0
-answer_seconds = 30
-attempts = 2
-"#;
-
 /// A station mid-interview: question 2 current, a saved take of it and a sent one of q1
 /// (whose outbox record `records` gets).
 struct Station {
@@ -91,7 +59,7 @@ struct Station {
 
 fn mid_interview() -> crate::TestResult<Station> {
     let data = tempfile::tempdir()?;
-    let iv = Interview::parse(TWO, Path::new("iv.toml"))?;
+    let iv = fixture::interview("iv", &TWO)?;
     let r = open_session(data.path(), &Catalog::single(iv.clone()), &[], 1)?;
     let mut p = r.progress;
     p.device_test_passed = true;
@@ -132,9 +100,7 @@ fn files(dir: &Path) -> Vec<String> {
 fn an_interview_edited_under_a_session_never_stops_the_station() -> crate::TestResult {
     // The crash loop: kill mid-interview, add a question, start again.
     let st = mid_interview()?;
-    let grown = TWO.to_string()
-        + "[[question]]\nid = \"q3\"\ntext = \"Q3?\"\npreparation_seconds = 0\nanswer_seconds = 30\nattempts = 1\n";
-    let iv = Interview::parse(&grown, Path::new("iv.toml"))?;
+    let iv = fixture::interview("iv", &[TWO[0], TWO[1], Q::quick("q3", 1)])?;
     let r = open_session(st.data.path(), &Catalog::single(iv.clone()), &[], 2)?;
     assert_ne!(r.dir, st.dir);
     assert_eq!(r.progress.questions.len(), 3);
@@ -158,13 +124,7 @@ fn an_interview_edited_under_a_session_never_stops_the_station() -> crate::TestR
 #[test]
 fn reordered_questions_or_a_damaged_record_are_set_aside_too() -> crate::TestResult {
     let st = mid_interview()?;
-    let swapped = TWO
-        .replace("id = \"q1\"", "id = \"qX\"")
-        .replace("id = \"q2\"", "id = \"q1\"");
-    let iv = Interview::parse(
-        &swapped.replace("id = \"qX\"", "id = \"q2\""),
-        Path::new("i"),
-    )?;
+    let iv = fixture::interview("iv", &[TWO[1], TWO[0]])?;
     let r = open_session(st.data.path(), &Catalog::single(iv.clone()), &[], 2)?;
     assert_ne!(r.dir, st.dir);
 

@@ -9,27 +9,20 @@ use crate::app::state::{
     Notice, OperatorPage, OperatorStep, Phase, Prep, Session, Settings, State,
 };
 use crate::app::update::update;
-use crate::interview::Interview;
+use crate::interview::fixture::{self, Q};
 use crate::media::analyze::Level;
 use crate::session::Progress;
 
-const IV: &str = r#"
-id = "st"
-title = "T"
-intro = "I"
-language = "en"
-[support]
-contact = "desk"
-[[question]]
-id = "q1"
-text = "Q?"
-preparation_seconds = 30
-answer_seconds = 60
-attempts = 1
-"#;
-
 fn state() -> crate::TestResult<State> {
-    let iv = Interview::parse(IV, std::path::Path::new("st.toml"))?;
+    let iv = fixture::interview(
+        "st",
+        &[Q {
+            id: "q1",
+            preparation_seconds: 30,
+            answer_seconds: 60,
+            attempts: 1,
+        }],
+    )?;
     let settings = Settings {
         operator_pin: true,
         lockdown: true,
