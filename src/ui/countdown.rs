@@ -9,8 +9,8 @@ use ratatui::text::{Line, Text};
 use ratatui::widgets::{Paragraph, StatefulWidget, Widget, Wrap};
 
 use super::graphics::Graphics;
-use super::record::slot_text;
-use super::setup::{PaneSource, PicturePane, sound_panel, two_columns};
+use super::record::AnswerLayout;
+use super::setup::{PaneSource, PicturePane, sound_panel};
 use super::theme::Theme;
 use super::widgets::{BigClock, Hints};
 use crate::app::state::{Slot, State};
@@ -54,10 +54,7 @@ impl StatefulWidget for &CountdownScreen<'_> {
     fn render(self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
         let (state, theme) = (self.state, self.theme);
         let t = &state.session.text;
-        let (main, side) = two_columns(area);
-        let [text, picture] =
-            Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
-        slot_text(state, self.slot, theme).render(text, buf);
+        let AnswerLayout { picture, side } = AnswerLayout::draw(state, self.slot, theme, area, buf);
         PicturePane {
             state,
             theme,

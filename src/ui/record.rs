@@ -33,6 +33,24 @@ pub(super) fn slot_text<'a>(state: &'a State, slot: Slot, theme: &Theme) -> Para
         )
 }
 
+/// The layout the countdown and the recording share: what is being answered above the
+/// picture on the left, with the picture's area and the side column left to fill.
+pub(super) struct AnswerLayout {
+    pub picture: Rect,
+    pub side: Rect,
+}
+
+impl AnswerLayout {
+    /// Draws the text of `slot` and returns where the rest goes.
+    pub fn draw(state: &State, slot: Slot, theme: &Theme, area: Rect, buf: &mut Buffer) -> Self {
+        let (main, side) = two_columns(area);
+        let [text, picture] =
+            Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
+        slot_text(state, slot, theme).render(text, buf);
+        AnswerLayout { picture, side }
+    }
+}
+
 pub(super) fn playing_line(state: &State, key: &str) -> Line<'static> {
     Line::raw(state.session.text.fmt(
         key,
@@ -340,10 +358,7 @@ impl StatefulWidget for &RecordingScreen<'_> {
     fn render(self, area: Rect, buf: &mut Buffer, gfx: &mut Option<Graphics>) {
         let (state, theme) = (self.state, self.theme);
         let t = &state.session.text;
-        let (main, side) = two_columns(area);
-        let [text, picture] =
-            Layout::vertical([Constraint::Length(4), Constraint::Min(6)]).areas(main);
-        slot_text(state, self.slot, theme).render(text, buf);
+        let AnswerLayout { picture, side } = AnswerLayout::draw(state, self.slot, theme, area, buf);
         if state.session.preview_hidden {
             Paragraph::new(t.get("recording.hidden"))
                 .wrap(Wrap { trim: true })
