@@ -131,6 +131,10 @@ pub struct Progress {
     /// What staff granted in this session, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<Grant>,
+    /// The language the candidate picked on the welcome screen, when not the interview's own:
+    /// a restart mid-interview goes on in it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// The consent the candidate gave: which text (its sha256) and when.
@@ -215,6 +219,7 @@ impl Progress {
             candidate_ref: None,
             consent: None,
             grants: Vec::new(),
+            language: None,
         }
     }
 

@@ -83,8 +83,16 @@ impl Session {
     /// A candidate's session as it starts (or resumes, with `progress` from the disk): on the
     /// welcome screen, in the interview's language.
     pub fn new(interview: Arc<Interview>, progress: Progress, dir: PathBuf, now: Instant) -> Self {
+        // A candidate who picked a language before a restart goes on in it.
+        let (text, interview) = match &progress.language {
+            Some(picked) => (
+                crate::i18n::for_language(picked),
+                Arc::new(interview.in_language(picked)),
+            ),
+            None => (crate::i18n::for_language(&interview.language), interview),
+        };
         Session {
-            text: crate::i18n::for_language(&interview.language),
+            text,
             interview,
             progress,
             dir,

@@ -119,12 +119,15 @@ pub(super) fn begin(
     code: Option<String>,
     interview: Option<Arc<Interview>>,
 ) -> Vec<Effect> {
-    let mut changed = false;
+    // A language picked on the welcome screen must survive a restart too.
+    let mut changed = state.session.progress.language.is_some();
     if let Some(interview) = interview
         && interview.id != state.session.interview.id
     {
         let p = &state.session.progress;
+        let language = p.language.clone();
         state.session.progress = Progress::for_interview(&p.session_id, &interview, p.started_unix);
+        state.session.progress.language = language;
         // The code's interview, in the language the candidate picked (where it has it).
         state.session.interview = Arc::new(interview.in_language(&state.session.text.code));
         changed = true;
@@ -141,7 +144,8 @@ pub(super) fn begin(
         } else {
             Phase::Overview
         };
-    // Whose session this is must survive a restart; an anonymous start changes nothing.
+    // Whose session this is, and in which language, must survive a restart; an anonymous
+    // start in the interview's own language changes nothing.
     if changed {
         vec![state.save()]
     } else {
@@ -207,5 +211,7 @@ pub(super) fn switch_language(state: &mut State, forward: bool) {
     };
     let text = offered[next].clone();
     state.session.interview = Arc::new(state.session.interview.in_language(&text.code));
+    // Saved with the session once the candidate begins (see `begin`).
+    state.session.progress.language = Some(text.code.clone());
     state.session.text = text;
 }

@@ -484,3 +484,31 @@ fn the_welcome_screen_switches_language_with_the_arrows() -> crate::TestResult {
     assert_eq!(st.session.phase, Phase::Overview);
     Ok(())
 }
+
+#[test]
+fn the_picked_language_is_saved_and_a_restart_goes_on_in_it() -> crate::TestResult {
+    let mut st = state()?;
+    // The interview's own language, untouched: an anonymous start saves nothing.
+    assert!(key(&mut st, Key::Enter).is_empty());
+    let mut st = state()?;
+    key(&mut st, Key::Right);
+    let effects = key(&mut st, Key::Enter);
+    let saved = effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::SaveProgress { progress, .. } => Some(progress.clone()),
+            _ => None,
+        })
+        .ok_or("the pick was not saved")?;
+    assert_eq!(saved.language.as_deref(), Some("de"));
+    // The station restarts: the session comes back from what was saved.
+    let fresh = state()?;
+    let resumed = Session::new(
+        Arc::new((*fresh.session.interview).clone()),
+        *saved,
+        PathBuf::from("/data/s1"),
+        fresh.now,
+    );
+    assert_eq!(resumed.text.code, "de");
+    Ok(())
+}
