@@ -72,4 +72,5 @@ async fn a_simulated_station_loses_nothing_and_crosses_no_session() {
         total.crashes > 0 && total.wipes > 0 && total.set_aside_sessions > 0,
         "{total}"
     );
+    assert!(total.practice > 0, "no practice take was recorded: {total}");
 }

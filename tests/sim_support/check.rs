@@ -141,6 +141,17 @@ impl Sim {
             .iter()
             .filter(|r| matches!(r.payload, Payload::Answer(_)))
         {
+            // Only the interview's questions are answered: a practice take never leaves.
+            let question = rec.answer().map(|a| a.question_id.as_str()).unwrap_or("");
+            if !["q1", "q2", "q3", "q4"].contains(&question)
+                || rec.path.ends_with(booth::session::PRACTICE_FILE)
+            {
+                return Err(format!(
+                    "{} in the outbox is not an answer to a question: {question:?} from {}",
+                    rec.id,
+                    rec.path.display()
+                ));
+            }
             match rec.state {
                 ItemState::Delivered => {
                     let file = self.platform().join(format!("{}.mp4", rec.id));

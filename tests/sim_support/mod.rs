@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use booth::app::effects::{DeviceSettings, Executor};
-use booth::app::msg::{Effect, Msg};
+use booth::app::msg::{Effect, Msg, Purpose};
 use booth::app::start::Setup;
 use booth::app::state::{DeviceStatus, OperatorStep, Phase, Settings, State, TestStep};
 use booth::app::update::update;
@@ -53,6 +53,8 @@ pub struct SimReport {
     pub delivered: u64,
     pub submit_failures: u64,
     pub recordings: u64,
+    /// Of the recordings, practice takes (never sent).
+    pub practice: u64,
     pub set_aside_sessions: u64,
     pub interview_edits: u64,
     pub fault_windows: u64,
@@ -70,6 +72,7 @@ impl SimReport {
         self.delivered += r.delivered;
         self.submit_failures += r.submit_failures;
         self.recordings += r.recordings;
+        self.practice += r.practice;
         self.set_aside_sessions += r.set_aside_sessions;
         self.interview_edits += r.interview_edits;
         self.fault_windows += r.fault_windows;
@@ -82,8 +85,8 @@ impl std::fmt::Display for SimReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} steps in {:.1} s: {} crashes, {} sessions ({} wiped, {} set aside), {} recordings, \
-             {} answers sent and {} delivered exactly once, {} failed submissions, \
+            "{} steps in {:.1} s: {} crashes, {} sessions ({} wiped, {} set aside), {} recordings \
+             ({} practice), {} answers sent and {} delivered exactly once, {} failed submissions, \
              {} interview edits, {} fault windows, {} times out of order",
             self.steps,
             self.seconds,
@@ -92,6 +95,7 @@ impl std::fmt::Display for SimReport {
             self.wipes,
             self.set_aside_sessions,
             self.recordings,
+            self.practice,
             self.sent,
             self.delivered,
             self.submit_failures,
@@ -331,7 +335,12 @@ impl Sim {
             }
             Msg::SessionStarted { .. } => self.report.wipes += 1,
             Msg::SessionEndFailed { .. } => self.report.out_of_order += 1,
-            Msg::RecordingSaved { .. } => self.report.recordings += 1,
+            Msg::RecordingSaved { purpose, .. } => {
+                self.report.recordings += 1;
+                if matches!(purpose, Purpose::Practice { .. }) {
+                    self.report.practice += 1;
+                }
+            }
             _ => {}
         }
     }

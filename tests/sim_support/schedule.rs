@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use booth::app::msg::{Key, Msg};
-use booth::app::state::{Phase, TestStep};
+use booth::app::state::{Phase, PracticeStep, TestStep};
 use booth::fsutil::faults;
 
 use super::{PIN, Sim};
@@ -65,9 +65,15 @@ pub fn write_interview(path: &Path, variant: usize) -> Result<(), String> {
         // Reordered.
         _ => [q("q3", 5, 15, 2), q("q1", 10, 20, 2), q("q2", 0, 30, 1)].join(""),
     };
+    // A practice question in some variants: its takes must never reach the outbox.
+    let practice = if variant % 2 == 0 {
+        "[practice]\ntext = \"Warm up: say your name.\"\n"
+    } else {
+        ""
+    };
     let text = format!(
         "id = \"sim\"\ntitle = \"Simulated interview\"\nintro = \"Hello.\"\nlanguage = \"en\"\n\
-         [support]\ncontact = \"Ask the desk.\"\n{questions}"
+         [support]\ncontact = \"Ask the desk.\"\n{practice}{questions}"
     );
     std::fs::write(path, text).map_err(|e| e.to_string())
 }
@@ -187,7 +193,9 @@ impl Sim {
                     .pick(&[Key::Enter, Key::Enter, Key::Enter, Key::Right]);
                 self.key(k).await
             }
-            Phase::DeviceTest(TestStep::Recording { .. }) | Phase::Recording { .. } => {
+            Phase::DeviceTest(TestStep::Recording { .. })
+            | Phase::Recording { .. }
+            | Phase::Practice(PracticeStep::Recording { .. }) => {
                 // Let the take record (real time), move the flow's clock, maybe stop it.
                 self.note("record for a moment".into());
                 let d = Duration::from_millis(20 + self.rng.below(70));
@@ -207,6 +215,16 @@ impl Sim {
                     Key::Enter,
                     Key::Char('r'),
                     Key::Char('p'),
+                ]);
+                self.key(k).await
+            }
+            Phase::Practice(PracticeStep::Review { .. }) => {
+                let k = self.rng.pick(&[
+                    Key::Enter,
+                    Key::Char('r'),
+                    Key::Char('r'),
+                    Key::Char('p'),
+                    Key::Space,
                 ]);
                 self.key(k).await
             }
