@@ -66,7 +66,7 @@ pub fn write_interview(path: &Path, variant: usize) -> Result<(), String> {
         _ => [q("q3", 5, 15, 2), q("q1", 10, 20, 2), q("q2", 0, 30, 1)].join(""),
     };
     // A practice question in some variants: its takes must never reach the outbox.
-    let practice = if variant % 2 == 0 {
+    let practice = if variant.is_multiple_of(2) {
         "[practice]\ntext = \"Warm up: say your name.\"\n"
     } else {
         ""
