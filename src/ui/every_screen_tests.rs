@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::snapshots::base;
+use super::snapshots::{base, done_while_sending, take};
 use crate::app::msg::ClipChecks;
 use crate::app::state::{
     CodeEntry, CodeMode, CodeProblem, DeviceProblem, DeviceStatus, Notice, OperatorPage,
@@ -17,7 +17,7 @@ use crate::app::state::{
 };
 use crate::interview::{Consent, Practice};
 use crate::media::analyze::{AudioVerdict, Level, PictureVerdict};
-use crate::session::{Delivery, Take, TakeState};
+use crate::session::{Delivery, TakeState};
 
 /// One sample screen: a name for its snapshot and the state it is drawn from.
 pub(super) struct Screen {
@@ -96,16 +96,6 @@ fn variant(st: &State) -> Vec<(&'static str, usize, usize)> {
     };
     out.push(("OperatorStep", op, 5));
     out
-}
-
-fn take(st: &mut State, q: usize, state: TakeState) {
-    st.session.progress.questions[q].takes.push(Take {
-        file: format!("q{}-take1.mp4", q + 1),
-        state,
-        seconds: Some(47.0),
-        note: None,
-        submit_failed: false,
-    });
 }
 
 fn with_consent(st: &mut State) {
@@ -353,22 +343,7 @@ fn review(add: &mut Add<'_>, mut st: State) -> crate::TestResult {
 
 fn departure(add: &mut Add<'_>) -> crate::TestResult {
     let mut st = base()?;
-    for q in 0..3 {
-        take(&mut st, q, TakeState::Submitted);
-        st.session.progress.questions[q].delivery = if q == 0 {
-            Delivery::Uploaded
-        } else {
-            Delivery::Queued
-        };
-    }
-    st.record_upload(1, |u| {
-        u.sent = 45;
-        u.total = 100;
-    });
-    st.record_upload(2, |u| u.waiting = true);
-    st.session.phase = Phase::Done {
-        ends: st.now + Duration::from_secs(45),
-    };
+    done_while_sending(&mut st);
     add("done_sending", st.clone());
     st.settings.keeps_copies = true;
     add("done_sending_kept", st.clone());

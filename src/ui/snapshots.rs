@@ -89,7 +89,7 @@ pub(super) fn snap(name: &str, st: &State) -> crate::TestResult {
     Ok(())
 }
 
-fn take(st: &mut State, q: usize, state: TakeState) {
+pub(super) fn take(st: &mut State, q: usize, state: TakeState) {
     st.session.progress.questions[q].takes.push(Take {
         file: format!("q{}-take1.mp4", q + 1),
         state,
@@ -97,6 +97,27 @@ fn take(st: &mut State, q: usize, state: TakeState) {
         note: None,
         submit_failed: false,
     });
+}
+
+/// Every answer sent, on the done screen: the first delivered, the second on its way (45 of
+/// 100), the third waiting for the network.
+pub(super) fn done_while_sending(st: &mut State) {
+    for q in 0..3 {
+        take(st, q, TakeState::Submitted);
+        st.session.progress.questions[q].delivery = if q == 0 {
+            Delivery::Uploaded
+        } else {
+            Delivery::Queued
+        };
+    }
+    st.record_upload(1, |u| {
+        u.sent = 45;
+        u.total = 100;
+    });
+    st.record_upload(2, |u| u.waiting = true);
+    st.session.phase = Phase::Done {
+        ends: st.now + Duration::from_secs(45),
+    };
 }
 
 #[test]
@@ -230,23 +251,7 @@ fn answering() -> crate::TestResult {
 #[test]
 fn done_and_help() -> crate::TestResult {
     let mut st = base()?;
-    for q in 0..3 {
-        take(&mut st, q, TakeState::Submitted);
-        st.session.progress.questions[q].delivery = if q == 0 {
-            Delivery::Uploaded
-        } else {
-            Delivery::Queued
-        };
-    }
-    // Answer 2 is on its way; answer 3 waits for the network.
-    st.record_upload(1, |u| {
-        u.sent = 45;
-        u.total = 100;
-    });
-    st.record_upload(2, |u| u.waiting = true);
-    st.session.phase = Phase::Done {
-        ends: st.now + Duration::from_secs(45),
-    };
+    done_while_sending(&mut st);
     snap("done", &st)?;
     st.session.phase = Phase::Questions { selected: 0 };
     st.session.help = true;
