@@ -22,7 +22,8 @@
 //!    ([`wan`]).
 //!
 //! Each of these is a step ([`report`]): one that fails leaves its error in its place and the
-//! others' figures stand; the bench then exits 1.
+//! others' figures stand; the bench then exits 1. `--only live` (or any list of [`BenchStep`]s)
+//! runs just those.
 
 mod encode;
 mod kiosk;
@@ -63,9 +64,12 @@ pub struct BenchArgs {
     /// Where to put the (large) input files; default: /dev/shm when present.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
-    /// Only the upload figure (skips the encoder and live runs).
-    #[arg(long)]
+    /// Only the upload figures, on loopback and over the emulated links (skips the rest).
+    #[arg(long, conflicts_with = "only")]
     pub upload_only: bool,
+    /// Only these steps (e.g. `--only live`, `--only transcode,live`); default: all of them.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub only: Vec<BenchStep>,
     /// MiB sent per upload round.
     #[arg(long, default_value_t = 256)]
     pub upload_mib: u32,
@@ -85,6 +89,30 @@ pub struct BenchArgs {
     /// The test tus server's node project (installed by `scripts/setup.sh bench`).
     #[arg(long, value_name = "DIR", default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/tus-server"))]
     pub tus_server: PathBuf,
+}
+
+/// The bench's steps, as `--only` names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchStep {
+    Transcode,
+    Live,
+    Upload,
+    Wan,
+    Kiosk,
+    Startup,
+}
+
+impl BenchArgs {
+    /// Whether this run measures `step` (`--only`, `--upload-only`, or everything).
+    fn runs(&self, step: BenchStep) -> bool {
+        if !self.only.is_empty() {
+            self.only.contains(&step)
+        } else if self.upload_only {
+            matches!(step, BenchStep::Upload | BenchStep::Wan)
+        } else {
+            true
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -233,16 +261,17 @@ fn work_base(args: &BenchArgs) -> PathBuf {
 /// Everything one run measured, step by step; a step that failed says why in its place.
 #[derive(Debug, Serialize)]
 struct FullReport {
-    /// The offline transcode, one step per scene (none with `--upload-only`).
+    /// The offline transcode, one step per scene (none when not run: `--upload-only`, `--only`).
     scenes: Vec<Step<encode::SceneReport>>,
-    /// The live comparison, one step per scene (none with `--upload-only`).
+    /// The live comparison, one step per scene (none when not run).
     live: Vec<Step<live::LiveScene>>,
-    upload: Step<upload::UploadFigure>,
-    /// booth against curl through the shaping proxy.
-    wan: Step<wan::WanFigure>,
-    /// The kiosk in a terminal against booth record (none with `--upload-only`).
+    /// booth against curl on loopback (null when not run).
+    upload: Option<Step<upload::UploadFigure>>,
+    /// booth against curl through the shaping proxy (null when not run).
+    wan: Option<Step<wan::WanFigure>>,
+    /// The kiosk in a terminal against booth record (null when not run).
     kiosk: Option<Step<kiosk::KioskFigure>>,
-    /// `booth run` to its first screen and `booth doctor` (none with `--upload-only`).
+    /// `booth run` to its first screen and `booth doctor` (null when not run).
     startup: Option<Step<startup::Startup>>,
     /// The names of the steps that failed; the bench exits 1 when there is any.
     failed_steps: Vec<String>,
@@ -321,34 +350,43 @@ fn live_steps(args: &BenchArgs) -> Vec<Step<live::LiveScene>> {
 }
 
 fn measure_all(args: &BenchArgs) -> FullReport {
-    let (scenes, live) = if args.upload_only {
-        (Vec::new(), Vec::new())
+    let scenes = if args.runs(BenchStep::Transcode) {
+        transcode_steps(args)
     } else {
-        (transcode_steps(args), live_steps(args))
+        Vec::new()
     };
-    let upload = step("upload", || {
-        upload::measure(
-            &work_base(args),
-            args.upload_mib,
-            args.upload_chunk_mib,
-            &args.tus_server,
-        )
+    let live = if args.runs(BenchStep::Live) {
+        live_steps(args)
+    } else {
+        Vec::new()
+    };
+    let upload = args.runs(BenchStep::Upload).then(|| {
+        step("upload", || {
+            upload::measure(
+                &work_base(args),
+                args.upload_mib,
+                args.upload_chunk_mib,
+                &args.tus_server,
+            )
+        })
     });
-    let wan = step("wan", || {
-        wan::measure(
-            &work_base(args),
-            args.wan_mib,
-            args.wan_rounds.max(1),
-            &args.tus_server,
-        )
+    let wan = args.runs(BenchStep::Wan).then(|| {
+        step("wan", || {
+            wan::measure(
+                &work_base(args),
+                args.wan_mib,
+                args.wan_rounds.max(1),
+                &args.tus_server,
+            )
+        })
     });
-    let kiosk = (!args.upload_only).then(|| {
+    let kiosk = args.runs(BenchStep::Kiosk).then(|| {
         step("kiosk", || {
             let dir = work_dir(&work_base(args), "booth-bench-kiosk-")?;
             kiosk::measure(dir.path(), args.kiosk_seconds.max(1))
         })
     });
-    let startup = (!args.upload_only).then(|| {
+    let startup = args.runs(BenchStep::Startup).then(|| {
         step("startup", || {
             let dir = work_dir(&work_base(args), "booth-bench-startup-")?;
             startup::measure(dir.path())
@@ -358,8 +396,8 @@ fn measure_all(args: &BenchArgs) -> FullReport {
         .iter()
         .filter_map(Step::failure)
         .chain(live.iter().filter_map(Step::failure))
-        .chain(upload.failure())
-        .chain(wan.failure())
+        .chain(upload.as_ref().and_then(Step::failure))
+        .chain(wan.as_ref().and_then(Step::failure))
         .chain(kiosk.as_ref().and_then(Step::failure))
         .chain(startup.as_ref().and_then(Step::failure))
         .map(|f| f.step.clone())
@@ -379,9 +417,14 @@ pub fn run_bench(args: &BenchArgs) -> Exit {
     let full = measure_all(args);
     let below_floor = full
         .upload
-        .figure()
+        .as_ref()
+        .and_then(Step::figure)
         .is_some_and(upload::UploadFigure::below_floor)
-        || full.wan.figure().is_some_and(wan::WanFigure::below_floor);
+        || full
+            .wan
+            .as_ref()
+            .and_then(Step::figure)
+            .is_some_and(wan::WanFigure::below_floor);
     if args.json {
         match serde_json::to_string_pretty(&full) {
             Ok(s) => println!("{s}"),
@@ -426,12 +469,14 @@ fn print_table(full: &FullReport) {
         }
     }
     match &full.upload {
-        Step::Measured(m) => upload::print(&m.figure, &load_text(m)),
-        Step::Failed(f) => print_failure(f),
+        Some(Step::Measured(m)) => upload::print(&m.figure, &load_text(m)),
+        Some(Step::Failed(f)) => print_failure(f),
+        None => {}
     }
     match &full.wan {
-        Step::Measured(m) => wan::print(&m.figure, &load_text(m)),
-        Step::Failed(f) => print_failure(f),
+        Some(Step::Measured(m)) => wan::print(&m.figure, &load_text(m)),
+        Some(Step::Failed(f)) => print_failure(f),
+        None => {}
     }
     match &full.kiosk {
         Some(Step::Measured(m)) => kiosk::print(&m.figure, &load_text(m)),
@@ -445,5 +490,48 @@ fn print_table(full: &FullReport) {
     }
     if !full.failed_steps.is_empty() {
         println!("Failed steps: {}", full.failed_steps.join(", "));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::{BenchArgs, BenchStep};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        bench: BenchArgs,
+    }
+
+    fn steps(args: &[&str]) -> Result<Vec<BenchStep>, clap::Error> {
+        let cli = Cli::try_parse_from(std::iter::once("bench").chain(args.iter().copied()))?;
+        let all = [
+            BenchStep::Transcode,
+            BenchStep::Live,
+            BenchStep::Upload,
+            BenchStep::Wan,
+            BenchStep::Kiosk,
+            BenchStep::Startup,
+        ];
+        Ok(all.into_iter().filter(|s| cli.bench.runs(*s)).collect())
+    }
+
+    #[test]
+    fn only_selects_the_named_steps() -> crate::TestResult {
+        assert_eq!(steps(&["--only", "live"])?, vec![BenchStep::Live]);
+        assert_eq!(
+            steps(&["--only", "transcode,kiosk"])?,
+            vec![BenchStep::Transcode, BenchStep::Kiosk]
+        );
+        assert_eq!(
+            steps(&["--upload-only"])?,
+            vec![BenchStep::Upload, BenchStep::Wan]
+        );
+        assert_eq!(steps(&[])?.len(), 6);
+        assert!(steps(&["--only", "nothing"]).is_err());
+        assert!(steps(&["--only", "live", "--upload-only"]).is_err());
+        Ok(())
     }
 }
