@@ -4,6 +4,10 @@
 //!   scene's frames generated alone, then generated and encoded by OpenH264 (no capture
 //!   thread, no audio, no mux, no file), so the difference of the two is the encoder's and
 //!   `booth record` over their sum is what the rest of the pipeline costs;
+//! - the same bare encoder fed at the camera's pace (one thread sleeping until each frame is
+//!   due, as a live encoder must): an encoder that sleeps between pictures finds its caches
+//!   cold and pays for each wake-up, which no pipeline around it can avoid, so `booth record`
+//!   over this one is the pipeline's own overhead;
 //! - ffmpeg encoding the same live picture in real time with x264 `ultrafast` (and AAC from
 //!   its own sine), fed booth's frames as Y4M through a pipe at the camera's pace by this
 //!   process; the feeder's CPU is counted with ffmpeg's, as the generator is in booth's.
@@ -49,6 +53,8 @@ pub struct BareEncoder {
     pub generate_cpu_seconds: f64,
     /// CPU seconds of OpenH264 on them (generating and encoding, less generating alone).
     pub encode_cpu_seconds: f64,
+    /// CPU seconds to generate and encode them at the camera's pace, in one thread.
+    pub paced_cpu_seconds: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,8 +72,12 @@ pub struct LiveRun {
     pub bare_encoder: BareEncoder,
     pub ffmpeg_x264_ultrafast: FfmpegLive,
     /// booth record's CPU over the bare encoder's plus the frames' generation (both sides
-    /// make the same frames): the cost of capture, audio, mux and file around the encoder.
+    /// make the same frames): the cost of capture, audio, mux and file around the encoder,
+    /// and of encoding live rather than back to back.
     pub pipeline_vs_bare_encoder: f64,
+    /// booth record's CPU over the bare encoder's at the camera's pace: the cost of capture,
+    /// audio, mux and file around a live encoder.
+    pub pipeline_vs_paced_encoder: f64,
     /// booth record's CPU over ffmpeg's plus its feeder's.
     pub booth_vs_ffmpeg_ultrafast: f64,
 }
@@ -104,6 +114,7 @@ pub fn measure(scene: &VideoSpec, lengths: &[u32], dir: &Path) -> Result<LiveSce
                 booth.cpu_seconds,
                 bare.generate_cpu_seconds + bare.encode_cpu_seconds,
             ),
+            pipeline_vs_paced_encoder: ratio(booth.cpu_seconds, bare.paced_cpu_seconds),
             booth_vs_ffmpeg_ultrafast: ratio(
                 booth.cpu_seconds,
                 ffmpeg.cpu_seconds + ffmpeg.feeder_cpu_seconds,
@@ -158,11 +169,11 @@ fn source_error(scene: &VideoSpec, e: impl std::fmt::Display) -> BenchError {
     BenchError::Parse(format!("the {scene} scene: {e}"))
 }
 
-/// Generates `frames` of `scene` as fast as it goes, encoding them too when `encode`; returns
-/// the process CPU seconds spent.
-fn generate(scene: &VideoSpec, frames: u32, encode: bool) -> Result<f64, BenchError> {
+/// Generates `frames` of `scene` at `pace`, encoding them too when `encode`; returns the
+/// process CPU seconds spent.
+fn generate(scene: &VideoSpec, frames: u32, encode: bool, pace: Pace) -> Result<f64, BenchError> {
     let mut src =
-        open_video(scene, LIVE, Pace::None, Instant::now()).map_err(|e| source_error(scene, e))?;
+        open_video(scene, LIVE, pace, Instant::now()).map_err(|e| source_error(scene, e))?;
     let mut encoder = if encode {
         Some(
             H264Encoder::new(VideoEncoderConfig {
@@ -192,12 +203,14 @@ fn generate(scene: &VideoSpec, frames: u32, encode: bool) -> Result<f64, BenchEr
 }
 
 fn bare_encoder(scene: &VideoSpec, frames: u32) -> Result<BareEncoder, BenchError> {
-    let generate_cpu_seconds = generate(scene, frames, false)?;
-    let both = generate(scene, frames, true)?;
+    let generate_cpu_seconds = generate(scene, frames, false, Pace::None)?;
+    let both = generate(scene, frames, true, Pace::None)?;
+    let paced_cpu_seconds = generate(scene, frames, true, Pace::Realtime)?;
     Ok(BareEncoder {
         frames,
         generate_cpu_seconds,
         encode_cpu_seconds: (both - generate_cpu_seconds).max(0.0),
+        paced_cpu_seconds,
     })
 }
 
@@ -286,7 +299,7 @@ pub fn print_scene(s: &LiveScene, load: &str) {
     println!("Live 720p30 '{}' ({load}):", s.scene);
     for r in &s.runs {
         println!(
-            "  {:>3} s: booth {:.2} CPU-s ({:.1}% of one core, {} frames, {} dropped, peak {:.1} MiB); bare encoder {:.2} + generating {:.2}; ffmpeg x264 ultrafast {:.2} + feeder {:.2} (peak {:.1} MiB)",
+            "  {:>3} s: booth {:.2} CPU-s ({:.1}% of one core, {} frames, {} dropped, peak {:.1} MiB); bare encoder {:.2} + generating {:.2} (at the camera's pace {:.2}); ffmpeg x264 ultrafast {:.2} + feeder {:.2} (peak {:.1} MiB)",
             r.seconds,
             r.booth.cpu_seconds,
             r.booth.cpu_share_of_one_core * 100.0,
@@ -295,13 +308,14 @@ pub fn print_scene(s: &LiveScene, load: &str) {
             r.booth.peak_rss_mib,
             r.bare_encoder.encode_cpu_seconds,
             r.bare_encoder.generate_cpu_seconds,
+            r.bare_encoder.paced_cpu_seconds,
             r.ffmpeg_x264_ultrafast.cpu_seconds,
             r.ffmpeg_x264_ultrafast.feeder_cpu_seconds,
             r.ffmpeg_x264_ultrafast.peak_rss_mib,
         );
         println!(
-            "         pipeline / bare encoder (with generation): {:.2}   booth / ffmpeg ultrafast: {:.2}",
-            r.pipeline_vs_bare_encoder, r.booth_vs_ffmpeg_ultrafast
+            "         pipeline / bare encoder (with generation): {:.2}, / the same at the camera's pace: {:.2}   booth / ffmpeg ultrafast: {:.2}",
+            r.pipeline_vs_bare_encoder, r.pipeline_vs_paced_encoder, r.booth_vs_ffmpeg_ultrafast
         );
     }
     println!(
