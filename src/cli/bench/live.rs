@@ -12,18 +12,22 @@
 //!   its own sine), fed booth's frames as Y4M through a pipe at the camera's pace by this
 //!   process; the feeder's CPU is counted with ffmpeg's, as the generator is in booth's.
 //!
-//! Also dropped frames and peak memory, whose growth from the short run to the long one shows
-//! a leak.
+//! Also dropped frames and memory: the peak (`VmHWM`), which also holds the worst moment of
+//! the run — a stall on a busy machine fills the camera's queue with up to 8 pictures of
+//! 1.4 MB, and a longer run meets a worse stall — and the median of `VmRSS` sampled once a
+//! second while it records, which a leak makes grow from the short run to the long one and a
+//! stall does not.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::RecvTimeoutError;
 use serde::Serialize;
 
-use super::report::ratio;
-use super::{AUDIO_KBPS, BenchError, VIDEO_KBPS, booth_record, num, path_str};
+use super::report::{median, ratio};
+use super::{AUDIO_KBPS, BenchError, VIDEO_KBPS, num, path_str};
 use crate::logging::console;
 use crate::media::encode::{H264Encoder, VideoEncoderConfig};
 use crate::media::open::open_video;
@@ -43,6 +47,8 @@ pub struct BoothLive {
     pub video_frames: u64,
     pub dropped_frames: u64,
     pub peak_rss_mib: f64,
+    /// The median of its resident memory, sampled once a second while it ran.
+    pub median_rss_mib: f64,
 }
 
 /// OpenH264 alone on the scene's frames, in this process.
@@ -88,6 +94,8 @@ pub struct LiveScene {
     pub runs: Vec<LiveRun>,
     /// booth's peak memory in the longest run over the shortest.
     pub booth_memory_growth_ratio: f64,
+    /// booth's median memory in the longest run over the shortest.
+    pub booth_median_memory_growth_ratio: f64,
 }
 
 /// The live figures of one scene at each length in `lengths` (seconds).
@@ -124,19 +132,20 @@ pub fn measure(scene: &VideoSpec, lengths: &[u32], dir: &Path) -> Result<LiveSce
             ffmpeg_x264_ultrafast: ffmpeg,
         });
     }
-    let growth = match (runs.first(), runs.last()) {
-        (Some(a), Some(b)) => ratio(b.booth.peak_rss_mib, a.booth.peak_rss_mib),
+    let growth = |of: fn(&BoothLive) -> f64| match (runs.first(), runs.last()) {
+        (Some(a), Some(b)) => ratio(of(&b.booth), of(&a.booth)),
         _ => 1.0,
     };
     Ok(LiveScene {
         scene: scene.to_string(),
+        booth_memory_growth_ratio: growth(|b| b.peak_rss_mib),
+        booth_median_memory_growth_ratio: growth(|b| b.median_rss_mib),
         runs,
-        booth_memory_growth_ratio: growth,
     })
 }
 
 fn booth_live(scene: &VideoSpec, seconds: u32, out: &Path) -> Result<BoothLive, BenchError> {
-    let v = booth_record(&[
+    let (v, rss) = booth_record_sampled(&[
         "--video".into(),
         scene.to_string(),
         "--audio".into(),
@@ -158,7 +167,56 @@ fn booth_live(scene: &VideoSpec, seconds: u32, out: &Path) -> Result<BoothLive, 
         video_frames: num(&v, "video_frames") as u64,
         dropped_frames: num(&v, "dropped_frames") as u64,
         peak_rss_mib: num(&v, "peak_rss_kib") / 1024.0,
+        median_rss_mib: median(rss),
     })
+}
+
+/// `booth record --json ARGS` and its resident memory in MiB, sampled once a second.
+fn booth_record_sampled(args: &[String]) -> Result<(serde_json::Value, Vec<f64>), BenchError> {
+    let spawn = |source| BenchError::Spawn {
+        program: "booth record".into(),
+        source,
+    };
+    let exe = std::env::current_exe().map_err(spawn)?;
+    let child = Command::new(exe)
+        .args(["record", "--json"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn)?;
+    let status = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+    let sampler = std::thread::spawn(move || {
+        let mut samples = Vec::new();
+        // The period is the sampling's; the wait ends at once when `stop` goes away.
+        while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(1)) {
+            samples.extend(vm_rss_kib(&status).map(|k| k / 1024.0));
+        }
+        samples
+    });
+    let out = child.wait_with_output();
+    drop(stop);
+    let samples = sampler.join().unwrap_or_default();
+    let out = out.map_err(spawn)?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(BenchError::Failed {
+            program: "booth record".into(),
+            detail: stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | "),
+        });
+    }
+    let v = serde_json::from_slice(&out.stdout)
+        .map_err(|e| BenchError::Parse(format!("booth record --json: {e}")))?;
+    Ok((v, samples))
+}
+
+/// `VmRSS` of a process in KiB, from its `/proc/PID/status`; `None` once it has exited.
+fn vm_rss_kib(status: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(status).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 fn process_cpu() -> Result<f64, BenchError> {
@@ -299,13 +357,14 @@ pub fn print_scene(s: &LiveScene, load: &str) {
     println!("Live 720p30 '{}' ({load}):", s.scene);
     for r in &s.runs {
         println!(
-            "  {:>3} s: booth {:.2} CPU-s ({:.1}% of one core, {} frames, {} dropped, peak {:.1} MiB); bare encoder {:.2} + generating {:.2} (at the camera's pace {:.2}); ffmpeg x264 ultrafast {:.2} + feeder {:.2} (peak {:.1} MiB)",
+            "  {:>3} s: booth {:.2} CPU-s ({:.1}% of one core, {} frames, {} dropped, peak {:.1} MiB, median {:.1} MiB); bare encoder {:.2} + generating {:.2} (at the camera's pace {:.2}); ffmpeg x264 ultrafast {:.2} + feeder {:.2} (peak {:.1} MiB)",
             r.seconds,
             r.booth.cpu_seconds,
             r.booth.cpu_share_of_one_core * 100.0,
             r.booth.video_frames,
             r.booth.dropped_frames,
             r.booth.peak_rss_mib,
+            r.booth.median_rss_mib,
             r.bare_encoder.encode_cpu_seconds,
             r.bare_encoder.generate_cpu_seconds,
             r.bare_encoder.paced_cpu_seconds,
@@ -319,7 +378,20 @@ pub fn print_scene(s: &LiveScene, load: &str) {
         );
     }
     println!(
-        "  booth's peak memory, longest run / shortest: {:.2}",
-        s.booth_memory_growth_ratio
+        "  booth's memory, longest run / shortest: peak {:.2}, median {:.2}",
+        s.booth_memory_growth_ratio, s.booth_median_memory_growth_ratio
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_memory_is_read_from_proc_and_none_once_gone() -> crate::TestResult {
+        let own = vm_rss_kib(Path::new("/proc/self/status")).ok_or("no VmRSS")?;
+        assert!(own > 1000.0, "{own} KiB");
+        assert_eq!(vm_rss_kib(Path::new("/proc/nonexistent/status")), None);
+        Ok(())
+    }
 }
