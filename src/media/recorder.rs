@@ -22,14 +22,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Receiver;
 
-use super::audio_clock::AudioClock;
 use super::capture::{CaptureCounters, CaptureSession, Feeds};
 use super::encode::{
     AAC_FRAME, AacEncoder, EncodeError, EncodedPicture, H264Encoder, VideoEncoderConfig,
 };
-use super::frame::{AudioChunk, VideoFrame};
 use super::mux::fmp4::FragmentWriter;
 use super::mux::{self, MuxError, Sample, TrackSetup, VIDEO_TIMESCALE, finalize, scan};
 use super::space;
@@ -302,75 +300,6 @@ fn spawn(name: &str, f: impl FnOnce() + Send + 'static) -> JoinHandle<()> {
     }
 }
 
-fn video_encoder(mut encoder: H264Encoder, frames: Receiver<Arc<VideoFrame>>, tx: Sender<MuxItem>) {
-    let mut sent_params = false;
-    for frame in frames {
-        match encoder.encode(&frame) {
-            Ok(Some(pic)) => {
-                let params = if sent_params {
-                    None
-                } else {
-                    encoder
-                        .parameter_sets()
-                        .map(|(s, p)| (s.to_vec(), p.to_vec()))
-                };
-                sent_params |= params.is_some();
-                if tx.send(MuxItem::Video(pic, params)).is_err() {
-                    return;
-                }
-            }
-            Ok(None) => {}
-            Err(e) => {
-                let _ = tx.send(MuxItem::Failed(e.into()));
-                return;
-            }
-        }
-    }
-}
-
-fn audio_encoder(
-    mut encoder: AacEncoder,
-    chunks: Receiver<AudioChunk>,
-    origin: Instant,
-    tx: Sender<MuxItem>,
-) {
-    let mut clock = AudioClock::new(origin);
-    let ch = encoder.channels() as usize;
-    let send = |units: Result<Vec<Vec<u8>>, EncodeError>| match units {
-        Ok(u) if u.is_empty() => true,
-        Ok(u) => tx.send(MuxItem::Audio(u)).is_ok(),
-        Err(e) => {
-            let _ = tx.send(MuxItem::Failed(e.into()));
-            false
-        }
-    };
-    for mut chunk in chunks {
-        if chunk.channels as usize != ch {
-            continue;
-        }
-        let placement = clock.place(chunk.captured, chunk.frames() as u64);
-        if placement.silence > 0 {
-            tracing::debug!(frames = placement.silence, "audio: inserting silence");
-            let zeros = vec![0i16; placement.silence as usize * ch];
-            if !send(encoder.encode(&zeros)) {
-                return;
-            }
-        }
-        if placement.drop > 0 {
-            tracing::debug!(frames = placement.drop, "audio: dropping samples");
-            chunk.samples.drain(..placement.drop as usize * ch);
-        }
-        if !send(encoder.encode(&chunk.samples)) {
-            return;
-        }
-    }
-    if send(encoder.flush()) {
-        let _ = tx.send(MuxItem::AudioDone {
-            frames: clock.frames(),
-        });
-    }
-}
-
 /// The video timeline's fixed points, as the muxer sees them.
 struct Timing<'a> {
     origin: Instant,
@@ -606,6 +535,10 @@ fn audio_sample(data: Vec<u8>) -> Sample {
         sync: true,
     }
 }
+
+#[path = "recorder_encoders.rs"]
+mod encoders;
+use encoders::{audio_encoder, video_encoder};
 
 #[cfg(test)]
 #[path = "recorder_tests.rs"]

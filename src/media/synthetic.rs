@@ -239,6 +239,10 @@ impl VideoSource for TestPattern {
 
 /// Samples per tone chunk: 10 ms at 48 kHz.
 pub const TONE_CHUNK: u64 = 480;
+/// The realtime tone hands its chunks over in 50 ms periods, as the ALSA source does (see
+/// `alsa::PERIOD`): five at once, each once the period's last sample is due. A wake-up every
+/// 10 ms made the stand-in cost the pipeline more than a microphone does.
+const TONE_PERIOD: u64 = 2_400;
 /// The beep repeats every 2 s, starts at 1 s into each period and lasts 100 ms.
 const BEEP_PERIOD: u64 = 96_000;
 const BEEP_START: u64 = 48_000;
@@ -261,6 +265,15 @@ pub fn tone_sample(i: u64) -> i16 {
         (TONE_PEAK, ((i % 48_000) * 440 % 48_000) as f64 / 48_000.0)
     };
     (peak * (TAU * phase).sin()).round() as i16
+}
+
+/// The tone repeats every [`BEEP_PERIOD`] samples, and chunks never straddle a repetition.
+const _: () = assert!(BEEP_PERIOD.is_multiple_of(TONE_CHUNK));
+
+/// One whole period of [`tone_sample`], computed once: a chunk is then a copy, not 480 sines.
+fn tone_period() -> &'static [i16] {
+    static PERIOD: std::sync::OnceLock<Vec<i16>> = std::sync::OnceLock::new();
+    PERIOD.get_or_init(|| (0..BEEP_PERIOD).map(tone_sample).collect())
 }
 
 /// Mono 48 kHz tone with sync beeps, as a microphone stand-in.
@@ -297,11 +310,13 @@ impl AudioSource for TestTone {
         let k = self.next;
         self.next += 1;
         let first = k * TONE_CHUNK;
-        let samples: Vec<i16> = (first..first + TONE_CHUNK).map(tone_sample).collect();
+        let at = (first % BEEP_PERIOD) as usize;
+        let samples = tone_period()[at..at + TONE_CHUNK as usize].to_vec();
         let captured = self.epoch + frames_to_duration(first);
         if self.pace == Pace::Realtime {
-            // A device hands over a buffer once its last sample has been recorded.
-            sleep_until(self.epoch + frames_to_duration(first + TONE_CHUNK));
+            // A device hands over a period once its last sample has been recorded.
+            let released = (first + TONE_CHUNK).div_ceil(TONE_PERIOD) * TONE_PERIOD;
+            sleep_until(self.epoch + frames_to_duration(released));
         }
         Ok(Some(AudioChunk {
             channels: 1,
@@ -529,6 +544,20 @@ mod tests {
             assert!(Instant::now() >= c.end());
         }
         assert!(epoch.elapsed() >= Duration::from_millis(100));
+        Ok(())
+    }
+
+    #[test]
+    fn realtime_tone_hands_over_whole_50_ms_periods() -> crate::TestResult {
+        let epoch = Instant::now();
+        let mut src = TestTone::new(Pace::Realtime, epoch);
+        for k in 0..10u64 {
+            let c = src.next_chunk()?.ok_or("no chunk")?;
+            // Chunk k (10 ms each) belongs to period k / 5, released at its end.
+            let period_end = epoch + Duration::from_millis(50 * (k / 5 + 1));
+            assert!(Instant::now() >= period_end, "chunk {k} came early");
+            assert_eq!(c.captured, epoch + Duration::from_millis(10 * k));
+        }
         Ok(())
     }
 }

@@ -4,22 +4,30 @@
 //!   scene's frames generated alone, then generated and encoded by OpenH264 (no capture
 //!   thread, no audio, no mux, no file), so the difference of the two is the encoder's and
 //!   `booth record` over their sum is what the rest of the pipeline costs;
+//! - the same bare encoder fed at the camera's pace (one thread sleeping until each frame is
+//!   due, as a live encoder must): an encoder that sleeps between pictures finds its caches
+//!   cold and pays for each wake-up, which no pipeline around it can avoid, so `booth record`
+//!   over this one is the pipeline's own overhead;
 //! - ffmpeg encoding the same live picture in real time with x264 `ultrafast` (and AAC from
 //!   its own sine), fed booth's frames as Y4M through a pipe at the camera's pace by this
 //!   process; the feeder's CPU is counted with ffmpeg's, as the generator is in booth's.
 //!
-//! Also dropped frames and peak memory, whose growth from the short run to the long one shows
-//! a leak.
+//! Also dropped frames and memory: the peak (`VmHWM`), which also holds the worst moment of
+//! the run — a stall on a busy machine fills the camera's queue with up to 8 pictures of
+//! 1.4 MB, and a longer run meets a worse stall — and the median of `VmRSS` sampled once a
+//! second while it records, which a leak makes grow from the short run to the long one and a
+//! stall does not.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crossbeam_channel::RecvTimeoutError;
 use serde::Serialize;
 
-use super::report::ratio;
-use super::{AUDIO_KBPS, BenchError, VIDEO_KBPS, booth_record, num, path_str};
+use super::report::{median, ratio};
+use super::{AUDIO_KBPS, BenchError, VIDEO_KBPS, num, path_str};
 use crate::logging::console;
 use crate::media::encode::{H264Encoder, VideoEncoderConfig};
 use crate::media::open::open_video;
@@ -39,6 +47,8 @@ pub struct BoothLive {
     pub video_frames: u64,
     pub dropped_frames: u64,
     pub peak_rss_mib: f64,
+    /// The median of its resident memory, sampled once a second while it ran.
+    pub median_rss_mib: f64,
 }
 
 /// OpenH264 alone on the scene's frames, in this process.
@@ -49,6 +59,8 @@ pub struct BareEncoder {
     pub generate_cpu_seconds: f64,
     /// CPU seconds of OpenH264 on them (generating and encoding, less generating alone).
     pub encode_cpu_seconds: f64,
+    /// CPU seconds to generate and encode them at the camera's pace, in one thread.
+    pub paced_cpu_seconds: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,8 +78,12 @@ pub struct LiveRun {
     pub bare_encoder: BareEncoder,
     pub ffmpeg_x264_ultrafast: FfmpegLive,
     /// booth record's CPU over the bare encoder's plus the frames' generation (both sides
-    /// make the same frames): the cost of capture, audio, mux and file around the encoder.
+    /// make the same frames): the cost of capture, audio, mux and file around the encoder,
+    /// and of encoding live rather than back to back.
     pub pipeline_vs_bare_encoder: f64,
+    /// booth record's CPU over the bare encoder's at the camera's pace: the cost of capture,
+    /// audio, mux and file around a live encoder.
+    pub pipeline_vs_paced_encoder: f64,
     /// booth record's CPU over ffmpeg's plus its feeder's.
     pub booth_vs_ffmpeg_ultrafast: f64,
 }
@@ -78,6 +94,8 @@ pub struct LiveScene {
     pub runs: Vec<LiveRun>,
     /// booth's peak memory in the longest run over the shortest.
     pub booth_memory_growth_ratio: f64,
+    /// booth's median memory in the longest run over the shortest.
+    pub booth_median_memory_growth_ratio: f64,
 }
 
 /// The live figures of one scene at each length in `lengths` (seconds).
@@ -104,6 +122,7 @@ pub fn measure(scene: &VideoSpec, lengths: &[u32], dir: &Path) -> Result<LiveSce
                 booth.cpu_seconds,
                 bare.generate_cpu_seconds + bare.encode_cpu_seconds,
             ),
+            pipeline_vs_paced_encoder: ratio(booth.cpu_seconds, bare.paced_cpu_seconds),
             booth_vs_ffmpeg_ultrafast: ratio(
                 booth.cpu_seconds,
                 ffmpeg.cpu_seconds + ffmpeg.feeder_cpu_seconds,
@@ -113,19 +132,20 @@ pub fn measure(scene: &VideoSpec, lengths: &[u32], dir: &Path) -> Result<LiveSce
             ffmpeg_x264_ultrafast: ffmpeg,
         });
     }
-    let growth = match (runs.first(), runs.last()) {
-        (Some(a), Some(b)) => ratio(b.booth.peak_rss_mib, a.booth.peak_rss_mib),
+    let growth = |of: fn(&BoothLive) -> f64| match (runs.first(), runs.last()) {
+        (Some(a), Some(b)) => ratio(of(&b.booth), of(&a.booth)),
         _ => 1.0,
     };
     Ok(LiveScene {
         scene: scene.to_string(),
+        booth_memory_growth_ratio: growth(|b| b.peak_rss_mib),
+        booth_median_memory_growth_ratio: growth(|b| b.median_rss_mib),
         runs,
-        booth_memory_growth_ratio: growth,
     })
 }
 
 fn booth_live(scene: &VideoSpec, seconds: u32, out: &Path) -> Result<BoothLive, BenchError> {
-    let v = booth_record(&[
+    let (v, rss) = booth_record_sampled(&[
         "--video".into(),
         scene.to_string(),
         "--audio".into(),
@@ -147,7 +167,56 @@ fn booth_live(scene: &VideoSpec, seconds: u32, out: &Path) -> Result<BoothLive, 
         video_frames: num(&v, "video_frames") as u64,
         dropped_frames: num(&v, "dropped_frames") as u64,
         peak_rss_mib: num(&v, "peak_rss_kib") / 1024.0,
+        median_rss_mib: median(rss),
     })
+}
+
+/// `booth record --json ARGS` and its resident memory in MiB, sampled once a second.
+fn booth_record_sampled(args: &[String]) -> Result<(serde_json::Value, Vec<f64>), BenchError> {
+    let spawn = |source| BenchError::Spawn {
+        program: "booth record".into(),
+        source,
+    };
+    let exe = std::env::current_exe().map_err(spawn)?;
+    let child = Command::new(exe)
+        .args(["record", "--json"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(spawn)?;
+    let status = PathBuf::from(format!("/proc/{}/status", child.id()));
+    let (stop, stopped) = crossbeam_channel::bounded::<()>(0);
+    let sampler = std::thread::spawn(move || {
+        let mut samples = Vec::new();
+        // The period is the sampling's; the wait ends at once when `stop` goes away.
+        while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(Duration::from_secs(1)) {
+            samples.extend(vm_rss_kib(&status).map(|k| k / 1024.0));
+        }
+        samples
+    });
+    let out = child.wait_with_output();
+    drop(stop);
+    let samples = sampler.join().unwrap_or_default();
+    let out = out.map_err(spawn)?;
+    if !out.status.success() {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        return Err(BenchError::Failed {
+            program: "booth record".into(),
+            detail: stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | "),
+        });
+    }
+    let v = serde_json::from_slice(&out.stdout)
+        .map_err(|e| BenchError::Parse(format!("booth record --json: {e}")))?;
+    Ok((v, samples))
+}
+
+/// `VmRSS` of a process in KiB, from its `/proc/PID/status`; `None` once it has exited.
+fn vm_rss_kib(status: &Path) -> Option<f64> {
+    let text = std::fs::read_to_string(status).ok()?;
+    let line = text.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    line.trim().trim_end_matches("kB").trim().parse().ok()
 }
 
 fn process_cpu() -> Result<f64, BenchError> {
@@ -158,11 +227,11 @@ fn source_error(scene: &VideoSpec, e: impl std::fmt::Display) -> BenchError {
     BenchError::Parse(format!("the {scene} scene: {e}"))
 }
 
-/// Generates `frames` of `scene` as fast as it goes, encoding them too when `encode`; returns
-/// the process CPU seconds spent.
-fn generate(scene: &VideoSpec, frames: u32, encode: bool) -> Result<f64, BenchError> {
+/// Generates `frames` of `scene` at `pace`, encoding them too when `encode`; returns the
+/// process CPU seconds spent.
+fn generate(scene: &VideoSpec, frames: u32, encode: bool, pace: Pace) -> Result<f64, BenchError> {
     let mut src =
-        open_video(scene, LIVE, Pace::None, Instant::now()).map_err(|e| source_error(scene, e))?;
+        open_video(scene, LIVE, pace, Instant::now()).map_err(|e| source_error(scene, e))?;
     let mut encoder = if encode {
         Some(
             H264Encoder::new(VideoEncoderConfig {
@@ -192,12 +261,14 @@ fn generate(scene: &VideoSpec, frames: u32, encode: bool) -> Result<f64, BenchEr
 }
 
 fn bare_encoder(scene: &VideoSpec, frames: u32) -> Result<BareEncoder, BenchError> {
-    let generate_cpu_seconds = generate(scene, frames, false)?;
-    let both = generate(scene, frames, true)?;
+    let generate_cpu_seconds = generate(scene, frames, false, Pace::None)?;
+    let both = generate(scene, frames, true, Pace::None)?;
+    let paced_cpu_seconds = generate(scene, frames, true, Pace::Realtime)?;
     Ok(BareEncoder {
         frames,
         generate_cpu_seconds,
         encode_cpu_seconds: (both - generate_cpu_seconds).max(0.0),
+        paced_cpu_seconds,
     })
 }
 
@@ -286,26 +357,41 @@ pub fn print_scene(s: &LiveScene, load: &str) {
     println!("Live 720p30 '{}' ({load}):", s.scene);
     for r in &s.runs {
         println!(
-            "  {:>3} s: booth {:.2} CPU-s ({:.1}% of one core, {} frames, {} dropped, peak {:.1} MiB); bare encoder {:.2} + generating {:.2}; ffmpeg x264 ultrafast {:.2} + feeder {:.2} (peak {:.1} MiB)",
+            "  {:>3} s: booth {:.2} CPU-s ({:.1}% of one core, {} frames, {} dropped, peak {:.1} MiB, median {:.1} MiB); bare encoder {:.2} + generating {:.2} (at the camera's pace {:.2}); ffmpeg x264 ultrafast {:.2} + feeder {:.2} (peak {:.1} MiB)",
             r.seconds,
             r.booth.cpu_seconds,
             r.booth.cpu_share_of_one_core * 100.0,
             r.booth.video_frames,
             r.booth.dropped_frames,
             r.booth.peak_rss_mib,
+            r.booth.median_rss_mib,
             r.bare_encoder.encode_cpu_seconds,
             r.bare_encoder.generate_cpu_seconds,
+            r.bare_encoder.paced_cpu_seconds,
             r.ffmpeg_x264_ultrafast.cpu_seconds,
             r.ffmpeg_x264_ultrafast.feeder_cpu_seconds,
             r.ffmpeg_x264_ultrafast.peak_rss_mib,
         );
         println!(
-            "         pipeline / bare encoder (with generation): {:.2}   booth / ffmpeg ultrafast: {:.2}",
-            r.pipeline_vs_bare_encoder, r.booth_vs_ffmpeg_ultrafast
+            "         pipeline / bare encoder (with generation): {:.2}, / the same at the camera's pace: {:.2}   booth / ffmpeg ultrafast: {:.2}",
+            r.pipeline_vs_bare_encoder, r.pipeline_vs_paced_encoder, r.booth_vs_ffmpeg_ultrafast
         );
     }
     println!(
-        "  booth's peak memory, longest run / shortest: {:.2}",
-        s.booth_memory_growth_ratio
+        "  booth's memory, longest run / shortest: peak {:.2}, median {:.2}",
+        s.booth_memory_growth_ratio, s.booth_median_memory_growth_ratio
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resident_memory_is_read_from_proc_and_none_once_gone() -> crate::TestResult {
+        let own = vm_rss_kib(Path::new("/proc/self/status")).ok_or("no VmRSS")?;
+        assert!(own > 1000.0, "{own} KiB");
+        assert_eq!(vm_rss_kib(Path::new("/proc/nonexistent/status")), None);
+        Ok(())
+    }
 }
