@@ -92,7 +92,7 @@ impl<'a> OperatorOverlay<'a> {
         });
         let grants = &state.session.progress.grants;
         let granted = (!grants.is_empty()).then(|| {
-            let list: Vec<String> = grants.iter().map(grant_line).collect();
+            let list: Vec<String> = grants.iter().map(|g| grant_line(t, g)).collect();
             Line::styled(
                 t.fmt("operator.granted", &[("list", &list.join("; "))]),
                 theme.dim,
@@ -142,23 +142,18 @@ impl Widget for &OperatorOverlay<'_> {
 }
 
 /// A grant as the operator menu lists it.
-fn grant_line(g: &Grant) -> String {
+fn grant_line(t: &crate::i18n::Text, g: &Grant) -> String {
+    let n = g.question + 1;
     match g.kind {
-        GrantKind::ExtraAttempt => format!("question {}: one more attempt", g.question + 1),
-        GrantKind::ExtraAnswerTime => {
-            format!(
-                "question {}: {} s more answer time",
-                g.question + 1,
-                g.amount
-            )
-        }
-        GrantKind::ExtraPreparation => {
-            format!(
-                "question {}: {} s more preparation",
-                g.question + 1,
-                g.amount
-            )
-        }
+        GrantKind::ExtraAttempt => t.fmt("operator.grant_attempt", &[("n", &n)]),
+        GrantKind::ExtraAnswerTime => t.fmt(
+            "operator.grant_answer",
+            &[("n", &n), ("seconds", &g.amount)],
+        ),
+        GrantKind::ExtraPreparation => t.fmt(
+            "operator.grant_preparation",
+            &[("n", &n), ("seconds", &g.amount)],
+        ),
     }
 }
 
