@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::snapshots::{base, done_while_sending, take};
+use super::snapshots::{base, done_while_sending, operator_menu_after_a_grant, take};
 use crate::app::msg::ClipChecks;
 use crate::app::state::{
     CodeEntry, CodeMode, CodeProblem, DeviceProblem, DeviceStatus, Notice, OperatorPage,
@@ -438,14 +438,7 @@ fn overlays(add: &mut Add<'_>) -> crate::TestResult {
     };
     st.operator.failures = 2;
     add("operator_pin", st.clone());
-    st.operator.step = OperatorStep::Menu { selected: 1 };
-    st.session.progress.grants = vec![crate::session::Grant {
-        kind: crate::session::GrantKind::ExtraAttempt,
-        question: 0,
-        question_id: "q1".into(),
-        amount: 1,
-        at_unix: 0,
-    }];
+    operator_menu_after_a_grant(&mut st);
     add("operator_menu", st.clone());
     st.operator.step = OperatorStep::Code {
         typed: "WALK-IN-07".into(),

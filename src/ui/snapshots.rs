@@ -99,6 +99,18 @@ pub(super) fn take(st: &mut State, q: usize, state: TakeState) {
     });
 }
 
+/// The operator menu open on its second action, after staff granted one more attempt.
+pub(super) fn operator_menu_after_a_grant(st: &mut State) {
+    st.operator.step = crate::app::state::OperatorStep::Menu { selected: 1 };
+    st.session.progress.grants = vec![crate::session::Grant {
+        kind: crate::session::GrantKind::ExtraAttempt,
+        question: 0,
+        question_id: "q1".into(),
+        amount: 1,
+        at_unix: 0,
+    }];
+}
+
 /// Every answer sent, on the done screen: the first delivered, the second on its way (45 of
 /// 100), the third waiting for the network.
 pub(super) fn done_while_sending(st: &mut State) {
@@ -270,14 +282,7 @@ fn operator_and_idle_overlays() -> crate::TestResult {
     };
     st.operator.failures = 2;
     snap("operator_pin", &st)?;
-    st.operator.step = OperatorStep::Menu { selected: 1 };
-    st.session.progress.grants = vec![crate::session::Grant {
-        kind: crate::session::GrantKind::ExtraAttempt,
-        question: 0,
-        question_id: "q1".into(),
-        amount: 1,
-        at_unix: 0,
-    }];
+    operator_menu_after_a_grant(&mut st);
     snap("operator_menu", &st)?;
     st.operator.step = OperatorStep::Closed;
     st.session.idle_ends = Some(st.now + Duration::from_secs(27));
